@@ -1,0 +1,24 @@
+# Field names (used in error messages)
+field-target = Target
+field-target-name = Target name
+field-target-kind = Kind of target
+field-target-region_code = Region code
+field-target-address = Address
+field-categories = Problem type
+field-description = What happened
+field-occurred_from = Start date
+field-occurred_to = End date
+field-amount_estimate_fen = Estimated amount
+field-reporter = About you
+field-reporter-anonymous = Anonymous
+field-reporter-name = Name
+field-reporter-id_number = ID number
+field-reporter-phone = Mobile number
+field-reporter-email = Email
+field-reporter-relation = Relation to the matter
+field-locale = Language
+field-tracking_code = Tracking code
+field-passcode = Passcode
+field-body = Additional information
+field-evidence = Evidence
+field-report = Report

@@ -1,0 +1,24 @@
+# 字段名（用于错误提示）
+field-target = 被举报对象
+field-target-name = 被举报对象名称
+field-target-kind = 被举报对象类型
+field-target-region_code = 所在地区代码
+field-target-address = 地址
+field-categories = 问题类型
+field-description = 问题描述
+field-occurred_from = 发生开始日期
+field-occurred_to = 发生结束日期
+field-amount_estimate_fen = 估计金额
+field-reporter = 举报人信息
+field-reporter-anonymous = 是否匿名
+field-reporter-name = 姓名
+field-reporter-id_number = 身份证号码
+field-reporter-phone = 手机号码
+field-reporter-email = 电子邮箱
+field-reporter-relation = 与此事的关系
+field-locale = 语言
+field-tracking_code = 查询编号
+field-passcode = 查询密码
+field-body = 补充内容
+field-evidence = 证据材料
+field-report = 举报内容

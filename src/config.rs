@@ -1,0 +1,427 @@
+//! Configuration: a TOML file (`JUBAO_CONFIG`, default `config/jubao.toml`) whose every scalar
+//! key can be overridden by `JUBAO_<SECTION>_<KEY>`. Unknown keys, in the file or in the
+//! environment, stop start-up with the key named.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context};
+use serde::{Deserialize, Serialize};
+
+/// Environment variables with the `JUBAO_` prefix that are not section overrides.
+const NON_OVERRIDE_VARS: &[&str] = &[
+    "JUBAO_CONFIG",
+    "JUBAO_MASTER_KEY",
+    "JUBAO_PASSWORD",
+    "JUBAO_TEST_POSTGRES_URL",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub keys: KeysConfig,
+    pub smtp: SmtpConfig,
+    pub intake: IntakeConfig,
+    pub evidence: EvidenceConfig,
+    pub calendar: CalendarConfig,
+    pub log: LogConfig,
+    pub wechat: Vec<WechatAccount>,
+    pub wecom: Vec<WecomAccount>,
+    pub hotline: Vec<HotlineSource>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address the HTTP server binds, e.g. `127.0.0.1:8080` (port 0 picks a free port).
+    pub listen: String,
+    /// Public base URL used in logs and links; empty means `http://{listen}`.
+    pub public_url: String,
+    /// Worker threads for the HTTP server; 0 means one per core.
+    pub workers: i64,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Seconds to finish in-flight requests on shutdown.
+    pub shutdown_timeout_secs: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://…`.
+    pub url: String,
+    /// Maximum pooled connections (readers; SQLite writes go through one writer).
+    pub max_connections: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// File holding the base64 master key; created (mode 0600) when missing.
+    /// `JUBAO_MASTER_KEY` takes precedence when set.
+    pub master_key_file: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// e.g. `smtp://127.0.0.1:2525`; empty disables email.
+    pub url: String,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeConfig {
+    /// Working days for the acceptance decision (DOMAIN §4).
+    pub accept_working_days: i64,
+    /// Failed look-ups per tracking code before 429, per window.
+    pub lookup_failures_per_code: i64,
+    /// Failed look-ups per client address before 429, per window.
+    pub lookup_failures_per_client: i64,
+    /// Rate-limit window in seconds.
+    pub lookup_window_secs: i64,
+    /// Largest JSON body in bytes.
+    pub max_json_bytes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidenceConfig {
+    pub max_files: i64,
+    pub max_file_bytes: i64,
+    /// Largest image accepted, in pixels (width × height).
+    pub max_image_pixels: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CalendarConfig {
+    /// Folder of `*.toml` holiday files; the built-in 2024–2026 files are used when it is
+    /// missing. New years are added by dropping a file here, no rebuild needed.
+    pub holidays_dir: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `human` or `json`.
+    pub format: String,
+    /// tracing filter, e.g. `info` or `jubao=debug,info`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatAccount {
+    pub account: String,
+    pub appid: String,
+    pub token: String,
+    #[serde(default)]
+    pub encoding_aes_key: Option<String>,
+    #[serde(default)]
+    pub appsecret: Option<String>,
+    #[serde(default = "default_wechat_api")]
+    pub api_base: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WecomAccount {
+    pub account: String,
+    pub corp_id: String,
+    pub agent_id: i64,
+    pub token: String,
+    pub encoding_aes_key: String,
+    #[serde(default)]
+    pub secret: Option<String>,
+    #[serde(default = "default_wecom_api")]
+    pub api_base: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HotlineSource {
+    pub source: String,
+    pub secret: String,
+    #[serde(default)]
+    pub callback_url: Option<String>,
+}
+
+fn default_wechat_api() -> String {
+    "https://api.weixin.qq.com".into()
+}
+fn default_wecom_api() -> String {
+    "https://qyapi.weixin.qq.com".into()
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            keys: KeysConfig::default(),
+            smtp: SmtpConfig::default(),
+            intake: IntakeConfig::default(),
+            evidence: EvidenceConfig::default(),
+            calendar: CalendarConfig::default(),
+            log: LogConfig::default(),
+            wechat: Vec::new(),
+            wecom: Vec::new(),
+            hotline: Vec::new(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            workers: 0,
+            trust_forwarded_for: false,
+            shutdown_timeout_secs: 10,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: "sqlite://data/jubao.db".into(), max_connections: 8 }
+    }
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self { master_key_file: "data/master.key".into() }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self { url: String::new(), from: "jubao <noreply@localhost>".into() }
+    }
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        Self {
+            accept_working_days: 15,
+            lookup_failures_per_code: 5,
+            lookup_failures_per_client: 20,
+            lookup_window_secs: 900,
+            max_json_bytes: 256 * 1024,
+        }
+    }
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        Self { max_files: 9, max_file_bytes: 20 * 1024 * 1024, max_image_pixels: 50_000_000 }
+    }
+}
+
+impl Default for CalendarConfig {
+    fn default() -> Self {
+        Self { holidays_dir: "config/holidays".into() }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: "human".into(), filter: "info".into() }
+    }
+}
+
+impl Config {
+    /// Load from `JUBAO_CONFIG` (or `config/jubao.toml`; a missing default file means all
+    /// defaults) and apply environment overrides.
+    pub fn load() -> anyhow::Result<Self> {
+        let explicit = std::env::var("JUBAO_CONFIG").ok();
+        let path = PathBuf::from(explicit.clone().unwrap_or_else(|| "config/jubao.toml".into()));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+                String::new()
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_toml_and_env(&text, &env).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Parse `text` and apply the `JUBAO_*` pairs in `env`.
+    pub fn from_toml_and_env(text: &str, env: &[(String, String)]) -> anyhow::Result<Self> {
+        let mut value: toml::Table = toml::from_str(text).map_err(|e| anyhow!("{e}"))?;
+        // Start from the defaults so every known scalar has a type to coerce overrides to.
+        let defaults = toml::Table::try_from(Config::default())?;
+        for (name, raw) in env {
+            let Some(rest) = name.strip_prefix("JUBAO_") else { continue };
+            if NON_OVERRIDE_VARS.contains(&name.as_str()) {
+                continue;
+            }
+            let rest = rest.to_ascii_lowercase();
+            let (section, key) = defaults
+                .iter()
+                .filter(|(_, v)| v.is_table())
+                .find_map(|(s, _)| {
+                    rest.strip_prefix(s.as_str())
+                        .and_then(|k| k.strip_prefix('_'))
+                        .map(|k| (s.clone(), k.to_string()))
+                })
+                .ok_or_else(|| anyhow!("unknown configuration variable {name}"))?;
+            let known = defaults[&section].as_table().and_then(|t| t.get(&key));
+            let Some(known) = known else {
+                bail!("unknown configuration variable {name} (no key `{key}` in [{section}])");
+            };
+            let typed = coerce(known, raw).with_context(|| format!("in {name}"))?;
+            value
+                .entry(section)
+                .or_insert_with(|| toml::Value::Table(Default::default()))
+                .as_table_mut()
+                .ok_or_else(|| anyhow!("[{name}] is not a table"))?
+                .insert(key, typed);
+        }
+        let cfg: Config =
+            toml::Value::Table(value).try_into().map_err(|e: toml::de::Error| anyhow!("{e}"))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(self.database.url.starts_with("sqlite:") || self.database.url.starts_with("postgres"))
+        {
+            bail!("[database] url must start with sqlite:// or postgres://");
+        }
+        if !matches!(self.log.format.as_str(), "human" | "json") {
+            bail!("[log] format must be `human` or `json`");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for a in &self.wechat {
+            if !seen.insert(("wechat", a.account.clone())) {
+                bail!("[[wechat]] account `{}` appears twice", a.account);
+            }
+        }
+        for a in &self.wecom {
+            if !seen.insert(("wecom", a.account.clone())) {
+                bail!("[[wecom]] account `{}` appears twice", a.account);
+            }
+        }
+        for h in &self.hotline {
+            if !seen.insert(("hotline", h.source.clone())) {
+                bail!("[[hotline]] source `{}` appears twice", h.source);
+            }
+        }
+        if self.evidence.max_files < 0 || self.evidence.max_file_bytes <= 0 {
+            bail!("[evidence] limits must be positive");
+        }
+        Ok(())
+    }
+
+    pub fn master_key_path(&self) -> &Path {
+        Path::new(&self.keys.master_key_file)
+    }
+
+    pub fn public_url(&self) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}", self.server.listen)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_string()
+        }
+    }
+}
+
+fn coerce(known: &toml::Value, raw: &str) -> anyhow::Result<toml::Value> {
+    Ok(match known {
+        toml::Value::Integer(_) => {
+            toml::Value::Integer(raw.trim().parse().map_err(|_| anyhow!("expected an integer"))?)
+        }
+        toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => bail!("expected true or false"),
+        }),
+        toml::Value::Float(_) => {
+            toml::Value::Float(raw.trim().parse().map_err(|_| anyhow!("expected a number"))?)
+        }
+        _ => toml::Value::String(raw.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_without_file() {
+        let c = Config::from_toml_and_env("", &[]).unwrap();
+        assert_eq!(c.server.listen, "127.0.0.1:8080");
+        assert_eq!(c.database.url, "sqlite://data/jubao.db");
+    }
+
+    #[test]
+    fn env_overrides_with_underscored_keys_and_types() {
+        let c = Config::from_toml_and_env(
+            "[server]\nlisten = \"0.0.0.0:1\"\n",
+            &env(&[
+                ("JUBAO_SERVER_LISTEN", "127.0.0.1:9999"),
+                ("JUBAO_KEYS_MASTER_KEY_FILE", "/tmp/k"),
+                ("JUBAO_EVIDENCE_MAX_FILES", "3"),
+                ("JUBAO_SERVER_TRUST_FORWARDED_FOR", "true"),
+                ("JUBAO_MASTER_KEY", "ignored-here"),
+                ("PATH", "/bin"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.listen, "127.0.0.1:9999");
+        assert_eq!(c.keys.master_key_file, "/tmp/k");
+        assert_eq!(c.evidence.max_files, 3);
+        assert!(c.server.trust_forwarded_for);
+    }
+
+    #[test]
+    fn unknown_file_key_is_named() {
+        let err = Config::from_toml_and_env("[server]\nlistne = \"x\"\n", &[]).unwrap_err();
+        assert!(format!("{err:#}").contains("listne"), "{err:#}");
+    }
+
+    #[test]
+    fn unknown_env_key_is_named() {
+        let err =
+            Config::from_toml_and_env("", &env(&[("JUBAO_SERVER_LISTNE", "x")])).unwrap_err();
+        assert!(format!("{err:#}").contains("JUBAO_SERVER_LISTNE"), "{err:#}");
+        let err = Config::from_toml_and_env("", &env(&[("JUBAO_NOPE_X", "x")])).unwrap_err();
+        assert!(format!("{err:#}").contains("JUBAO_NOPE_X"), "{err:#}");
+    }
+
+    #[test]
+    fn bad_env_type_is_an_error() {
+        let err = Config::from_toml_and_env("", &env(&[("JUBAO_EVIDENCE_MAX_FILES", "many")]))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("JUBAO_EVIDENCE_MAX_FILES"));
+    }
+
+    #[test]
+    fn bot_accounts_parse() {
+        let c = Config::from_toml_and_env(
+            r#"
+[[wechat]]
+account = "demo"
+appid = "wx1"
+token = "t"
+[[hotline]]
+source = "12393"
+secret = "s"
+"#,
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.wechat[0].api_base, "https://api.weixin.qq.com");
+        assert_eq!(c.hotline[0].source, "12393");
+    }
+}

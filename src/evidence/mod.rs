@@ -1,0 +1,1 @@
+//! Evidence files: sniffed by magic bytes, images sanitized. (Being written.)
