@@ -188,19 +188,27 @@ impl Default for ServerConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        Self { url: "sqlite://data/jubao.db".into(), max_connections: 8 }
+        Self {
+            url: "sqlite://data/jubao.db".into(),
+            max_connections: 8,
+        }
     }
 }
 
 impl Default for KeysConfig {
     fn default() -> Self {
-        Self { master_key_file: "data/master.key".into() }
+        Self {
+            master_key_file: "data/master.key".into(),
+        }
     }
 }
 
 impl Default for SmtpConfig {
     fn default() -> Self {
-        Self { url: String::new(), from: "jubao <noreply@localhost>".into() }
+        Self {
+            url: String::new(),
+            from: "jubao <noreply@localhost>".into(),
+        }
     }
 }
 
@@ -218,19 +226,28 @@ impl Default for IntakeConfig {
 
 impl Default for EvidenceConfig {
     fn default() -> Self {
-        Self { max_files: 9, max_file_bytes: 20 * 1024 * 1024, max_image_pixels: 50_000_000 }
+        Self {
+            max_files: 9,
+            max_file_bytes: 20 * 1024 * 1024,
+            max_image_pixels: 50_000_000,
+        }
     }
 }
 
 impl Default for CalendarConfig {
     fn default() -> Self {
-        Self { holidays_dir: "config/holidays".into() }
+        Self {
+            holidays_dir: "config/holidays".into(),
+        }
     }
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: "human".into(), filter: "info".into() }
+        Self {
+            format: "human".into(),
+            filter: "info".into(),
+        }
     }
 }
 
@@ -239,7 +256,11 @@ impl Config {
     /// defaults) and apply environment overrides.
     pub fn load() -> anyhow::Result<Self> {
         let explicit = std::env::var("JUBAO_CONFIG").ok();
-        let path = PathBuf::from(explicit.clone().unwrap_or_else(|| "config/jubao.toml".into()));
+        let path = PathBuf::from(
+            explicit
+                .clone()
+                .unwrap_or_else(|| "config/jubao.toml".into()),
+        );
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
@@ -257,7 +278,9 @@ impl Config {
         // Start from the defaults so every known scalar has a type to coerce overrides to.
         let defaults = toml::Table::try_from(Config::default())?;
         for (name, raw) in env {
-            let Some(rest) = name.strip_prefix("JUBAO_") else { continue };
+            let Some(rest) = name.strip_prefix("JUBAO_") else {
+                continue;
+            };
             if NON_OVERRIDE_VARS.contains(&name.as_str()) {
                 continue;
             }
@@ -283,8 +306,9 @@ impl Config {
                 .ok_or_else(|| anyhow!("[{name}] is not a table"))?
                 .insert(key, typed);
         }
-        let cfg: Config =
-            toml::Value::Table(value).try_into().map_err(|e: toml::de::Error| anyhow!("{e}"))?;
+        let cfg: Config = toml::Value::Table(value)
+            .try_into()
+            .map_err(|e: toml::de::Error| anyhow!("{e}"))?;
         cfg.validate()?;
         Ok(cfg)
     }
@@ -334,17 +358,21 @@ impl Config {
 
 fn coerce(known: &toml::Value, raw: &str) -> anyhow::Result<toml::Value> {
     Ok(match known {
-        toml::Value::Integer(_) => {
-            toml::Value::Integer(raw.trim().parse().map_err(|_| anyhow!("expected an integer"))?)
-        }
+        toml::Value::Integer(_) => toml::Value::Integer(
+            raw.trim()
+                .parse()
+                .map_err(|_| anyhow!("expected an integer"))?,
+        ),
         toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
             _ => bail!("expected true or false"),
         }),
-        toml::Value::Float(_) => {
-            toml::Value::Float(raw.trim().parse().map_err(|_| anyhow!("expected a number"))?)
-        }
+        toml::Value::Float(_) => toml::Value::Float(
+            raw.trim()
+                .parse()
+                .map_err(|_| anyhow!("expected a number"))?,
+        ),
         _ => toml::Value::String(raw.to_string()),
     })
 }
@@ -354,7 +382,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -392,9 +423,11 @@ mod tests {
 
     #[test]
     fn unknown_env_key_is_named() {
-        let err =
-            Config::from_toml_and_env("", &env(&[("JUBAO_SERVER_LISTNE", "x")])).unwrap_err();
-        assert!(format!("{err:#}").contains("JUBAO_SERVER_LISTNE"), "{err:#}");
+        let err = Config::from_toml_and_env("", &env(&[("JUBAO_SERVER_LISTNE", "x")])).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("JUBAO_SERVER_LISTNE"),
+            "{err:#}"
+        );
         let err = Config::from_toml_and_env("", &env(&[("JUBAO_NOPE_X", "x")])).unwrap_err();
         assert!(format!("{err:#}").contains("JUBAO_NOPE_X"), "{err:#}");
     }

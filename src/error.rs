@@ -34,7 +34,15 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, msg_id: &'static str) -> Self {
-        Self { status, code, msg_id, field: None, args: vec![], locale: None, source: None }
+        Self {
+            status,
+            code,
+            msg_id,
+            field: None,
+            args: vec![],
+            locale: None,
+            source: None,
+        }
     }
 
     /// A 422 for a field that failed validation.
@@ -52,19 +60,32 @@ impl AppError {
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "error-internal");
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "error-internal",
+        );
         e.source = Some(err.into());
         e
     }
 
     pub fn unavailable(err: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "error-unavailable");
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "error-unavailable",
+        );
         e.source = Some(err.into());
         e
     }
 
     pub fn field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
         self
     }
 

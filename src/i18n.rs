@@ -54,7 +54,11 @@ impl Locale {
                 let mut it = part.trim().split(';');
                 let tag = it.next()?.trim().to_ascii_lowercase();
                 let q = it
-                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                    .find_map(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .and_then(|q| q.parse::<f32>().ok())
+                    })
                     .unwrap_or(1.0);
                 let loc = if tag.starts_with("zh") {
                     Locale::ZhCn
@@ -90,15 +94,18 @@ impl Catalog {
             let mut bundle = FluentBundle::new_concurrent(vec![langid]);
             bundle.set_use_isolating(false);
             let prefix = format!("{}/", loc.tag());
-            let mut names: Vec<_> =
-                LocaleFiles::iter().filter(|n| n.starts_with(&prefix)).collect();
+            let mut names: Vec<_> = LocaleFiles::iter()
+                .filter(|n| n.starts_with(&prefix))
+                .collect();
             names.sort();
             for name in names {
                 let file = LocaleFiles::get(&name).expect("listed file exists");
                 let text = String::from_utf8(file.data.into_owned())?;
                 let res = FluentResource::try_new(text)
                     .map_err(|(_, errs)| anyhow::anyhow!("{name}: {errs:?}"))?;
-                bundle.add_resource(res).map_err(|errs| anyhow::anyhow!("{name}: {errs:?}"))?;
+                bundle
+                    .add_resource(res)
+                    .map_err(|errs| anyhow::anyhow!("{name}: {errs:?}"))?;
             }
             bundles.insert(loc, bundle);
         }
@@ -172,21 +179,37 @@ mod tests {
         assert!(!zh.is_empty());
         let only_zh: Vec<_> = zh.difference(&en).collect();
         let only_en: Vec<_> = en.difference(&zh).collect();
-        assert!(only_zh.is_empty() && only_en.is_empty(), "{only_zh:?} {only_en:?}");
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "{only_zh:?} {only_en:?}"
+        );
     }
 
     #[test]
     fn formats_with_arguments() {
-        let s = t(Locale::En, "error-too-long", &[("field", "Name".into()), ("max", "5".into())]);
+        let s = t(
+            Locale::En,
+            "error-too-long",
+            &[("field", "Name".into()), ("max", "5".into())],
+        );
         assert_eq!(s, "“Name” can have at most 5 characters.");
-        assert_eq!(field_label(Locale::ZhCn, "reporter.id_number"), "身份证号码");
+        assert_eq!(
+            field_label(Locale::ZhCn, "reporter.id_number"),
+            "身份证号码"
+        );
     }
 
     #[test]
     fn accept_language() {
         assert_eq!(Locale::from_accept_language(None), Locale::ZhCn);
-        assert_eq!(Locale::from_accept_language(Some("en-US,en;q=0.9")), Locale::En);
-        assert_eq!(Locale::from_accept_language(Some("fr, en;q=0.5, zh;q=0.8")), Locale::ZhCn);
+        assert_eq!(
+            Locale::from_accept_language(Some("en-US,en;q=0.9")),
+            Locale::En
+        );
+        assert_eq!(
+            Locale::from_accept_language(Some("fr, en;q=0.5, zh;q=0.8")),
+            Locale::ZhCn
+        );
         assert_eq!(Locale::from_accept_language(Some("de")), Locale::ZhCn);
     }
 }

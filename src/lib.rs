@@ -1,7 +1,17 @@
 //! jubao (举报): intake, case handling and rewards for tips about fraud against China's
 //! medical-insurance fund. See README.md for the architecture map.
+//!
+//! Data flows one way: channel (web) → intake → vault/store.
 
+pub mod cli;
 pub mod config;
+pub mod deadlines;
 pub mod error;
 pub mod evidence;
 pub mod i18n;
+pub mod intake;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod vault;
+pub mod web;

@@ -1,0 +1,3 @@
+//! Legal deadlines in Chinese working days (DOMAIN §4).
+
+pub mod calendar;

@@ -1,0 +1,259 @@
+//! Reporter follow-up with tracking code + passcode (CONTRACT §3): the plain-language
+//! timeline, messages both ways, and adding information. A wrong code and a wrong passcode
+//! get the same 404; failures are counted per code and per client address in the database
+//! (so every instance enforces the same limit) and answered with 429 past the limit.
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::domain::{bounded_text, tracking, Status};
+use super::{seal_evidence, Intake};
+use crate::error::{AppError, AppResult};
+use crate::evidence::Processed;
+use crate::i18n::{self, Locale};
+use crate::store::{self, ratelimit};
+
+#[derive(Debug, Clone, Copy)]
+pub struct LookupLimits {
+    pub per_code: i64,
+    pub per_client: i64,
+    pub window_secs: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TimelineEntry {
+    pub at: String,
+    pub status: String,
+    pub note: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MessageView {
+    pub at: String,
+    pub from: String,
+    pub body: String,
+    pub attachments: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LookupView {
+    pub status: String,
+    pub status_label: String,
+    pub timeline: Vec<TimelineEntry>,
+    pub messages: Vec<MessageView>,
+    /// Filled in by the rewards module once a reward exists.
+    pub reward: Option<serde_json::Value>,
+}
+
+/// A reporter who proved they hold a tip's code and passcode.
+pub struct Authenticated {
+    pub report_id: String,
+    pub status: Status,
+    pub locale: Locale,
+}
+
+fn display_time(stored: &str) -> String {
+    store::parse_ts(stored)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|_| stored.to_string())
+}
+
+impl Intake {
+    /// Check code + passcode under the rate limits. `client` is the caller's address.
+    pub async fn authenticate(
+        &self,
+        code: &str,
+        passcode: &str,
+        client: &str,
+        limits: LookupLimits,
+    ) -> AppResult<Authenticated> {
+        let now = Utc::now();
+        let code_norm = tracking::normalize_code(code);
+        let code_key = code_norm.clone().unwrap_or_else(|| code.trim().to_string());
+        let vault = self.vault();
+        let code_bucket = format!(
+            "lc:{}",
+            hex::encode(vault.request_digest(&[b"lookup-code", code_key.as_bytes()]))
+        );
+        let client_bucket = format!(
+            "la:{}",
+            hex::encode(vault.request_digest(&[b"lookup-client", client.as_bytes()]))
+        );
+        let db = self.db();
+        let over = ratelimit::current(db, &code_bucket, limits.window_secs, now).await?
+            >= limits.per_code
+            || ratelimit::current(db, &client_bucket, limits.window_secs, now).await?
+                >= limits.per_client;
+        if over {
+            return Err(rate_limited(limits.window_secs));
+        }
+
+        let row: Option<(String, Vec<u8>, String, String)> = match &code_norm {
+            Some(c) => sqlx::query_as(
+                "SELECT id, passcode_hash, status, locale FROM reports WHERE tracking_code = $1",
+            )
+            .bind(c)
+            .fetch_optional(&db.pool)
+            .await?,
+            None => None,
+        };
+        let pass = tracking::normalize_passcode(passcode).unwrap_or_default();
+        let ok = match &row {
+            Some((_, hash, _, _)) => vault.passcode_matches(&code_key, &pass, hash),
+            None => {
+                // Same work as a real check, so timing does not tell codes apart.
+                let _ = vault.passcode_matches(&code_key, &pass, &[0u8; 32]);
+                false
+            }
+        };
+        match row {
+            Some((report_id, _, status, locale)) if ok => Ok(Authenticated {
+                report_id,
+                status: Status::parse(&status).map_err(|_| {
+                    AppError::internal(anyhow::anyhow!("unknown stored status {status}"))
+                })?,
+                locale: Locale::parse(&locale).unwrap_or_default(),
+            }),
+            _ => {
+                ratelimit::hit(db, &code_bucket, limits.window_secs, now).await?;
+                ratelimit::hit(db, &client_bucket, limits.window_secs, now).await?;
+                Err(AppError::not_found())
+            }
+        }
+    }
+
+    /// The reporter's view of a tip: status, timeline, messages (never staff names).
+    pub async fn view(&self, who: &Authenticated, locale: Locale) -> AppResult<LookupView> {
+        let db = self.db();
+        let events: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT at, kind, status, public_note FROM report_events WHERE report_id = $1 ORDER BY id",
+        )
+        .bind(&who.report_id)
+        .fetch_all(&db.pool)
+        .await?;
+        let timeline = events
+            .into_iter()
+            .map(|(at, kind, status, note)| {
+                let note = note.unwrap_or_else(|| {
+                    if kind == "message" {
+                        i18n::t(locale, "timeline-message-added", &[])
+                    } else {
+                        i18n::t(locale, &format!("timeline-{status}"), &[])
+                    }
+                });
+                TimelineEntry {
+                    at: display_time(&at),
+                    status,
+                    note,
+                }
+            })
+            .collect();
+        let messages: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, at, author, body FROM report_messages WHERE report_id = $1 ORDER BY id",
+        )
+        .bind(&who.report_id)
+        .fetch_all(&db.pool)
+        .await?;
+        let counts: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT message_id, COUNT(*) FROM evidence WHERE report_id = $1 \
+             AND message_id IS NOT NULL GROUP BY message_id",
+        )
+        .bind(&who.report_id)
+        .fetch_all(&db.pool)
+        .await?;
+        let messages = messages
+            .into_iter()
+            .map(|(id, at, from, body)| MessageView {
+                at: display_time(&at),
+                from,
+                body,
+                attachments: counts.iter().find(|c| c.0 == id).map_or(0, |c| c.1),
+            })
+            .collect();
+        Ok(LookupView {
+            status: who.status.code().to_string(),
+            status_label: i18n::t(locale, &format!("status-{}", who.status.code()), &[]),
+            timeline,
+            messages,
+            reward: None,
+        })
+    }
+
+    /// The reporter adds information (text and optional files) to their tip.
+    pub async fn add_message(
+        &self,
+        who: &Authenticated,
+        body: &str,
+        evidence: Vec<Processed>,
+        locale: Locale,
+    ) -> AppResult<()> {
+        if matches!(who.status, Status::Closed) {
+            return Err(AppError::new(
+                actix_web::http::StatusCode::CONFLICT,
+                "case_closed",
+                "error-message-closed",
+            )
+            .in_locale(locale));
+        }
+        let min = if evidence.is_empty() { 1 } else { 0 };
+        let body = if body.trim().is_empty() && min == 0 {
+            String::new()
+        } else {
+            bounded_text(body, 1, 5000).map_err(|(msg, n)| {
+                AppError::invalid("body", msg)
+                    .arg("max", n)
+                    .arg("min", 1)
+                    .in_locale(locale)
+            })?
+        };
+        let now = Utc::now();
+        let sealer = self.vault().sealer().await?;
+        let mut tx = self.db().begin().await?;
+        let message_id: i64 = sqlx::query_scalar(
+            "INSERT INTO report_messages (report_id, at, author, body) \
+             VALUES ($1, $2, 'reporter', $3) RETURNING id",
+        )
+        .bind(&who.report_id)
+        .bind(store::ts(now))
+        .bind(&body)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO report_events (report_id, at, kind, status) VALUES ($1, $2, 'message', $3)",
+        )
+        .bind(&who.report_id)
+        .bind(store::ts(now))
+        .bind(who.status.code())
+        .execute(&mut *tx)
+        .await?;
+        let next_seq: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(seq), -1) + 1 FROM evidence WHERE report_id = $1",
+        )
+        .bind(&who.report_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (i, p) in evidence.into_iter().enumerate() {
+            let row = seal_evidence(
+                &sealer,
+                &who.report_id,
+                next_seq as usize + i,
+                Some(message_id),
+                p,
+                now,
+            );
+            super::committer::insert_evidence(&mut tx, &row).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(report_id = %who.report_id, "reporter added information");
+        Ok(())
+    }
+}
+
+pub fn rate_limited(window_secs: i64) -> AppError {
+    AppError::new(
+        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "error-rate-limited",
+    )
+    .arg("minutes", (window_secs + 59) / 60)
+}

@@ -1,0 +1,257 @@
+//! Intake: every channel ends here. A [`NewTip`] (already parsed and valid) and its
+//! processed evidence become one report, durably, before the receipt is returned.
+//!
+//! Writes go through a group committer ([`committer`]): concurrent submissions share one
+//! transaction and one fsync, each inside its own savepoint so one bad tip never takes the
+//! others down. Nothing is acknowledged before the commit returns.
+
+pub mod committer;
+pub mod domain;
+pub mod followup;
+pub mod parse;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::deadlines::calendar::{shanghai_date, Calendar};
+use crate::error::{AppError, AppResult};
+use crate::evidence::Processed;
+use crate::i18n::Locale;
+use crate::store::Db;
+use crate::vault::{rotate::evidence_context, rotate::idempotency_context, Identity, Vault};
+use committer::{Committer, Outcome, PreparedEvidence, PreparedTip, SavedResponse};
+use domain::{tracking, Category, Channel, RegionCode, Relation, TargetKind};
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub kind: TargetKind,
+    pub region: Option<RegionCode>,
+    pub address: Option<String>,
+}
+
+/// A valid tip from any channel, before it is stored.
+#[derive(Debug, Clone)]
+pub struct NewTip {
+    pub target: Target,
+    pub categories: Vec<Category>,
+    pub description: String,
+    pub occurred_from: Option<NaiveDate>,
+    pub occurred_to: Option<NaiveDate>,
+    pub amount_estimate_fen: Option<i64>,
+    pub anonymous: bool,
+    pub relation: Option<Relation>,
+    pub identity: Identity,
+    pub locale: Locale,
+    /// The staff member or call-centre agent who recorded a non-written report.
+    pub recorded_by: Option<String>,
+}
+
+/// What the reporter gets back (CONTRACT §3). The passcode appears only here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Receipt {
+    pub tracking_code: String,
+    pub passcode: String,
+    pub status: String,
+    pub received_at: String,
+    pub accept_by: String,
+}
+
+/// A request's idempotency key, in a scope (channel + caller kind).
+pub struct IdempotencyKey {
+    pub scope: String,
+    pub key: String,
+    /// Digest of what was asked, so a reused key with a different request is refused.
+    pub request: Vec<u8>,
+}
+
+pub enum Submitted {
+    Created(Receipt),
+    /// The same request was already handled: its saved answer.
+    Replayed {
+        status: u16,
+        body: serde_json::Value,
+    },
+}
+
+pub struct Intake {
+    db: Db,
+    vault: Arc<Vault>,
+    calendar: Arc<Calendar>,
+    committer: Committer,
+    accept_days: u32,
+}
+
+impl Intake {
+    pub fn new(db: Db, vault: Arc<Vault>, calendar: Arc<Calendar>, accept_days: u32) -> Self {
+        let writers = match db.backend {
+            crate::store::Backend::Sqlite => 1,
+            crate::store::Backend::Postgres => 4,
+        };
+        let committer = Committer::start(db.clone(), writers);
+        Self {
+            db,
+            vault,
+            calendar,
+            committer,
+            accept_days,
+        }
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        shanghai_date(Utc::now())
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Store a tip with its evidence; return the receipt once it is durable.
+    #[tracing::instrument(skip_all, fields(channel = %channel))]
+    pub async fn submit(
+        &self,
+        channel: Channel,
+        tip: NewTip,
+        evidence: Vec<Processed>,
+        idem: Option<IdempotencyKey>,
+    ) -> AppResult<Submitted> {
+        let received_at = Utc::now();
+        let accept_by = self.calendar.deadline_after(received_at, self.accept_days);
+        let sealer = self.vault.sealer().await?;
+        let report_id = uuid::Uuid::now_v7().to_string();
+        let sealed_identity = self.vault.seal_identity(&sealer, &report_id, &tip.identity);
+
+        let mut sealed_evidence = Vec::with_capacity(evidence.len());
+        for (seq, p) in evidence.into_iter().enumerate() {
+            sealed_evidence.push(seal_evidence(
+                &sealer,
+                &report_id,
+                seq,
+                None,
+                p,
+                received_at,
+            ));
+        }
+
+        let idem = idem.map(|k| {
+            let key_digest = self
+                .vault
+                .request_digest(&[k.scope.as_bytes(), k.key.as_bytes()]);
+            (k.scope, key_digest.to_vec(), k.request)
+        });
+
+        // A tracking-code collision (1 in 10^11 per pair) is retried with a new code.
+        for _ in 0..3 {
+            let receipt = Receipt {
+                tracking_code: tracking::new_code(),
+                passcode: tracking::new_passcode(),
+                status: "received".into(),
+                received_at: received_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                accept_by: accept_by.format("%Y-%m-%d").to_string(),
+            };
+            let saved = idem.as_ref().map(|(scope, digest, request)| {
+                let body = serde_json::to_vec(&receipt).expect("receipt serializes");
+                SavedResponse {
+                    scope: scope.clone(),
+                    key_digest: digest.clone(),
+                    request_digest: request.clone(),
+                    key_id: sealer.key_id(),
+                    sealed: sealer.seal_blob(&idempotency_context(scope, digest), &body),
+                }
+            });
+            let prepared = PreparedTip {
+                report_id: report_id.clone(),
+                channel,
+                passcode_hash: self
+                    .vault
+                    .passcode_hash(&receipt.tracking_code, &receipt.passcode)
+                    .to_vec(),
+                tracking_code: receipt.tracking_code.clone(),
+                tip: tip.clone(),
+                identity: sealed_identity.clone(),
+                evidence: sealed_evidence.clone(),
+                received_at,
+                accept_by,
+                idempotency: saved,
+            };
+            match self.committer.submit(prepared).await? {
+                Outcome::Created => {
+                    crate::telemetry::metrics().tips_received(channel);
+                    tracing::info!(report_id = %report_id, "tip received");
+                    return Ok(Submitted::Created(receipt));
+                }
+                Outcome::Replay {
+                    status,
+                    sealed,
+                    scope,
+                    key_digest,
+                    request_digest,
+                } => {
+                    let (_, _, request) = idem.as_ref().expect("replay implies a key");
+                    if *request != request_digest {
+                        return Err(AppError::new(
+                            actix_web::http::StatusCode::CONFLICT,
+                            "idempotency_conflict",
+                            "error-idempotency-conflict",
+                        ));
+                    }
+                    let plain = self
+                        .vault
+                        .open_blob(&idempotency_context(&scope, &key_digest), &sealed)
+                        .await?;
+                    let body = serde_json::from_slice(&plain).map_err(AppError::internal)?;
+                    return Ok(Submitted::Replayed { status, body });
+                }
+                Outcome::CodeTaken => continue,
+            }
+        }
+        Err(AppError::internal(anyhow::anyhow!(
+            "could not allocate a tracking code"
+        )))
+    }
+}
+
+/// Seal one processed file for storage (original and, for images, the working copy).
+pub fn seal_evidence(
+    sealer: &crate::vault::Sealer,
+    report_id: &str,
+    seq: usize,
+    message_id: Option<i64>,
+    p: Processed,
+    at: DateTime<Utc>,
+) -> PreparedEvidence {
+    let id = uuid::Uuid::now_v7().to_string();
+    let original = sealer.seal_blob(&evidence_context(&id, "original"), &p.original);
+    let working = p
+        .working
+        .as_ref()
+        .map(|w| sealer.seal_blob(&evidence_context(&id, "working"), w));
+    Arc::new(committer::EvidenceRow {
+        id,
+        report_id: report_id.to_string(),
+        message_id,
+        seq: seq as i64,
+        kind: format!("{:?}", p.kind).to_lowercase(),
+        media_type: p.media_type.to_string(),
+        size_bytes: p.original.len() as i64,
+        sha256: hex::encode(p.original_sha256),
+        working_media_type: p.working_media_type.map(str::to_string),
+        working_sha256: p.working_sha256.map(hex::encode),
+        width: p.width.map(i64::from),
+        height: p.height.map(i64::from),
+        created_at: at,
+        key_id: sealer.key_id(),
+        original,
+        working,
+    })
+}

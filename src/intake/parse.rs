@@ -1,0 +1,344 @@
+//! The report JSON of CONTRACT §3, read into a [`NewTip`]. Shape errors (missing field,
+//! wrong type, unknown field) name the field by its JSON path; value errors name the field
+//! and say what is wrong, in the request's locale.
+
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::domain::{
+    bounded_text, parse_date, Category, Email, MobilePhone, RegionCode, Relation, ResidentId,
+    TargetKind,
+};
+use super::{NewTip, Target};
+use crate::error::AppError;
+use crate::i18n::Locale;
+use crate::vault::{Identity, IdentityField};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReport {
+    pub target: RawTarget,
+    pub categories: Vec<String>,
+    pub description: String,
+    #[serde(default)]
+    pub occurred_from: Option<String>,
+    #[serde(default)]
+    pub occurred_to: Option<String>,
+    #[serde(default)]
+    pub amount_estimate_fen: Option<i64>,
+    pub reporter: RawReporter,
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub name: String,
+    pub kind: String,
+    #[serde(default)]
+    pub region_code: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReporter {
+    pub anonymous: bool,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub id_number: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub relation: Option<String>,
+}
+
+/// Parse JSON bytes into `T`, or a 400/422 naming the field. The body's own `locale` (if
+/// any) is found first so the error is in the reporter's language.
+pub fn parse_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    fallback: Locale,
+) -> Result<(T, Locale), AppError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| {
+        AppError::bad_request("invalid_json", "error-invalid-json").in_locale(fallback)
+    })?;
+    let locale = value
+        .get("locale")
+        .and_then(|l| l.as_str())
+        .and_then(Locale::parse)
+        .unwrap_or(fallback);
+    let parsed = serde_path_to_error::deserialize::<_, T>(value)
+        .map_err(|e| shape_error(&e).in_locale(locale))?;
+    Ok((parsed, locale))
+}
+
+fn shape_error(e: &serde_path_to_error::Error<serde_json::Error>) -> AppError {
+    // "categories[0]" → "categories": errors name the field, not the index.
+    let path: Vec<String> = e
+        .path()
+        .iter()
+        .filter_map(|seg| match seg {
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+            _ => None,
+        })
+        .collect();
+    let msg = e.inner().to_string();
+    let quoted = msg.split('`').nth(1).unwrap_or_default().to_string();
+    let join = |last: &str| {
+        let mut p = path.clone();
+        if !last.is_empty() {
+            p.push(last.to_string());
+        }
+        p.join(".")
+    };
+    if msg.starts_with("missing field") {
+        AppError::invalid(join(&quoted), "error-missing-field").with_code("missing_field")
+    } else if msg.starts_with("unknown field") {
+        AppError::invalid(join(&quoted), "error-unknown-field")
+            .with_code("unknown_field")
+            .arg("field", join(&quoted))
+    } else {
+        AppError::invalid(join(""), "error-wrong-type").with_code("wrong_type")
+    }
+}
+
+/// Value checks and conversion to the domain. `today` is the Asia/Shanghai date.
+pub fn to_new_tip(raw: RawReport, locale: Locale, today: NaiveDate) -> Result<NewTip, AppError> {
+    let inv = |field: &str, msg: &'static str| AppError::invalid(field, msg).in_locale(locale);
+    let text = |field: &str, s: &str, min: usize, max: usize| {
+        bounded_text(s, min, max).map_err(|(msg, n)| {
+            let e = inv(field, msg);
+            match msg {
+                "error-too-short" => e.arg("min", n),
+                "error-too-long" => e.arg("max", n),
+                _ => e,
+            }
+        })
+    };
+
+    let target = Target {
+        name: text("target.name", &raw.target.name, 1, 200)?,
+        kind: TargetKind::parse(raw.target.kind.trim()).map_err(|m| inv("target.kind", m))?,
+        region: match raw.target.region_code.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(RegionCode::parse(s).map_err(|m| inv("target.region_code", m))?),
+        },
+        address: match raw.target.address.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(text("target.address", s, 1, 500)?),
+        },
+    };
+
+    if raw.categories.is_empty() {
+        return Err(inv("categories", "error-categories-empty"));
+    }
+    let mut categories = Vec::with_capacity(raw.categories.len());
+    for c in &raw.categories {
+        let c = Category::parse(c.trim()).map_err(|m| inv("categories", m))?;
+        if !categories.contains(&c) {
+            categories.push(c);
+        }
+    }
+
+    let description = text("description", &raw.description, 10, 5000)?;
+
+    let date = |field: &str, s: &Option<String>| -> Result<Option<NaiveDate>, AppError> {
+        match s.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(s) => {
+                let d = parse_date(s).map_err(|m| inv(field, m))?;
+                if d > today {
+                    return Err(inv(field, "error-date-future"));
+                }
+                Ok(Some(d))
+            }
+        }
+    };
+    let occurred_from = date("occurred_from", &raw.occurred_from)?;
+    let occurred_to = date("occurred_to", &raw.occurred_to)?;
+    if let (Some(a), Some(b)) = (occurred_from, occurred_to) {
+        if b < a {
+            return Err(inv("occurred_to", "error-date-order"));
+        }
+    }
+    let amount_estimate_fen = match raw.amount_estimate_fen {
+        None => None,
+        // Up to 10^15 fen (10 trillion yuan): beyond any real case, far inside i64.
+        Some(a) if (0..=1_000_000_000_000_000).contains(&a) => Some(a),
+        Some(_) => return Err(inv("amount_estimate_fen", "error-amount")),
+    };
+
+    let r = raw.reporter;
+    let relation = match r.relation.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(Relation::parse(s).map_err(|m| inv("reporter.relation", m))?),
+    };
+    let given = |o: &Option<String>| o.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let mut identity = Identity::default();
+    if r.anonymous {
+        for (field, v) in [
+            ("reporter.name", &r.name),
+            ("reporter.id_number", &r.id_number),
+            ("reporter.phone", &r.phone),
+            ("reporter.email", &r.email),
+        ] {
+            if v.is_some() {
+                return Err(inv(field, "error-anonymous-with-identity"));
+            }
+        }
+    } else {
+        let name = r.name.as_deref().unwrap_or_default();
+        if name.trim().is_empty() {
+            return Err(inv("reporter.name", "error-named-needs-name"));
+        }
+        identity.set(
+            IdentityField::Name,
+            Some(text("reporter.name", name, 1, 50)?),
+        );
+        if given(&r.id_number) {
+            let id = ResidentId::parse(r.id_number.as_deref().unwrap_or_default())
+                .map_err(|m| inv("reporter.id_number", m))?;
+            identity.set(IdentityField::IdNumber, Some(id.as_str().to_string()));
+        }
+        if given(&r.phone) {
+            let p = MobilePhone::parse(r.phone.as_deref().unwrap_or_default())
+                .map_err(|m| inv("reporter.phone", m))?;
+            identity.set(IdentityField::Phone, Some(p.as_str().to_string()));
+        }
+        if given(&r.email) {
+            let e = Email::parse(r.email.as_deref().unwrap_or_default())
+                .map_err(|m| inv("reporter.email", m))?;
+            identity.set(IdentityField::Email, Some(e.as_str().to_string()));
+        }
+        if identity.get(IdentityField::Phone).is_none()
+            && identity.get(IdentityField::Email).is_none()
+        {
+            return Err(inv("reporter.phone", "error-named-needs-contact"));
+        }
+    }
+
+    Ok(NewTip {
+        target,
+        categories,
+        description,
+        occurred_from,
+        occurred_to,
+        amount_estimate_fen,
+        anonymous: r.anonymous,
+        relation,
+        identity,
+        locale,
+        recorded_by: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        "2026-11-23".parse().unwrap()
+    }
+
+    fn parse(json: &str) -> Result<NewTip, AppError> {
+        let (raw, loc) = parse_json::<RawReport>(json.as_bytes(), Locale::ZhCn)?;
+        to_new_tip(raw, loc, today())
+    }
+
+    const OK: &str = r#"{"target":{"name":"某某医院","kind":"hospital","region_code":"371500"},
+        "categories":["fake_patient","fake_patient","overcharging"],
+        "description":"有人组织老人住院，但其实没有治疗。","reporter":{"anonymous":true}}"#;
+
+    #[test]
+    fn a_good_anonymous_report() {
+        let t = parse(OK).unwrap();
+        assert_eq!(t.categories.len(), 2);
+        assert!(t.identity.is_empty());
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let e = parse(r#"{"target":{"kind":"hospital"},"categories":["x"],"description":"0123456789","reporter":{"anonymous":true}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("target.name"));
+        assert_eq!(e.code, "missing_field");
+        let e = parse(&OK.replace("\"anonymous\":true", "\"anonymous\":\"yes\"")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("reporter.anonymous"));
+        let e = parse(&OK.replace("\"kind\":\"hospital\"", "\"kind\":\"hospital\",\"x\":1"))
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("target.x"));
+        let e = parse(&OK.replace("\"overcharging\"", "5")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("categories"));
+        assert_eq!(parse("{").unwrap_err().code, "invalid_json");
+    }
+
+    #[test]
+    fn value_errors() {
+        let e = parse(&OK.replace("overcharging", "bribery")).unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.msg_id),
+            (Some("categories"), "error-unknown-category")
+        );
+        let e = parse(&OK.replace("371500", "12345")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("target.region_code"));
+        let e = parse(&OK.replace(
+            "\"anonymous\":true",
+            "\"anonymous\":true,\"phone\":\"13800138000\"",
+        ))
+        .unwrap_err();
+        assert_eq!(e.msg_id, "error-anonymous-with-identity");
+        let e = parse(&OK.replace(
+            "\"anonymous\":true",
+            "\"anonymous\":false,\"name\":\"张三\",\"id_number\":\"110105194912310021\",\"phone\":\"13800138000\"",
+        ))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("reporter.id_number"));
+        let e = parse(&OK.replace("\"reporter\"", "\"amount_estimate_fen\":-1,\"reporter\""))
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("amount_estimate_fen"));
+        let e = parse(&OK.replace("\"reporter\"", "\"amount_estimate_fen\":1.5,\"reporter\""))
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("amount_estimate_fen"));
+        let e = parse(&OK.replace(
+            "\"reporter\"",
+            "\"occurred_from\":\"2027-01-01\",\"reporter\"",
+        ))
+        .unwrap_err();
+        assert_eq!(e.msg_id, "error-date-future");
+        let e = parse(&OK.replace("有人组织老人住院，但其实没有治疗。", "太短")).unwrap_err();
+        assert_eq!(e.msg_id, "error-too-short");
+    }
+
+    #[test]
+    fn errors_use_the_body_locale() {
+        let e = parse(
+            &OK.replace("371500", "1")
+                .replace("\"reporter\"", "\"locale\":\"en\",\"reporter\""),
+        )
+        .unwrap_err();
+        assert_eq!(e.locale, Some(Locale::En));
+        assert_eq!(e.message(Locale::En), "The region code must be 6 digits.");
+    }
+
+    #[test]
+    fn named_report_normalizes_identity() {
+        let t = parse(&OK.replace(
+            "\"anonymous\":true",
+            "\"anonymous\":false,\"name\":\" 张三 \",\"id_number\":\"11010519491231002x\",\"phone\":\"138-0013-8000\",\"relation\":\"insider\"",
+        ))
+        .unwrap();
+        assert_eq!(t.identity.get(IdentityField::Name), Some("张三"));
+        assert_eq!(
+            t.identity.get(IdentityField::IdNumber),
+            Some("11010519491231002X")
+        );
+        assert_eq!(t.identity.get(IdentityField::Phone), Some("13800138000"));
+        assert_eq!(t.relation, Some(Relation::Insider));
+    }
+}

@@ -1,0 +1,115 @@
+//! Building and running the application: the same path for `jubao serve` and for tests,
+//! which start it on port 0 and talk to it over real HTTP.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{middleware, App, HttpServer};
+use anyhow::Context;
+use tokio::sync::Semaphore;
+
+use crate::config::Config;
+use crate::deadlines::calendar::Calendar;
+use crate::intake::Intake;
+use crate::store::Db;
+use crate::vault::{self, Vault};
+use crate::web::{self as http, AppState};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: actix_web::web::Data<AppState>,
+}
+
+impl Application {
+    /// Connect, migrate, open the vault and bind the listener (not yet serving).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database.url, config.database.max_connections as u32).await?;
+        db.migrate().await?;
+        let master = vault::load_master_key(
+            std::env::var("JUBAO_MASTER_KEY").ok(),
+            config.master_key_path(),
+        )?;
+        Self::build_with(config, db, master).await
+    }
+
+    /// As [`Application::build`], with the database and master key given (tests).
+    pub async fn build_with(
+        config: Config,
+        db: Db,
+        master: vault::SecretKey,
+    ) -> anyhow::Result<Self> {
+        let vault = Arc::new(Vault::open(db.clone(), master).await?);
+        let calendar = Arc::new(
+            Calendar::load(std::path::Path::new(&config.calendar.holidays_dir))
+                .context("loading the holiday calendar")?,
+        );
+        let today = crate::deadlines::calendar::shanghai_date(chrono::Utc::now());
+        if !calendar.covers(today) {
+            tracing::warn!(
+                "no holiday calendar for this year: deadlines count weekends only; add a file to {}",
+                config.calendar.holidays_dir
+            );
+        }
+        let intake = Intake::new(
+            db.clone(),
+            vault.clone(),
+            calendar,
+            config.intake.accept_working_days.max(0) as u32,
+        );
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let state = actix_web::web::Data::new(AppState {
+            config: config.clone(),
+            db,
+            vault,
+            intake,
+            decode_permits: Semaphore::new(cores),
+        });
+        let listener = TcpListener::bind(&config.server.listen)
+            .with_context(|| format!("binding {}", config.server.listen))?;
+        let port = listener.local_addr()?.port();
+        let data = state.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(middleware::from_fn(http::middleware))
+                .configure(http::routes)
+        })
+        .listen(listener)?
+        .shutdown_timeout(config.server.shutdown_timeout_secs.max(1) as u64)
+        .client_request_timeout(Duration::from_secs(30));
+        if config.server.workers > 0 {
+            server = server.workers(config.server.workers as usize);
+        }
+        crate::telemetry::metrics().up.set(1);
+        Ok(Self {
+            port,
+            server: server.run(),
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> actix_web::web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serve until SIGINT/SIGTERM, then finish in-flight requests and close the pool.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await?;
+        self.state.db.close().await;
+        Ok(())
+    }
+
+    /// Serve in the background (tests); the handle stops it.
+    pub fn spawn(self) -> actix_web::dev::ServerHandle {
+        let handle = self.server.handle();
+        tokio::spawn(self.server);
+        handle
+    }
+}

@@ -1,0 +1,43 @@
+//! Fixed-window counters in the database, so every instance behind a load balancer sees
+//! the same counts. Bucket names are keyed digests, never raw codes or addresses.
+
+use chrono::{DateTime, Utc};
+
+use super::Db;
+
+/// Count one more event in `bucket` and return the count in the current window.
+pub async fn hit(db: &Db, bucket: &str, window_secs: i64, now: DateTime<Utc>) -> sqlx::Result<i64> {
+    let now_s = now.timestamp();
+    let window_start = now_s - now_s.rem_euclid(window_secs.max(1));
+    let count: i64 = sqlx::query_scalar(
+        "INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, $2, 1) \
+         ON CONFLICT (bucket) DO UPDATE SET \
+           count = CASE WHEN rate_limits.window_start = excluded.window_start \
+                        THEN rate_limits.count + 1 ELSE 1 END, \
+           window_start = excluded.window_start \
+         RETURNING count",
+    )
+    .bind(bucket)
+    .bind(window_start)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(count)
+}
+
+/// The count in the current window, without counting.
+pub async fn current(
+    db: &Db,
+    bucket: &str,
+    window_secs: i64,
+    now: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    let now_s = now.timestamp();
+    let window_start = now_s - now_s.rem_euclid(window_secs.max(1));
+    let count: Option<i64> =
+        sqlx::query_scalar("SELECT count FROM rate_limits WHERE bucket = $1 AND window_start = $2")
+            .bind(bucket)
+            .bind(window_start)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(count.unwrap_or(0))
+}

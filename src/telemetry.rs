@@ -1,0 +1,104 @@
+//! Logs and metrics. Logs carry opaque ids only (report ids, request ids): never a name,
+//! number, passcode, token or query string. Human format by default, JSON on request.
+
+use std::sync::OnceLock;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::EnvFilter;
+
+use crate::intake::domain::Channel;
+
+/// Install the global subscriber. `format` is `human` or `json`; `filter` a tracing filter
+/// (`JUBAO_LOG_FILTER` / `[log] filter`). Safe to call twice (the second call is ignored).
+pub fn init<W>(format: &str, filter: &str, writer: W, ansi: bool)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(ansi);
+    let _ = if format == "json" {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init()
+    } else {
+        builder.with_target(false).try_init()
+    };
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub tips: IntCounterVec,
+    pub up: IntGauge,
+}
+
+static METRICS: OnceLock<Metrics> = OnceLock::new();
+
+/// This process's metrics (each instance exports its own; Prometheus sums them).
+pub fn metrics() -> &'static Metrics {
+    METRICS.get_or_init(|| {
+        let registry = Registry::new_custom(Some("jubao".into()), None).expect("valid prefix");
+        let http_requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route pattern and status",
+            ),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ],
+            ),
+            &["route"],
+        )
+        .expect("valid metric");
+        let tips = IntCounterVec::new(
+            Opts::new("tips_received_total", "Tips stored, by channel"),
+            &["channel"],
+        )
+        .expect("valid metric");
+        let up = IntGauge::new("up", "1 while the process serves").expect("valid metric");
+        for c in [
+            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_duration.clone()),
+            Box::new(tips.clone()),
+            Box::new(up.clone()),
+        ] {
+            registry.register(c).expect("unique metric names");
+        }
+        Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            tips,
+            up,
+        }
+    })
+}
+
+impl Metrics {
+    pub fn tips_received(&self, channel: Channel) {
+        self.tips.with_label_values(&[channel.code()]).inc();
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("text encoding to a Vec cannot fail");
+        String::from_utf8(buf).expect("prometheus text is utf-8")
+    }
+}

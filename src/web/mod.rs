@@ -1,0 +1,233 @@
+//! HTTP: routes, the request middleware, static pages, health and metrics.
+
+pub mod reports;
+pub mod upload;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use rust_embed::RustEmbed;
+use tokio::sync::Semaphore;
+
+use crate::config::Config;
+use crate::error::{AppError, REQUEST_LOCALE};
+use crate::i18n::Locale;
+use crate::intake::Intake;
+use crate::store::Db;
+use crate::vault::Vault;
+
+/// Everything a request handler may use. Cheap to clone; holds no per-user state.
+pub struct AppState {
+    pub config: Config,
+    pub db: Db,
+    pub vault: Arc<Vault>,
+    pub intake: Intake,
+    /// Image decoding is CPU- and memory-heavy: at most one per core at a time.
+    pub decode_permits: Semaphore,
+}
+
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' blob: data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+    base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+#[derive(RustEmbed)]
+#[folder = "static/"]
+struct StaticFiles;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(|| async { redirect("/h5/") }))
+        .route("/h5", web::get().to(|| async { redirect("/h5/") }))
+        .route("/h5/{tail:.*}", web::get().to(h5))
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
+        .service(
+            web::scope("/api/v1")
+                .route("/reports", web::post().to(reports::create))
+                .route("/reports/lookup", web::post().to(reports::lookup))
+                .route("/reports/messages", web::post().to(reports::add_message)),
+        )
+        .default_service(web::to(not_found));
+}
+
+fn redirect(to: &'static str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "error-route-not-found",
+    ))
+}
+
+async fn h5(req: HttpRequest) -> HttpResponse {
+    let tail = req.match_info().query("tail");
+    let path = if tail.is_empty() || tail.ends_with('/') {
+        format!("h5/{tail}index.html")
+    } else {
+        format!("h5/{tail}")
+    };
+    serve_embedded(&req, &path)
+}
+
+/// Serve a file embedded from `static/`, with an ETag so phones revalidate cheaply.
+pub fn serve_embedded(req: &HttpRequest, path: &str) -> HttpResponse {
+    if path.contains("..") {
+        return not_found_page();
+    }
+    let Some(file) = StaticFiles::get(path) else {
+        return not_found_page();
+    };
+    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
+    if req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == etag)
+    {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type(path)))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(file.data.into_owned())
+}
+
+fn not_found_page() -> HttpResponse {
+    AppError::new(StatusCode::NOT_FOUND, "not_found", "error-route-not-found")
+        .error_response_owned()
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.db.ready().await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "not ready");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "not ready" }))
+        }
+    }
+}
+
+async fn metrics() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        ))
+        .body(crate::telemetry::metrics().render())
+}
+
+/// The request middleware: the caller's locale for errors, security headers, one log line
+/// (method, path without query string, status, time) and metrics by route pattern.
+pub async fn middleware(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let locale = Locale::from_accept_language(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let method = req.method().clone();
+    let path = req.path().to_string();
+    let started = Instant::now();
+    let mut res = REQUEST_LOCALE.scope(locale, next.call(req)).await?;
+    let status = res.status();
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
+    let elapsed = started.elapsed();
+    let m = crate::telemetry::metrics();
+    m.http_requests
+        .with_label_values(&[method.as_str(), &route, status.as_str()])
+        .inc();
+    m.http_duration
+        .with_label_values(&[&route])
+        .observe(elapsed.as_secs_f64());
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    if path.starts_with("/api/") {
+        // Receipts carry a passcode: never cache API answers anywhere.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if path != "/metrics" && path != "/healthz" && path != "/readyz" {
+        tracing::info!(
+            method = %method,
+            path = %path,
+            status = status.as_u16(),
+            ms = elapsed.as_secs_f64() * 1000.0,
+            "request"
+        );
+    }
+    Ok(res)
+}
+
+/// The caller's address for rate limiting: the socket peer, or the first
+/// `X-Forwarded-For` hop when `[server] trust_forwarded_for` says a proxy sets it.
+pub fn client_address(req: &HttpRequest, trust_forwarded: bool) -> String {
+    if trust_forwarded {
+        if let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return ip.trim().to_string();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+impl AppError {
+    /// Render outside the `Responder` path (static handlers that return a response).
+    pub fn error_response_owned(self) -> HttpResponse {
+        actix_web::ResponseError::error_response(&self)
+    }
+}
