@@ -101,9 +101,16 @@ fn shape_error(e: &serde_path_to_error::Error<serde_json::Error>) -> AppError {
     if msg.starts_with("missing field") {
         AppError::invalid(join(&quoted), "error-missing-field").with_code("missing_field")
     } else if msg.starts_with("unknown field") {
-        AppError::invalid(join(&quoted), "error-unknown-field")
+        // The path already ends with the unknown key.
+        AppError::invalid(join(""), "error-unknown-field")
             .with_code("unknown_field")
-            .arg("field", join(&quoted))
+            .arg("field", join(""))
+    } else if path.is_empty() {
+        AppError::new(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_type",
+            "error-invalid-json",
+        )
     } else {
         AppError::invalid(join(""), "error-wrong-type").with_code("wrong_type")
     }

@@ -1,0 +1,289 @@
+//! Test harness: the real application on a random port over a fresh database, SQLite or
+//! PostgreSQL (`JUBAO_TEST_POSTGRES_URL`), talked to over real HTTP.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, Once, OnceLock};
+
+use jubao::config::Config;
+use jubao::startup::Application;
+use jubao::store::Db;
+use jubao::vault::SecretKey;
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub dir: tempfile::TempDir,
+    pub backend: Backend,
+    pub db_url: String,
+    pub state: actix_web::web::Data<jubao::web::AppState>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+/// Everything every test's code logged, for the leak test to search.
+pub fn captured_logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| Arc::new(Mutex::new(Vec::new())))
+        .clone()
+}
+
+#[derive(Clone)]
+struct BufWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for BufWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let buf = captured_logs();
+        jubao::telemetry::init(
+            "json",
+            "debug,sqlx=warn",
+            move || BufWriter(buf.clone()),
+            false,
+        );
+    });
+}
+
+pub fn postgres_admin_url() -> Option<String> {
+    let url = std::env::var("JUBAO_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        static SAID: Once = Once::new();
+        SAID.call_once(|| {
+            // Written past the test harness's capture so it is seen in every run.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: PostgreSQL tests (JUBAO_TEST_POSTGRES_URL is not set)"
+            );
+        });
+    }
+    url
+}
+
+/// A new, empty PostgreSQL database; returns its URL.
+pub async fn fresh_postgres_db(admin: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let name = format!("jubao_t_{}", uuid::Uuid::new_v4().simple());
+    let admin_db = Db::connect(admin, 2)
+        .await
+        .expect("connect to JUBAO_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin_db.pool)
+        .await
+        .unwrap();
+    admin_db.close().await;
+    let (base, query) = match admin.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin, String::new()),
+    };
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    format!("{base}/{name}{query}")
+}
+
+/// Drop a database made by [`fresh_postgres_db`].
+pub async fn drop_postgres_db(url: &str) {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    let name = url
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    if !name.starts_with("jubao_t_") {
+        return;
+    }
+    let admin_db = Db::connect(&admin, 2).await.unwrap();
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin_db.pool)
+        .await;
+    admin_db.close().await;
+}
+
+pub fn test_config(dir: &std::path::Path, db_url: &str) -> Config {
+    let mut c = Config::from_toml_and_env("", &[]).unwrap();
+    c.server.listen = "127.0.0.1:0".into();
+    c.server.workers = 2;
+    c.database.url = db_url.to_string();
+    c.keys.master_key_file = dir.join("master.key").display().to_string();
+    c.calendar.holidays_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/config/holidays").into();
+    c
+}
+
+/// Start the app on `backend`; `None` (after one printed line) when PostgreSQL is not set up.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    init_logs();
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/jubao.db", dir.path().display()),
+        Backend::Postgres => fresh_postgres_db(&postgres_admin_url()?).await,
+    };
+    let mut config = test_config(dir.path(), &db_url);
+    tweak(&mut config);
+    let db = Db::connect(&config.database.url, 8).await.unwrap();
+    db.migrate().await.unwrap();
+    let app = Application::build_with(config, db.clone(), SecretKey::generate())
+        .await
+        .unwrap();
+    let port = app.port();
+    let state = app.state();
+    let handle = app.spawn();
+    Some(TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+        db,
+        dir,
+        backend,
+        db_url,
+        state,
+        handle,
+    })
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_report(&self, body: &Value) -> reqwest::Response {
+        self.post_json("/api/v1/reports", body).await
+    }
+
+    /// File a valid tip; returns the receipt.
+    pub async fn file_tip(&self, body: &Value) -> Value {
+        let res = self.post_report(body).await;
+        assert_eq!(res.status(), 201, "{:?}", res.text().await);
+        res.json().await.unwrap()
+    }
+
+    pub async fn lookup(&self, code: &str, passcode: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/reports/lookup",
+            &json!({"tracking_code": code, "passcode": passcode}),
+        )
+        .await
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Row counts of every intake table, to prove a refused request stored nothing.
+    pub async fn counts(&self) -> Vec<i64> {
+        let mut v = vec![];
+        for t in [
+            "reports",
+            "report_categories",
+            "reporter_identity",
+            "identity_index",
+            "report_events",
+            "report_messages",
+            "evidence",
+            "evidence_blobs",
+            "idempotency",
+        ] {
+            v.push(self.count(t).await);
+        }
+        v
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+        self.db.close().await;
+        if self.backend == Backend::Postgres {
+            drop_postgres_db(&self.db_url).await;
+        }
+    }
+}
+
+/// A valid anonymous report body.
+pub fn anonymous_report() -> Value {
+    json!({
+        "target": { "name": "某某市第一人民医院", "kind": "hospital", "region_code": "371502",
+                    "address": "某某路 1 号" },
+        "categories": ["fake_patient", "fake_documents"],
+        "description": "医院组织村里老人挂名住院，实际没有治疗，用医保卡结算。",
+        "occurred_from": "2026-03-01",
+        "occurred_to": "2026-04-30",
+        "amount_estimate_fen": 1234500,
+        "reporter": { "anonymous": true },
+    })
+}
+
+/// A valid named report body with the given identity.
+pub fn named_report(name: &str, id_number: &str, phone: &str) -> Value {
+    let mut r = anonymous_report();
+    r["reporter"] = json!({
+        "anonymous": false, "name": name, "id_number": id_number, "phone": phone,
+        "email": "reporter@example.com", "relation": "insider",
+    });
+    r
+}
+
+/// Compute a valid resident ID number from a 17-digit body.
+pub fn resident_id(body17: &str) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body17
+        .bytes()
+        .zip(W)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    format!("{body17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// Generate both a SQLite and a PostgreSQL test from one `async fn(TestApp)`.
+#[macro_export]
+macro_rules! both_databases {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                use super::*;
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = spawn_app(Backend::Sqlite).await.unwrap();
+                    super::$name(app).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(app) = spawn_app(Backend::Postgres).await else { return };
+                    super::$name(app).await;
+                }
+            }
+        )+
+    };
+}

@@ -1,0 +1,9 @@
+//! HTTP tests against the real server, each on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod followup;
+mod health;
+mod privacy;
+mod reports;
+mod rotation;
