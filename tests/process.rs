@@ -1,0 +1,322 @@
+//! Tests of the `jubao` binary as an operator runs it: start-up, configuration errors,
+//! `kill -9` right after acknowledgements, and the CLI.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_jubao");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(dir: &Path, db_url: &str) -> Command {
+    let cfg = dir.join("empty.toml");
+    std::fs::write(&cfg, "").unwrap();
+    let mut c = Command::new(BIN);
+    c.current_dir(dir)
+        .env("JUBAO_CONFIG", &cfg)
+        .env("JUBAO_DATABASE_URL", db_url)
+        .env("JUBAO_KEYS_MASTER_KEY_FILE", dir.join("master.key"))
+        .env(
+            "JUBAO_CALENDAR_HOLIDAYS_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config/holidays"),
+        )
+        .env_remove("JUBAO_MASTER_KEY");
+    c
+}
+
+async fn start(dir: &Path, db_url: &str, log: &Path) -> Server {
+    let port = free_port();
+    let child = command(dir, db_url)
+        .arg("serve")
+        .env("JUBAO_SERVER_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .unwrap(),
+        )
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not become ready: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Server { child, base }
+}
+
+fn tip(i: usize) -> Value {
+    json!({
+        "target": {"name": format!("某诊所{i}"), "kind": "clinic"},
+        "categories": ["overcharging"],
+        "description": "诊所重复收费，同一个检查收了两次钱。",
+        "reporter": {"anonymous": true},
+    })
+}
+
+async fn kill_nine_after_acknowledgements(db_url: String) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let mut server = start(dir.path(), &db_url, &log).await;
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = vec![];
+    for t in 0..32 {
+        let (base, acked, stop) = (server.base.clone(), acked.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                i += 1;
+                let Ok(r) = client
+                    .post(format!("{base}/api/v1/reports"))
+                    .json(&tip(t * 10000 + i))
+                    .send()
+                    .await
+                else {
+                    break;
+                };
+                if r.status() != 201 {
+                    break;
+                }
+                let Ok(v) = r.json::<Value>().await else {
+                    break;
+                };
+                acked.lock().unwrap().push((
+                    v["tracking_code"].as_str().unwrap().to_string(),
+                    v["passcode"].as_str().unwrap().to_string(),
+                ));
+            }
+        }));
+    }
+    // Let acknowledgements flow, then SIGKILL mid-stream.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while acked.lock().unwrap().len() < 300 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 100, "only {} tips acknowledged", acked.len());
+
+    let server = start(dir.path(), &db_url, &log).await;
+    let client = reqwest::Client::new();
+    for (code, pass) in &acked {
+        let r = client
+            .post(format!("{}/api/v1/reports/lookup", server.base))
+            .json(&json!({"tracking_code": code, "passcode": pass}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "acknowledged tip {code} lost after kill -9"
+        );
+    }
+    // The binary's own log never holds a passcode.
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(logs.contains("tip received"));
+    for (_, pass) in acked.iter().take(50) {
+        assert!(!logs.contains(pass.as_str()));
+    }
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_tips_survive_kill_9_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/jubao.db", dir.path().display());
+    kill_nine_after_acknowledgements(url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_tips_survive_kill_9_postgres() {
+    let Ok(admin) = std::env::var("JUBAO_TEST_POSTGRES_URL") else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: PostgreSQL crash test (JUBAO_TEST_POSTGRES_URL is not set)"
+        );
+        return;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("jubao_t_{}", uuid::Uuid::new_v4().simple());
+    let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let base = admin
+        .split('?')
+        .next()
+        .unwrap()
+        .rsplit_once('/')
+        .unwrap()
+        .0
+        .to_string();
+    kill_nine_after_acknowledgements(format!("{base}/{name}")).await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&pool)
+        .await;
+}
+
+fn run(mut c: Command) -> (i32, String, String) {
+    let out = c.stdin(Stdio::null()).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unknown_configuration_keys_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/j.db", dir.path().display());
+    let mut c = command(dir.path(), &url);
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[server]\nlisten = \"127.0.0.1:0\"\nlistne = 1\n",
+    )
+    .unwrap();
+    c.env("JUBAO_CONFIG", dir.path().join("bad.toml"))
+        .arg("migrate");
+    let (code, _, err) = run(c);
+    assert_ne!(code, 0);
+    assert!(err.contains("listne"), "{err}");
+
+    let mut c = command(dir.path(), &url);
+    c.env("JUBAO_SERVER_LISTNE", "x").arg("migrate");
+    let (code, _, err) = run(c);
+    assert_ne!(code, 0);
+    assert!(err.contains("JUBAO_SERVER_LISTNE"), "{err}");
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let (code, out, _) = run({
+        let mut c = Command::new(BIN);
+        c.arg("--help");
+        c
+    });
+    assert_eq!(code, 0);
+    for cmd in ["serve", "migrate", "keys"] {
+        assert!(out.contains(cmd), "{out}");
+    }
+    let (code, out, _) = run({
+        let mut c = Command::new(BIN);
+        c.args(["keys", "rotate", "--help"]);
+        c
+    });
+    assert_eq!(code, 0);
+    assert!(out.contains("re-encrypt"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_rotate_while_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/jubao.db", dir.path().display());
+    let log = dir.path().join("server.log");
+    let server = start(dir.path(), &url, &log).await;
+    let client = reqwest::Client::new();
+    let mut receipts = vec![];
+    for i in 0..20 {
+        let mut t = tip(i);
+        t["reporter"] = json!({"anonymous": false, "name": "周八", "phone": "13600001111"});
+        let r = client
+            .post(format!("{}/api/v1/reports", server.base))
+            .json(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        receipts.push(r.json::<Value>().await.unwrap());
+    }
+    // Rotate from a second process while the server runs (short settle time for the test).
+    let mut c = command(dir.path(), &url);
+    c.args(["keys", "rotate", "--settle-secs", "3"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("rotated to data key 2: 20 rows re-encrypted"),
+        "{out}"
+    );
+    // The server, which cached key 1, now seals new tips with key 2 and opens old ones.
+    let mut t = tip(99);
+    t["reporter"] = json!({"anonymous": false, "name": "周八", "phone": "13600001111"});
+    let r = client
+        .post(format!("{}/api/v1/reports", server.base))
+        .json(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    for r in &receipts {
+        let res = client
+            .post(format!("{}/api/v1/reports/lookup", server.base))
+            .json(&json!({"tracking_code": r["tracking_code"], "passcode": r["passcode"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    drop(server);
+    let db = jubao::store::Db::connect(&url, 2).await.unwrap();
+    let keys: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT key_id FROM reporter_identity")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, vec![2]);
+    let mut f = std::fs::File::open(dir.path().join("master.key")).unwrap();
+    let mut s = String::new();
+    f.read_to_string(&mut s).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("master.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
