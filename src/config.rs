@@ -15,7 +15,7 @@ const NON_OVERRIDE_VARS: &[&str] = &[
     "JUBAO_TEST_POSTGRES_URL",
 ];
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -154,24 +154,6 @@ fn default_wechat_api() -> String {
 }
 fn default_wecom_api() -> String {
     "https://qyapi.weixin.qq.com".into()
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            database: DatabaseConfig::default(),
-            keys: KeysConfig::default(),
-            smtp: SmtpConfig::default(),
-            intake: IntakeConfig::default(),
-            evidence: EvidenceConfig::default(),
-            calendar: CalendarConfig::default(),
-            log: LogConfig::default(),
-            wechat: Vec::new(),
-            wecom: Vec::new(),
-            hotline: Vec::new(),
-        }
-    }
 }
 
 impl Default for ServerConfig {
