@@ -1,0 +1,155 @@
+//! The citizen H5 page, end to end in a real browser: starts the real `jubao serve` on a free
+//! port with a fresh SQLite database and master key, then runs `tests/browser/h5.mjs`
+//! (playwright-core driving headless Chromium at phone size).
+//!
+//! Needs node on PATH, Chromium at `$CHROMIUM` or `/usr/bin/chromium`, and
+//! `node_modules/playwright-core` (`npm ci`). When one is missing the test prints one line
+//! saying so and passes — except under `CI=true`, where it fails.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Kills the server when the test ends, however it ends.
+struct ServerGuard(Child);
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+fn chromium_path() -> PathBuf {
+    std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// What is missing to run the browser test, if anything.
+fn missing_prerequisites(root: &Path) -> Vec<String> {
+    let mut missing = Vec::new();
+    if !on_path("node") {
+        missing.push("node is not on PATH".to_string());
+    }
+    let chromium = chromium_path();
+    if !chromium.is_file() {
+        missing.push(format!("no Chromium at {}", chromium.display()));
+    }
+    if !root
+        .join("node_modules/playwright-core/package.json")
+        .is_file()
+    {
+        missing.push("node_modules/playwright-core is not installed".to_string());
+    }
+    missing
+}
+
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr").port()
+}
+
+/// Status code of `GET path`, by hand over a TcpStream (no HTTP client needed).
+fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: */*\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 64];
+    let n = s.read(&mut head).ok()?;
+    let line = std::str::from_utf8(&head[..n]).ok()?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn h5_end_to_end() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let in_ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
+    let missing = missing_prerequisites(&root);
+    if !missing.is_empty() {
+        let what = missing.join("; ");
+        if in_ci {
+            panic!("h5 browser test cannot run in CI: {what} (run: apt-get install -y chromium && npm ci)");
+        }
+        println!("SKIPPED h5 browser test: {what} (run: apt-get install -y chromium && npm ci)");
+        return;
+    }
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let config = tmp.path().join("jubao.toml");
+    std::fs::write(&config, "").expect("write empty config");
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let log_path = tmp.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("server log");
+
+    let child = Command::new(env!("CARGO_BIN_EXE_jubao"))
+        .arg("serve")
+        .current_dir(&root)
+        .env("JUBAO_CONFIG", &config)
+        .env(
+            "JUBAO_DATABASE_URL",
+            format!("sqlite://{}/jubao.db", tmp.path().display()),
+        )
+        .env("JUBAO_KEYS_MASTER_KEY_FILE", tmp.path().join("master.key"))
+        .env("JUBAO_SERVER_LISTEN", addr.to_string())
+        .env_remove("JUBAO_MASTER_KEY")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone log"))
+        .stderr(log)
+        .spawn()
+        .expect("start jubao serve");
+    let mut server = ServerGuard(child);
+
+    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if http_status(addr, "/readyz") == Some(200) {
+            break;
+        }
+        if let Ok(Some(status)) = server.0.try_wait() {
+            panic!(
+                "jubao serve exited early ({status}); its output:\n{}",
+                server_log()
+            );
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "jubao serve not ready within 60 s; its output:\n{}",
+                server_log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let out = Command::new("node")
+        .arg(root.join("tests/browser/h5.mjs"))
+        .current_dir(&root)
+        .env("JUBAO_BASE_URL", format!("http://{addr}"))
+        .env("CHROMIUM", chromium_path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node tests/browser/h5.mjs");
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        drop(server);
+        panic!(
+            "h5 browser test failed ({}); screenshots in tests/browser/artifacts/; server output:\n{}",
+            out.status,
+            server_log()
+        );
+    }
+}
