@@ -30,6 +30,18 @@ fn body(i: u64) -> String {
     .to_string()
 }
 
+/// Send tip `i`; true when it was acknowledged (201 and the whole receipt read).
+async fn send(client: &reqwest::Client, endpoint: &str, i: u64) -> bool {
+    let req = client
+        .post(endpoint)
+        .header("content-type", "application/json")
+        .body(body(i));
+    match req.send().await {
+        Ok(r) => r.status().as_u16() == 201 && r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -78,16 +90,7 @@ async fn main() {
                     while !stop.load(Ordering::Relaxed) && Instant::now() < end {
                         let i = counter.fetch_add(1, Ordering::Relaxed);
                         let t = Instant::now();
-                        let ok = match client
-                            .post(&endpoint)
-                            .header("content-type", "application/json")
-                            .body(body(i))
-                            .send()
-                            .await
-                        {
-                            Ok(r) => r.status().as_u16() == 201 && r.bytes().await.is_ok(),
-                            Err(_) => false,
-                        };
+                        let ok = send(&client, &endpoint, i).await;
                         if ok {
                             lat.lock().unwrap().push(t.elapsed().as_secs_f64() * 1000.0);
                         } else {
@@ -113,16 +116,7 @@ async fn main() {
                     errors.clone(),
                 );
                 tasks.push(tokio::spawn(async move {
-                    let ok = match client
-                        .post(&endpoint)
-                        .header("content-type", "application/json")
-                        .body(body(i))
-                        .send()
-                        .await
-                    {
-                        Ok(r) => r.status().as_u16() == 201 && r.bytes().await.is_ok(),
-                        Err(_) => false,
-                    };
+                    let ok = send(&client, &endpoint, i).await;
                     if ok {
                         lat.lock()
                             .unwrap()

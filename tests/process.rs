@@ -200,6 +200,20 @@ async fn acknowledged_tips_survive_kill_9_postgres() {
         .await;
 }
 
+/// File a named tip and return its receipt.
+async fn file_named(client: &reqwest::Client, base: &str, i: usize) -> Value {
+    let mut t = tip(i);
+    t["reporter"] = json!({"anonymous": false, "name": "周八", "phone": "13600001111"});
+    let r = client
+        .post(format!("{base}/api/v1/reports"))
+        .json(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
 fn run(mut c: Command) -> (i32, String, String) {
     let out = c.stdin(Stdio::null()).output().unwrap();
     (
@@ -261,16 +275,7 @@ async fn keys_rotate_while_serving() {
     let client = reqwest::Client::new();
     let mut receipts = vec![];
     for i in 0..20 {
-        let mut t = tip(i);
-        t["reporter"] = json!({"anonymous": false, "name": "周八", "phone": "13600001111"});
-        let r = client
-            .post(format!("{}/api/v1/reports", server.base))
-            .json(&t)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        receipts.push(r.json::<Value>().await.unwrap());
+        receipts.push(file_named(&client, &server.base, i).await);
     }
     // Rotate from a second process while the server runs (short settle time for the test).
     let mut c = command(dir.path(), &url);
@@ -282,15 +287,7 @@ async fn keys_rotate_while_serving() {
         "{out}"
     );
     // The server, which cached key 1, now seals new tips with key 2 and opens old ones.
-    let mut t = tip(99);
-    t["reporter"] = json!({"anonymous": false, "name": "周八", "phone": "13600001111"});
-    let r = client
-        .post(format!("{}/api/v1/reports", server.base))
-        .json(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    file_named(&client, &server.base, 99).await;
     for r in &receipts {
         let res = client
             .post(format!("{}/api/v1/reports/lookup", server.base))
