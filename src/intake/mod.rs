@@ -231,11 +231,12 @@ pub fn seal_evidence(
     at: DateTime<Utc>,
 ) -> PreparedEvidence {
     let id = uuid::Uuid::now_v7().to_string();
-    let original = sealer.seal_blob(&evidence_context(&id, "original"), &p.original);
+    let size_bytes = p.original.len() as i64;
     let working = p
         .working
-        .as_ref()
-        .map(|w| sealer.seal_blob(&evidence_context(&id, "working"), w));
+        .map(|w| sealer.seal_blob_owned(&evidence_context(&id, "working"), w));
+    // Sealed in place: a 20 MB file is never held twice.
+    let original = sealer.seal_blob_owned(&evidence_context(&id, "original"), p.original);
     Arc::new(committer::EvidenceRow {
         id,
         report_id: report_id.to_string(),
@@ -243,7 +244,7 @@ pub fn seal_evidence(
         seq: seq as i64,
         kind: format!("{:?}", p.kind).to_lowercase(),
         media_type: p.media_type.to_string(),
-        size_bytes: p.original.len() as i64,
+        size_bytes,
         sha256: hex::encode(p.original_sha256),
         working_media_type: p.working_media_type.map(str::to_string),
         working_sha256: p.working_sha256.map(hex::encode),

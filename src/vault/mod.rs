@@ -62,6 +62,16 @@ impl Sealer {
         crypto::seal(&self.key, self.key_id, aad, plaintext)
     }
 
+    /// Seal a large blob bound to `context`, reusing its buffer (evidence originals).
+    pub fn seal_blob_owned(&self, context: &str, plaintext: Vec<u8>) -> Vec<u8> {
+        crypto::seal_in_place(
+            &self.key,
+            self.key_id,
+            format!("jubao/blob/v1|{context}").as_bytes(),
+            plaintext,
+        )
+    }
+
     /// Seal evidence bytes (or any opaque blob) bound to `context`.
     pub fn seal_blob(&self, context: &str, plaintext: &[u8]) -> Vec<u8> {
         self.seal(format!("jubao/blob/v1|{context}").as_bytes(), plaintext)
