@@ -104,10 +104,6 @@ impl Intake {
         shanghai_date(Utc::now())
     }
 
-    pub fn calendar(&self) -> &Calendar {
-        &self.calendar
-    }
-
     pub fn vault(&self) -> &Vault {
         &self.vault
     }

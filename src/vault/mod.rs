@@ -370,11 +370,6 @@ impl Vault {
         Ok(id)
     }
 
-    /// Check that the master key opens every data key (start-up guard against a wrong key).
-    pub async fn check(&self) -> anyhow::Result<()> {
-        self.reload().await
-    }
-
     pub(crate) fn open_with(
         &self,
         key_id: u32,

@@ -350,6 +350,14 @@
     if (input && input.tagName !== 'FIELDSET') input.setAttribute('aria-invalid', 'true');
   };
 
+  // Disable a button while its request runs, and say so (visibly and to screen readers).
+  J.setBusy = function (buttonId, on, busyKey, idleKey) {
+    var btn = document.getElementById(buttonId);
+    btn.disabled = on;
+    btn.setAttribute('aria-busy', on ? 'true' : 'false');
+    btn.textContent = J.t(on ? busyKey : idleKey);
+  };
+
   J.clearFieldError = function (fieldId) {
     var wrap = J.$('w-' + fieldId);
     var err = J.$('e-' + fieldId);

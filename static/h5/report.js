@@ -388,10 +388,7 @@
 
   function setSending(on) {
     sending = on;
-    var btn = $('submit-report');
-    btn.disabled = on;
-    btn.setAttribute('aria-busy', on ? 'true' : 'false');
-    btn.textContent = J.t(on ? 'submit.sending' : 'submit.button');
+    J.setBusy('submit-report', on, 'submit.sending', 'submit.button');
     var back = $('step-5').querySelector('[data-back]');
     back.disabled = on;
     $('send-progress').hidden = !on;

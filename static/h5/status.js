@@ -14,10 +14,7 @@
 
   function setLookupBusy(on) {
     busy = on;
-    var btn = $('lookup-submit');
-    btn.disabled = on;
-    btn.setAttribute('aria-busy', on ? 'true' : 'false');
-    btn.textContent = J.t(on ? 'status.loading' : 'status.submit');
+    J.setBusy('lookup-submit', on, 'status.loading', 'status.submit');
   }
 
   function showSummary(text) {
@@ -148,10 +145,7 @@
 
   function setMoreBusy(on) {
     busy = on;
-    var btn = $('more-submit');
-    btn.disabled = on;
-    btn.setAttribute('aria-busy', on ? 'true' : 'false');
-    btn.textContent = J.t(on ? 'more.sending' : 'more.send');
+    J.setBusy('more-submit', on, 'more.sending', 'more.send');
   }
 
   function onMore(e) {
