@@ -36,6 +36,46 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account. The password is read from JUBAO_PASSWORD, or from stdin.
+    Add {
+        username: String,
+        /// One or more of intake, handler, supervisor, legal, finance, custodian, auditor,
+        /// admin, separated by commas.
+        #[arg(long, value_delimiter = ',', required = true)]
+        role: Vec<String>,
+        /// 6-digit administrative region code; 000000 (the default) is national.
+        #[arg(long, default_value = "000000")]
+        region: String,
+        /// Name shown to colleagues (defaults to the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// Address for deadline reminders.
+        #[arg(long)]
+        email: Option<String>,
+        /// zh-CN (default) or en.
+        #[arg(long, default_value = "zh-CN")]
+        locale: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain of the audit log and name the first broken entry.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -98,11 +138,47 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::Rotate { settle_secs },
         } => rotate_keys(config, Duration::from_secs(settle_secs)).await,
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    region,
+                    name,
+                    email,
+                    locale,
+                },
+        } => {
+            add_user(
+                config,
+                crate::staff::NewUser {
+                    display_name: name.unwrap_or_else(|| username.clone()),
+                    username,
+                    email,
+                    roles: vec![],
+                    region,
+                    locale,
+                    password: String::new(),
+                },
+                role,
+            )
+            .await
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => verify_audit(config).await,
     }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config.clone()).await?;
+    let state = app.state();
+    if let Some(code) = crate::staff::auth::ensure_setup_code(&state.db, &state.vault).await? {
+        // Printed once, on the first start of a database with no admin; not logged.
+        println!(
+            "\n  First-admin setup code: {code}\n  Create the first admin at /console/ (or POST /api/v1/auth/setup).\n  The code works once and is not shown again.\n"
+        );
+    }
     let base = if config.server.public_url.is_empty() {
         let host = config
             .server
@@ -151,4 +227,98 @@ async fn rotate_keys(config: Config, settle: Duration) -> anyhow::Result<()> {
         outcome.resealed
     );
     Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("JUBAO_PASSWORD") {
+        return Ok(p);
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprint!("password: ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn add_user(
+    config: Config,
+    mut new: crate::staff::NewUser,
+    roles: Vec<String>,
+) -> anyhow::Result<()> {
+    use crate::staff;
+    let msg = |id: &str| crate::i18n::t(crate::i18n::Locale::En, id, &[]);
+    new.username = staff::parse_username(&new.username).map_err(|m| anyhow::anyhow!(msg(m)))?;
+    new.roles = staff::parse_roles(&roles.join(",")).map_err(|m| anyhow::anyhow!(msg(m)))?;
+    new.region = staff::parse_region(&new.region)
+        .map_err(|_| anyhow::anyhow!("--region must be a 6-digit region code or 000000"))?;
+    new.locale = crate::i18n::Locale::parse(&new.locale)
+        .ok_or_else(|| anyhow::anyhow!("--locale must be zh-CN or en"))?
+        .tag()
+        .to_string();
+    new.password = read_password()?;
+    staff::check_password(&new.password).map_err(|m| anyhow::anyhow!(msg(m)))?;
+    let db = Db::connect(&config.database.url, 2).await?;
+    db.migrate().await?;
+    let mut tx = db.begin().await?;
+    crate::audit::lock(&mut tx).await?;
+    let user = staff::create(&mut tx, &new)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message(crate::i18n::Locale::En)))?;
+    crate::audit::append(
+        &mut tx,
+        &crate::audit::Entry {
+            actor: &crate::audit::Actor {
+                id: None,
+                name: "cli".into(),
+            },
+            action: "user.create",
+            outcome: crate::audit::Outcome::Ok,
+            report_id: None,
+            detail: serde_json::json!({ "user": user.id, "roles": user.roles, "region": user.region }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let needs_totp = user.roles.iter().any(|r| r.requires_totp());
+    println!(
+        "created {} ({}) in region {}{}",
+        user.username,
+        staff::roles_string(&user.roles),
+        user.region,
+        if needs_totp {
+            "; TOTP set-up is required at first sign-in"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+async fn verify_audit(config: Config) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database.url, 2).await?;
+    db.migrate().await?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("verifying {bar:40} {pos}/{len} entries")
+            .expect("valid template"),
+    );
+    let v = crate::audit::verify(&db, |done, total| {
+        bar.set_length(total.max(0) as u64);
+        bar.set_position(done.max(0) as u64);
+    })
+    .await?;
+    bar.finish_and_clear();
+    match v.first_broken {
+        None => {
+            println!("audit log intact: {} entries, chain verified", v.entries);
+            Ok(())
+        }
+        Some(seq) => anyhow::bail!(
+            "audit log broken at entry {seq}: {}",
+            v.problem.unwrap_or_default()
+        ),
+    }
 }

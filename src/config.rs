@@ -26,6 +26,9 @@ pub struct Config {
     pub evidence: EvidenceConfig,
     pub calendar: CalendarConfig,
     pub log: LogConfig,
+    pub staff: StaffConfig,
+    pub workflow: WorkflowConfig,
+    pub outbox: OutboxConfig,
     pub wechat: Vec<WechatAccount>,
     pub wecom: Vec<WecomAccount>,
     pub hotline: Vec<HotlineSource>,
@@ -110,6 +113,97 @@ pub struct LogConfig {
     pub format: String,
     /// tracing filter, e.g. `info` or `jubao=debug,info`.
     pub filter: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StaffConfig {
+    /// Lifetime of an access token (JWT), minutes.
+    pub access_token_minutes: i64,
+    /// Lifetime of a login session (its refresh token), hours.
+    pub session_hours: i64,
+    /// Wrong passwords or codes in a row before the account is locked.
+    pub max_failed_logins: i64,
+    pub lockout_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkflowConfig {
+    /// Region for tips that name none (a 6-digit code; 000000 = national).
+    pub default_region: String,
+    /// DOMAIN §4 clocks, in working days.
+    pub handle_working_days: i64,
+    pub notify_accept_working_days: i64,
+    pub defence_working_days: i64,
+    pub feedback_working_days: i64,
+    /// Reminders go out this many working days before a deadline.
+    pub remind_before_working_days: i64,
+    /// Extensions, in calendar months from acceptance.
+    pub complex_extension_months: i64,
+    pub major_extension_months: i64,
+    /// Recovered amounts from which a decision needs a collective decision and legal
+    /// review (fen; 5,000,000 = 50,000 yuan).
+    pub collective_threshold_fen: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Idle wait between polls, milliseconds.
+    pub poll_ms: i64,
+    /// How long a claimed job is leased to one worker, seconds.
+    pub lease_secs: i64,
+    /// Retry backoff: base × 2^(attempt−1), at most max, seconds.
+    pub backoff_base_secs: i64,
+    pub backoff_max_secs: i64,
+    /// Attempts before a job is dead-lettered.
+    pub max_attempts: i64,
+    /// Seconds between deadline sweeps.
+    pub sweep_secs: i64,
+    /// Run the worker in this process (several instances may all run it).
+    pub enabled: bool,
+}
+
+impl Default for StaffConfig {
+    fn default() -> Self {
+        Self {
+            access_token_minutes: 15,
+            session_hours: 12,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+        }
+    }
+}
+
+impl Default for WorkflowConfig {
+    fn default() -> Self {
+        Self {
+            default_region: "000000".into(),
+            handle_working_days: 30,
+            notify_accept_working_days: 5,
+            defence_working_days: 5,
+            feedback_working_days: 5,
+            remind_before_working_days: 3,
+            complex_extension_months: 3,
+            major_extension_months: 6,
+            collective_threshold_fen: 5_000_000,
+        }
+    }
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            poll_ms: 500,
+            lease_secs: 60,
+            backoff_base_secs: 10,
+            backoff_max_secs: 3600,
+            max_attempts: 8,
+            sweep_secs: 60,
+            enabled: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -318,6 +412,9 @@ impl Config {
             if !seen.insert(("hotline", h.source.clone())) {
                 bail!("[[hotline]] source `{}` appears twice", h.source);
             }
+        }
+        if crate::staff::parse_region(&self.workflow.default_region).is_err() {
+            bail!("[workflow] default_region must be a 6-digit region code or 000000");
         }
         if self.evidence.max_files < 0 || self.evidence.max_file_bytes <= 0 {
             bail!("[evidence] limits must be positive");

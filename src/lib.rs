@@ -1,8 +1,9 @@
 //! jubao (举报): intake, case handling and rewards for tips about fraud against China's
 //! medical-insurance fund. See README.md for the architecture map.
 //!
-//! Data flows one way: channel (web) → intake → vault/store.
+//! Data flows one way: channel (web) → intake → vault/store → workflow → notify.
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod deadlines;
@@ -10,8 +11,11 @@ pub mod error;
 pub mod evidence;
 pub mod i18n;
 pub mod intake;
+pub mod notify;
+pub mod staff;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod vault;
 pub mod web;
+pub mod workflow;

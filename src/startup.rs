@@ -13,14 +13,20 @@ use tokio::sync::Semaphore;
 use crate::config::Config;
 use crate::deadlines::calendar::Calendar;
 use crate::intake::Intake;
+use crate::notify::email::Mailer;
+use crate::notify::worker::{Registry, Settings};
 use crate::store::Db;
 use crate::vault::{self, Vault};
 use crate::web::{self as http, AppState};
+use crate::workflow::feedback::FeedbackHandler;
+use crate::workflow::sweep::Sweeper;
+use crate::workflow::Workflow;
 
 pub struct Application {
     port: u16,
     server: Server,
     state: actix_web::web::Data<AppState>,
+    worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -56,15 +62,55 @@ impl Application {
         let intake = Intake::new(
             db.clone(),
             vault.clone(),
-            calendar,
+            calendar.clone(),
             config.intake.accept_working_days.max(0) as u32,
+        )
+        .with_case_defaults(
+            &config.workflow.default_region,
+            config.workflow.remind_before_working_days.max(0) as u32,
         );
+        let workflow = Workflow {
+            db: db.clone(),
+            calendar,
+            config: config.clone(),
+        };
+        let mailer = Arc::new(Mailer::new(&config.smtp.url, &config.smtp.from)?);
+        let worker = if config.outbox.enabled {
+            let mut reg = Registry::default();
+            reg.handle(crate::notify::email::KIND, mailer.clone())
+                .handle(
+                    crate::workflow::feedback::KIND,
+                    Arc::new(FeedbackHandler {
+                        db: db.clone(),
+                        vault: vault.clone(),
+                        mailer: mailer.clone(),
+                        senders: Default::default(),
+                    }),
+                )
+                .every(Arc::new(Sweeper(workflow.clone())));
+            let o = &config.outbox;
+            Some(crate::notify::worker::spawn(
+                db.clone(),
+                Arc::new(reg),
+                Settings {
+                    poll: Duration::from_millis(o.poll_ms.max(10) as u64),
+                    lease: chrono::Duration::seconds(o.lease_secs.max(1)),
+                    backoff_base: chrono::Duration::seconds(o.backoff_base_secs.max(0)),
+                    backoff_max: chrono::Duration::seconds(o.backoff_max_secs.max(1)),
+                    periodic_every: Duration::from_secs(o.sweep_secs.max(1) as u64),
+                },
+            ))
+        } else {
+            None
+        };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let state = actix_web::web::Data::new(AppState {
             config: config.clone(),
             db,
             vault,
             intake,
+            workflow,
+            mailer,
             decode_permits: Semaphore::new(cores),
         });
         let listener = TcpListener::bind(&config.server.listen)
@@ -88,6 +134,7 @@ impl Application {
             port,
             server: server.run(),
             state,
+            worker,
         })
     }
 
@@ -102,6 +149,9 @@ impl Application {
     /// Serve until SIGINT/SIGTERM, then finish in-flight requests and close the pool.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.server.await?;
+        if let Some(w) = &self.worker {
+            w.abort();
+        }
         self.state.db.close().await;
         Ok(())
     }
@@ -110,6 +160,10 @@ impl Application {
     pub fn spawn(self) -> actix_web::dev::ServerHandle {
         let handle = self.server.handle();
         tokio::spawn(self.server);
+        if let Some(w) = self.worker {
+            // Tests stop the server through the handle; the worker dies with the runtime.
+            drop(w);
+        }
         handle
     }
 }

@@ -133,6 +133,24 @@ impl Calendar {
         d
     }
 
+    /// The Nth working day before `end` (`end` itself is not counted).
+    pub fn sub_working_days(&self, end: NaiveDate, n: u32) -> NaiveDate {
+        let mut d = end;
+        let mut counted = 0;
+        while counted < n {
+            d = d.pred_opt().expect("dates stay far from chrono's limits");
+            if self.is_working_day(d) {
+                counted += 1;
+            }
+        }
+        d
+    }
+
+    /// The first working day after `d`.
+    pub fn next_working_day(&self, d: NaiveDate) -> NaiveDate {
+        self.add_working_days(d, 1)
+    }
+
     /// Deadline for a clock that starts at instant `t`: N working days after its
     /// Asia/Shanghai date.
     pub fn deadline_after(&self, t: DateTime<Utc>, n: u32) -> NaiveDate {

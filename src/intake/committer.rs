@@ -60,6 +60,10 @@ pub struct PreparedTip {
     pub evidence: Vec<PreparedEvidence>,
     pub received_at: DateTime<Utc>,
     pub accept_by: NaiveDate,
+    /// When the acceptance reminder goes out (DOMAIN §4).
+    pub accept_remind_on: NaiveDate,
+    /// Region the case belongs to (the target's, or the configured default).
+    pub case_region: String,
     pub idempotency: Option<SavedResponse>,
 }
 
@@ -208,8 +212,8 @@ async fn write_tip(tx: &mut Tx<'_>, p: &PreparedTip) -> Result<Outcome, sqlx::Er
         "INSERT INTO reports (id, tracking_code, passcode_hash, channel, status, target_name, \
          target_kind, target_region, target_address, categories, description, occurred_from, \
          occurred_to, amount_estimate_fen, anonymous, relation, locale, recorded_by, received_at, \
-         accept_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18, $19, $20)",
+         accept_by, case_region, target_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(&p.report_id)
     .bind(&p.tracking_code)
@@ -231,6 +235,18 @@ async fn write_tip(tx: &mut Tx<'_>, p: &PreparedTip) -> Result<Outcome, sqlx::Er
     .bind(t.recorded_by.clone())
     .bind(&at)
     .bind(p.accept_by.to_string())
+    .bind(&p.case_region)
+    .bind(crate::staff::target_key(&t.target.name))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO clocks (report_id, kind, started_at, due_on, remind_on, stage, next_check_on) \
+         VALUES ($1, 'accept', $2, $3, $4, 'pending', $4)",
+    )
+    .bind(&p.report_id)
+    .bind(&at)
+    .bind(p.accept_by.to_string())
+    .bind(p.accept_remind_on.to_string())
     .execute(&mut **tx)
     .await?;
     for c in &categories {

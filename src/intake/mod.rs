@@ -57,6 +57,9 @@ pub struct Receipt {
     pub status: String,
     pub received_at: String,
     pub accept_by: String,
+    /// Internal case id, for the caller's own records (never sent to the reporter).
+    #[serde(skip)]
+    pub report_id: String,
 }
 
 /// A request's idempotency key, in a scope (channel + caller kind).
@@ -82,6 +85,8 @@ pub struct Intake {
     calendar: Arc<Calendar>,
     committer: Committer,
     accept_days: u32,
+    default_region: String,
+    remind_before: u32,
 }
 
 impl Intake {
@@ -97,7 +102,20 @@ impl Intake {
             calendar,
             committer,
             accept_days,
+            default_region: crate::staff::NATIONAL.to_string(),
+            remind_before: 3,
         }
+    }
+
+    /// Where tips without a region go, and how early the acceptance reminder goes out.
+    pub fn with_case_defaults(mut self, default_region: &str, remind_before: u32) -> Self {
+        self.default_region = default_region.to_string();
+        self.remind_before = remind_before;
+        self
+    }
+
+    pub fn calendar(&self) -> &Arc<Calendar> {
+        &self.calendar
     }
 
     pub fn today(&self) -> NaiveDate {
@@ -123,6 +141,17 @@ impl Intake {
     ) -> AppResult<Submitted> {
         let received_at = Utc::now();
         let accept_by = self.calendar.deadline_after(received_at, self.accept_days);
+        let accept_remind_on = crate::deadlines::clocks::remind_on(
+            &self.calendar,
+            shanghai_date(received_at),
+            accept_by,
+            self.remind_before,
+        );
+        let case_region = tip
+            .target
+            .region
+            .as_ref()
+            .map_or_else(|| self.default_region.clone(), |r| r.as_str().to_string());
         let sealer = self.vault.sealer().await?;
         let report_id = uuid::Uuid::now_v7().to_string();
         let sealed_identity = self.vault.seal_identity(&sealer, &report_id, &tip.identity);
@@ -154,6 +183,7 @@ impl Intake {
                 status: "received".into(),
                 received_at: received_at.to_rfc3339_opts(SecondsFormat::Secs, true),
                 accept_by: accept_by.format("%Y-%m-%d").to_string(),
+                report_id: report_id.clone(),
             };
             let saved = idem.as_ref().map(|(scope, digest, request)| {
                 let body = serde_json::to_vec(&receipt).expect("receipt serializes");
@@ -178,6 +208,8 @@ impl Intake {
                 evidence: sealed_evidence.clone(),
                 received_at,
                 accept_by,
+                accept_remind_on,
+                case_region: case_region.clone(),
                 idempotency: saved,
             };
             match self.committer.submit(prepared).await? {

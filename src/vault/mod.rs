@@ -43,6 +43,7 @@ pub struct Vault {
     blind: SecretKey,
     passcode: SecretKey,
     request: SecretKey,
+    token: SecretKey,
     ring: RwLock<Ring>,
 }
 
@@ -139,6 +140,7 @@ impl Vault {
             blind: master.derive("blind-index"),
             passcode: master.derive("passcode"),
             request: master.derive("request-digest"),
+            token: master.derive("staff-token"),
             master,
             db,
             ring: RwLock::new(Ring {
@@ -295,6 +297,37 @@ impl Vault {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Sign staff token claims (HS256 with a key derived from the master key, so every
+    /// instance with the same master key accepts the same tokens).
+    pub fn sign_token<T: serde::Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(self.token.as_bytes()),
+        )
+        .context("signing a token")
+    }
+
+    /// Verify a staff token: HS256 only (so `alg: none` and any other algorithm are
+    /// refused), signature, issuer and expiry.
+    pub fn verify_token<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<T, jsonwebtoken::errors::Error> {
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+        v.algorithms = vec![jsonwebtoken::Algorithm::HS256];
+        v.leeway = 5;
+        v.set_issuer(&["jubao"]);
+        v.set_required_spec_claims(&["exp", "iss", "sub"]);
+        v.validate_aud = false;
+        jsonwebtoken::decode::<T>(
+            token,
+            &jsonwebtoken::DecodingKey::from_secret(self.token.as_bytes()),
+            &v,
+        )
+        .map(|d| d.claims)
     }
 
     /// Open every sealed field of one reporter identity. Callers outside the vault get this

@@ -1,6 +1,7 @@
 //! HTTP: routes, the request middleware, static pages, health and metrics.
 
 pub mod reports;
+pub mod staff;
 pub mod upload;
 
 use std::sync::Arc;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub db: Db,
     pub vault: Arc<Vault>,
     pub intake: Intake,
+    pub workflow: crate::workflow::Workflow,
+    pub mailer: Arc<crate::notify::email::Mailer>,
     /// Image decoding is CPU- and memory-heavy: at most one per core at a time.
     pub decode_permits: Semaphore,
 }
@@ -50,7 +53,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .route("/reports", web::post().to(reports::create))
                 .route("/reports/lookup", web::post().to(reports::lookup))
-                .route("/reports/messages", web::post().to(reports::add_message)),
+                .route("/reports/messages", web::post().to(reports::add_message))
+                .configure(staff::routes),
         )
         .default_service(web::to(not_found));
 }

@@ -1,0 +1,81 @@
+# Staff-side messages and errors
+error-unknown-role = Unknown role. Roles: intake, handler, supervisor, legal, finance, custodian, auditor, admin.
+error-password-weak = The password must have at least 10 characters.
+error-username = A username may contain letters, digits and . _ - @ (at most 64 characters).
+error-username-taken = That username is taken.
+error-invalid-credentials = Wrong username or password.
+error-account-locked = Too many failed sign-ins: the account is locked. Try again in { $minutes } minutes.
+error-totp-required = Enter the 6-digit code from your authenticator app.
+error-invalid-totp = The code is wrong or was already used; wait for the next one.
+error-invalid-token = Your sign-in is not valid. Please sign in again.
+error-token-expired = Your sign-in has expired. Refresh it or sign in again.
+error-session-expired = Your session has ended. Please sign in again.
+error-unauthenticated = Please sign in.
+error-totp-enrollment-required = Your role requires a second factor (TOTP). Set it up first.
+error-totp-already-enabled = TOTP is already enabled.
+error-totp-not-started = Start TOTP set-up first.
+error-invalid-setup-code = The setup code is wrong or already used.
+error-forbidden = You are not allowed to do this.
+error-case-not-found = No such case.
+error-record-not-found = No such record.
+error-illegal-transition = The case is “{ $status }”; this step is not possible. Possible next statuses: { $allowed }.
+error-wrong-status = The case is “{ $status }”; this action is not possible now.
+error-concurrent-change = Someone else just changed this case. Reload and try again.
+error-required = Please fill in “{ $field }”.
+error-merge-target = A case can only be merged into an earlier, live case on the same facts that you may see.
+error-decision-inconsistent = A “not substantiated” decision cannot carry verified or recovered amounts or penalties.
+error-party-notice-required = Before an adverse decision the party concerned must be notified and given the chance to state their case.
+error-defence-period-open = The party's period for statement and defence runs until { $due }; decide after it.
+error-collective-decision-required = This needs a collective decision first.
+error-legal-review-required = This needs an approving legal review first.
+error-two-inspectors = An on-site check needs at least two inspectors; name them.
+error-date = Dates are written YYYY-MM-DD.
+error-three-participants = A collective decision needs at least three participants.
+error-already-major = The case is already marked major.
+error-extension-pending = An extension request is already waiting for approval.
+error-already-decided = This request has already been decided.
+error-not-major = Only major cases can be extended to six months.
+error-no-open-clock = There is no running handling deadline to extend.
+error-assignee = Cases can only be assigned to active handlers of the case's region.
+error-assignee-recused = That person has a declared conflict with the reported institution.
+error-anonymous-reporter = An anonymous reporter left no identity to reveal.
+error-already-revealed = This request's identity was already shown; it is shown only once.
+error-not-approved = This request has not been approved.
+
+ground-outside_scope = The matter is outside the scope of medical-insurance fund supervision.
+ground-no_clear_target = The report names no clear target or concrete leads.
+ground-under_investigation = The matter is already under investigation.
+ground-closed_no_new_lead = The matter was already closed and the report brings no new lead.
+ground-litigation_or_review = The matter belongs to litigation, arbitration or administrative review.
+
+feedback-staff-message = A message from the case officer: { $body }
+
+email-open-console = Open in the console
+email-footer = Sent automatically by the medical-insurance fraud reporting system. Please do not reply.
+email-deadline-reminder-subject = [Reminder] Case { $case }: deadline on { $due }
+email-deadline-reminder-body =
+    Dear { $name },
+
+    The “{ $clock }” deadline of case { $case } (region { $region }) ends on { $due }. Please act on it in time.
+email-deadline-today-subject = [Due today] Case { $case }: deadline today
+email-deadline-today-body =
+    Dear { $name },
+
+    The “{ $clock }” deadline of case { $case } (region { $region }) ends today ({ $due }).
+email-deadline-overdue-subject = [Escalated] Case { $case } is { $days_late } working days overdue
+email-deadline-overdue-body =
+    Dear { $name },
+
+    The “{ $clock }” deadline of case { $case } (region { $region }) ended on { $due }. It is { $days_late } working days overdue and has been escalated.
+email-major-case-subject = [Major case] Region { $region } reports case { $case }
+email-major-case-body =
+    Dear { $name },
+
+    Region { $region } has marked case { $case } as a major case. Please follow it and guide its handling.
+email-reporter-update-subject = News about your report (tracking code { $tracking_code })
+email-reporter-update-body =
+    Hello,
+
+    { $update }
+
+    You can see the full progress on the reporting page with your tracking code and passcode. Thank you for helping protect the medical-insurance fund.

@@ -1,0 +1,81 @@
+# 工作人员端的提示与错误
+error-unknown-role = 角色不正确，可选：intake、handler、supervisor、legal、finance、custodian、auditor、admin。
+error-password-weak = 密码至少需要 10 个字符。
+error-username = 用户名只能包含字母、数字和 . _ - @，最长 64 个字符。
+error-username-taken = 该用户名已被使用。
+error-invalid-credentials = 用户名或密码不正确。
+error-account-locked = 登录失败次数过多，账号已锁定，请 { $minutes } 分钟后再试。
+error-totp-required = 请输入身份验证器上的 6 位动态码。
+error-invalid-totp = 动态码不正确或已使用，请等下一个动态码。
+error-invalid-token = 登录凭证无效，请重新登录。
+error-token-expired = 登录已过期，请刷新或重新登录。
+error-session-expired = 登录已结束，请重新登录。
+error-unauthenticated = 请先登录。
+error-totp-enrollment-required = 您的角色必须启用动态码（两步验证），请先完成设置。
+error-totp-already-enabled = 动态码已经启用。
+error-totp-not-started = 请先开始设置动态码。
+error-invalid-setup-code = 初始化码不正确或已使用。
+error-forbidden = 您没有权限执行此操作。
+error-case-not-found = 案件不存在。
+error-record-not-found = 记录不存在。
+error-illegal-transition = 当前状态为“{ $status }”，不能进行此操作。可转为：{ $allowed }。
+error-wrong-status = 案件当前状态为“{ $status }”，不能进行此操作。
+error-concurrent-change = 案件刚被他人修改，请刷新后重试。
+error-required = 请填写“{ $field }”。
+error-merge-target = 只能并入更早受理、仍在办理且您有权查看的同一事项案件。
+error-decision-inconsistent = “查无实据”的决定不能填写查实金额、追回金额或处罚。
+error-party-notice-required = 作出不利决定前，须先告知当事人并给予陈述、申辩的机会。
+error-defence-period-open = 当事人陈述、申辩期尚未届满（截止 { $due }），暂不能作出决定。
+error-collective-decision-required = 此事项须先经集体讨论决定。
+error-legal-review-required = 此事项须先经法制审核同意。
+error-two-inspectors = 现场检查须由两名以上检查人员进行，请填写检查人员。
+error-date = 日期格式应为 年-月-日。
+error-three-participants = 集体讨论须至少三人参加。
+error-already-major = 此案件已标记为重大要情。
+error-extension-pending = 已有延期申请在等待审批。
+error-already-decided = 此申请已经处理。
+error-not-major = 只有重大要情案件才能延长至六个月。
+error-no-open-clock = 没有可延长的办理时限。
+error-assignee = 只能分配给本辖区在职的案件办理人员。
+error-assignee-recused = 该人员与被举报机构存在利害关系，须回避。
+error-anonymous-reporter = 匿名举报人没有可查看的身份信息。
+error-already-revealed = 此申请的身份信息已经查看过，不能再次查看。
+error-not-approved = 此申请尚未获得批准。
+
+ground-outside_scope = 所反映的问题不属于医疗保障基金监管范围。
+ground-no_clear_target = 举报缺少明确的被举报对象或具体线索。
+ground-under_investigation = 所反映的问题已在调查处理中。
+ground-closed_no_new_lead = 所反映的问题已处理完毕，且未提供新的线索。
+ground-litigation_or_review = 所反映的问题属于诉讼、仲裁或行政复议程序处理的范围。
+
+feedback-staff-message = 办理人员给您留言：{ $body }
+
+email-open-console = 在工作台中打开
+email-footer = 此邮件由医保基金举报系统自动发送，请勿直接回复。
+email-deadline-reminder-subject = 【提醒】案件 { $case } 的时限即将届满（{ $due }）
+email-deadline-reminder-body =
+    { $name }，您好：
+
+    案件 { $case }（辖区 { $region }）的“{ $clock }”时限将于 { $due } 届满，请及时办理。
+email-deadline-today-subject = 【今日到期】案件 { $case } 的时限今天届满
+email-deadline-today-body =
+    { $name }，您好：
+
+    案件 { $case }（辖区 { $region }）的“{ $clock }”时限今天（{ $due }）届满，请今天内办结。
+email-deadline-overdue-subject = 【督办】案件 { $case } 已超期 { $days_late } 个工作日
+email-deadline-overdue-body =
+    { $name }，您好：
+
+    案件 { $case }（辖区 { $region }）的“{ $clock }”时限已于 { $due } 届满，现已超期 { $days_late } 个工作日，已列入督办。
+email-major-case-subject = 【重大要情】辖区 { $region } 报告案件 { $case }
+email-major-case-body =
+    { $name }，您好：
+
+    辖区 { $region } 已将案件 { $case } 标记为重大要情，请关注并指导办理。
+email-reporter-update-subject = 您的举报（查询编号 { $tracking_code }）有新进展
+email-reporter-update-body =
+    您好：
+
+    { $update }
+
+    您可以在举报页面用查询编号和查询密码查看详细进度。感谢您对医保基金安全的监督。

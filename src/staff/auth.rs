@@ -1,0 +1,627 @@
+//! Login, tokens, refresh, logout, lock-out, TOTP and the first-admin setup code.
+//!
+//! An access token is a short-lived HS256 JWT naming the user and the session; every
+//! request also checks the session row, so logout, a replayed refresh token or a disabled
+//! account take effect at once on every instance and survive restarts. Refresh tokens are
+//! random, stored only as keyed digests, and single-use: using one twice revokes the whole
+//! login (its family).
+
+use actix_web::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use totp_rs::{Algorithm, TOTP};
+
+use super::{dummy_hash, verify_password, Role, StaffUser};
+use crate::audit::{self, Actor, Entry, Outcome};
+use crate::config::StaffConfig;
+use crate::error::{AppError, AppResult};
+use crate::store::{self, Db};
+use crate::vault::Vault;
+
+pub const ISSUER: &str = "jubao";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: String,
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// The session still has to enrol a second factor: only TOTP set-up is allowed.
+    #[serde(default)]
+    pub enrol: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    /// True when the account must set up TOTP before doing anything else.
+    pub totp_enrollment_required: bool,
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+fn unauthorized(code: &'static str, msg: &'static str) -> AppError {
+    AppError::new(StatusCode::UNAUTHORIZED, code, msg)
+}
+
+fn refresh_digest(vault: &Vault, token: &str) -> Vec<u8> {
+    vault
+        .request_digest(&[b"staff-refresh", token.as_bytes()])
+        .to_vec()
+}
+
+async fn deny(db: &Db, actor: &Actor, action: &str, reason: &str) {
+    let r = audit::append_alone(
+        db,
+        &Entry {
+            actor,
+            action,
+            outcome: Outcome::Denied,
+            report_id: None,
+            detail: serde_json::json!({ "reason": reason }),
+        },
+    )
+    .await;
+    if let Err(e) = r {
+        tracing::error!(error = %e, "could not audit a refused attempt");
+    }
+}
+
+type Credentials = (
+    String,
+    String,
+    Option<Vec<u8>>,
+    Option<i64>,
+    i64,
+    i64,
+    Option<String>,
+    i64,
+    String,
+);
+
+/// Check username, password and (when enrolled) the TOTP code; open a session.
+pub async fn login(
+    db: &Db,
+    vault: &Vault,
+    cfg: &StaffConfig,
+    username: &str,
+    password: &str,
+    totp: Option<&str>,
+) -> AppResult<TokenPair> {
+    let username = username.trim().to_lowercase();
+    let row: Option<Credentials> = sqlx::query_as(
+        "SELECT id, password_hash, totp_secret, totp_last_step, totp_enabled, failed_logins, \
+         locked_until, active, roles FROM staff_users WHERE username = $1",
+    )
+    .bind(&username)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((id, hash, totp_secret, last_step, totp_enabled, failed, locked_until, active, roles)) =
+        row
+    else {
+        let _ = verify_password(dummy_hash(), password);
+        deny(db, &Actor::anonymous(), "auth.login", "unknown user").await;
+        return Err(unauthorized(
+            "invalid_credentials",
+            "error-invalid-credentials",
+        ));
+    };
+    let actor = Actor {
+        id: Some(id.clone()),
+        name: username.clone(),
+    };
+    let now = Utc::now();
+    if let Some(until) = locked_until
+        .as_deref()
+        .and_then(|s| store::parse_ts(s).ok())
+    {
+        if until > now {
+            deny(db, &actor, "auth.login", "account locked").await;
+            let minutes = (until - now).num_minutes() + 1;
+            return Err(AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "account_locked",
+                "error-account-locked",
+            )
+            .arg("minutes", minutes));
+        }
+    }
+    if active == 0 {
+        let _ = verify_password(dummy_hash(), password);
+        deny(db, &actor, "auth.login", "account disabled").await;
+        return Err(unauthorized(
+            "invalid_credentials",
+            "error-invalid-credentials",
+        ));
+    }
+    if !verify_password(&hash, password) {
+        record_failure(db, cfg, &id, failed).await?;
+        deny(db, &actor, "auth.login", "wrong password").await;
+        return Err(unauthorized(
+            "invalid_credentials",
+            "error-invalid-credentials",
+        ));
+    }
+    let mut mfa = false;
+    if totp_enabled != 0 {
+        let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Err(unauthorized("totp_required", "error-totp-required").field("totp"));
+        };
+        let secret = open_totp_secret(vault, &id, totp_secret.as_deref()).await?;
+        match check_totp(&secret, code, now, last_step) {
+            Some(step) => {
+                sqlx::query("UPDATE staff_users SET totp_last_step = $1 WHERE id = $2")
+                    .bind(step)
+                    .bind(&id)
+                    .execute(&db.pool)
+                    .await?;
+                mfa = true;
+            }
+            None => {
+                record_failure(db, cfg, &id, failed).await?;
+                deny(db, &actor, "auth.login", "wrong totp code").await;
+                return Err(unauthorized("invalid_totp", "error-invalid-totp").field("totp"));
+            }
+        }
+    }
+    let roles = super::parse_roles(&roles).unwrap_or_default();
+    let enrol = !mfa && roles.iter().any(|r| r.requires_totp());
+    sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(&id)
+        .execute(&db.pool)
+        .await?;
+    let family = uuid::Uuid::now_v7().to_string();
+    let pair = open_session(db, vault, cfg, &actor, &id, &family, mfa, enrol).await?;
+    Ok(pair)
+}
+
+async fn record_failure(db: &Db, cfg: &StaffConfig, id: &str, failed: i64) -> AppResult<()> {
+    let failed = failed + 1;
+    let locked = (failed >= cfg.max_failed_logins.max(1))
+        .then(|| store::ts(Utc::now() + Duration::minutes(cfg.lockout_minutes.max(1))));
+    sqlx::query(
+        "UPDATE staff_users SET failed_logins = $1, locked_until = COALESCE($2, locked_until) \
+         WHERE id = $3",
+    )
+    .bind(if locked.is_some() { 0 } else { failed })
+    .bind(locked)
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn open_session(
+    db: &Db,
+    vault: &Vault,
+    cfg: &StaffConfig,
+    actor: &Actor,
+    user_id: &str,
+    family: &str,
+    mfa: bool,
+    enrol: bool,
+) -> AppResult<TokenPair> {
+    let now = Utc::now();
+    let sid = uuid::Uuid::now_v7().to_string();
+    let refresh = random_token(32);
+    let mut tx = db.begin().await?;
+    audit::lock(&mut tx).await?;
+    sqlx::query(
+        "INSERT INTO staff_sessions (id, user_id, family, refresh_digest, mfa, created_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&sid)
+    .bind(user_id)
+    .bind(family)
+    .bind(refresh_digest(vault, &refresh))
+    .bind(i64::from(mfa))
+    .bind(store::ts(now))
+    .bind(store::ts(now + Duration::hours(cfg.session_hours.max(1))))
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &Entry {
+            actor,
+            action: "auth.session",
+            outcome: Outcome::Ok,
+            report_id: None,
+            detail: serde_json::json!({ "session": sid, "mfa": mfa }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let ttl = cfg.access_token_minutes.max(1) * 60;
+    let claims = Claims {
+        iss: ISSUER.into(),
+        sub: user_id.to_string(),
+        sid,
+        iat: now.timestamp(),
+        exp: now.timestamp() + ttl,
+        enrol,
+    };
+    Ok(TokenPair {
+        access_token: vault.sign_token(&claims).map_err(AppError::internal)?,
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token: refresh,
+        totp_enrollment_required: enrol,
+    })
+}
+
+type SessionRow = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+/// Exchange a refresh token for a new pair. A token used twice revokes its whole family.
+pub async fn refresh(
+    db: &Db,
+    vault: &Vault,
+    cfg: &StaffConfig,
+    token: &str,
+) -> AppResult<TokenPair> {
+    let digest = refresh_digest(vault, token.trim());
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT s.id, s.user_id, s.family, s.mfa, s.expires_at, s.rotated_at, s.revoked_at, \
+         u.username FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id \
+         WHERE s.refresh_digest = $1",
+    )
+    .bind(&digest)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((sid, user_id, family, mfa, expires_at, rotated, revoked, username)) = row else {
+        deny(
+            db,
+            &Actor::anonymous(),
+            "auth.refresh",
+            "unknown refresh token",
+        )
+        .await;
+        return Err(unauthorized("invalid_token", "error-invalid-token"));
+    };
+    let actor = Actor {
+        id: Some(user_id.clone()),
+        name: username,
+    };
+    let now = Utc::now();
+    // Mark it used; exactly one caller can do so.
+    let used = sqlx::query(
+        "UPDATE staff_sessions SET rotated_at = $1 WHERE id = $2 AND rotated_at IS NULL \
+         AND revoked_at IS NULL",
+    )
+    .bind(store::ts(now))
+    .bind(&sid)
+    .execute(&db.pool)
+    .await?
+    .rows_affected()
+        == 1;
+    if !used || rotated.is_some() || revoked.is_some() {
+        revoke_family(db, &family).await?;
+        deny(
+            db,
+            &actor,
+            "auth.refresh",
+            "refresh token replayed; login revoked",
+        )
+        .await;
+        return Err(unauthorized("invalid_token", "error-invalid-token"));
+    }
+    if store::parse_ts(&expires_at).map_or(true, |t| t <= now) {
+        deny(db, &actor, "auth.refresh", "session expired").await;
+        return Err(unauthorized("session_expired", "error-session-expired"));
+    }
+    let active: Option<(i64, String)> =
+        sqlx::query_as("SELECT active, roles FROM staff_users WHERE id = $1")
+            .bind(&user_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some((1, roles)) = active else {
+        return Err(unauthorized("invalid_token", "error-invalid-token"));
+    };
+    let roles = super::parse_roles(&roles).unwrap_or_default();
+    let enrol = mfa == 0 && roles.iter().any(|r| r.requires_totp());
+    open_session(db, vault, cfg, &actor, &user_id, &family, mfa != 0, enrol).await
+}
+
+pub async fn revoke_family(db: &Db, family: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE staff_sessions SET revoked_at = $1 WHERE family = $2 AND revoked_at IS NULL",
+    )
+    .bind(store::ts(Utc::now()))
+    .bind(family)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Revoke every session of a user (password change, account disabled).
+pub async fn revoke_user(tx: &mut store::Tx<'_>, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE staff_sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(store::ts(Utc::now()))
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+// ---- TOTP (RFC 6238: SHA-1, 6 digits, 30 s, one step of clock skew) ----
+
+fn totp_context(user_id: &str) -> String {
+    format!("staff-totp|{user_id}")
+}
+
+async fn open_totp_secret(
+    vault: &Vault,
+    user_id: &str,
+    sealed: Option<&[u8]>,
+) -> AppResult<Vec<u8>> {
+    let sealed =
+        sealed.ok_or_else(|| AppError::internal(anyhow::anyhow!("totp secret missing")))?;
+    vault
+        .open_blob(&totp_context(user_id), sealed)
+        .await
+        .map_err(AppError::internal)
+}
+
+fn totp_for(secret: &[u8]) -> Option<TOTP> {
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, secret.to_vec()).ok()
+}
+
+/// The time step a code is valid for (now, or one step either side), if it is newer than
+/// the last one accepted (a code is never accepted twice).
+pub fn check_totp(
+    secret: &[u8],
+    code: &str,
+    now: DateTime<Utc>,
+    last_step: Option<i64>,
+) -> Option<i64> {
+    let totp = totp_for(secret)?;
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let t = u64::try_from(now.timestamp()).ok()?;
+    for dt in [0i64, -30, 30] {
+        let at = t.checked_add_signed(dt)?;
+        let step = i64::try_from(at / 30).ok()?;
+        if last_step.is_some_and(|l| step <= l) {
+            continue;
+        }
+        if subtle::ConstantTimeEq::ct_eq(totp.generate(at).as_bytes(), code.as_bytes()).into() {
+            return Some(step);
+        }
+    }
+    None
+}
+
+/// The current code for a secret (tests and the enrolment check).
+pub fn totp_now(secret: &[u8], now: DateTime<Utc>) -> Option<String> {
+    Some(totp_for(secret)?.generate(u64::try_from(now.timestamp()).ok()?))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TotpSetup {
+    /// Base32 secret to type into an authenticator app.
+    pub secret: String,
+    /// `otpauth://` URI for a QR code.
+    pub otpauth_uri: String,
+}
+
+/// Start (or restart) enrolment: a new secret, sealed, not yet enabled.
+pub async fn totp_setup(db: &Db, vault: &Vault, user: &StaffUser) -> AppResult<TotpSetup> {
+    if user.totp_enabled {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "totp_already_enabled",
+            "error-totp-already-enabled",
+        ));
+    }
+    let mut secret = vec![0u8; 20];
+    rand::thread_rng().fill_bytes(&mut secret);
+    let sealer = vault.sealer().await?;
+    let sealed = sealer.seal_blob(&totp_context(&user.id), &secret);
+    sqlx::query("UPDATE staff_users SET totp_secret = $1, updated_at = $2 WHERE id = $3")
+        .bind(sealed)
+        .bind(store::ts(Utc::now()))
+        .bind(&user.id)
+        .execute(&db.pool)
+        .await?;
+    let totp = totp_for(&secret).ok_or_else(|| AppError::internal(anyhow::anyhow!("totp")))?;
+    let b32 = totp.get_secret_base32();
+    Ok(TotpSetup {
+        otpauth_uri: format!(
+            "otpauth://totp/jubao:{}?secret={b32}&issuer=jubao&algorithm=SHA1&digits=6&period=30",
+            user.username
+        ),
+        secret: b32,
+    })
+}
+
+/// Finish enrolment with a code from the app; the session then counts as second-factor.
+pub async fn totp_confirm(
+    db: &Db,
+    vault: &Vault,
+    user: &StaffUser,
+    sid: &str,
+    code: &str,
+) -> AppResult<()> {
+    let row: Option<(Option<Vec<u8>>, i64)> =
+        sqlx::query_as("SELECT totp_secret, totp_enabled FROM staff_users WHERE id = $1")
+            .bind(&user.id)
+            .fetch_optional(&db.pool)
+            .await?;
+    let Some((Some(sealed), 0)) = row else {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "totp_not_started",
+            "error-totp-not-started",
+        ));
+    };
+    let secret = open_totp_secret(vault, &user.id, Some(&sealed)).await?;
+    let Some(step) = check_totp(&secret, code, Utc::now(), None) else {
+        return Err(unauthorized("invalid_totp", "error-invalid-totp").field("code"));
+    };
+    let mut tx = db.begin().await?;
+    audit::lock(&mut tx).await?;
+    sqlx::query(
+        "UPDATE staff_users SET totp_enabled = 1, totp_last_step = $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(step)
+    .bind(store::ts(Utc::now()))
+    .bind(&user.id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE staff_sessions SET mfa = 1 WHERE id = $1")
+        .bind(sid)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &Entry {
+            actor: &Actor {
+                id: Some(user.id.clone()),
+                name: user.username.clone(),
+            },
+            action: "auth.totp_enabled",
+            outcome: Outcome::Ok,
+            report_id: None,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- First admin ----
+
+/// On a database with no admin and no setup code yet, create a one-time setup code and
+/// return it (to be printed once). Several instances starting together: one wins.
+pub async fn ensure_setup_code(db: &Db, vault: &Vault) -> anyhow::Result<Option<String>> {
+    let admins: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM staff_users WHERE roles LIKE '%admin%' AND active = 1",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    if admins > 0 {
+        return Ok(None);
+    }
+    let mut raw = [0u8; 10];
+    rand::thread_rng().fill_bytes(&mut raw);
+    // Crockford-style base32 without look-alikes, grouped for reading aloud.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let chars: String = raw
+        .iter()
+        .flat_map(|b| [b % 31, (b / 31) % 31])
+        .take(16)
+        .map(|i| ALPHABET[i as usize] as char)
+        .collect();
+    let code = format!(
+        "{}-{}-{}-{}",
+        &chars[0..4],
+        &chars[4..8],
+        &chars[8..12],
+        &chars[12..16]
+    );
+    let inserted = sqlx::query(
+        "INSERT INTO setup_codes (id, code_digest, created_at) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(
+        vault
+            .request_digest(&[b"setup-code", code.as_bytes()])
+            .to_vec(),
+    )
+    .bind(store::ts(Utc::now()))
+    .execute(&db.pool)
+    .await?
+    .rows_affected();
+    Ok((inserted == 1).then_some(code))
+}
+
+/// Use the setup code to create the first admin (national region). Single use.
+pub async fn use_setup_code(
+    db: &Db,
+    vault: &Vault,
+    code: &str,
+    new_user: super::NewUser,
+) -> AppResult<StaffUser> {
+    let code = code.trim().to_uppercase();
+    let digest = vault
+        .request_digest(&[b"setup-code", code.as_bytes()])
+        .to_vec();
+    let mut tx = db.begin().await?;
+    audit::lock(&mut tx).await?;
+    let used = sqlx::query(
+        "UPDATE setup_codes SET used_at = $1 WHERE id = 1 AND used_at IS NULL AND code_digest = $2",
+    )
+    .bind(store::ts(Utc::now()))
+    .bind(&digest)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if used != 1 {
+        drop(tx);
+        deny(
+            db,
+            &Actor::anonymous(),
+            "auth.setup",
+            "wrong or used setup code",
+        )
+        .await;
+        return Err(
+            unauthorized("invalid_setup_code", "error-invalid-setup-code").field("setup_code"),
+        );
+    }
+    let user = super::create(&mut tx, &new_user).await?;
+    audit::append(
+        &mut tx,
+        &Entry {
+            actor: &Actor {
+                id: Some(user.id.clone()),
+                name: user.username.clone(),
+            },
+            action: "user.create",
+            outcome: Outcome::Ok,
+            report_id: None,
+            detail: serde_json::json!({ "user": user.id, "roles": [Role::Admin], "via": "setup code" }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totp_rfc6238_sha1_vector() {
+        // RFC 6238 appendix B, SHA-1, T = 59 s → 94287082 (8 digits); our 6-digit code is
+        // its last six digits.
+        let secret = b"12345678901234567890";
+        let now = DateTime::from_timestamp(59, 0).unwrap();
+        assert_eq!(totp_now(secret, now).unwrap(), "287082");
+        assert_eq!(check_totp(secret, "287 082", now, None), Some(1));
+        // Not twice.
+        assert_eq!(check_totp(secret, "287082", now, Some(1)), None);
+        assert_eq!(check_totp(secret, "000000", now, None), None);
+    }
+}

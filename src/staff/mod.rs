@@ -1,0 +1,426 @@
+//! Staff: accounts, roles and regions (DOMAIN §6), passwords (argon2id), sessions and
+//! tokens ([`auth`]), and the authenticated caller of a request ([`principal`]).
+
+pub mod auth;
+pub mod principal;
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, AppResult};
+use crate::intake::domain::{Invalid, RegionCode};
+use crate::store::{self, is_unique_violation, Tx};
+
+/// Staff roles, DOMAIN §6: operation, management and audit kept apart.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Intake,
+    Handler,
+    Supervisor,
+    Legal,
+    Finance,
+    Custodian,
+    Auditor,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Intake,
+        Role::Handler,
+        Role::Supervisor,
+        Role::Legal,
+        Role::Finance,
+        Role::Custodian,
+        Role::Auditor,
+        Role::Admin,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Intake => "intake",
+            Role::Handler => "handler",
+            Role::Supervisor => "supervisor",
+            Role::Legal => "legal",
+            Role::Finance => "finance",
+            Role::Custodian => "custodian",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s.trim())
+            .ok_or("error-unknown-role")
+    }
+
+    /// Roles whose holders must use a second factor (DOMAIN §6: they reveal identity, move
+    /// money or manage accounts).
+    pub fn requires_totp(self) -> bool {
+        matches!(self, Role::Custodian | Role::Finance | Role::Admin)
+    }
+}
+
+/// Parse `intake,handler`; no duplicates, at least one.
+pub fn parse_roles(s: &str) -> Result<Vec<Role>, Invalid> {
+    let mut out = vec![];
+    for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+        let r = Role::parse(part)?;
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    if out.is_empty() {
+        return Err("error-unknown-role");
+    }
+    out.sort();
+    Ok(out)
+}
+
+pub fn roles_string(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
+}
+
+/// The national level, which sees every region.
+pub const NATIONAL: &str = "000000";
+
+/// A staff region: `000000` (national) or a real 6-digit administrative code.
+pub fn parse_region(s: &str) -> Result<String, Invalid> {
+    let s = s.trim();
+    if s == NATIONAL {
+        return Ok(s.to_string());
+    }
+    RegionCode::parse(s).map(|r| r.as_str().to_string())
+}
+
+/// The code prefix a region covers: `370000` → `37`, `371500` → `3715`, `371502` → itself,
+/// `000000` → everything.
+pub fn region_prefix(region: &str) -> &str {
+    if region == NATIONAL {
+        return "";
+    }
+    if let Some(p) = region.strip_suffix("0000") {
+        return p;
+    }
+    if let Some(p) = region.strip_suffix("00") {
+        return p;
+    }
+    region
+}
+
+/// Whether a user of `staff_region` may see a case in `case_region` (a city sees its
+/// counties, a county only itself).
+pub fn region_covers(staff_region: &str, case_region: &str) -> bool {
+    case_region.starts_with(region_prefix(staff_region))
+}
+
+/// The regions whose staff see a case in `case_region`, most local first.
+pub fn enclosing_regions(case_region: &str) -> Vec<String> {
+    let mut out = vec![case_region.to_string()];
+    if case_region.len() == 6 {
+        for r in [
+            format!("{}00", &case_region[..4]),
+            format!("{}0000", &case_region[..2]),
+            NATIONAL.to_string(),
+        ] {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+/// The parent level that must be told about a major case: county → city → province →
+/// national.
+pub fn parent_region(region: &str) -> Option<String> {
+    if region == NATIONAL || region.len() != 6 {
+        return None;
+    }
+    if region.ends_with("0000") {
+        return Some(NATIONAL.into());
+    }
+    if region.ends_with("00") {
+        return Some(format!("{}0000", &region[..2]));
+    }
+    Some(format!("{}00", &region[..4]))
+}
+
+/// Institution names as compared for recusal: no whitespace, full-width folded, lower case.
+pub fn target_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+pub fn check_password(pw: &str) -> Result<(), Invalid> {
+    if pw.chars().count() < MIN_PASSWORD_CHARS || pw.chars().count() > 200 {
+        return Err("error-password-weak");
+    }
+    Ok(())
+}
+
+pub fn hash_password(pw: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(pw.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))
+}
+
+pub fn verify_password(hash: &str, pw: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| Argon2::default().verify_password(pw.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the user does not exist, so a wrong username costs the
+/// same time as a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StaffUser {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub roles: Vec<Role>,
+    pub region: String,
+    pub locale: String,
+    pub active: bool,
+    pub totp_enabled: bool,
+}
+
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub roles: Vec<Role>,
+    pub region: String,
+    pub locale: String,
+    pub password: String,
+}
+
+pub fn parse_username(s: &str) -> Result<String, Invalid> {
+    let s = s.trim();
+    if s.is_empty()
+        || s.len() > 64
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Err("error-username");
+    }
+    Ok(s.to_lowercase())
+}
+
+pub const USER_COLUMNS: &str =
+    "id, username, display_name, email, roles, region, locale, active, totp_enabled";
+
+type UserRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+);
+
+pub fn user_from_row(r: UserRow) -> StaffUser {
+    StaffUser {
+        id: r.0,
+        username: r.1,
+        display_name: r.2,
+        email: r.3,
+        roles: parse_roles(&r.4).unwrap_or_default(),
+        region: r.5,
+        locale: r.6,
+        active: r.7 != 0,
+        totp_enabled: r.8 != 0,
+    }
+}
+
+/// Create a user in the caller's transaction. A taken username is a 409.
+pub async fn create(tx: &mut Tx<'_>, u: &NewUser) -> AppResult<StaffUser> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = store::ts(Utc::now());
+    let hash = hash_password(&u.password).map_err(AppError::internal)?;
+    let r = sqlx::query(
+        "INSERT INTO staff_users (id, username, display_name, email, roles, region, locale, \
+         password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(&id)
+    .bind(&u.username)
+    .bind(&u.display_name)
+    .bind(u.email.clone())
+    .bind(roles_string(&u.roles))
+    .bind(&u.region)
+    .bind(&u.locale)
+    .bind(hash)
+    .bind(&now)
+    .execute(&mut **tx)
+    .await;
+    match r {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::new(
+                actix_web::http::StatusCode::CONFLICT,
+                "username_taken",
+                "error-username-taken",
+            )
+            .field("username"))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(StaffUser {
+        id,
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        email: u.email.clone(),
+        roles: u.roles.clone(),
+        region: u.region.clone(),
+        locale: u.locale.clone(),
+        active: true,
+        totp_enabled: false,
+    })
+}
+
+pub async fn by_id(pool: &sqlx::AnyPool, id: &str) -> Result<Option<StaffUser>, sqlx::Error> {
+    let row: Option<UserRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM staff_users WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(user_from_row))
+}
+
+pub async fn by_username(
+    pool: &sqlx::AnyPool,
+    username: &str,
+) -> Result<Option<StaffUser>, sqlx::Error> {
+    let row: Option<UserRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM staff_users WHERE username = $1"
+    ))
+    .bind(username)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(user_from_row))
+}
+
+pub async fn list(pool: &sqlx::AnyPool) -> Result<Vec<StaffUser>, sqlx::Error> {
+    let rows: Vec<UserRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM staff_users ORDER BY username"
+    ))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(user_from_row).collect())
+}
+
+/// Active users holding `role` whose region covers `case_region`.
+pub async fn with_role_covering(
+    pool: &sqlx::AnyPool,
+    role: Role,
+    case_region: &str,
+) -> Result<Vec<StaffUser>, sqlx::Error> {
+    let regions = enclosing_regions(case_region);
+    let placeholders: Vec<String> = (0..regions.len()).map(|i| format!("${}", i + 1)).collect();
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM staff_users WHERE active = 1 AND region IN ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query_as::<_, UserRow>(&sql);
+    for r in &regions {
+        q = q.bind(r);
+    }
+    Ok(q.fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(user_from_row)
+        .filter(|u| u.roles.contains(&role))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_nest() {
+        assert_eq!(region_prefix("370000"), "37");
+        assert_eq!(region_prefix("371500"), "3715");
+        assert_eq!(region_prefix("371502"), "371502");
+        assert_eq!(region_prefix("000000"), "");
+        assert!(region_covers("371500", "371502"));
+        assert!(region_covers("370000", "371502"));
+        assert!(region_covers("000000", "110105"));
+        assert!(!region_covers("371502", "371500"));
+        assert!(!region_covers("371502", "371503"));
+        assert!(!region_covers("371500", "371600"));
+        assert_eq!(
+            enclosing_regions("371502"),
+            vec!["371502", "371500", "370000", "000000"]
+        );
+        assert_eq!(enclosing_regions("370000"), vec!["370000", "000000"]);
+        assert_eq!(parent_region("371502").as_deref(), Some("371500"));
+        assert_eq!(parent_region("371500").as_deref(), Some("370000"));
+        assert_eq!(parent_region("370000").as_deref(), Some("000000"));
+        assert_eq!(parent_region("000000"), None);
+    }
+
+    #[test]
+    fn roles_and_keys() {
+        assert_eq!(
+            parse_roles("handler,intake,handler").unwrap(),
+            vec![Role::Intake, Role::Handler]
+        );
+        assert!(parse_roles("root").is_err());
+        assert!(parse_roles("").is_err());
+        assert_eq!(
+            target_key(" 聊城市 人民医院 "),
+            target_key("聊城市人民医院")
+        );
+        assert_eq!(target_key("ＡＢＣ Clinic"), "abcclinic");
+        assert!(verify_password(
+            &hash_password("correct horse").unwrap(),
+            "correct horse"
+        ));
+        assert!(!verify_password(
+            &hash_password("correct horse").unwrap(),
+            "wrong horse"
+        ));
+        assert!(!verify_password("garbage", "x"));
+    }
+}

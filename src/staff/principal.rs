@@ -1,0 +1,179 @@
+//! The authenticated staff member behind a request (`Authorization: Bearer …`).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest};
+
+use super::auth::Claims;
+use super::{parse_roles, region_covers, Role};
+use crate::audit::{self, Actor, Entry, Outcome};
+use crate::error::AppError;
+use crate::store;
+use crate::web::AppState;
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub region: String,
+    pub locale: String,
+    pub session: String,
+    pub mfa: bool,
+}
+
+impl Principal {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has(*r))
+    }
+
+    pub fn covers(&self, region: &str) -> bool {
+        region_covers(&self.region, region)
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: Some(self.id.clone()),
+            name: self.username.clone(),
+        }
+    }
+}
+
+/// A principal that may still be enrolling its second factor (only the TOTP endpoints take
+/// this; everything else takes [`Principal`], which refuses such sessions).
+pub struct Enrolling(pub Principal);
+
+fn unauthorized(code: &'static str, msg: &'static str) -> AppError {
+    AppError::new(StatusCode::UNAUTHORIZED, code, msg)
+}
+
+type SessionUser = (
+    Option<String>,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+);
+
+async fn authenticate(req: HttpRequest, allow_enrol: bool) -> Result<Principal, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?
+        .clone();
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(unauthorized("unauthenticated", "error-unauthenticated"));
+    };
+    let reject = |reason: String| {
+        let db = state.db.clone();
+        async move {
+            let _ = audit::append_alone(
+                &db,
+                &Entry {
+                    actor: &Actor::anonymous(),
+                    action: "auth.token",
+                    outcome: Outcome::Denied,
+                    report_id: None,
+                    detail: serde_json::json!({ "reason": reason }),
+                },
+            )
+            .await;
+        }
+    };
+    let claims: Claims = match state.vault.verify_token(token) {
+        Ok(c) => c,
+        Err(e) => {
+            let expired = matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature);
+            reject(if expired {
+                "expired token".into()
+            } else {
+                "invalid token".into()
+            })
+            .await;
+            return Err(if expired {
+                unauthorized("token_expired", "error-token-expired")
+            } else {
+                unauthorized("invalid_token", "error-invalid-token")
+            });
+        }
+    };
+    let row: Option<SessionUser> = sqlx::query_as(
+        "SELECT s.revoked_at, s.expires_at, s.mfa, u.username, u.display_name, u.roles, \
+         u.region, u.locale, u.active FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id \
+         WHERE s.id = $1 AND s.user_id = $2",
+    )
+    .bind(&claims.sid)
+    .bind(&claims.sub)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let Some((revoked, expires_at, mfa, username, display_name, roles, region, locale, active)) =
+        row
+    else {
+        reject("unknown session".into()).await;
+        return Err(unauthorized("invalid_token", "error-invalid-token"));
+    };
+    let now = chrono::Utc::now();
+    if revoked.is_some() || active == 0 || store::parse_ts(&expires_at).map_or(true, |t| t <= now) {
+        reject("session revoked or expired".into()).await;
+        return Err(unauthorized("session_expired", "error-session-expired"));
+    }
+    let p = Principal {
+        id: claims.sub,
+        username,
+        display_name,
+        roles: parse_roles(&roles).unwrap_or_default(),
+        region,
+        locale,
+        session: claims.sid,
+        mfa: mfa != 0,
+    };
+    if !allow_enrol && !p.mfa && p.roles.iter().any(|r| r.requires_totp()) {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "totp_enrollment_required",
+            "error-totp-enrollment-required",
+        ));
+    }
+    Ok(p)
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(req, false).await })
+    }
+}
+
+impl FromRequest for Enrolling {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(req, true).await.map(Enrolling) })
+    }
+}

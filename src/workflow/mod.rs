@@ -1,0 +1,469 @@
+//! Case workflow (DOMAIN §3–§4, §6): who may see a case, which transitions its status
+//! allows, and the staff operations that move it along. Every operation runs in one
+//! transaction that begins with the audit lock, checks the caller against the case, writes
+//! the change, its case events, its clocks, its outbox jobs and its audit entry, and commits;
+//! a refused operation rolls back and is audited on its own.
+
+pub mod assign;
+pub mod feedback;
+pub mod ops;
+pub mod query;
+pub mod reveal;
+pub mod sweep;
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::audit::{self, Entry, Outcome};
+use crate::config::Config;
+use crate::deadlines::calendar::Calendar;
+use crate::error::{AppError, AppResult};
+use crate::intake::domain::Status;
+use crate::staff::principal::Principal;
+use crate::staff::Role;
+use crate::store::{self, Db, Tx};
+
+/// What a workflow operation needs from the application.
+#[derive(Clone)]
+pub struct Workflow {
+    pub db: Db,
+    pub calendar: Arc<Calendar>,
+    pub config: Config,
+}
+
+/// The case columns of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseRow {
+    pub id: String,
+    pub status: Status,
+    pub channel: String,
+    pub case_region: String,
+    pub target_key: String,
+    pub assignee_id: Option<String>,
+    pub major: bool,
+    pub anonymous: bool,
+    pub received_at: String,
+    pub version: i64,
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    String,
+    i64,
+);
+
+pub async fn load_case(tx: &mut Tx<'_>, id: &str) -> Result<Option<CaseRow>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, status, channel, case_region, target_key, assignee_id, major, anonymous, \
+         received_at, version FROM reports WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(case_from_row))
+}
+
+fn case_from_row(r: Row) -> CaseRow {
+    CaseRow {
+        id: r.0,
+        status: Status::parse(&r.1).unwrap_or(Status::Received),
+        channel: r.2,
+        case_region: r.3,
+        target_key: r.4,
+        assignee_id: r.5,
+        major: r.6 != 0,
+        anonymous: r.7 != 0,
+        received_at: r.8,
+        version: r.9,
+    }
+}
+
+pub async fn is_recused(
+    tx: &mut Tx<'_>,
+    user_id: &str,
+    target_key: &str,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM staff_conflicts WHERE user_id = $1 AND target_key = $2",
+    )
+    .bind(user_id)
+    .bind(target_key)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Roles that see every case of their region (a handler sees only cases assigned to them;
+/// an admin sees no case content at all).
+pub const REGION_READERS: [Role; 6] = [
+    Role::Intake,
+    Role::Supervisor,
+    Role::Legal,
+    Role::Finance,
+    Role::Custodian,
+    Role::Auditor,
+];
+
+/// DOMAIN §6 visibility: region, recusal, role.
+pub fn can_see(p: &Principal, c: &CaseRow, recused: bool) -> bool {
+    if recused || !p.covers(&c.case_region) {
+        return false;
+    }
+    if p.has_any(&REGION_READERS) {
+        return true;
+    }
+    p.has(Role::Handler) && is_assignee(p, c)
+}
+
+pub fn is_assignee(p: &Principal, c: &CaseRow) -> bool {
+    p.has(Role::Handler) && c.assignee_id.as_deref() == Some(p.id.as_str())
+}
+
+/// Staff operations on a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Accept,
+    NotAccept,
+    Transfer,
+    Merge,
+    StartCheck,
+    Decide,
+    Close,
+    Assign,
+    Finding,
+    PartyNotice,
+    Statement,
+    CollectiveDecision,
+    LegalReview,
+    MarkMajor,
+    RequestExtension,
+    DecideExtension,
+    Message,
+    RequestIdentity,
+}
+
+impl Action {
+    pub const ALL: [Action; 18] = [
+        Action::Accept,
+        Action::NotAccept,
+        Action::Transfer,
+        Action::Merge,
+        Action::StartCheck,
+        Action::Decide,
+        Action::Close,
+        Action::Assign,
+        Action::Finding,
+        Action::PartyNotice,
+        Action::Statement,
+        Action::CollectiveDecision,
+        Action::LegalReview,
+        Action::MarkMajor,
+        Action::RequestExtension,
+        Action::DecideExtension,
+        Action::Message,
+        Action::RequestIdentity,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::NotAccept => "not_accept",
+            Action::Transfer => "transfer",
+            Action::Merge => "merge",
+            Action::StartCheck => "start_check",
+            Action::Decide => "decide",
+            Action::Close => "close",
+            Action::Assign => "assign",
+            Action::Finding => "finding",
+            Action::PartyNotice => "party_notice",
+            Action::Statement => "statement",
+            Action::CollectiveDecision => "collective_decision",
+            Action::LegalReview => "legal_review",
+            Action::MarkMajor => "mark_major",
+            Action::RequestExtension => "request_extension",
+            Action::DecideExtension => "decide_extension",
+            Action::Message => "message",
+            Action::RequestIdentity => "request_identity",
+        }
+    }
+
+    /// Whether the caller's roles allow this action on this case (region and recusal are
+    /// checked separately, by [`can_see`]).
+    pub fn permitted(self, p: &Principal, c: &CaseRow) -> bool {
+        let sup = p.has(Role::Supervisor);
+        let mine = is_assignee(p, c);
+        match self {
+            Action::Accept | Action::NotAccept | Action::Merge => p.has(Role::Intake) || sup,
+            Action::Transfer
+            | Action::Assign
+            | Action::CollectiveDecision
+            | Action::MarkMajor
+            | Action::DecideExtension => sup,
+            Action::StartCheck
+            | Action::Decide
+            | Action::Finding
+            | Action::PartyNotice
+            | Action::Statement => mine,
+            Action::Close
+            | Action::RequestExtension
+            | Action::Message
+            | Action::RequestIdentity => mine || sup,
+            Action::LegalReview => p.has(Role::Legal),
+        }
+    }
+
+    /// Statuses in which the action can be taken.
+    pub fn statuses(self) -> &'static [Status] {
+        use Status::*;
+        match self {
+            Action::Accept | Action::NotAccept => &[Received],
+            Action::Merge => &[Received, Accepted],
+            Action::Transfer => &[Received, Accepted, Checking],
+            Action::StartCheck => &[Accepted],
+            Action::Decide
+            | Action::Finding
+            | Action::PartyNotice
+            | Action::Statement
+            | Action::LegalReview => &[Checking],
+            Action::CollectiveDecision | Action::MarkMajor => &[Accepted, Checking],
+            Action::RequestExtension | Action::DecideExtension => &[Accepted, Checking],
+            Action::Close => &[Decided],
+            Action::Assign => &[Accepted, Checking],
+            Action::Message => &[Received, Accepted, Checking, Decided],
+            Action::RequestIdentity => &[Received, Accepted, Checking, Decided, Closed],
+        }
+    }
+
+    /// The status a transition action leads to.
+    pub fn target(self) -> Option<Status> {
+        Some(match self {
+            Action::Accept => Status::Accepted,
+            Action::NotAccept => Status::NotAccepted,
+            Action::Transfer => Status::Transferred,
+            Action::Merge => Status::Merged,
+            Action::StartCheck => Status::Checking,
+            Action::Decide => Status::Decided,
+            Action::Close => Status::Closed,
+            _ => return None,
+        })
+    }
+
+    pub fn for_target(s: Status) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.target() == Some(s))
+    }
+}
+
+/// The statuses a case in `from` may move to.
+pub fn next_statuses(from: Status) -> Vec<Status> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| a.statuses().contains(&from))
+        .filter_map(Action::target)
+        .collect()
+}
+
+/// The actions this caller may take on this case now.
+pub fn available_actions(p: &Principal, c: &CaseRow) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| a.statuses().contains(&c.status) && a.permitted(p, c))
+        .collect()
+}
+
+pub fn forbidden() -> AppError {
+    AppError::new(StatusCode::FORBIDDEN, "forbidden", "error-forbidden")
+}
+
+pub fn case_not_found() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "case_not_found",
+        "error-case-not-found",
+    )
+}
+
+pub fn record_not_found() -> AppError {
+    AppError::new(StatusCode::NOT_FOUND, "not_found", "error-record-not-found")
+}
+
+pub fn conflict(code: &'static str, msg: &'static str) -> AppError {
+    AppError::new(StatusCode::CONFLICT, code, msg)
+}
+
+/// An operation on one case, inside one transaction (see the module docs).
+pub struct Op<'a> {
+    pub wf: &'a Workflow,
+    pub p: &'a Principal,
+    pub tx: Tx<'static>,
+    pub case: CaseRow,
+    pub action: &'static str,
+}
+
+impl<'a> Op<'a> {
+    /// Begin: take the audit lock, load the case, check that the caller may see it and may
+    /// take `action` in its current status. A refusal is audited and changes nothing.
+    pub async fn begin(
+        wf: &'a Workflow,
+        p: &'a Principal,
+        report_id: &str,
+        action: Action,
+    ) -> AppResult<Op<'a>> {
+        let mut tx = wf.db.begin().await?;
+        audit::lock(&mut tx).await?;
+        let Some(case) = load_case(&mut tx, report_id).await? else {
+            return Err(crate::workflow::case_not_found());
+        };
+        let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
+        let op = Op {
+            wf,
+            p,
+            tx,
+            case,
+            action: action.code(),
+        };
+        if !can_see(p, &op.case, recused) || !action.permitted(p, &op.case) {
+            return Err(op.deny(forbidden()).await);
+        }
+        if !action.statuses().contains(&op.case.status) {
+            let err = match action.target() {
+                Some(_) => {
+                    let allowed: Vec<&str> = next_statuses(op.case.status)
+                        .iter()
+                        .map(|s| s.code())
+                        .collect();
+                    conflict("illegal_transition", "error-illegal-transition")
+                        .arg("status", op.case.status.code())
+                        .arg(
+                            "allowed",
+                            if allowed.is_empty() {
+                                "-".to_string()
+                            } else {
+                                allowed.join(", ")
+                            },
+                        )
+                }
+                None => conflict("wrong_status", "error-wrong-status")
+                    .arg("status", op.case.status.code()),
+            };
+            return Err(op.deny(err).await);
+        }
+        Ok(op)
+    }
+
+    /// Refuse: roll back, audit the attempt, return the error.
+    pub async fn deny(self, err: AppError) -> AppError {
+        let Op {
+            wf,
+            p,
+            tx,
+            case,
+            action,
+        } = self;
+        drop(tx);
+        let r = audit::append_alone(
+            &wf.db,
+            &Entry {
+                actor: &p.actor(),
+                action: &format!("case.{action}"),
+                outcome: Outcome::Denied,
+                report_id: Some(&case.id),
+                detail: serde_json::json!({ "error": err.code }),
+            },
+        )
+        .await;
+        if let Err(e) = r {
+            tracing::error!(error = %e, "could not audit a refused attempt");
+        }
+        err
+    }
+
+    /// Move the case to `to`, checking that nobody else moved it meanwhile.
+    pub async fn set_status(&mut self, to: Status) -> AppResult<()> {
+        let open = !matches!(
+            to,
+            Status::NotAccepted | Status::Transferred | Status::Merged | Status::Closed
+        );
+        let r = sqlx::query(
+            "UPDATE reports SET status = $1, is_open = $2, version = version + 1 \
+             WHERE id = $3 AND version = $4",
+        )
+        .bind(to.code())
+        .bind(i64::from(open))
+        .bind(&self.case.id)
+        .bind(self.case.version)
+        .execute(&mut *self.tx)
+        .await?;
+        if r.rows_affected() != 1 {
+            return Err(conflict("concurrent_change", "error-concurrent-change"));
+        }
+        self.case.version += 1;
+        self.case.status = to;
+        Ok(())
+    }
+
+    /// Record a staff-side case event.
+    pub async fn event(
+        &mut self,
+        kind: &str,
+        from: Option<Status>,
+        to: Option<Status>,
+        reason: Option<&str>,
+        data: serde_json::Value,
+    ) -> AppResult<i64> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO case_events (report_id, at, actor_id, kind, from_status, to_status, \
+             reason, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&self.case.id)
+        .bind(store::ts(Utc::now()))
+        .bind(&self.p.id)
+        .bind(kind)
+        .bind(from.map(|s| s.code()))
+        .bind(to.map(|s| s.code()))
+        .bind(reason.map(str::to_string))
+        .bind(data.to_string())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// Append the audit entry and commit.
+    pub async fn commit(mut self, detail: serde_json::Value) -> AppResult<()> {
+        audit::append(
+            &mut self.tx,
+            &Entry {
+                actor: &self.p.actor(),
+                action: &format!("case.{}", self.action),
+                outcome: Outcome::Ok,
+                report_id: Some(&self.case.id),
+                detail,
+            },
+        )
+        .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A required, trimmed reason of at most 2,000 characters.
+pub fn reason(field: &str, s: Option<&str>) -> AppResult<String> {
+    let s = s.map(str::trim).unwrap_or_default();
+    if s.is_empty() {
+        return Err(AppError::invalid(field, "error-required"));
+    }
+    if s.chars().count() > 2000 {
+        return Err(AppError::invalid(field, "error-too-long").arg("max", 2000));
+    }
+    Ok(s.to_string())
+}

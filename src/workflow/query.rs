@@ -1,0 +1,535 @@
+//! Reading cases: a user's inbox, the overdue board and one case in full. Each query is
+//! scoped in SQL by region (a key range on `case_region`), recusal and role, so a user
+//! never receives a row they may not see.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{available_actions, can_see, is_recused, load_case, Action, Workflow, REGION_READERS};
+use crate::deadlines::calendar::shanghai_date;
+use crate::deadlines::clocks::{self, ClockView};
+use crate::error::{AppError, AppResult};
+use crate::staff::principal::Principal;
+use crate::staff::{region_prefix, Role};
+
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+pub struct InboxQuery {
+    pub status: Option<String>,
+    pub channel: Option<String>,
+    pub category: Option<String>,
+    /// Narrow to a region inside the caller's own.
+    pub region: Option<String>,
+    /// `me` (default for handlers), `unassigned` or `any`.
+    pub assigned: Option<String>,
+    /// Only cases with an open clock due on or before this date (YYYY-MM-DD).
+    pub due_before: Option<String>,
+    /// Keyset paging: the `received_at` of the last row seen.
+    pub before: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseSummary {
+    pub id: String,
+    pub status: String,
+    pub channel: String,
+    pub categories: Vec<String>,
+    pub target_name: String,
+    pub target_kind: String,
+    pub region: String,
+    pub received_at: String,
+    pub assignee: Option<String>,
+    pub major: bool,
+    /// The nearest open deadline and how many working days remain (negative: late).
+    pub next_due: Option<String>,
+    pub next_clock: Option<String>,
+    pub working_days_left: Option<i64>,
+}
+
+fn bounds(prefix: &str) -> (String, String) {
+    (format!("{prefix:0<6}"), format!("{prefix:9<6}"))
+}
+
+fn forbidden_admin(p: &Principal) -> AppResult<()> {
+    if !p.has_any(&REGION_READERS) && !p.has(Role::Handler) {
+        return Err(super::forbidden());
+    }
+    Ok(())
+}
+
+type SummaryRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<String>,
+);
+
+pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Vec<CaseSummary>> {
+    forbidden_admin(p)?;
+    let mut region = p.region.clone();
+    if let Some(r) = q.region.as_deref().filter(|r| !r.is_empty()) {
+        let r = crate::staff::parse_region(r).map_err(|m| AppError::invalid("region", m))?;
+        if !p.covers(&r) {
+            return Err(super::forbidden());
+        }
+        region = r;
+    }
+    let (lo, hi) = bounds(region_prefix(&region));
+    let mut sql = String::from(
+        "SELECT r.id, r.status, r.channel, r.categories, r.target_name, r.target_kind, r.case_region, \
+         r.received_at, u.username, r.major, \
+         (SELECT MIN(c.due_on) FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL), \
+         (SELECT c.kind FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL ORDER BY c.due_on LIMIT 1) \
+         FROM reports r LEFT JOIN staff_users u ON u.id = r.assignee_id \
+         WHERE r.case_region >= $1 AND r.case_region <= $2 \
+         AND r.target_key NOT IN (SELECT target_key FROM staff_conflicts WHERE user_id = $3)",
+    );
+    let mut binds: Vec<String> = vec![lo, hi, p.id.clone()];
+    let mut add = |sql: &mut String, clause: &str, v: String| {
+        binds.push(v);
+        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    };
+    let handler_only = !p.has_any(&REGION_READERS);
+    let assigned = q.assigned.clone().unwrap_or_else(|| {
+        if handler_only {
+            "me".into()
+        } else {
+            "any".into()
+        }
+    });
+    match assigned.as_str() {
+        "me" => add(&mut sql, " AND r.assignee_id = ?", p.id.clone()),
+        "unassigned" if !handler_only => sql.push_str(" AND r.assignee_id IS NULL"),
+        "any" if !handler_only => {}
+        _ => return Err(AppError::invalid("assigned", "error-wrong-type")),
+    }
+    if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
+        let s =
+            crate::intake::domain::Status::parse(s).map_err(|m| AppError::invalid("status", m))?;
+        add(&mut sql, " AND r.status = ?", s.code().into());
+    } else {
+        sql.push_str(" AND r.is_open = 1");
+    }
+    if let Some(c) = q.channel.as_deref().filter(|s| !s.is_empty()) {
+        let c = crate::intake::domain::Channel::parse(c)
+            .map_err(|m| AppError::invalid("channel", m))?;
+        add(&mut sql, " AND r.channel = ?", c.code().into());
+    }
+    if let Some(c) = q.category.as_deref().filter(|s| !s.is_empty()) {
+        let c = crate::intake::domain::Category::parse(c)
+            .map_err(|m| AppError::invalid("category", m))?;
+        add(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM report_categories k WHERE k.report_id = r.id AND k.category = ?)",
+            c.code().into(),
+        );
+    }
+    if let Some(d) = q.due_before.as_deref().filter(|s| !s.is_empty()) {
+        let d = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| AppError::invalid("due_before", "error-date"))?;
+        add(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL AND c.due_on <= ?)",
+            d.to_string(),
+        );
+    }
+    if let Some(b) = q.before.as_deref().filter(|s| !s.is_empty()) {
+        add(&mut sql, " AND r.received_at < ?", b.to_string());
+    }
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    sql.push_str(&format!(" ORDER BY r.received_at DESC LIMIT {limit}"));
+    let mut query = sqlx::query_as::<_, SummaryRow>(&sql);
+    for b in binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(&wf.db.pool).await?;
+    let today = shanghai_date(Utc::now());
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let left =
+                r.10.as_deref()
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    .map(|d| wf.calendar.working_days_between(today, d));
+            CaseSummary {
+                id: r.0,
+                status: r.1,
+                channel: r.2,
+                categories: r.3.split_whitespace().map(str::to_string).collect(),
+                target_name: r.4,
+                target_kind: r.5,
+                region: r.6,
+                received_at: r.7,
+                assignee: r.8,
+                major: r.9 != 0,
+                next_due: r.10,
+                next_clock: r.11,
+                working_days_left: left,
+            }
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OverdueItem {
+    pub case_id: String,
+    pub clock: String,
+    pub due_on: String,
+    pub working_days_late: i64,
+    pub status: String,
+    pub region: String,
+    pub assignee: Option<String>,
+    pub target_name: String,
+}
+
+type OverdueRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+);
+
+/// Open clocks past their due date in the caller's region, latest first by lateness.
+pub async fn overdue(wf: &Workflow, p: &Principal, limit: i64) -> AppResult<Vec<OverdueItem>> {
+    if !p.has_any(&[Role::Supervisor, Role::Auditor, Role::Intake, Role::Legal]) {
+        return Err(super::forbidden());
+    }
+    let today = shanghai_date(Utc::now());
+    let (lo, hi) = bounds(region_prefix(&p.region));
+    let rows: Vec<OverdueRow> = sqlx::query_as(
+        "SELECT c.report_id, c.kind, c.due_on, r.status, r.case_region, u.username, r.target_name \
+         FROM clocks c JOIN reports r ON r.id = c.report_id LEFT JOIN staff_users u ON u.id = r.assignee_id \
+         WHERE c.closed_at IS NULL AND c.due_on < $1 AND r.case_region >= $2 AND r.case_region <= $3 \
+         AND r.target_key NOT IN (SELECT target_key FROM staff_conflicts WHERE user_id = $4) \
+         ORDER BY c.due_on, c.id LIMIT $5",
+    )
+    .bind(today.to_string())
+    .bind(lo)
+    .bind(hi)
+    .bind(&p.id)
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(&wf.db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(case_id, clock, due_on, status, region, assignee, target_name)| {
+                let late = chrono::NaiveDate::parse_from_str(&due_on, "%Y-%m-%d")
+                    .map(|d| wf.calendar.working_days_between(d, today))
+                    .unwrap_or(0);
+                OverdueItem {
+                    case_id,
+                    clock,
+                    due_on,
+                    working_days_late: late,
+                    status,
+                    region,
+                    assignee,
+                    target_name,
+                }
+            },
+        )
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseEvent {
+    pub id: i64,
+    pub at: String,
+    pub actor: Option<String>,
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub reason: Option<String>,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EvidenceItem {
+    pub id: String,
+    pub kind: String,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub has_working_copy: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Message {
+    pub at: String,
+    pub author: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseDetail {
+    pub id: String,
+    pub status: String,
+    pub channel: String,
+    pub region: String,
+    pub target: serde_json::Value,
+    pub categories: Vec<String>,
+    pub description: String,
+    pub occurred_from: Option<String>,
+    pub occurred_to: Option<String>,
+    pub amount_estimate_fen: Option<i64>,
+    pub received_at: String,
+    /// The reporter as handlers see them: a pseudonym, never identity.
+    pub reporter: serde_json::Value,
+    pub recorded_by: Option<String>,
+    pub assignee: Option<String>,
+    pub major: bool,
+    pub merged_into: Option<String>,
+    pub decision: serde_json::Value,
+    pub version: i64,
+    pub clocks: Vec<ClockView>,
+    pub events: Vec<CaseEvent>,
+    pub messages: Vec<Message>,
+    pub evidence: Vec<EvidenceItem>,
+    /// What the caller may do now.
+    pub actions: Vec<Action>,
+}
+
+type DetailRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
+
+type EventRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+type EvidenceRow = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
+
+/// A pseudonym for the reporter of one case: stable, not linkable across cases.
+pub fn pseudonym(vault: &crate::vault::Vault, report_id: &str) -> String {
+    let d = vault.request_digest(&[b"reporter-pseudonym", report_id.as_bytes()]);
+    format!("R-{}", hex::encode(&d[..3]).to_uppercase())
+}
+
+pub async fn detail(
+    wf: &Workflow,
+    vault: &crate::vault::Vault,
+    p: &Principal,
+    id: &str,
+) -> AppResult<CaseDetail> {
+    let mut tx = wf.db.begin().await?;
+    let Some(case) = load_case(&mut tx, id).await? else {
+        return Err(crate::workflow::case_not_found());
+    };
+    let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
+    drop(tx);
+    if !can_see(p, &case, recused) {
+        let _ = crate::audit::append_alone(
+            &wf.db,
+            &crate::audit::Entry {
+                actor: &p.actor(),
+                action: "case.view",
+                outcome: crate::audit::Outcome::Denied,
+                report_id: Some(id),
+                detail: serde_json::json!({}),
+            },
+        )
+        .await;
+        return Err(super::forbidden());
+    }
+    let r: DetailRow = sqlx::query_as(
+        "SELECT r.target_name, r.target_region, r.target_address, r.target_kind, r.description, \
+         r.occurred_from, r.occurred_to, r.amount_estimate_fen, r.relation, u.username, r.merged_into, \
+         r.verified_fen, r.recovered_fen, r.reward_due, r.decision \
+         FROM reports r LEFT JOIN staff_users u ON u.id = r.recorded_by WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&wf.db.pool)
+    .await?;
+    let assignee: Option<String> = match &case.assignee_id {
+        Some(a) => {
+            sqlx::query_scalar("SELECT username FROM staff_users WHERE id = $1")
+                .bind(a)
+                .fetch_optional(&wf.db.pool)
+                .await?
+        }
+        None => None,
+    };
+    let categories: Vec<String> = sqlx::query_scalar(
+        "SELECT category FROM report_categories WHERE report_id = $1 ORDER BY category",
+    )
+    .bind(id)
+    .fetch_all(&wf.db.pool)
+    .await?;
+    let events: Vec<EventRow> = sqlx::query_as(
+        "SELECT e.id, e.at, u.username, e.kind, e.from_status, e.to_status, e.reason, e.data \
+             FROM case_events e LEFT JOIN staff_users u ON u.id = e.actor_id \
+             WHERE e.report_id = $1 ORDER BY e.id",
+    )
+    .bind(id)
+    .fetch_all(&wf.db.pool)
+    .await?;
+    let messages: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT at, author, body FROM report_messages WHERE report_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&wf.db.pool)
+    .await?;
+    let evidence: Vec<EvidenceRow> = sqlx::query_as(
+        "SELECT id, kind, media_type, size_bytes, sha256, width, height, working_media_type \
+             FROM evidence WHERE report_id = $1 ORDER BY seq, id",
+    )
+    .bind(id)
+    .fetch_all(&wf.db.pool)
+    .await?;
+    let has_identity: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM reporter_identity WHERE report_id = $1")
+            .bind(id)
+            .fetch_one(&wf.db.pool)
+            .await?;
+    Ok(CaseDetail {
+        id: case.id.clone(),
+        status: case.status.code().into(),
+        channel: case.channel.clone(),
+        region: case.case_region.clone(),
+        target: serde_json::json!({ "name": r.0, "region_code": r.1, "address": r.2, "kind": r.3 }),
+        categories,
+        description: r.4,
+        occurred_from: r.5,
+        occurred_to: r.6,
+        amount_estimate_fen: r.7,
+        received_at: case.received_at.clone(),
+        reporter: serde_json::json!({
+            "pseudonym": pseudonym(vault, &case.id),
+            "anonymous": case.anonymous,
+            "relation": r.8,
+            "identity_on_file": has_identity > 0,
+        }),
+        recorded_by: r.9,
+        assignee,
+        major: case.major,
+        merged_into: r.10,
+        decision: serde_json::json!({ "outcome": r.14, "verified_fen": r.11, "recovered_fen": r.12, "reward_due": r.13.map(|v| v != 0) }),
+        version: case.version,
+        clocks: clocks::for_report(&wf.db.pool, &wf.calendar, id).await?,
+        events: events
+            .into_iter()
+            .map(|e| CaseEvent {
+                id: e.0,
+                at: e.1,
+                actor: e.2,
+                kind: e.3,
+                from_status: e.4,
+                to_status: e.5,
+                reason: e.6,
+                data: serde_json::from_str(&e.7).unwrap_or_default(),
+            })
+            .collect(),
+        messages: messages
+            .into_iter()
+            .map(|(at, author, body)| Message { at, author, body })
+            .collect(),
+        evidence: evidence
+            .into_iter()
+            .map(|e| EvidenceItem {
+                id: e.0,
+                kind: e.1,
+                media_type: e.2,
+                size_bytes: e.3,
+                sha256: e.4,
+                width: e.5,
+                height: e.6,
+                has_working_copy: e.7.is_some(),
+            })
+            .collect(),
+        actions: available_actions(p, &case),
+    })
+}
+
+/// The sanitized working copy (or, for supervisors and legal reviewers, the original) of
+/// one evidence file of a case the caller may see.
+pub async fn evidence_file(
+    wf: &Workflow,
+    vault: &crate::vault::Vault,
+    p: &Principal,
+    case_id: &str,
+    evidence_id: &str,
+    original: bool,
+) -> AppResult<(String, Vec<u8>)> {
+    let mut tx = wf.db.begin().await?;
+    let Some(case) = load_case(&mut tx, case_id).await? else {
+        return Err(crate::workflow::record_not_found());
+    };
+    let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
+    drop(tx);
+    if !can_see(p, &case, recused) || (original && !p.has_any(&[Role::Supervisor, Role::Legal])) {
+        return Err(super::forbidden());
+    }
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT media_type, working_media_type FROM evidence WHERE id = $1 AND report_id = $2",
+    )
+    .bind(evidence_id)
+    .bind(case_id)
+    .fetch_optional(&wf.db.pool)
+    .await?;
+    let Some((media_type, working_type)) = row else {
+        return Err(crate::workflow::record_not_found());
+    };
+    let (variant, ctype) = match (original, working_type) {
+        (false, Some(w)) => ("working", w),
+        _ => ("original", media_type),
+    };
+    let sealed: Vec<u8> = sqlx::query_scalar(
+        "SELECT data FROM evidence_blobs WHERE evidence_id = $1 AND variant = $2",
+    )
+    .bind(evidence_id)
+    .bind(variant)
+    .fetch_one(&wf.db.pool)
+    .await?;
+    let plain = vault
+        .open_blob(
+            &crate::vault::rotate::evidence_context(evidence_id, variant),
+            &sealed,
+        )
+        .await
+        .map_err(AppError::internal)?;
+    Ok((ctype, plain))
+}

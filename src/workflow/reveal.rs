@@ -1,0 +1,347 @@
+//! Identity reveal, the custodian model: a handler asks with a reason; a custodian (not the
+//! requester) approves or denies with a reason; only after approval is the identity opened,
+//! once, for that request, and the reveal is written to the audit log, where auditors see it.
+
+use actix_web::http::StatusCode;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{conflict, forbidden, reason, Action, Op, Workflow};
+use crate::audit::{self, Entry, Outcome};
+use crate::error::{AppError, AppResult};
+use crate::staff::principal::Principal;
+use crate::staff::Role;
+use crate::store;
+use crate::vault::{IdentityField, SealedIdentity, Vault};
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealRequest {
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IdentityRequestView {
+    pub id: String,
+    pub report_id: String,
+    pub case_region: String,
+    pub requested_by: String,
+    pub reason: String,
+    pub requested_at: String,
+    pub state: String,
+    pub decided_by: Option<String>,
+    pub decision_reason: Option<String>,
+    pub decided_at: Option<String>,
+    pub revealed_at: Option<String>,
+}
+
+/// The opened identity, returned once.
+#[derive(Serialize, ToSchema)]
+pub struct RevealedIdentity {
+    pub request_id: String,
+    pub name: Option<String>,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub caller_number: Option<String>,
+    pub relation: Option<String>,
+    pub anonymous: bool,
+}
+
+pub async fn request(
+    wf: &Workflow,
+    p: &Principal,
+    report_id: &str,
+    req: RevealRequest,
+) -> AppResult<IdentityRequestView> {
+    let mut op = Op::begin(wf, p, report_id, Action::RequestIdentity).await?;
+    let why = match reason("reason", req.reason.as_deref()) {
+        Ok(w) => w,
+        Err(e) => return Err(op.deny(e).await),
+    };
+    if op.case.anonymous {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM reporter_identity WHERE report_id = $1")
+                .bind(&op.case.id)
+                .fetch_one(&mut *op.tx)
+                .await?;
+        if n == 0 {
+            return Err(op
+                .deny(conflict("anonymous_reporter", "error-anonymous-reporter"))
+                .await);
+        }
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = store::ts(Utc::now());
+    sqlx::query(
+        "INSERT INTO identity_requests (id, report_id, requested_by, reason, requested_at, state) \
+         VALUES ($1, $2, $3, $4, $5, 'pending')",
+    )
+    .bind(&id)
+    .bind(&op.case.id)
+    .bind(&p.id)
+    .bind(&why)
+    .bind(&now)
+    .execute(&mut *op.tx)
+    .await?;
+    let view = IdentityRequestView {
+        id: id.clone(),
+        report_id: op.case.id.clone(),
+        case_region: op.case.case_region.clone(),
+        requested_by: p.username.clone(),
+        reason: why,
+        requested_at: now,
+        state: "pending".into(),
+        decided_by: None,
+        decision_reason: None,
+        decided_at: None,
+        revealed_at: None,
+    };
+    op.commit(serde_json::json!({ "request": id })).await?;
+    Ok(view)
+}
+
+type ReqRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+const SELECT: &str =
+    "SELECT q.id, q.report_id, r.case_region, u.username, q.reason, q.requested_at, \
+    q.state, d.username, q.decision_reason, q.decided_at, q.revealed_at, q.requested_by \
+    FROM identity_requests q JOIN reports r ON r.id = q.report_id \
+    JOIN staff_users u ON u.id = q.requested_by LEFT JOIN staff_users d ON d.id = q.decided_by";
+
+fn view(r: ReqRow) -> (IdentityRequestView, String) {
+    (
+        IdentityRequestView {
+            id: r.0,
+            report_id: r.1,
+            case_region: r.2,
+            requested_by: r.3,
+            reason: r.4,
+            requested_at: r.5,
+            state: r.6,
+            decided_by: r.7,
+            decision_reason: r.8,
+            decided_at: r.9,
+            revealed_at: r.10,
+        },
+        r.11,
+    )
+}
+
+/// Custodians see the requests of their region; others see their own.
+pub async fn list(
+    wf: &Workflow,
+    p: &Principal,
+    state: Option<&str>,
+) -> AppResult<Vec<IdentityRequestView>> {
+    let mut sql = format!("{SELECT} WHERE 1=1");
+    if let Some(s) = state {
+        if !matches!(s, "pending" | "approved" | "denied" | "revealed") {
+            return Err(AppError::invalid("state", "error-wrong-type"));
+        }
+        sql.push_str(&format!(" AND q.state = '{s}'"));
+    }
+    sql.push_str(" ORDER BY q.requested_at DESC LIMIT 200");
+    let rows: Vec<ReqRow> = sqlx::query_as(&sql).fetch_all(&wf.db.pool).await?;
+    let custodian = p.has(Role::Custodian) || p.has(Role::Auditor);
+    Ok(rows
+        .into_iter()
+        .map(view)
+        .filter(|(v, by)| (custodian && p.covers(&v.case_region)) || *by == p.id)
+        .map(|(v, _)| v)
+        .collect())
+}
+
+async fn load(tx: &mut store::Tx<'_>, id: &str) -> AppResult<(IdentityRequestView, String)> {
+    let row: Option<ReqRow> = sqlx::query_as(&format!("{SELECT} WHERE q.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(view).ok_or_else(super::record_not_found)
+}
+
+async fn denied(
+    wf: &Workflow,
+    p: &Principal,
+    action: &str,
+    report_id: Option<&str>,
+    err: AppError,
+) -> AppError {
+    let _ = audit::append_alone(
+        &wf.db,
+        &Entry {
+            actor: &p.actor(),
+            action,
+            outcome: Outcome::Denied,
+            report_id,
+            detail: serde_json::json!({ "error": err.code }),
+        },
+    )
+    .await;
+    err
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealDecision {
+    pub approve: bool,
+    pub reason: Option<String>,
+}
+
+/// A custodian of the case's region, not the requester, decides.
+pub async fn decide(
+    wf: &Workflow,
+    p: &Principal,
+    id: &str,
+    req: RevealDecision,
+) -> AppResult<IdentityRequestView> {
+    let mut tx = wf.db.begin().await?;
+    audit::lock(&mut tx).await?;
+    let (mut v, requested_by) = load(&mut tx, id).await?;
+    let check = || -> AppResult<String> {
+        if !p.has(Role::Custodian) || !p.covers(&v.case_region) || requested_by == p.id {
+            return Err(forbidden());
+        }
+        if v.state != "pending" {
+            return Err(conflict("already_decided", "error-already-decided"));
+        }
+        reason("reason", req.reason.as_deref())
+    };
+    let why = match check() {
+        Ok(w) => w,
+        Err(e) => {
+            drop(tx);
+            return Err(denied(wf, p, "identity.decide", Some(&v.report_id), e).await);
+        }
+    };
+    let state = if req.approve { "approved" } else { "denied" };
+    let now = store::ts(Utc::now());
+    sqlx::query(
+        "UPDATE identity_requests SET state = $1, decided_by = $2, decision_reason = $3, decided_at = $4 \
+         WHERE id = $5 AND state = 'pending'",
+    )
+    .bind(state)
+    .bind(&p.id)
+    .bind(&why)
+    .bind(&now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &Entry {
+            actor: &p.actor(),
+            action: "identity.decide",
+            outcome: Outcome::Ok,
+            report_id: Some(&v.report_id),
+            detail: serde_json::json!({ "request": id, "state": state }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    v.state = state.into();
+    v.decided_by = Some(p.username.clone());
+    v.decision_reason = Some(why);
+    v.decided_at = Some(now);
+    Ok(v)
+}
+
+/// The requester opens an approved request, once. The reveal is audited in the same
+/// transaction that marks the request used.
+pub async fn reveal(
+    wf: &Workflow,
+    vault: &Vault,
+    p: &Principal,
+    id: &str,
+) -> AppResult<RevealedIdentity> {
+    let mut tx = wf.db.begin().await?;
+    audit::lock(&mut tx).await?;
+    let (v, requested_by) = load(&mut tx, id).await?;
+    let err = if requested_by != p.id || !p.covers(&v.case_region) {
+        Some(forbidden())
+    } else if v.state == "revealed" {
+        Some(AppError::new(
+            StatusCode::GONE,
+            "already_revealed",
+            "error-already-revealed",
+        ))
+    } else if v.state != "approved" {
+        Some(conflict("not_approved", "error-not-approved"))
+    } else {
+        None
+    };
+    if let Some(e) = err {
+        drop(tx);
+        return Err(denied(wf, p, "identity.reveal", Some(&v.report_id), e).await);
+    }
+    let marked = sqlx::query(
+        "UPDATE identity_requests SET state = 'revealed', revealed_at = $1 WHERE id = $2 AND state = 'approved'",
+    )
+    .bind(store::ts(Utc::now()))
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if marked != 1 {
+        return Err(AppError::new(
+            StatusCode::GONE,
+            "already_revealed",
+            "error-already-revealed",
+        ));
+    }
+    let (anonymous, relation): (i64, Option<String>) =
+        sqlx::query_as("SELECT anonymous, relation FROM reports WHERE id = $1")
+            .bind(&v.report_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let sealed = SealedIdentity::load(&mut *tx, &v.report_id).await?;
+    let identity = match sealed {
+        Some(s) => vault
+            .open_identity(&v.report_id, &s)
+            .await
+            .map_err(AppError::internal)?,
+        None => Default::default(),
+    };
+    let fields: Vec<&str> = IdentityField::ALL
+        .into_iter()
+        .filter(|f| identity.get(*f).is_some())
+        .map(|f| f.column())
+        .collect();
+    audit::append(
+        &mut tx,
+        &Entry {
+            actor: &p.actor(),
+            action: "identity.reveal",
+            outcome: Outcome::Ok,
+            report_id: Some(&v.report_id),
+            detail: serde_json::json!({ "request": id, "reason": v.reason, "fields": fields }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let get = |f| identity.get(f).map(str::to_string);
+    Ok(RevealedIdentity {
+        request_id: id.to_string(),
+        name: get(IdentityField::Name),
+        id_number: get(IdentityField::IdNumber),
+        phone: get(IdentityField::Phone),
+        email: get(IdentityField::Email),
+        caller_number: get(IdentityField::CallerNumber),
+        relation,
+        anonymous: anonymous != 0,
+    })
+}
