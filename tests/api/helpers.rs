@@ -24,6 +24,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub db_url: String,
     pub state: actix_web::web::Data<jubao::web::AppState>,
+    pub config: Config,
+    master: Vec<u8>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -145,7 +147,9 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     tweak(&mut config);
     let db = Db::connect(&config.database.url, 8).await.unwrap();
     db.migrate().await.unwrap();
-    let app = Application::build_with(config, db.clone(), SecretKey::generate())
+    let master = SecretKey::generate();
+    let master_bytes = master.as_bytes().to_vec();
+    let app = Application::build_with(config.clone(), db.clone(), master)
         .await
         .unwrap();
     let port = app.port();
@@ -159,11 +163,42 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         backend,
         db_url,
         state,
+        config,
+        master: master_bytes,
         handle,
     })
 }
 
 impl TestApp {
+    /// A second instance of the application on the same database and master key (several
+    /// stateless instances behind a load balancer).
+    pub async fn another_instance(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = self.config.clone();
+        tweak(&mut config);
+        let db = Db::connect(&config.database.url, 8).await.unwrap();
+        let master = SecretKey::from_slice(&self.master).unwrap();
+        let app = Application::build_with(config.clone(), db.clone(), master)
+            .await
+            .unwrap();
+        let port = app.port();
+        let state = app.state();
+        let handle = app.spawn();
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            db,
+            dir,
+            // Not the owner of the database: stopping it drops nothing.
+            backend: Backend::Sqlite,
+            db_url: self.db_url.clone(),
+            state,
+            config,
+            master: self.master.clone(),
+            handle,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

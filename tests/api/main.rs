@@ -1,9 +1,12 @@
 //! HTTP tests against the real server, each on SQLite and on PostgreSQL.
 
 mod helpers;
+mod staffkit;
 
 mod followup;
 mod health;
 mod privacy;
 mod reports;
 mod rotation;
+mod staff_auth;
+mod workflow;
