@@ -3,8 +3,10 @@
 mod helpers;
 mod staffkit;
 
+mod deadlines;
 mod followup;
 mod health;
+mod permissions;
 mod privacy;
 mod reports;
 mod rotation;

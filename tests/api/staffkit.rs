@@ -168,11 +168,16 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub fn start() -> SmtpSink {
+        Self::start_on(None)
+    }
+
+    pub fn start_on(port: Option<u16>) -> SmtpSink {
         let dir = tempfile::tempdir().unwrap();
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
         let mut child = Command::new("python3")
             .arg(script)
             .arg(dir.path())
+            .args(port.map(|p| p.to_string()))
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 with aiosmtpd (pip install aiosmtpd) is needed for the email tests");

@@ -1,7 +1,7 @@
 """A real SMTP server on loopback for the tests (aiosmtpd): every message it receives is
 written to OUT_DIR as <n>.eml. Prints the port it listens on, then serves until killed.
 
-    python3 tests/support/smtp_sink.py OUT_DIR
+    python3 tests/support/smtp_sink.py OUT_DIR [PORT]
 """
 import asyncio
 import email
@@ -45,10 +45,13 @@ class Sink:
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+    if len(sys.argv) > 2:
+        port = int(sys.argv[2])
+    else:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
     ctl = Controller(Sink(out), hostname="127.0.0.1", port=port)
     ctl.start()
     print(port, flush=True)
