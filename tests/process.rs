@@ -254,7 +254,7 @@ fn help_lists_the_commands() {
         c
     });
     assert_eq!(code, 0);
-    for cmd in ["serve", "migrate", "keys"] {
+    for cmd in ["serve", "migrate", "keys", "user", "audit"] {
         assert!(out.contains(cmd), "{out}");
     }
     let (code, out, _) = run({
@@ -316,4 +316,102 @@ async fn keys_rotate_while_serving() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_and_audit_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/j.db", dir.path().display());
+    // Password from the environment, roles separated by commas.
+    let mut c = command(dir.path(), &url);
+    c.args([
+        "user",
+        "add",
+        "Wang.Fang",
+        "--role",
+        "handler,intake",
+        "--region",
+        "371502",
+    ])
+    .env("JUBAO_PASSWORD", "a-good-long-password");
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("wang.fang") && out.contains("intake,handler"),
+        "{out}"
+    );
+    // Password from stdin.
+    let mut c = command(dir.path(), &url);
+    c.args([
+        "user",
+        "add",
+        "zhao",
+        "--role",
+        "custodian",
+        "--region",
+        "371500",
+    ])
+    .env_remove("JUBAO_PASSWORD")
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another-long-password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("TOTP"));
+    // Refusals name the problem and create nothing.
+    for (args, needle) in [
+        (vec!["user", "add", "x1", "--role", "root"], "Unknown role"),
+        (
+            vec![
+                "user", "add", "x2", "--role", "handler", "--region", "999999",
+            ],
+            "region",
+        ),
+        (
+            vec!["user", "add", "wang.fang", "--role", "handler"],
+            "taken",
+        ),
+    ] {
+        let mut c = command(dir.path(), &url);
+        c.args(&args).env("JUBAO_PASSWORD", "a-good-long-password");
+        let (code, _, err) = run(c);
+        assert_ne!(code, 0);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let mut c = command(dir.path(), &url);
+    c.args(["user", "add", "x3", "--role", "handler"])
+        .env("JUBAO_PASSWORD", "short");
+    let (code, _, err) = run(c);
+    assert_ne!(code, 0);
+    assert!(err.contains("10"), "{err}");
+
+    let mut c = command(dir.path(), &url);
+    c.args(["audit", "verify"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("intact: 2 entries"), "{out}");
+    // Edit a row behind the log's back: verify names it and fails.
+    let db = jubao::store::Db::connect(&url, 1).await.unwrap();
+    sqlx::query("UPDATE audit_log SET detail = '{}' WHERE seq = 2")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    db.close().await;
+    let mut c = command(dir.path(), &url);
+    c.args(["audit", "verify"]);
+    let (code, _, err) = run(c);
+    assert_ne!(code, 0);
+    assert!(err.contains("broken at entry 2"), "{err}");
 }
