@@ -16,6 +16,7 @@ CREATE TABLE staff_users (
     totp_enabled    BIGINT NOT NULL DEFAULT 0,
     failed_logins   BIGINT NOT NULL DEFAULT 0,
     locked_until    TEXT,
+    open_cases      BIGINT NOT NULL DEFAULT 0,           -- open cases assigned (for assignment)
     active          BIGINT NOT NULL DEFAULT 1,
     created_at      TEXT    NOT NULL,
     updated_at      TEXT    NOT NULL

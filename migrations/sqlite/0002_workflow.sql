@@ -16,6 +16,7 @@ CREATE TABLE staff_users (
     totp_enabled    INTEGER NOT NULL DEFAULT 0,
     failed_logins   INTEGER NOT NULL DEFAULT 0,
     locked_until    TEXT,
+    open_cases      INTEGER NOT NULL DEFAULT 0,           -- open cases assigned (for assignment)
     active          INTEGER NOT NULL DEFAULT 1,
     created_at      TEXT    NOT NULL,
     updated_at      TEXT    NOT NULL

@@ -1,23 +1,20 @@
 //! Assignment (DOMAIN §6, issue: by the region of the reported institution, to the handler
 //! of that region with the fewest open cases, never to a recused person).
 
-use chrono::Utc;
-
 use super::{CaseRow, Op};
 use crate::error::AppResult;
 use crate::staff;
-use crate::store::{self, Tx};
+use crate::store::Tx;
 
 /// The handler to give a case to: the most local level of the case's region that has any
 /// eligible handler, and there the one with the fewest open cases (ties by username).
 pub async fn pick_handler(tx: &mut Tx<'_>, case: &CaseRow) -> Result<Option<String>, sqlx::Error> {
     for region in staff::enclosing_regions(&case.case_region) {
         let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT u.id, (SELECT COUNT(*) FROM reports r WHERE r.assignee_id = u.id AND r.is_open = 1) AS open_cases \
-             FROM staff_users u WHERE u.active = 1 AND u.region = $1 \
+            "SELECT u.id, u.open_cases FROM staff_users u WHERE u.active = 1 AND u.region = $1 \
              AND (',' || u.roles || ',') LIKE '%,handler,%' \
              AND NOT EXISTS (SELECT 1 FROM staff_conflicts c WHERE c.user_id = u.id AND c.target_key = $2) \
-             ORDER BY open_cases, u.username LIMIT 1",
+             ORDER BY u.open_cases, u.username LIMIT 1",
         )
         .bind(&region)
         .bind(&case.target_key)
@@ -38,9 +35,21 @@ pub async fn set_assignee(op: &mut Op<'_>, user_id: &str, reason: &str) -> AppRe
         .bind(&op.case.id)
         .execute(&mut *op.tx)
         .await?;
+    // Keep the open-case counters that assignment orders by.
+    if let Some(old) = &before {
+        sqlx::query(
+            "UPDATE staff_users SET open_cases = open_cases - 1 WHERE id = $1 AND open_cases > 0",
+        )
+        .bind(old)
+        .execute(&mut *op.tx)
+        .await?;
+    }
+    sqlx::query("UPDATE staff_users SET open_cases = open_cases + 1 WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *op.tx)
+        .await?;
     op.case.assignee_id = Some(user_id.to_string());
     op.case.version += 1;
-    let _ = store::ts(Utc::now());
     op.event(
         "assignment",
         None,

@@ -407,6 +407,16 @@ impl<'a> Op<'a> {
         if r.rows_affected() != 1 {
             return Err(conflict("concurrent_change", "error-concurrent-change"));
         }
+        if !open {
+            if let Some(a) = &self.case.assignee_id {
+                sqlx::query(
+                    "UPDATE staff_users SET open_cases = open_cases - 1 WHERE id = $1 AND open_cases > 0",
+                )
+                .bind(a)
+                .execute(&mut *self.tx)
+                .await?;
+            }
+        }
         self.case.version += 1;
         self.case.status = to;
         Ok(())

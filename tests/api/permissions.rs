@@ -231,8 +231,15 @@ async fn every_endpoint_as_every_role(app: TestApp) {
         200,
     )
     .await;
-    sqlx::query("UPDATE reports SET assignee_id = (SELECT id FROM staff_users WHERE username = 'other_handler') WHERE id = $1")
-        .bind(&busy).execute(&app.db.pool).await.unwrap();
+    let sup = &users.iter().find(|(r, _)| *r == "supervisor").unwrap().1;
+    post_ok(
+        &app,
+        sup,
+        &format!("/api/v1/cases/{busy}/assignment"),
+        &json!({"assignee": "other_handler", "reason": "均衡"}),
+        200,
+    )
+    .await;
     let case = file_case(&app, &anonymous_report()).await;
     post_ok(
         &app,
