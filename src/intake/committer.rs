@@ -249,13 +249,19 @@ async fn write_tip(tx: &mut Tx<'_>, p: &PreparedTip) -> Result<Outcome, sqlx::Er
     .bind(p.accept_remind_on.to_string())
     .execute(&mut **tx)
     .await?;
+    // One statement for all of the tip's categories.
+    let values: Vec<String> = (0..categories.len())
+        .map(|i| format!("($1, ${})", i + 2))
+        .collect();
+    let sql = format!(
+        "INSERT INTO report_categories (report_id, category) VALUES {}",
+        values.join(", ")
+    );
+    let mut q = sqlx::query(&sql).bind(&p.report_id);
     for c in &categories {
-        sqlx::query("INSERT INTO report_categories (report_id, category) VALUES ($1, $2)")
-            .bind(&p.report_id)
-            .bind(*c)
-            .execute(&mut **tx)
-            .await?;
+        q = q.bind(*c);
     }
+    q.execute(&mut **tx).await?;
     p.identity.insert(tx, &p.report_id).await?;
     sqlx::query(
         "INSERT INTO report_events (report_id, at, kind, status) VALUES ($1, $2, 'status', $3)",

@@ -136,16 +136,22 @@ impl SealedIdentity {
         .bind(self.values[6].clone())
         .execute(&mut **tx)
         .await?;
-        for (field, digest) in &self.index {
-            sqlx::query(
-                "INSERT INTO identity_index (field, digest, report_id) VALUES ($1, $2, $3)",
-            )
-            .bind(field.column())
-            .bind(digest.to_vec())
-            .bind(report_id)
-            .execute(&mut **tx)
-            .await?;
+        if self.index.is_empty() {
+            return Ok(());
         }
+        // One statement for all of the reporter's index rows.
+        let values: Vec<String> = (0..self.index.len())
+            .map(|i| format!("(${}, ${}, $1)", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO identity_index (field, digest, report_id) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(report_id);
+        for (field, digest) in &self.index {
+            q = q.bind(field.column()).bind(digest.to_vec());
+        }
+        q.execute(&mut **tx).await?;
         Ok(())
     }
 
