@@ -4,6 +4,7 @@ mod helpers;
 
 mod followup;
 mod health;
+mod hotline;
 mod privacy;
 mod reports;
 mod rotation;
