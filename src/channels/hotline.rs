@@ -1017,6 +1017,33 @@ mod tests {
         ));
     }
 
+    /// The worked example of docs/hotline.md (its value was computed with `openssl dgst`).
+    #[test]
+    fn documented_example() {
+        let body = r#"{"call_id":"12393-20261123-000042","received_at":"2026-11-23T09:30:00+08:00","caller_number":"0635-8888 1234","caller_name":"张三","anonymous":false,"target":{"name":"某某县中医院","kind":"hospital","region_code":"371502"},"categories":["split_or_bed_hospitalization"],"description":"来电反映：该院组织老人挂床住院，用医保卡结算。","agent_id":"A-007","recording_url":null}"#;
+        assert_eq!(body.len(), 403);
+        assert_eq!(
+            sign(b"example-secret-do-not-use", "1795397400", body.as_bytes()),
+            "0e0e293ea56af748ba4e4b819a5882d832ab17ca936ec5cb9bee040beb4366f2"
+        );
+        let callback = r#"{"call_id":"12393-20261123-000042","status":"accepted","text":"您的举报已受理，正在安排核查。","at":"2026-11-24T02:00:00Z"}"#;
+        assert_eq!(
+            sign(
+                b"example-secret-do-not-use",
+                "1795485600",
+                callback.as_bytes()
+            ),
+            "f22a175d8097f1954df1973f1f27c0a6fe5fd062481c9836d4106deda0b4a2d7"
+        );
+        // And the documented body is a valid work order.
+        let (wo, _) = parse_json::<WorkOrder>(body.as_bytes(), Locale::ZhCn).unwrap();
+        let order = to_order(wo, &source(), Locale::ZhCn, "2026-11-23".parse().unwrap()).unwrap();
+        assert_eq!(
+            order.tip.recorded_by.as_deref(),
+            Some("hotline:12393:A-007")
+        );
+    }
+
     #[test]
     fn forbidden_addresses() {
         for a in [
