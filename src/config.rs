@@ -241,6 +241,16 @@ pub struct HotlineSource {
     pub secret: String,
     #[serde(default)]
     pub callback_url: Option<String>,
+    /// Secret rotation: the secret being replaced still verifies work orders until
+    /// `previous_secret_until` (RFC 3339), so the call centre can switch at its own pace.
+    #[serde(default)]
+    pub previous_secret: Option<String>,
+    #[serde(default)]
+    pub previous_secret_until: Option<String>,
+    /// Recording hosts (exact host names or IP addresses as written in the URL) that may
+    /// be on a private, loopback or link-local network; every other host must be public.
+    #[serde(default)]
+    pub allow_recording_hosts: Vec<String>,
 }
 
 fn default_wechat_api() -> String {
@@ -412,6 +422,8 @@ impl Config {
             if !seen.insert(("hotline", h.source.clone())) {
                 bail!("[[hotline]] source `{}` appears twice", h.source);
             }
+            crate::channels::hotline::check_source(h)
+                .with_context(|| format!("[[hotline]] source `{}`", h.source))?;
         }
         if crate::staff::parse_region(&self.workflow.default_region).is_err() {
             bail!("[workflow] default_region must be a 6-digit region code or 000000");
@@ -535,5 +547,30 @@ secret = "s"
         .unwrap();
         assert_eq!(c.wechat[0].api_base, "https://api.weixin.qq.com");
         assert_eq!(c.hotline[0].source, "12393");
+        assert!(c.hotline[0].allow_recording_hosts.is_empty());
+    }
+
+    #[test]
+    fn hotline_rotation_keys() {
+        let base = "[[hotline]]\nsource = \"12393\"\nsecret = \"new\"\n";
+        let c = Config::from_toml_and_env(
+            &format!("{base}previous_secret = \"old\"\nprevious_secret_until = \"2026-12-01T00:00:00+08:00\"\nallow_recording_hosts = [\"rec.example\"]\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.hotline[0].previous_secret.as_deref(), Some("old"));
+        for bad in [
+            "previous_secret = \"old\"\n",
+            "previous_secret = \"old\"\nprevious_secret_until = \"soon\"\n",
+            "previous_secrets = \"old\"\n",
+        ] {
+            assert!(
+                Config::from_toml_and_env(&format!("{base}{bad}"), &[]).is_err(),
+                "{bad}"
+            );
+        }
+        let err = Config::from_toml_and_env("[[hotline]]\nsource = \"x\"\nsecret = \"\"\n", &[])
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("secret"), "{err:#}");
     }
 }

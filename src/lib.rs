@@ -4,6 +4,7 @@
 //! Data flows one way: channel (web) → intake → vault/store → workflow → notify.
 
 pub mod audit;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod deadlines;

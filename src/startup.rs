@@ -10,6 +10,7 @@ use actix_web::{middleware, App, HttpServer};
 use anyhow::Context;
 use tokio::sync::Semaphore;
 
+use crate::channels::hotline::{CallbackSender, RecordingHandler};
 use crate::config::Config;
 use crate::deadlines::calendar::Calendar;
 use crate::intake::Intake;
@@ -76,15 +77,27 @@ impl Application {
         };
         let mailer = Arc::new(Mailer::new(&config.smtp.url, &config.smtp.from)?);
         let worker = if config.outbox.enabled {
+            let mut senders: std::collections::HashMap<
+                &'static str,
+                Arc<dyn crate::workflow::feedback::Sender>,
+            > = Default::default();
+            senders.insert(
+                "hotline",
+                Arc::new(CallbackSender::new(db.clone(), &config)?),
+            );
             let mut reg = Registry::default();
             reg.handle(crate::notify::email::KIND, mailer.clone())
+                .handle(
+                    crate::channels::hotline::RECORDING_KIND,
+                    Arc::new(RecordingHandler::new(db.clone(), vault.clone(), &config)),
+                )
                 .handle(
                     crate::workflow::feedback::KIND,
                     Arc::new(FeedbackHandler {
                         db: db.clone(),
                         vault: vault.clone(),
                         mailer: mailer.clone(),
-                        senders: Default::default(),
+                        senders,
                     }),
                 )
                 .every(Arc::new(Sweeper(workflow.clone())));

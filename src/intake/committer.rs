@@ -65,6 +65,8 @@ pub struct PreparedTip {
     /// Region the case belongs to (the target's, or the configured default).
     pub case_region: String,
     pub idempotency: Option<SavedResponse>,
+    /// Channel rows written after the report (see [`super::TipExtra`]).
+    pub extra: Option<Arc<dyn super::TipExtra>>,
 }
 
 pub enum Outcome {
@@ -273,6 +275,9 @@ async fn write_tip(tx: &mut Tx<'_>, p: &PreparedTip) -> Result<Outcome, sqlx::Er
     .await?;
     for e in &p.evidence {
         insert_evidence(tx, e).await?;
+    }
+    if let Some(extra) = &p.extra {
+        extra.write(tx, &p.report_id).await?;
     }
     Ok(Outcome::Created)
 }

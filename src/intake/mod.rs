@@ -70,6 +70,17 @@ pub struct IdempotencyKey {
     pub request: Vec<u8>,
 }
 
+/// Channel-specific rows written in the tip's own transaction and savepoint, after its
+/// report row (e.g. the hotline's call record and recording job): they commit with the tip
+/// or not at all, and a replayed request writes none of them.
+pub trait TipExtra: Send + Sync {
+    fn write<'a, 'c>(
+        &'a self,
+        tx: &'a mut crate::store::Tx<'c>,
+        report_id: &'a str,
+    ) -> futures_util::future::BoxFuture<'a, Result<(), sqlx::Error>>;
+}
+
 pub enum Submitted {
     Created(Receipt),
     /// The same request was already handled: its saved answer.
@@ -138,6 +149,18 @@ impl Intake {
         tip: NewTip,
         evidence: Vec<Processed>,
         idem: Option<IdempotencyKey>,
+    ) -> AppResult<Submitted> {
+        self.submit_with(channel, tip, evidence, idem, None).await
+    }
+
+    /// As [`Intake::submit`], also writing `extra` in the tip's transaction.
+    pub async fn submit_with(
+        &self,
+        channel: Channel,
+        tip: NewTip,
+        evidence: Vec<Processed>,
+        idem: Option<IdempotencyKey>,
+        extra: Option<Arc<dyn TipExtra>>,
     ) -> AppResult<Submitted> {
         let received_at = Utc::now();
         let accept_by = self.calendar.deadline_after(received_at, self.accept_days);
@@ -211,6 +234,7 @@ impl Intake {
                 accept_remind_on,
                 case_region: case_region.clone(),
                 idempotency: saved,
+                extra: extra.clone(),
             };
             match self.committer.submit(prepared).await? {
                 Outcome::Created => {

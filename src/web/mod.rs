@@ -49,6 +49,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics))
+        .route(
+            "/bridges/hotline/{source}/tickets",
+            web::post().to(crate::channels::hotline::tickets),
+        )
         .service(
             web::scope("/api/v1")
                 .route("/reports", web::post().to(reports::create))

@@ -304,6 +304,24 @@ pub fn resident_id(body17: &str) -> String {
 /// Generate both a SQLite and a PostgreSQL test from one `async fn(TestApp)`.
 #[macro_export]
 macro_rules! both_databases {
+    // Tests that build their own app (e.g. with config that names a loopback receiver)
+    // take the backend instead of a running app.
+    (backend: $($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                use super::*;
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if postgres_admin_url().is_none() { return }
+                    super::$name(Backend::Postgres).await;
+                }
+            }
+        )+
+    };
     ($($name:ident),+ $(,)?) => {
         $(
             mod $name {

@@ -6,6 +6,7 @@ mod staffkit;
 mod deadlines;
 mod followup;
 mod health;
+mod hotline;
 mod permissions;
 mod privacy;
 mod reports;

@@ -1,0 +1,13 @@
+# 热线对接（CONTRACT §5）：返回给话务系统的信息。
+error-hotline-signature = 签名无效。
+error-hotline-unknown-source = 未知的热线来源。
+error-hotline-token = “{ $field }”须为 1–128 个可见 ASCII 字符。
+error-hotline-received-at = “{ $field }”须为 RFC 3339 时间，例如 2026-11-23T09:30:00+08:00。
+error-hotline-caller-number = 来电号码须为 3–20 位数字（可带 + 号和分隔符）。
+error-hotline-recording-url = 录音地址须为 http(s) 地址，不得包含用户名或密码，且须位于允许获取的地址。
+field-call_id = 工单号
+field-received_at = 来电时间
+field-caller_number = 来电号码
+field-caller_name = 来电人姓名
+field-agent_id = 话务员工号
+field-recording_url = 录音地址

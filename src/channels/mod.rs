@@ -1,0 +1,3 @@
+//! Channels: a protocol in, a [`crate::intake::NewTip`] out (and feedback back out).
+
+pub mod hotline;
