@@ -75,7 +75,7 @@ async fn seed(db: &Db, n: usize, today: NaiveDate) -> anyhow::Result<()> {
         let mut sql = String::from("INSERT INTO reports (id, tracking_code, passcode_hash, channel, status, target_name, target_kind, categories, description, anonymous, locale, received_at, accept_by, case_region, target_key, assignee_id, is_open) VALUES ");
         let mut clocks = String::from("INSERT INTO clocks (report_id, kind, started_at, due_on, remind_on, stage, next_check_on, closed_at) VALUES ");
         for k in i..end {
-            let status = statuses[k % statuses.len()];
+            let status = statuses[(k / COUNTIES.len()) % statuses.len()];
             let open = !matches!(status, "closed" | "not_accepted");
             let region = COUNTIES[k % COUNTIES.len()];
             let handler = (k / COUNTIES.len()) % (HANDLERS / COUNTIES.len()) * COUNTIES.len()
