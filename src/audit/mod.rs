@@ -121,6 +121,31 @@ pub async fn append_alone(db: &Db, e: &Entry<'_>) -> Result<i64, sqlx::Error> {
     Ok(seq)
 }
 
+/// Record a refused attempt (its own transaction; a failure to record is logged, never
+/// hidden behind the refusal itself).
+pub async fn record_denied(
+    db: &Db,
+    actor: &Actor,
+    action: &str,
+    report_id: Option<&str>,
+    reason: &str,
+) {
+    let r = append_alone(
+        db,
+        &Entry {
+            actor,
+            action,
+            outcome: Outcome::Denied,
+            report_id,
+            detail: serde_json::json!({ "error": reason }),
+        },
+    )
+    .await;
+    if let Err(e) = r {
+        tracing::error!(error = %e, action, "could not audit a refused attempt");
+    }
+}
+
 struct Row<'a> {
     seq: i64,
     at: &'a str,

@@ -60,20 +60,7 @@ fn refresh_digest(vault: &Vault, token: &str) -> Vec<u8> {
 }
 
 async fn deny(db: &Db, actor: &Actor, action: &str, reason: &str) {
-    let r = audit::append_alone(
-        db,
-        &Entry {
-            actor,
-            action,
-            outcome: Outcome::Denied,
-            report_id: None,
-            detail: serde_json::json!({ "reason": reason }),
-        },
-    )
-    .await;
-    if let Err(e) = r {
-        tracing::error!(error = %e, "could not audit a refused attempt");
-    }
+    audit::record_denied(db, actor, action, None, reason).await;
 }
 
 type Credentials = (

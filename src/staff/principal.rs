@@ -9,7 +9,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use super::auth::Claims;
 use super::{parse_roles, region_covers, Role};
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Actor};
 use crate::error::AppError;
 use crate::store;
 use crate::web::AppState;
@@ -88,17 +88,7 @@ async fn authenticate(req: HttpRequest, allow_enrol: bool) -> Result<Principal, 
     let reject = |reason: String| {
         let db = state.db.clone();
         async move {
-            let _ = audit::append_alone(
-                &db,
-                &Entry {
-                    actor: &Actor::anonymous(),
-                    action: "auth.token",
-                    outcome: Outcome::Denied,
-                    report_id: None,
-                    detail: serde_json::json!({ "reason": reason }),
-                },
-            )
-            .await;
+            audit::record_denied(&db, &Actor::anonymous(), "auth.token", None, &reason).await;
         }
     };
     let claims: Claims = match state.vault.verify_token(token) {

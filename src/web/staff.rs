@@ -24,17 +24,7 @@ fn json<T: serde::de::DeserializeOwned>(body: &web::Bytes) -> AppResult<T> {
 }
 
 async fn refuse(state: &AppState, p: &Principal, action: &str, err: AppError) -> AppError {
-    let _ = audit::append_alone(
-        &state.db,
-        &Entry {
-            actor: &p.actor(),
-            action,
-            outcome: Outcome::Denied,
-            report_id: None,
-            detail: serde_json::json!({ "error": err.code }),
-        },
-    )
-    .await;
+    audit::record_denied(&state.db, &p.actor(), action, None, err.code).await;
     err
 }
 

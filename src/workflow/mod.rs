@@ -371,20 +371,14 @@ impl<'a> Op<'a> {
             action,
         } = self;
         drop(tx);
-        let r = audit::append_alone(
+        audit::record_denied(
             &wf.db,
-            &Entry {
-                actor: &p.actor(),
-                action: &format!("case.{action}"),
-                outcome: Outcome::Denied,
-                report_id: Some(&case.id),
-                detail: serde_json::json!({ "error": err.code }),
-            },
+            &p.actor(),
+            &format!("case.{action}"),
+            Some(&case.id),
+            err.code,
         )
         .await;
-        if let Err(e) = r {
-            tracing::error!(error = %e, "could not audit a refused attempt");
-        }
         err
     }
 
@@ -446,6 +440,14 @@ impl<'a> Op<'a> {
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(id)
+    }
+
+    /// `SELECT COUNT(*) …` with `$1` bound to this case's id, in the operation's transaction.
+    pub async fn count(&mut self, sql: &str) -> AppResult<i64> {
+        Ok(sqlx::query_scalar(sql)
+            .bind(&self.case.id)
+            .fetch_one(&mut *self.tx)
+            .await?)
     }
 
     /// Append the audit entry and commit.

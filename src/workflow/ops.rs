@@ -593,13 +593,11 @@ pub async fn party_notice(
 ) -> AppResult<serde_json::Value> {
     op!(wf, p, id, Action::PartyNotice, |op| {
         let note = reason("reason", req.reason.as_deref())?;
-        let open: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM clocks WHERE report_id = $1 AND kind = 'defence' AND closed_at IS NULL",
-        )
-        .bind(&op.case.id)
-        .fetch_one(&mut *op.tx)
-        .await?;
-        if open > 0 {
+        if op
+            .count("SELECT COUNT(*) FROM clocks WHERE report_id = $1 AND kind = 'defence' AND closed_at IS NULL")
+            .await?
+            > 0
+        {
             return Err(conflict("defence_period_open", "error-defence-period-open"));
         }
         let due = clocks::open(
@@ -634,13 +632,13 @@ pub async fn record_statement(
 ) -> AppResult<serde_json::Value> {
     op!(wf, p, id, Action::Statement, |op| {
         let summary = reason("reason", req.reason.as_deref())?;
-        let noticed: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM case_events WHERE report_id = $1 AND kind = 'party_notice'",
-        )
-        .bind(&op.case.id)
-        .fetch_one(&mut *op.tx)
-        .await?;
-        if noticed == 0 {
+        if op
+            .count(
+                "SELECT COUNT(*) FROM case_events WHERE report_id = $1 AND kind = 'party_notice'",
+            )
+            .await?
+            == 0
+        {
             return Err(conflict(
                 "party_notice_required",
                 "error-party-notice-required",
@@ -802,13 +800,11 @@ pub async fn request_extension(
 ) -> AppResult<serde_json::Value> {
     op!(wf, p, id, Action::RequestExtension, |op| {
         let why = reason("reason", req.reason.as_deref())?;
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM extension_requests WHERE report_id = $1 AND state = 'pending'",
-        )
-        .bind(&op.case.id)
-        .fetch_one(&mut *op.tx)
-        .await?;
-        if pending > 0 {
+        if op
+            .count("SELECT COUNT(*) FROM extension_requests WHERE report_id = $1 AND state = 'pending'")
+            .await?
+            > 0
+        {
             return Err(conflict("extension_pending", "error-extension-pending"));
         }
         let rid = uuid::Uuid::now_v7().to_string();
@@ -871,13 +867,11 @@ pub async fn decide_extension(
                 if !op.case.major {
                     return Err(conflict("not_major", "error-not-major"));
                 }
-                let collective: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM case_events WHERE report_id = $1 AND kind = 'collective_decision'",
-                )
-                .bind(&op.case.id)
-                .fetch_one(&mut *op.tx)
-                .await?;
-                if collective == 0 {
+                if op
+                    .count("SELECT COUNT(*) FROM case_events WHERE report_id = $1 AND kind = 'collective_decision'")
+                    .await?
+                    == 0
+                {
                     return Err(conflict(
                         "collective_decision_required",
                         "error-collective-decision-required",

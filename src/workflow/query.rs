@@ -362,17 +362,7 @@ pub async fn detail(
     let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
     drop(tx);
     if !can_see(p, &case, recused) {
-        let _ = crate::audit::append_alone(
-            &wf.db,
-            &crate::audit::Entry {
-                actor: &p.actor(),
-                action: "case.view",
-                outcome: crate::audit::Outcome::Denied,
-                report_id: Some(id),
-                detail: serde_json::json!({}),
-            },
-        )
-        .await;
+        crate::audit::record_denied(&wf.db, &p.actor(), "case.view", Some(id), "forbidden").await;
         return Err(super::forbidden());
     }
     let r: DetailRow = sqlx::query_as(

@@ -181,17 +181,7 @@ async fn denied(
     report_id: Option<&str>,
     err: AppError,
 ) -> AppError {
-    let _ = audit::append_alone(
-        &wf.db,
-        &Entry {
-            actor: &p.actor(),
-            action,
-            outcome: Outcome::Denied,
-            report_id,
-            detail: serde_json::json!({ "error": err.code }),
-        },
-    )
-    .await;
+    audit::record_denied(&wf.db, &p.actor(), action, report_id, err.code).await;
     err
 }
 
