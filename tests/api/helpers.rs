@@ -25,6 +25,10 @@ pub struct TestApp {
     pub db_url: String,
     pub state: actix_web::web::Data<jubao::web::AppState>,
     handle: actix_web::dev::ServerHandle,
+    /// The master key, so another instance can open the same database.
+    pub master: SecretKey,
+    /// Whether [`TestApp::stop`] drops the PostgreSQL database (not for extra instances).
+    owns_db: bool,
 }
 
 /// Everything every test's code logged, for the leak test to search.
@@ -145,7 +149,8 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     tweak(&mut config);
     let db = Db::connect(&config.database.url, 8).await.unwrap();
     db.migrate().await.unwrap();
-    let app = Application::build_with(config, db.clone(), SecretKey::generate())
+    let master = SecretKey::generate();
+    let app = Application::build_with(config, db.clone(), master.clone())
         .await
         .unwrap();
     let port = app.port();
@@ -160,7 +165,38 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         db_url,
         state,
         handle,
+        master,
+        owns_db: true,
     })
+}
+
+impl TestApp {
+    /// Another instance on the same database and master key (a restart, or a second server
+    /// behind the same load balancer).
+    pub async fn another_instance(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path(), &self.db_url);
+        tweak(&mut config);
+        let db = Db::connect(&config.database.url, 8).await.unwrap();
+        let app = Application::build_with(config, db.clone(), self.master.clone())
+            .await
+            .unwrap();
+        let port = app.port();
+        let state = app.state();
+        let handle = app.spawn();
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            db,
+            dir,
+            backend: self.backend,
+            db_url: self.db_url.clone(),
+            state,
+            handle,
+            master: self.master.clone(),
+            owns_db: false,
+        }
+    }
 }
 
 impl TestApp {
@@ -225,7 +261,7 @@ impl TestApp {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         self.db.close().await;
-        if self.backend == Backend::Postgres {
+        if self.backend == Backend::Postgres && self.owns_db {
             drop_postgres_db(&self.db_url).await;
         }
     }

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod bots;
 mod followup;
 mod health;
 mod privacy;
