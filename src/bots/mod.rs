@@ -75,6 +75,14 @@ impl Platform {
     }
 }
 
+/// What the owner of a push did.
+enum Owned {
+    /// Another delivery of the push holds it.
+    NotOwner,
+    /// Processed: the reply (`None`: no reply).
+    Reply(Option<String>),
+}
+
 /// One configured account, ready to use.
 pub struct Account {
     pub platform: Platform,
@@ -277,47 +285,47 @@ impl Bots {
     {
         let digest = self.push_digest(a, &m);
         let deadline = tokio::time::Instant::now() + ANSWER_WITHIN;
-        let claim = store::claim_push(&self.db, &self.vault, &digest).await;
-        match claim {
-            Ok(store::Claim::Owner) => {}
-            Ok(store::Claim::Done(reply)) => return reply,
-            Ok(store::Claim::Busy) => {
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                return match store::wait_for_push(&self.db, &self.vault, &digest, left).await {
-                    Ok(store::Claim::Done(reply)) => reply,
-                    // Still being worked on (or its owner failed): no reply now; the
-                    // platform retries and a later delivery finds the answer.
-                    Ok(_) => None,
-                    Err(e) => {
-                        tracing::error!(error = %format!("{e:#}"), "bot push lookup failed");
-                        None
-                    }
-                };
+        let mut claimed = false;
+        loop {
+            // The work runs in its own task: if it outlives the answer deadline it still
+            // finishes and saves its reply for the platform's retry.
+            let this = self.clone();
+            let host = host.clone();
+            let (platform, name, msg) = (a.platform, a.name.clone(), m.clone());
+            let task = tokio::spawn(async move {
+                let a = this.account(platform, &name)?;
+                Some(
+                    this.process_owned((*host).as_ref(), a, &digest, &msg, claimed)
+                        .await,
+                )
+            });
+            match tokio::time::timeout_at(deadline, task).await {
+                Ok(Ok(Some(Owned::Reply(reply)))) => return reply,
+                Ok(Ok(Some(Owned::NotOwner))) => {}
+                Ok(Ok(None)) => return None,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "bot push task failed");
+                    let _ = store::release_push(&self.db, &digest).await;
+                    return None;
+                }
+                Err(_) => {
+                    tracing::warn!("bot push took longer than the answer deadline");
+                    return None;
+                }
             }
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "bot push claim failed");
-                return Some(self.internal_error_text(Locale::ZhCn));
-            }
-        }
-        // The work runs in its own task: if it outlives the answer deadline it still
-        // finishes and saves its reply for the platform's retry.
-        let this = self.clone();
-        let platform = a.platform;
-        let name = a.name.clone();
-        let task = tokio::spawn(async move {
-            let a = this.account(platform, &name)?;
-            this.process_owned((*host).as_ref(), a, &digest, m).await
-        });
-        match tokio::time::timeout_at(deadline, task).await {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "bot push task failed");
-                let _ = store::release_push(&self.db, &digest).await;
-                None
-            }
-            Err(_) => {
-                tracing::warn!("bot push took longer than the answer deadline");
-                None
+            // Another delivery of the same push is being handled: wait for its answer.
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match store::wait_for_push(&self.db, &self.vault, &digest, left).await {
+                Ok(store::Claim::Done(reply)) => return reply,
+                // Its handler failed or died: this delivery takes over.
+                Ok(store::Claim::Owner) if !claimed => claimed = true,
+                // Still being worked on: no reply now; the platform retries and a later
+                // delivery finds the answer.
+                Ok(_) => return None,
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "bot push lookup failed");
+                    return None;
+                }
             }
         }
     }
@@ -327,24 +335,15 @@ impl Bots {
         intake: &Intake,
         a: &Account,
         digest: &[u8; 32],
-        m: Inbound,
-    ) -> Option<String> {
-        match self.process(intake, a, digest, &m).await {
-            Ok(reply) => {
-                let saved = async {
-                    let sealer = self.vault.sealer().await?;
-                    store::save_reply(&self.db, &sealer, digest, reply.as_deref()).await
-                }
-                .await;
-                if let Err(e) = saved {
-                    tracing::error!(error = %format!("{e:#}"), "saving a bot reply failed");
-                }
-                reply
-            }
+        m: &Inbound,
+        claimed: bool,
+    ) -> Owned {
+        match self.process(intake, a, digest, m, claimed).await {
+            Ok(owned) => owned,
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), "bot push failed");
                 let _ = store::release_push(&self.db, digest).await;
-                Some(self.internal_error_text(Locale::ZhCn))
+                Owned::Reply(Some(self.internal_error_text(Locale::ZhCn)))
             }
         }
     }
@@ -397,63 +396,87 @@ impl Bots {
         }
     }
 
-    /// Step the user's conversation and carry out its action.
+    /// Step the user's conversation and carry out its action. The claim, the conversation
+    /// update and the saved reply are one transaction (one commit per push); a push whose
+    /// action files or looks up a report commits before the action and saves its reply
+    /// after it.
     async fn process(
         &self,
         intake: &Intake,
         a: &Account,
         digest: &[u8; 32],
         m: &Inbound,
-    ) -> anyhow::Result<Option<String>> {
+        claimed: bool,
+    ) -> anyhow::Result<Owned> {
         let user = self.user_digest(a, &m.from_user);
-        if matches!(m.kind(), MsgKind::Event(Event::Unsubscribe)) {
-            store::delete_conversation(&self.db, &user).await?;
-            return Ok(None);
+        let sealer = self.vault.sealer().await?;
+        let mut tx = self.db.begin().await?;
+        if !claimed && !store::insert_claim(&mut tx, digest).await? {
+            tx.rollback().await?;
+            return Ok(Owned::NotOwner);
         }
-        let input = self.input_of(m);
+        let input = if matches!(m.kind(), MsgKind::Event(Event::Unsubscribe)) {
+            store::delete_conversation(&mut tx, &user).await?;
+            Err(None)
+        } else {
+            self.input_of(m)
+        };
+        let mut stepped = None;
         for _ in 0..5 {
-            let loaded = store::load_conversation(&self.db, &self.vault, &user).await?;
+            let loaded = store::load_conversation(&mut tx, &self.vault, &user).await?;
             let input = match &input {
                 Ok(i) => i.clone(),
-                Err(None) => return Ok(None),
-                Err(Some(id)) => {
+                Err(direct) => {
                     let locale = loaded
                         .state
                         .as_ref()
                         .map_or(Locale::ZhCn, |s| locale_of(s.locale));
-                    return Ok(Some(render(&[Msg::new(*id)], locale)));
+                    let reply = direct.map(|id| render(&[Msg::new(id)], locale));
+                    store::save_reply(&mut tx, &sealer, digest, reply.as_deref()).await?;
+                    tx.commit().await?;
+                    return Ok(Owned::Reply(reply));
                 }
             };
             let now = Utc::now();
             let out = self
                 .engine
                 .step(loaded.state.clone(), input, now.timestamp());
-            let sealer = self.vault.sealer().await?;
-            if !store::save_conversation(&self.db, &sealer, &user, &loaded, out.state.as_ref(), now)
+            if store::save_conversation(&mut tx, &sealer, &user, &loaded, out.state.as_ref(), now)
                 .await?
             {
-                continue; // Another message of this user got in first: step again.
+                stepped = Some(out);
+                break;
             }
-            let locale = locale_of(out.locale);
-            let mut replies = out.replies;
-            match out.action {
-                None => {}
-                Some(Action::FileReport(draft)) => {
-                    replies.extend(self.file_report(intake, a, digest, m, *draft, locale).await);
-                }
-                Some(Action::LookupStatus {
-                    tracking_code,
-                    passcode,
-                }) => {
-                    replies.push(
-                        self.lookup(intake, &user, &tracking_code, &passcode, locale)
-                            .await,
-                    );
-                }
-            }
-            return Ok(Some(render(&replies, locale)));
+            // Another message of this user got in first: step again from its state.
         }
-        anyhow::bail!("conversation kept changing under us")
+        let out = stepped.ok_or_else(|| anyhow::anyhow!("conversation kept changing"))?;
+        let locale = locale_of(out.locale);
+        let mut replies = out.replies;
+        let Some(action) = out.action else {
+            let reply = render(&replies, locale);
+            store::save_reply(&mut tx, &sealer, digest, Some(&reply)).await?;
+            tx.commit().await?;
+            return Ok(Owned::Reply(Some(reply)));
+        };
+        tx.commit().await?;
+        match action {
+            Action::FileReport(draft) => {
+                replies.extend(self.file_report(intake, a, digest, m, *draft, locale).await);
+            }
+            Action::LookupStatus {
+                tracking_code,
+                passcode,
+            } => {
+                replies.push(
+                    self.lookup(intake, &user, &tracking_code, &passcode, locale)
+                        .await,
+                );
+            }
+        }
+        let reply = render(&replies, locale);
+        let mut conn = self.db.pool.acquire().await?;
+        store::save_reply(&mut conn, &sealer, digest, Some(&reply)).await?;
+        Ok(Owned::Reply(Some(reply)))
     }
 
     /// File the guided report through intake, like every channel; queue its media.

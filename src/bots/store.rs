@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
 
 use crate::dialog::Conversation;
 use crate::store::{self, Db};
@@ -96,6 +97,23 @@ pub async fn claim_push(db: &Db, vault: &Vault, digest: &[u8]) -> anyhow::Result
     }
 }
 
+/// Claim a push inside the caller's transaction: `true` when this request inserted the row.
+/// A concurrent delivery's insert waits for this transaction (PostgreSQL: on the key;
+/// SQLite: on the write lock) and then sees the row, so exactly one of them processes it.
+pub async fn insert_claim(conn: &mut AnyConnection, digest: &[u8]) -> anyhow::Result<bool> {
+    let now = store::ts(Utc::now());
+    let n = sqlx::query(
+        "INSERT INTO bot_pushes (push_digest, state, created_at, updated_at) \
+         VALUES ($1, 'pending', $2, $2) ON CONFLICT (push_digest) DO NOTHING",
+    )
+    .bind(digest)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 /// Wait (polling) until the push is done or `max` has passed.
 pub async fn wait_for_push(
     db: &Db,
@@ -116,7 +134,7 @@ pub async fn wait_for_push(
 
 /// Record the reply of a push this request owns.
 pub async fn save_reply(
-    db: &Db,
+    conn: &mut AnyConnection,
     sealer: &Sealer,
     digest: &[u8],
     reply: Option<&str>,
@@ -130,7 +148,7 @@ pub async fn save_reply(
     .bind(sealer.key_id())
     .bind(store::ts(Utc::now()))
     .bind(digest)
-    .execute(&db.pool)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -151,11 +169,15 @@ pub struct Loaded {
     pub exists: bool,
 }
 
-pub async fn load_conversation(db: &Db, vault: &Vault, user: &[u8]) -> anyhow::Result<Loaded> {
+pub async fn load_conversation(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    user: &[u8],
+) -> anyhow::Result<Loaded> {
     let row: Option<(Vec<u8>, i64)> =
         sqlx::query_as("SELECT state, version FROM bot_conversations WHERE user_digest = $1")
             .bind(user)
-            .fetch_optional(&db.pool)
+            .fetch_optional(&mut *conn)
             .await?;
     let Some((sealed, version)) = row else {
         return Ok(Loaded {
@@ -180,7 +202,7 @@ pub async fn load_conversation(db: &Db, vault: &Vault, user: &[u8]) -> anyhow::R
 /// Store the new state (or delete the row for `None`) if nobody changed it since `loaded`.
 /// Returns `false` on a concurrent change: the caller steps again from the fresh state.
 pub async fn save_conversation(
-    db: &Db,
+    conn: &mut AnyConnection,
     sealer: &Sealer,
     user: &[u8],
     loaded: &Loaded,
@@ -195,7 +217,7 @@ pub async fn save_conversation(
             sqlx::query("DELETE FROM bot_conversations WHERE user_digest = $1 AND version = $2")
                 .bind(user)
                 .bind(loaded.version)
-                .execute(&db.pool)
+                .execute(&mut *conn)
                 .await?
                 .rows_affected();
         return Ok(n == 1);
@@ -214,7 +236,7 @@ pub async fn save_conversation(
         .bind(store::ts(expires))
         .bind(user)
         .bind(loaded.version)
-        .execute(&db.pool)
+        .execute(&mut *conn)
         .await?
         .rows_affected()
     } else {
@@ -227,7 +249,7 @@ pub async fn save_conversation(
         .bind(sealer.key_id())
         .bind(store::ts(now))
         .bind(store::ts(expires))
-        .execute(&db.pool)
+        .execute(&mut *conn)
         .await?
         .rows_affected()
     };
@@ -235,10 +257,10 @@ pub async fn save_conversation(
 }
 
 /// Forget a user's conversation (they unfollowed).
-pub async fn delete_conversation(db: &Db, user: &[u8]) -> anyhow::Result<()> {
+pub async fn delete_conversation(conn: &mut AnyConnection, user: &[u8]) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM bot_conversations WHERE user_digest = $1")
         .bind(user)
-        .execute(&db.pool)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }

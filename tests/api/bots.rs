@@ -828,9 +828,24 @@ async fn retry_storm_files_one_tip(app: TestApp) {
     app.stop().await;
     let app = bot_app(backend, &fake).await.unwrap();
     let bot = Bot::new(Mode::Safe, "oUser-storm-0005");
+    // An ordinary step delivered three times at once: one step, three equal answers.
+    let start = bot.text_xml("举报");
+    let (q, body) = bot.push(&start, None);
+    let sends = (0..3).map(|_| {
+        let (q, body, bot, app) = (q.clone(), body.clone(), bot.clone(), &app);
+        async move {
+            let res = bot.post_raw(app, &q, body).await;
+            assert_eq!(res.status(), 200);
+            bot.content_of(&res.text().await.unwrap())
+        }
+    });
+    let replies = futures_util::future::join_all(sends).await;
+    assert!(!replies[0].is_empty());
+    assert!(replies.iter().all(|r| *r == replies[0]), "{replies:?}");
+    assert_eq!(app.count("bot_conversations").await, 1);
     let mut script: Vec<&str> = ZH_SCRIPT.to_vec();
     script.retain(|l| !l.starts_with("[img:"));
-    play(&bot, &app, &script).await;
+    play(&bot, &app, &script[1..]).await;
     // The confirmation, delivered three times at once (same MsgId, as the platform retries).
     let xml = bot.text_xml("1");
     let (q, body) = bot.push(&xml, None);
