@@ -15,6 +15,7 @@
 //!   keyed by a keyed digest of it, and a filed report keeps it in the vault
 //!   (`reporter_identity`, field `openid`), which is how feedback finds the user.
 
+pub mod batch;
 pub mod jobs;
 pub mod platform;
 pub mod store;
@@ -25,6 +26,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
+use futures_util::future::BoxFuture;
 
 use crate::config::Config;
 use crate::dialog::{self, Action, Checks, Engine, Input, Msg, ReportDraft};
@@ -73,6 +75,16 @@ impl Platform {
             Platform::Wecom => Channel::Wecom,
         }
     }
+}
+
+/// The database part of a push, done; what is left for after the commit.
+enum Staged {
+    Done(Owned),
+    Action {
+        replies: Vec<Msg>,
+        locale: Locale,
+        action: Action,
+    },
 }
 
 /// What the owner of a push did.
@@ -168,6 +180,8 @@ pub struct Bots {
     pub lookup_limits: LookupLimits,
     pub evidence_limits: crate::evidence::Limits,
     pub max_attempts: i64,
+    /// Group commit of pushes (SQLite only).
+    batch: Option<batch::Batcher<Staged>>,
 }
 
 impl Bots {
@@ -225,7 +239,6 @@ impl Bots {
         Ok(Self {
             engine,
             accounts,
-            db,
             vault,
             http: platform::client()?,
             lookup_limits: LookupLimits {
@@ -238,6 +251,9 @@ impl Bots {
                 max_image_pixels: config.evidence.max_image_pixels.max(1) as u64,
             },
             max_attempts: config.outbox.max_attempts,
+            batch: (db.backend == crate::store::Backend::Sqlite)
+                .then(|| batch::Batcher::start(db.clone())),
+            db,
         })
     }
 
@@ -331,7 +347,7 @@ impl Bots {
     }
 
     async fn process_owned(
-        &self,
+        self: &Arc<Self>,
         intake: &Intake,
         a: &Account,
         digest: &[u8; 32],
@@ -397,11 +413,11 @@ impl Bots {
     }
 
     /// Step the user's conversation and carry out its action. The claim, the conversation
-    /// update and the saved reply are one transaction (one commit per push); a push whose
-    /// action files or looks up a report commits before the action and saves its reply
-    /// after it.
+    /// update and the saved reply are one transaction (on SQLite shared with the other
+    /// pushes of the moment: [`batch`]); a push whose action files or looks up a report
+    /// commits before the action and saves its reply after it.
     async fn process(
-        &self,
+        self: &Arc<Self>,
         intake: &Intake,
         a: &Account,
         digest: &[u8; 32],
@@ -410,55 +426,34 @@ impl Bots {
     ) -> anyhow::Result<Owned> {
         let user = self.user_digest(a, &m.from_user);
         let sealer = self.vault.sealer().await?;
-        let mut tx = self.db.begin().await?;
-        if !claimed && !store::insert_claim(&mut tx, digest).await? {
-            tx.rollback().await?;
-            return Ok(Owned::NotOwner);
-        }
-        let input = if matches!(m.kind(), MsgKind::Event(Event::Unsubscribe)) {
-            store::delete_conversation(&mut tx, &user).await?;
-            Err(None)
-        } else {
-            self.input_of(m)
-        };
-        let mut stepped = None;
-        for _ in 0..5 {
-            let loaded = store::load_conversation(&mut tx, &self.vault, &user).await?;
-            let input = match &input {
-                Ok(i) => i.clone(),
-                Err(direct) => {
-                    let locale = loaded
-                        .state
-                        .as_ref()
-                        .map_or(Locale::ZhCn, |s| locale_of(s.locale));
-                    let reply = direct.map(|id| render(&[Msg::new(id)], locale));
-                    store::save_reply(&mut tx, &sealer, digest, reply.as_deref()).await?;
-                    tx.commit().await?;
-                    return Ok(Owned::Reply(reply));
-                }
-            };
-            let now = Utc::now();
-            let out = self
-                .engine
-                .step(loaded.state.clone(), input, now.timestamp());
-            if store::save_conversation(&mut tx, &sealer, &user, &loaded, out.state.as_ref(), now)
-                .await?
-            {
-                stepped = Some(out);
-                break;
+        let staged = match &self.batch {
+            Some(batch) => {
+                let (this, sealer, digest, m) = (self.clone(), sealer.clone(), *digest, m.clone());
+                let work: batch::Work<Staged> =
+                    Box::new(move |conn: &mut sqlx::AnyConnection| -> BoxFuture<'_, _> {
+                        Box::pin(async move {
+                            this.stage(conn, &sealer, &digest, &user, &m, claimed).await
+                        })
+                    });
+                batch.run(work).await?
             }
-            // Another message of this user got in first: step again from its state.
-        }
-        let out = stepped.ok_or_else(|| anyhow::anyhow!("conversation kept changing"))?;
-        let locale = locale_of(out.locale);
-        let mut replies = out.replies;
-        let Some(action) = out.action else {
-            let reply = render(&replies, locale);
-            store::save_reply(&mut tx, &sealer, digest, Some(&reply)).await?;
-            tx.commit().await?;
-            return Ok(Owned::Reply(Some(reply)));
+            None => {
+                let mut tx = self.db.begin().await?;
+                let staged = self
+                    .stage(&mut tx, &sealer, digest, &user, m, claimed)
+                    .await?;
+                tx.commit().await?;
+                staged
+            }
         };
-        tx.commit().await?;
+        let (mut replies, locale, action) = match staged {
+            Staged::Done(owned) => return Ok(owned),
+            Staged::Action {
+                replies,
+                locale,
+                action,
+            } => (replies, locale, action),
+        };
         match action {
             Action::FileReport(draft) => {
                 replies.extend(self.file_report(intake, a, digest, m, *draft, locale).await);
@@ -477,6 +472,66 @@ impl Bots {
         let mut conn = self.db.pool.acquire().await?;
         store::save_reply(&mut conn, &sealer, digest, Some(&reply)).await?;
         Ok(Owned::Reply(Some(reply)))
+    }
+
+    /// The database part of a push, inside the caller's transaction: claim, step, save.
+    async fn stage(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        sealer: &crate::vault::Sealer,
+        digest: &[u8; 32],
+        user: &[u8; 32],
+        m: &Inbound,
+        claimed: bool,
+    ) -> anyhow::Result<Staged> {
+        if !claimed && !store::insert_claim(conn, digest).await? {
+            return Ok(Staged::Done(Owned::NotOwner));
+        }
+        let input = if matches!(m.kind(), MsgKind::Event(Event::Unsubscribe)) {
+            store::delete_conversation(conn, user).await?;
+            Err(None)
+        } else {
+            self.input_of(m)
+        };
+        for _ in 0..5 {
+            let loaded = store::load_conversation(conn, &self.vault, user).await?;
+            let input = match &input {
+                Ok(i) => i.clone(),
+                Err(direct) => {
+                    let locale = loaded
+                        .state
+                        .as_ref()
+                        .map_or(Locale::ZhCn, |s| locale_of(s.locale));
+                    let reply = direct.map(|id| render(&[Msg::new(id)], locale));
+                    store::save_reply(conn, sealer, digest, reply.as_deref()).await?;
+                    return Ok(Staged::Done(Owned::Reply(reply)));
+                }
+            };
+            let now = Utc::now();
+            let out = self
+                .engine
+                .step(loaded.state.clone(), input, now.timestamp());
+            if !store::save_conversation(conn, sealer, user, &loaded, out.state.as_ref(), now)
+                .await?
+            {
+                // Another message of this user got in first: step again from its state.
+                continue;
+            }
+            let locale = locale_of(out.locale);
+            return Ok(match out.action {
+                None => {
+                    let reply = render(&out.replies, locale);
+                    store::save_reply(conn, sealer, digest, Some(&reply)).await?;
+                    Staged::Done(Owned::Reply(Some(reply)))
+                }
+                Some(action) => Staged::Action {
+                    replies: out.replies,
+                    locale,
+                    action,
+                },
+            });
+        }
+        anyhow::bail!("conversation kept changing")
     }
 
     /// File the guided report through intake, like every channel; queue its media.

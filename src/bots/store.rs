@@ -43,23 +43,22 @@ pub enum Claim {
 /// Try to become the one handler of a push; never blocks.
 pub async fn claim_push(db: &Db, vault: &Vault, digest: &[u8]) -> anyhow::Result<Claim> {
     let now = Utc::now();
-    let inserted = sqlx::query(
-        "INSERT INTO bot_pushes (push_digest, state, created_at, updated_at) \
-         VALUES ($1, 'pending', $2, $2) ON CONFLICT (push_digest) DO NOTHING",
-    )
-    .bind(digest)
-    .bind(store::ts(now))
-    .execute(&db.pool)
-    .await?
-    .rows_affected();
-    if inserted == 1 {
-        return Ok(Claim::Owner);
+    let select = || {
+        sqlx::query_as::<_, (String, Option<Vec<u8>>, String)>(
+            "SELECT state, reply, updated_at FROM bot_pushes WHERE push_digest = $1",
+        )
+        .bind(digest)
+        .fetch_optional(&db.pool)
+    };
+    // Read first: waiting deliveries poll this, and a read does not take SQLite's write lock.
+    let mut row = select().await?;
+    if row.is_none() {
+        let mut conn = db.pool.acquire().await?;
+        if insert_claim(&mut conn, digest).await? {
+            return Ok(Claim::Owner);
+        }
+        row = select().await?;
     }
-    let row: Option<(String, Option<Vec<u8>>, String)> =
-        sqlx::query_as("SELECT state, reply, updated_at FROM bot_pushes WHERE push_digest = $1")
-            .bind(digest)
-            .fetch_optional(&db.pool)
-            .await?;
     match row {
         // Deleted between our insert and select (its owner failed): let the caller retry.
         None => Ok(Claim::Busy),
