@@ -4,10 +4,12 @@
 //! Data flows one way: channel (web) → intake → vault/store → workflow → notify.
 
 pub mod audit;
+pub mod bots;
 pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod deadlines;
+pub mod dialog;
 pub mod error;
 pub mod evidence;
 pub mod i18n;
@@ -19,4 +21,5 @@ pub mod store;
 pub mod telemetry;
 pub mod vault;
 pub mod web;
+pub mod wechat;
 pub mod workflow;

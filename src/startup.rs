@@ -10,6 +10,7 @@ use actix_web::{middleware, App, HttpServer};
 use anyhow::Context;
 use tokio::sync::Semaphore;
 
+use crate::bots::jobs::{BotJobs, BotPurge, BotSender};
 use crate::channels::hotline::{CallbackSender, RecordingHandler};
 use crate::config::Config;
 use crate::deadlines::calendar::Calendar;
@@ -22,6 +23,17 @@ use crate::web::{self as http, AppState};
 use crate::workflow::feedback::FeedbackHandler;
 use crate::workflow::sweep::Sweeper;
 use crate::workflow::Workflow;
+
+/// Feedback senders for the chat channels: reporter-visible status changes reach the user
+/// as a customer-service message.
+fn bot_senders(
+    bots: &Arc<crate::bots::Bots>,
+) -> std::collections::HashMap<&'static str, Arc<dyn crate::workflow::feedback::Sender>> {
+    let sender: Arc<dyn crate::workflow::feedback::Sender> = Arc::new(BotSender(bots.clone()));
+    [("wechat", sender.clone()), ("wecom", sender)]
+        .into_iter()
+        .collect()
+}
 
 pub struct Application {
     port: u16,
@@ -76,11 +88,9 @@ impl Application {
             config: config.clone(),
         };
         let mailer = Arc::new(Mailer::new(&config.smtp.url, &config.smtp.from)?);
+        let bots = Arc::new(crate::bots::Bots::new(&config, db.clone(), vault.clone())?);
         let worker = if config.outbox.enabled {
-            let mut senders: std::collections::HashMap<
-                &'static str,
-                Arc<dyn crate::workflow::feedback::Sender>,
-            > = Default::default();
+            let mut senders = bot_senders(&bots);
             senders.insert(
                 "hotline",
                 Arc::new(CallbackSender::new(db.clone(), &config)?),
@@ -100,7 +110,16 @@ impl Application {
                         senders,
                     }),
                 )
-                .every(Arc::new(Sweeper(workflow.clone())));
+                .handle(
+                    crate::bots::jobs::MEDIA_KIND,
+                    Arc::new(BotJobs(bots.clone())),
+                )
+                .handle(
+                    crate::bots::jobs::MESSAGE_KIND,
+                    Arc::new(BotJobs(bots.clone())),
+                )
+                .every(Arc::new(Sweeper(workflow.clone())))
+                .every(Arc::new(BotPurge(bots.clone())));
             let o = &config.outbox;
             Some(crate::notify::worker::spawn(
                 db.clone(),
@@ -125,6 +144,7 @@ impl Application {
             workflow,
             mailer,
             decode_permits: Semaphore::new(cores),
+            bots,
         });
         let listener = TcpListener::bind(&config.server.listen)
             .with_context(|| format!("binding {}", config.server.listen))?;

@@ -38,3 +38,6 @@ error-route-not-found = Not found.
 error-method-not-allowed = This method is not allowed here.
 error-internal = Something went wrong on our side. Please try again later; your information is safe.
 error-unavailable = The service is under maintenance. Please try again later.
+error-bot-signature = The signature of this callback is not valid.
+error-bot-bad-message = This callback message could not be read.
+error-bot-mode = This account accepts only encrypted (safe mode) callbacks.

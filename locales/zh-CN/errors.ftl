@@ -38,3 +38,6 @@ error-route-not-found = 页面不存在。
 error-method-not-allowed = 不支持此操作。
 error-internal = 系统繁忙，请稍后再试。您的信息没有丢失。
 error-unavailable = 系统正在维护，请稍后再试。
+error-bot-signature = 回调签名无效。
+error-bot-bad-message = 无法读取该回调消息。
+error-bot-mode = 该账号只接受加密（安全模式）回调。

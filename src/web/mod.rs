@@ -1,5 +1,6 @@
 //! HTTP: routes, the request middleware, static pages, health and metrics.
 
+pub mod bots;
 pub mod reports;
 pub mod staff;
 pub mod upload;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub mailer: Arc<crate::notify::email::Mailer>,
     /// Image decoding is CPU- and memory-heavy: at most one per core at a time.
     pub decode_permits: Semaphore,
+    /// The WeChat / WeCom bots (CONTRACT §4).
+    pub bots: Arc<crate::bots::Bots>,
 }
 
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -60,6 +63,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports/messages", web::post().to(reports::add_message))
                 .configure(staff::routes),
         )
+        .configure(bots::routes)
         .default_service(web::to(not_found));
 }
 

@@ -24,9 +24,13 @@ pub struct TestApp {
     pub backend: Backend,
     pub db_url: String,
     pub state: actix_web::web::Data<jubao::web::AppState>,
-    pub config: Config,
-    master: Vec<u8>,
     handle: actix_web::dev::ServerHandle,
+    /// The configuration it runs with (another instance starts from it).
+    pub config: Config,
+    /// The master key, so another instance can open the same database.
+    pub master: SecretKey,
+    /// Whether [`TestApp::stop`] drops the PostgreSQL database (not for extra instances).
+    owns_db: bool,
 }
 
 /// Everything every test's code logged, for the leak test to search.
@@ -148,8 +152,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let db = Db::connect(&config.database.url, 8).await.unwrap();
     db.migrate().await.unwrap();
     let master = SecretKey::generate();
-    let master_bytes = master.as_bytes().to_vec();
-    let app = Application::build_with(config.clone(), db.clone(), master)
+    let app = Application::build_with(config.clone(), db.clone(), master.clone())
         .await
         .unwrap();
     let port = app.port();
@@ -163,22 +166,22 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         backend,
         db_url,
         state,
-        config,
-        master: master_bytes,
         handle,
+        config,
+        master,
+        owns_db: true,
     })
 }
 
 impl TestApp {
-    /// A second instance of the application on the same database and master key (several
-    /// stateless instances behind a load balancer).
+    /// Another instance on the same database and master key (a restart, or a second server
+    /// behind the same load balancer).
     pub async fn another_instance(&self, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut config = self.config.clone();
         tweak(&mut config);
         let db = Db::connect(&config.database.url, 8).await.unwrap();
-        let master = SecretKey::from_slice(&self.master).unwrap();
-        let app = Application::build_with(config.clone(), db.clone(), master)
+        let app = Application::build_with(config.clone(), db.clone(), self.master.clone())
             .await
             .unwrap();
         let port = app.port();
@@ -189,16 +192,18 @@ impl TestApp {
             client: reqwest::Client::new(),
             db,
             dir,
-            // Not the owner of the database: stopping it drops nothing.
-            backend: Backend::Sqlite,
+            backend: self.backend,
             db_url: self.db_url.clone(),
             state,
+            handle,
             config,
             master: self.master.clone(),
-            handle,
+            owns_db: false,
         }
     }
+}
 
+impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -260,7 +265,7 @@ impl TestApp {
     pub async fn stop(self) {
         self.handle.stop(true).await;
         self.db.close().await;
-        if self.backend == Backend::Postgres {
+        if self.backend == Backend::Postgres && self.owns_db {
             drop_postgres_db(&self.db_url).await;
         }
     }

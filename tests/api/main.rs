@@ -3,6 +3,7 @@
 mod helpers;
 mod staffkit;
 
+mod bots;
 mod deadlines;
 mod followup;
 mod health;

@@ -1,0 +1,685 @@
+//! The WeChat Official Account and WeCom bots (CONTRACT §4): one decoded push in, one reply
+//! text out, with the conversation engine ([`crate::dialog`]) in between.
+//!
+//! * **Once.** Each push has a keyed digest (platform, account, `MsgId`, or for events the
+//!   sender and `CreateTime`). The first delivery inserts a `bot_pushes` row and handles the
+//!   push; concurrent or later deliveries wait for that row and return the same (saved,
+//!   sealed) reply. The conversation row is updated compare-and-set, so two different
+//!   messages of one user handled at once on two instances are applied one after the other.
+//! * **Fast.** Nothing slow runs in the request. Photos and voice messages are kept in the
+//!   conversation by media id; once the report is filed, one `bot_media` outbox job per file
+//!   downloads it from the platform, runs it through the evidence path and attaches it to the
+//!   report (a file that cannot be used is reported to the user in a customer-service
+//!   message). Media sent in a conversation that is never confirmed is never downloaded.
+//! * **Identity.** The openid / WeCom user id is never stored in the clear: conversations are
+//!   keyed by a keyed digest of it, and a filed report keeps it in the vault
+//!   (`reporter_identity`, field `openid`), which is how feedback finds the user.
+
+pub mod batch;
+pub mod jobs;
+pub mod platform;
+pub mod store;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use futures_util::future::BoxFuture;
+
+use crate::config::Config;
+use crate::dialog::{self, Action, Checks, Engine, Input, Msg, ReportDraft};
+use crate::error::AppError;
+use crate::i18n::{self, Locale};
+use crate::intake::domain::{tracking, Channel, MobilePhone, RegionCode, ResidentId};
+use crate::intake::followup::LookupLimits;
+use crate::intake::parse::{parse_json, to_new_tip, RawReport};
+use crate::intake::{IdempotencyKey, Intake, Receipt, Submitted};
+use crate::store::Db;
+use crate::vault::{IdentityField, Vault};
+use crate::wechat::crypto::MsgCrypt;
+use crate::wechat::xml::{Event, Inbound, MsgKind};
+
+/// Largest callback body read (a text message is at most 2,048 characters).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How long a request works on a push before answering "no reply" (the platform gives up
+/// at 5 s and retries; the work goes on and the retry gets the saved reply).
+pub const ANSWER_WITHIN: Duration = Duration::from_millis(4300);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Platform {
+    Wechat,
+    Wecom,
+}
+
+impl Platform {
+    pub fn code(self) -> &'static str {
+        match self {
+            Platform::Wechat => "wechat",
+            Platform::Wecom => "wecom",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "wechat" => Some(Platform::Wechat),
+            "wecom" => Some(Platform::Wecom),
+            _ => None,
+        }
+    }
+
+    pub fn channel(self) -> Channel {
+        match self {
+            Platform::Wechat => Channel::Wechat,
+            Platform::Wecom => Channel::Wecom,
+        }
+    }
+}
+
+/// The database part of a push, done; what is left for after the commit.
+enum Staged {
+    Done(Owned),
+    Action {
+        replies: Vec<Msg>,
+        locale: Locale,
+        action: Action,
+    },
+}
+
+/// What the owner of a push did.
+enum Owned {
+    /// Another delivery of the push holds it.
+    NotOwner,
+    /// Processed: the reply (`None`: no reply).
+    Reply(Option<String>),
+}
+
+/// One configured account, ready to use.
+pub struct Account {
+    pub platform: Platform,
+    pub name: String,
+    pub token: String,
+    /// App id (Official Account) or corp id (WeCom): the receive id inside ciphertexts.
+    pub receive_id: String,
+    pub agent_id: i64,
+    /// `None`: plaintext mode (Official Account without an EncodingAESKey).
+    pub crypt: Option<MsgCrypt>,
+    pub secret: Option<String>,
+    pub api_base: String,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("platform", &self.platform)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The domain's own checks for the guided report's answers.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DomainChecks;
+
+impl Checks for DomainChecks {
+    fn resident_id(&self, input: &str) -> Option<String> {
+        let s: String = dialog::engine::normalize_text(input)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        ResidentId::parse(&s).ok().map(|r| r.as_str().to_string())
+    }
+
+    fn phone(&self, input: &str) -> Option<String> {
+        let s: String = dialog::engine::normalize_text(input)
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+            .collect();
+        MobilePhone::parse(&s).ok().map(|p| p.as_str().to_string())
+    }
+
+    fn region(&self, input: &str) -> Option<String> {
+        let s = dialog::engine::normalize_text(input);
+        RegionCode::parse(s.trim())
+            .ok()
+            .map(|r| r.as_str().to_string())
+    }
+}
+
+pub fn locale_of(l: dialog::Locale) -> Locale {
+    match l {
+        dialog::Locale::ZhCn => Locale::ZhCn,
+        dialog::Locale::En => Locale::En,
+    }
+}
+
+/// Render engine messages with the service's Fluent catalogue.
+pub fn render(msgs: &[Msg], locale: Locale) -> String {
+    let localize = |id: &str, args: &[(String, String)]| {
+        let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        i18n::t(locale, id, &args)
+    };
+    let mut out = String::new();
+    for m in msgs {
+        if !out.is_empty() {
+            out.push_str(if m.line { "\n" } else { "\n\n" });
+        }
+        out.push_str(&m.render(&localize));
+    }
+    out
+}
+
+/// The bots: accounts, the engine, and what handling a push needs.
+pub struct Bots {
+    pub engine: Engine,
+    accounts: HashMap<(Platform, String), Account>,
+    pub db: Db,
+    pub vault: Arc<Vault>,
+    pub http: reqwest::Client,
+    pub lookup_limits: LookupLimits,
+    pub evidence_limits: crate::evidence::Limits,
+    pub max_attempts: i64,
+    /// Group commit of pushes (SQLite only).
+    batch: Option<batch::Batcher<Staged>>,
+}
+
+impl Bots {
+    /// Build from the configuration: flows from `bots/` when that folder exists (so a
+    /// question can be changed without a rebuild), else the flows compiled in.
+    pub fn new(config: &Config, db: Db, vault: Arc<Vault>) -> anyhow::Result<Self> {
+        let dir = std::path::Path::new("bots");
+        let engine = if dir.join("report.toml").is_file() {
+            Engine::load(dir).context("loading the bot flows in bots/")?
+        } else {
+            Engine::built_in()
+        }
+        .with_checks(DomainChecks);
+        let mut accounts = HashMap::new();
+        for a in &config.wechat {
+            let crypt = match a.encoding_aes_key.as_deref().filter(|k| !k.is_empty()) {
+                Some(k) => Some(MsgCrypt::new(k, &a.appid).map_err(|e| {
+                    anyhow::anyhow!("[[wechat]] account `{}`: encoding_aes_key: {e}", a.account)
+                })?),
+                None => None,
+            };
+            accounts.insert(
+                (Platform::Wechat, a.account.clone()),
+                Account {
+                    platform: Platform::Wechat,
+                    name: a.account.clone(),
+                    token: a.token.clone(),
+                    receive_id: a.appid.clone(),
+                    agent_id: 0,
+                    crypt,
+                    secret: a.appsecret.clone().filter(|s| !s.is_empty()),
+                    api_base: a.api_base.trim_end_matches('/').to_string(),
+                },
+            );
+        }
+        for a in &config.wecom {
+            let crypt = MsgCrypt::new(&a.encoding_aes_key, &a.corp_id).map_err(|e| {
+                anyhow::anyhow!("[[wecom]] account `{}`: encoding_aes_key: {e}", a.account)
+            })?;
+            accounts.insert(
+                (Platform::Wecom, a.account.clone()),
+                Account {
+                    platform: Platform::Wecom,
+                    name: a.account.clone(),
+                    token: a.token.clone(),
+                    receive_id: a.corp_id.clone(),
+                    agent_id: a.agent_id,
+                    crypt: Some(crypt),
+                    secret: a.secret.clone().filter(|s| !s.is_empty()),
+                    api_base: a.api_base.trim_end_matches('/').to_string(),
+                },
+            );
+        }
+        let c = &config.intake;
+        Ok(Self {
+            engine,
+            accounts,
+            vault,
+            http: platform::client()?,
+            lookup_limits: LookupLimits {
+                per_code: c.lookup_failures_per_code,
+                per_client: c.lookup_failures_per_client,
+                window_secs: c.lookup_window_secs,
+            },
+            evidence_limits: crate::evidence::Limits {
+                max_file_bytes: config.evidence.max_file_bytes.max(1) as u64,
+                max_image_pixels: config.evidence.max_image_pixels.max(1) as u64,
+            },
+            max_attempts: config.outbox.max_attempts,
+            batch: (db.backend == crate::store::Backend::Sqlite)
+                .then(|| batch::Batcher::start(db.clone())),
+            db,
+        })
+    }
+
+    pub fn account(&self, platform: Platform, name: &str) -> Option<&Account> {
+        self.accounts.get(&(platform, name.to_string()))
+    }
+
+    /// The keyed digest naming one user of one account (never the openid itself).
+    pub fn user_digest(&self, a: &Account, user: &str) -> [u8; 32] {
+        self.vault.request_digest(&[
+            b"bot-user",
+            a.platform.code().as_bytes(),
+            a.name.as_bytes(),
+            user.as_bytes(),
+        ])
+    }
+
+    /// The keyed digest naming one push, the same for every delivery of it.
+    pub fn push_digest(&self, a: &Account, m: &Inbound) -> [u8; 32] {
+        let ct = m.create_time.to_string();
+        let (kind, id): (&[u8], &[u8]) = match &m.msg_id {
+            Some(id) if !id.is_empty() => (b"msg", id.as_bytes()),
+            _ => (b"event", ct.as_bytes()),
+        };
+        self.vault.request_digest(&[
+            b"bot-push",
+            a.platform.code().as_bytes(),
+            a.name.as_bytes(),
+            kind,
+            m.from_user.as_bytes(),
+            id,
+        ])
+    }
+
+    /// Handle one authenticated, decoded push: the reply text, or `None` for no reply.
+    /// Answers within [`ANSWER_WITHIN`]; retried deliveries get the first one's reply.
+    pub async fn handle<H>(
+        self: &Arc<Self>,
+        host: Arc<H>,
+        a: &Account,
+        m: Inbound,
+    ) -> Option<String>
+    where
+        H: AsRef<Intake> + Send + Sync + 'static,
+    {
+        let digest = self.push_digest(a, &m);
+        let deadline = tokio::time::Instant::now() + ANSWER_WITHIN;
+        let mut claimed = false;
+        loop {
+            // The work runs in its own task: if it outlives the answer deadline it still
+            // finishes and saves its reply for the platform's retry.
+            let this = self.clone();
+            let host = host.clone();
+            let (platform, name, msg) = (a.platform, a.name.clone(), m.clone());
+            let task = tokio::spawn(async move {
+                let a = this.account(platform, &name)?;
+                Some(
+                    this.process_owned((*host).as_ref(), a, &digest, &msg, claimed)
+                        .await,
+                )
+            });
+            match tokio::time::timeout_at(deadline, task).await {
+                Ok(Ok(Some(Owned::Reply(reply)))) => return reply,
+                Ok(Ok(Some(Owned::NotOwner))) => {}
+                Ok(Ok(None)) => return None,
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "bot push task failed");
+                    let _ = store::release_push(&self.db, &digest).await;
+                    return None;
+                }
+                Err(_) => {
+                    tracing::warn!("bot push took longer than the answer deadline");
+                    return None;
+                }
+            }
+            // Another delivery of the same push is being handled: wait for its answer.
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match store::wait_for_push(&self.db, &self.vault, &digest, left).await {
+                Ok(store::Claim::Done(reply)) => return reply,
+                // Its handler failed or died: this delivery takes over.
+                Ok(store::Claim::Owner) if !claimed => claimed = true,
+                // Still being worked on: no reply now; the platform retries and a later
+                // delivery finds the answer.
+                Ok(_) => return None,
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "bot push lookup failed");
+                    return None;
+                }
+            }
+        }
+    }
+
+    async fn process_owned(
+        self: &Arc<Self>,
+        intake: &Intake,
+        a: &Account,
+        digest: &[u8; 32],
+        m: &Inbound,
+        claimed: bool,
+    ) -> Owned {
+        match self.process(intake, a, digest, m, claimed).await {
+            Ok(owned) => owned,
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "bot push failed");
+                let _ = store::release_push(&self.db, digest).await;
+                Owned::Reply(Some(self.internal_error_text(Locale::ZhCn)))
+            }
+        }
+    }
+
+    fn internal_error_text(&self, locale: Locale) -> String {
+        i18n::t(locale, "bots-internal-error", &[])
+    }
+
+    /// Map a push to the engine's input; `Err` carries a direct answer for pushes the
+    /// engine does not take (`None`: no reply at all).
+    fn input_of(&self, m: &Inbound) -> Result<Input, Option<&'static str>> {
+        match m.kind() {
+            MsgKind::Text { content } => Ok(Input::Text(content.to_string())),
+            MsgKind::Image {
+                media_id: Some(id), ..
+            } if !id.is_empty() => Ok(Input::Image {
+                media_id: id.to_string(),
+            }),
+            MsgKind::Voice {
+                media_id: Some(id),
+                recognition,
+                ..
+            } if !id.is_empty() => Ok(Input::Voice {
+                media_id: id.to_string(),
+                recognition: recognition.map(str::to_string),
+            }),
+            MsgKind::Location { x, y, label } => {
+                let num = |v: Option<&str>| v.and_then(|s| s.trim().parse::<f64>().ok());
+                match (num(x), num(y)) {
+                    (Some(x), Some(y)) if x.is_finite() && y.is_finite() => Ok(Input::Location {
+                        x,
+                        y,
+                        label: label.unwrap_or_default().to_string(),
+                    }),
+                    _ => Err(Some("bots-unknown")),
+                }
+            }
+            MsgKind::Link { title, url } => Ok(Input::Link {
+                title: title.unwrap_or_default().to_string(),
+                url: url.unwrap_or_default().to_string(),
+            }),
+            MsgKind::Event(Event::Subscribe { .. }) => Ok(Input::Command(dialog::Cmd::Subscribe)),
+            MsgKind::Event(Event::Click { key }) => match self.engine.command_for_key(key) {
+                Some(c) => Ok(Input::Command(c)),
+                None => Err(Some("bots-unknown")),
+            },
+            // Unfollow, menu links, location reports, entering a WeCom app: no reply.
+            MsgKind::Event(_) => Err(None),
+            _ => Err(Some("bots-unknown")),
+        }
+    }
+
+    /// Step the user's conversation and carry out its action. The claim, the conversation
+    /// update and the saved reply are one transaction (on SQLite shared with the other
+    /// pushes of the moment: [`batch`]); a push whose action files or looks up a report
+    /// commits before the action and saves its reply after it.
+    async fn process(
+        self: &Arc<Self>,
+        intake: &Intake,
+        a: &Account,
+        digest: &[u8; 32],
+        m: &Inbound,
+        claimed: bool,
+    ) -> anyhow::Result<Owned> {
+        let user = self.user_digest(a, &m.from_user);
+        let sealer = self.vault.sealer().await?;
+        let staged = match &self.batch {
+            Some(batch) => {
+                let (this, sealer, digest, m) = (self.clone(), sealer.clone(), *digest, m.clone());
+                let work: batch::Work<Staged> =
+                    Box::new(move |conn: &mut sqlx::AnyConnection| -> BoxFuture<'_, _> {
+                        Box::pin(async move {
+                            this.stage(conn, &sealer, &digest, &user, &m, claimed).await
+                        })
+                    });
+                batch.run(work).await?
+            }
+            None => {
+                let mut tx = self.db.begin().await?;
+                let staged = self
+                    .stage(&mut tx, &sealer, digest, &user, m, claimed)
+                    .await?;
+                tx.commit().await?;
+                staged
+            }
+        };
+        let (mut replies, locale, action) = match staged {
+            Staged::Done(owned) => return Ok(owned),
+            Staged::Action {
+                replies,
+                locale,
+                action,
+            } => (replies, locale, action),
+        };
+        match action {
+            Action::FileReport(draft) => {
+                replies.extend(self.file_report(intake, a, digest, m, *draft, locale).await);
+            }
+            Action::LookupStatus {
+                tracking_code,
+                passcode,
+            } => {
+                replies.push(
+                    self.lookup(intake, &user, &tracking_code, &passcode, locale)
+                        .await,
+                );
+            }
+        }
+        let reply = render(&replies, locale);
+        let mut conn = self.db.pool.acquire().await?;
+        store::save_reply(&mut conn, &sealer, digest, Some(&reply)).await?;
+        Ok(Owned::Reply(Some(reply)))
+    }
+
+    /// The database part of a push, inside the caller's transaction: claim, step, save.
+    async fn stage(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        sealer: &crate::vault::Sealer,
+        digest: &[u8; 32],
+        user: &[u8; 32],
+        m: &Inbound,
+        claimed: bool,
+    ) -> anyhow::Result<Staged> {
+        if !claimed && !store::insert_claim(conn, digest).await? {
+            return Ok(Staged::Done(Owned::NotOwner));
+        }
+        let input = if matches!(m.kind(), MsgKind::Event(Event::Unsubscribe)) {
+            store::delete_conversation(conn, user).await?;
+            Err(None)
+        } else {
+            self.input_of(m)
+        };
+        for _ in 0..5 {
+            let loaded = store::load_conversation(conn, &self.vault, user).await?;
+            let input = match &input {
+                Ok(i) => i.clone(),
+                Err(direct) => {
+                    let locale = loaded
+                        .state
+                        .as_ref()
+                        .map_or(Locale::ZhCn, |s| locale_of(s.locale));
+                    let reply = direct.map(|id| render(&[Msg::new(id)], locale));
+                    store::save_reply(conn, sealer, digest, reply.as_deref()).await?;
+                    return Ok(Staged::Done(Owned::Reply(reply)));
+                }
+            };
+            let now = Utc::now();
+            let out = self
+                .engine
+                .step(loaded.state.clone(), input, now.timestamp());
+            if !store::save_conversation(conn, sealer, user, &loaded, out.state.as_ref(), now)
+                .await?
+            {
+                // Another message of this user got in first: step again from its state.
+                continue;
+            }
+            let locale = locale_of(out.locale);
+            return Ok(match out.action {
+                None => {
+                    let reply = render(&out.replies, locale);
+                    store::save_reply(conn, sealer, digest, Some(&reply)).await?;
+                    Staged::Done(Owned::Reply(Some(reply)))
+                }
+                Some(action) => Staged::Action {
+                    replies: out.replies,
+                    locale,
+                    action,
+                },
+            });
+        }
+        anyhow::bail!("conversation kept changing")
+    }
+
+    /// File the guided report through intake, like every channel; queue its media.
+    async fn file_report(
+        &self,
+        intake: &Intake,
+        a: &Account,
+        digest: &[u8; 32],
+        m: &Inbound,
+        draft: ReportDraft,
+        locale: Locale,
+    ) -> Vec<Msg> {
+        match self.try_file(intake, a, digest, m, &draft, locale).await {
+            Ok(receipt) => {
+                let mut out = vec![Msg::new("bots-report-filed")
+                    .arg("tracking_code", receipt.tracking_code)
+                    .arg("passcode", receipt.passcode)
+                    .arg("accept_by", receipt.accept_by)];
+                if !draft.media.is_empty() {
+                    out.push(
+                        Msg::new("bots-media-queued").arg("count", draft.media.len().to_string()),
+                    );
+                }
+                out
+            }
+            Err(e) => {
+                if e.status.is_server_error() {
+                    tracing::error!(error = %e, "filing a bot report failed");
+                } else {
+                    tracing::info!(code = e.code, field = ?e.field, "bot report refused by intake");
+                }
+                vec![Msg::new("bots-report-failed")]
+            }
+        }
+    }
+
+    async fn try_file(
+        &self,
+        intake: &Intake,
+        a: &Account,
+        digest: &[u8; 32],
+        m: &Inbound,
+        draft: &ReportDraft,
+        locale: Locale,
+    ) -> Result<Receipt, AppError> {
+        let json = serde_json::to_vec(&draft.to_json()).map_err(AppError::internal)?;
+        let (raw, locale) = parse_json::<RawReport>(&json, locale)?;
+        let mut tip = to_new_tip(raw, locale, intake.today())?;
+        tip.identity
+            .set(IdentityField::Openid, Some(m.from_user.clone()));
+        use sha2::Digest;
+        let idem = IdempotencyKey {
+            scope: format!("bot-{}", a.platform.code()),
+            key: hex::encode(digest),
+            request: sha2::Sha256::digest(&json).to_vec(),
+        };
+        let receipt = match intake
+            .submit(a.platform.channel(), tip, vec![], Some(idem))
+            .await?
+        {
+            Submitted::Created(r) => r,
+            Submitted::Replayed { body, .. } => {
+                serde_json::from_value::<Receipt>(body).map_err(AppError::internal)?
+            }
+        };
+        let report_id: Option<String> = if receipt.report_id.is_empty() {
+            sqlx::query_scalar("SELECT id FROM reports WHERE tracking_code = $1")
+                .bind(&receipt.tracking_code)
+                .fetch_optional(&self.db.pool)
+                .await?
+        } else {
+            Some(receipt.report_id.clone())
+        };
+        if let Some(report_id) = report_id {
+            let mut tx = self.db.begin().await?;
+            sqlx::query(
+                "INSERT INTO bot_reporters (report_id, platform, account, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (report_id) DO NOTHING",
+            )
+            .bind(&report_id)
+            .bind(a.platform.code())
+            .bind(&a.name)
+            .bind(crate::store::ts(Utc::now()))
+            .execute(&mut *tx)
+            .await?;
+            for media in &draft.media {
+                let job = jobs::MediaJob {
+                    report_id: report_id.clone(),
+                    media_id: media.media_id.clone(),
+                    kind: match media.kind {
+                        dialog::MediaKind::Image => "image".into(),
+                        dialog::MediaKind::Voice => "voice".into(),
+                    },
+                };
+                crate::notify::enqueue(&mut tx, &jobs::media_job(&job), self.max_attempts).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(receipt)
+    }
+
+    /// The status look-up of `查询`, under the same rate limits as the H5 page (the
+    /// "client" is the chat user's digest).
+    async fn lookup(
+        &self,
+        intake: &Intake,
+        user: &[u8; 32],
+        code: &str,
+        passcode: &str,
+        locale: Locale,
+    ) -> Msg {
+        let client = format!("bot:{}", hex::encode(user));
+        let code = tracking::normalize_code(code).unwrap_or_else(|| code.to_string());
+        let who = match intake
+            .authenticate(&code, passcode, &client, self.lookup_limits)
+            .await
+        {
+            Ok(w) => w,
+            Err(e) if e.status.as_u16() == 429 => {
+                let minutes = (self.lookup_limits.window_secs + 59) / 60;
+                return Msg::new("bots-status-rate-limited").arg("minutes", minutes.to_string());
+            }
+            Err(e) if e.status.as_u16() == 404 => return Msg::new("bots-status-not-found"),
+            Err(e) => {
+                tracing::error!(error = %e, "bot status look-up failed");
+                return Msg::new("bots-internal-error");
+            }
+        };
+        match intake.view(&who, locale).await {
+            Ok(v) => {
+                let at = v
+                    .timeline
+                    .last()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t.at).ok())
+                    .map(|t| {
+                        t.with_timezone(&chrono_tz::Asia::Shanghai)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                Msg::new("bots-status-result")
+                    .arg("status", v.status_label)
+                    .arg("at", at)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "bot status view failed");
+                Msg::new("bots-internal-error")
+            }
+        }
+    }
+}

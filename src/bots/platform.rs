@@ -1,0 +1,204 @@
+//! Talking to the platforms' HTTP APIs: access tokens (cached in the database, shared by
+//! every instance, refreshed before they expire), media download and customer-service
+//! messages. Only outbox jobs call these, never a callback request.
+//!
+//! URLs carry the access token in their query string: errors are reported without the URL
+//! (`reqwest::Error::without_url`) and nothing here logs a URL.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::store;
+use super::{Account, Bots, Platform};
+use crate::notify::worker::JobError;
+
+/// Refresh a token this long before the platform says it expires.
+const TOKEN_MARGIN_SECS: i64 = 300;
+/// Largest media file fetched (the platforms' own limits are 10 MB for images, 2 MB voice).
+pub const MAX_MEDIA_BYTES: usize = 20 * 1024 * 1024;
+
+/// The HTTP client for platform APIs.
+pub fn client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+fn net(e: reqwest::Error) -> JobError {
+    JobError::retry(e.without_url())
+}
+
+#[derive(Deserialize)]
+struct ApiReply {
+    #[serde(default)]
+    errcode: i64,
+    #[serde(default)]
+    errmsg: String,
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    expires_in: Option<i64>,
+}
+
+/// Error codes meaning "get a new access token and try again".
+fn token_invalid(code: i64) -> bool {
+    matches!(code, 40001 | 40014 | 42001 | 41001)
+}
+
+impl Bots {
+    /// A valid access token for `account`, from the shared cache or fresh from the platform.
+    pub async fn access_token(&self, a: &Account) -> Result<String, JobError> {
+        let p = a.platform.code();
+        let margin = chrono::Duration::seconds(TOKEN_MARGIN_SECS);
+        if let Some(t) = store::cached_token(&self.db, &self.vault, p, &a.name, margin)
+            .await
+            .map_err(JobError::retry)?
+        {
+            return Ok(t);
+        }
+        let secret = a
+            .secret
+            .as_deref()
+            .ok_or_else(|| JobError::permanent("no app secret configured for this account"))?;
+        let url = match a.platform {
+            Platform::Wechat => format!("{}/cgi-bin/token", a.api_base),
+            Platform::Wecom => format!("{}/cgi-bin/gettoken", a.api_base),
+        };
+        let query: Vec<(&str, &str)> = match a.platform {
+            Platform::Wechat => vec![
+                ("grant_type", "client_credential"),
+                ("appid", &a.receive_id),
+                ("secret", secret),
+            ],
+            Platform::Wecom => vec![("corpid", &a.receive_id), ("corpsecret", secret)],
+        };
+        let r: ApiReply = self
+            .http
+            .get(url)
+            .query(&query)
+            .send()
+            .await
+            .map_err(net)?
+            .json()
+            .await
+            .map_err(net)?;
+        let Some(token) = r.access_token.filter(|t| !t.is_empty() && r.errcode == 0) else {
+            return Err(JobError::retry(format!(
+                "token request refused: errcode {} {}",
+                r.errcode,
+                r.errmsg.chars().take(80).collect::<String>()
+            )));
+        };
+        let expires = Utc::now() + chrono::Duration::seconds(r.expires_in.unwrap_or(7200));
+        let sealer = self.vault.sealer().await.map_err(JobError::retry)?;
+        store::store_token(&self.db, &sealer, p, &a.name, &token, expires)
+            .await
+            .map_err(JobError::retry)?;
+        Ok(token)
+    }
+
+    async fn token_rejected(&self, a: &Account) {
+        if let Err(e) = store::forget_token(&self.db, a.platform.code(), &a.name).await {
+            tracing::warn!(error = %format!("{e:#}"), "could not drop a rejected token");
+        }
+    }
+
+    /// Download a temporary media file (image or voice) by its media id.
+    pub async fn fetch_media(&self, a: &Account, media_id: &str) -> Result<Vec<u8>, JobError> {
+        let token = self.access_token(a).await?;
+        let res = self
+            .http
+            .get(format!("{}/cgi-bin/media/get", a.api_base))
+            .query(&[("access_token", token.as_str()), ("media_id", media_id)])
+            .send()
+            .await
+            .map_err(net)?;
+        if !res.status().is_success() {
+            return Err(JobError::retry(format!(
+                "media API status {}",
+                res.status()
+            )));
+        }
+        let is_json = res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("json") || v.starts_with("text/plain"));
+        if res
+            .content_length()
+            .is_some_and(|n| n > MAX_MEDIA_BYTES as u64)
+        {
+            return Err(JobError::permanent("media file too large"));
+        }
+        let mut res = res;
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(net)? {
+            if body.len() + chunk.len() > MAX_MEDIA_BYTES {
+                return Err(JobError::permanent("media file too large"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if is_json {
+            let r: ApiReply = serde_json::from_slice(&body).map_err(JobError::retry)?;
+            if token_invalid(r.errcode) {
+                self.token_rejected(a).await;
+                return Err(JobError::retry(format!("token rejected ({})", r.errcode)));
+            }
+            // 40007: invalid media id (expired after three days, or never existed).
+            return Err(JobError::permanent(format!(
+                "media API refused: errcode {}",
+                r.errcode
+            )));
+        }
+        Ok(body)
+    }
+
+    /// Send a customer-service text message to a user (WeChat: within 48 hours of their
+    /// last message; WeCom: an app message to the member).
+    pub async fn send_text(&self, a: &Account, user: &str, text: &str) -> Result<(), JobError> {
+        let token = self.access_token(a).await?;
+        let (url, body) = match a.platform {
+            Platform::Wechat => (
+                format!("{}/cgi-bin/message/custom/send", a.api_base),
+                json!({ "touser": user, "msgtype": "text", "text": { "content": text } }),
+            ),
+            Platform::Wecom => (
+                format!("{}/cgi-bin/message/send", a.api_base),
+                json!({ "touser": user, "msgtype": "text", "agentid": a.agent_id,
+                        "text": { "content": text } }),
+            ),
+        };
+        let res = self
+            .http
+            .post(url)
+            .query(&[("access_token", token.as_str())])
+            .json(&body)
+            .send()
+            .await
+            .map_err(net)?;
+        if !res.status().is_success() {
+            return Err(JobError::retry(format!(
+                "message API status {}",
+                res.status()
+            )));
+        }
+        let r: ApiReply = res.json().await.map_err(net)?;
+        match r.errcode {
+            0 => Ok(()),
+            c if token_invalid(c) => {
+                self.token_rejected(a).await;
+                Err(JobError::retry(format!("token rejected ({c})")))
+            }
+            // 45015: the user has not written in the last 48 hours; 43004: unfollowed.
+            c @ (45015 | 43004 | 40003) => Err(JobError::permanent(format!(
+                "user cannot be reached now (errcode {c})"
+            ))),
+            c => Err(JobError::retry(format!("message API errcode {c}"))),
+        }
+    }
+}

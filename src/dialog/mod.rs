@@ -1,0 +1,181 @@
+//! The chat-bot conversation engine: guided flows written as data (`bots/*.toml`), stepped
+//! one inbound message at a time.
+//!
+//! The engine is pure: [`Engine::step`] takes the stored [`Conversation`] (or none), one
+//! [`Input`] and the current time, and returns an [`Outcome`]: the new state to store
+//! (`None` ends the conversation), the replies as Fluent message ids with arguments, and at
+//! most one [`Action`] for the caller to carry out (file a report, look one up). It never
+//! talks to the network, the database or Fluent, so any server instance can take the next
+//! message of a conversation from the stored state.
+//!
+//! Replies are [`Msg`]s: a Fluent id, plain string arguments, and `refs`: arguments whose
+//! value is itself one or more message ids (option labels, chosen categories) that the
+//! caller localizes first. [`Msg::render`] and [`Outcome::render`] do that given any
+//! `localize(id, args)` function, e.g. `crate::i18n::t`.
+//!
+//! Answers that need the domain's own rules (resident ID, mobile number, region code) go
+//! through the [`Checks`] trait; [`BasicChecks`] is a self-contained version.
+
+pub mod engine;
+pub mod flow;
+
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+
+pub use engine::{
+    format_yuan, mask_phone, mask_resident_id, parse_amount_fen, parse_when, Action, Conversation,
+    DraftReporter, DraftTarget, Engine, Input, MediaKind, MediaRef, Outcome, ReportDraft,
+    EXPIRY_SECS, MAX_INVALID_BEFORE_HELP,
+};
+pub use flow::{Cmd, Expect, Finish, Flow, FlowError, Menu, Problem, Step};
+
+/// The language of a conversation. Serialized as `"zh-CN"` / `"en"`, like the main crate's
+/// `i18n::Locale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Locale {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Locale {
+    /// The BCP 47 tag, as used in the report JSON.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::ZhCn => "zh-CN",
+            Locale::En => "en",
+        }
+    }
+}
+
+/// Domain checks for answers the engine cannot judge alone. Each returns the normalized
+/// value to store, or `None` when the answer is not valid (the step's hint is then shown).
+pub trait Checks {
+    /// An 18-character resident identity number (GB 11643), normalized (no spaces, `X`
+    /// upper case).
+    fn resident_id(&self, input: &str) -> Option<String>;
+    /// A mainland mobile number, normalized to 11 digits.
+    fn phone(&self, input: &str) -> Option<String>;
+    /// A 6-digit administrative division code.
+    fn region(&self, input: &str) -> Option<String>;
+}
+
+/// Self-contained checks: GB 11643 check character and birth date, 11-digit mobile numbers
+/// starting with 13–19 (`+86` / `0086` and separators allowed), 6-digit region codes not
+/// starting with 0.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BasicChecks;
+
+impl Checks for BasicChecks {
+    fn resident_id(&self, input: &str) -> Option<String> {
+        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        const CHECK: &[u8; 11] = b"10X98765432";
+        let s: String = engine::normalize_text(input)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let b = s.as_bytes();
+        if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let sum: u32 = b[..17]
+            .iter()
+            .zip(WEIGHTS)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
+        if b[17] != CHECK[(sum % 11) as usize] {
+            return None;
+        }
+        let birth = chrono::NaiveDate::parse_from_str(s.get(6..14)?, "%Y%m%d").ok()?;
+        (chrono::Datelike::year(&birth) >= 1900).then_some(s)
+    }
+
+    fn phone(&self, input: &str) -> Option<String> {
+        let d: String = engine::normalize_text(input)
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+            .collect();
+        let d = d
+            .strip_prefix("+86")
+            .or_else(|| d.strip_prefix("0086"))
+            .unwrap_or(&d);
+        let b = d.as_bytes();
+        let ok = b.len() == 11
+            && b.iter().all(u8::is_ascii_digit)
+            && b[0] == b'1'
+            && (b'3'..=b'9').contains(&b[1]);
+        ok.then(|| d.to_string())
+    }
+
+    fn region(&self, input: &str) -> Option<String> {
+        let s = engine::normalize_text(input);
+        let s = s.trim();
+        let ok = s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0');
+        ok.then(|| s.to_string())
+    }
+}
+
+/// One reply: a Fluent message id and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Msg {
+    pub id: String,
+    /// Plain arguments, passed to Fluent as strings.
+    pub args: Vec<(String, String)>,
+    /// Arguments whose value is the localized text of these message ids (several are
+    /// joined with the localized `bots-list-separator`).
+    #[serde(default)]
+    pub refs: Vec<(String, Vec<String>)>,
+    /// `true` for a list line (an option, a summary line): it follows the previous message
+    /// on the next line instead of starting a new paragraph.
+    #[serde(default)]
+    pub line: bool,
+}
+
+impl Msg {
+    /// A message without arguments.
+    pub fn new(id: impl Into<String>) -> Self {
+        Msg {
+            id: id.into(),
+            args: vec![],
+            refs: vec![],
+            line: false,
+        }
+    }
+
+    /// Add a plain argument.
+    pub fn arg(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.args.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Add an argument whose value is the localized text of `ids`.
+    pub fn label(mut self, name: &str, ids: Vec<String>) -> Self {
+        self.refs.push((name.to_string(), ids));
+        self
+    }
+
+    fn into_line(mut self) -> Self {
+        self.line = true;
+        self
+    }
+
+    /// Localize with `localize(id, args)`: the `refs` are localized first and added to the
+    /// arguments.
+    pub fn render<F>(&self, localize: &F) -> String
+    where
+        F: Fn(&str, &[(String, String)]) -> String,
+    {
+        let mut args = self.args.clone();
+        for (name, ids) in &self.refs {
+            let sep = localize("bots-list-separator", &[]);
+            let parts: Vec<String> = ids.iter().map(|id| localize(id, &[])).collect();
+            args.push((name.clone(), parts.join(&sep)));
+        }
+        localize(&self.id, &args)
+    }
+}
