@@ -134,6 +134,7 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .wrap(middleware::from_fn(http::middleware))
+                .wrap(middleware::Compress::default())
                 .configure(http::routes)
         })
         .listen(listener)?
