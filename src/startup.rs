@@ -125,6 +125,7 @@ impl Application {
             workflow,
             mailer,
             decode_permits: Semaphore::new(cores),
+            stats: Default::default(),
         });
         let listener = TcpListener::bind(&config.server.listen)
             .with_context(|| format!("binding {}", config.server.listen))?;
@@ -162,6 +163,7 @@ impl Application {
 
     /// Serve until SIGINT/SIGTERM, then finish in-flight requests and close the pool.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        crate::web::stats::warm(self.state.clone());
         self.server.await?;
         if let Some(w) = &self.worker {
             w.abort();

@@ -33,6 +33,8 @@ pub struct AppState {
     pub mailer: Arc<crate::notify::email::Mailer>,
     /// Image decoding is CPU- and memory-heavy: at most one per core at a time.
     pub decode_permits: Semaphore,
+    /// Dashboard figures (see `stats`).
+    pub stats: stats::StatsCache,
 }
 
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \

@@ -4,6 +4,10 @@
 //! (and of `closed_at` for clocks), the last twelve including the current one.
 
 use actix_web::{web, HttpResponse};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -37,6 +41,9 @@ pub struct KeyCount {
 pub struct Overview {
     /// The region the figures cover (the caller's).
     pub region: String,
+    /// When the figures were computed (RFC 3339); large databases are summarized every few
+    /// minutes, small ones on every request.
+    pub as_of: String,
     /// The months covered, oldest first (`YYYY-MM`).
     pub months: Vec<String>,
     /// Tips received per month and channel.
@@ -71,7 +78,198 @@ fn bounds(region: &str) -> (String, String) {
     (format!("{p:0<6}"), format!("{p:9<6}"))
 }
 
-type Triple = (String, String, i64);
+/// The figures of every county (case region) at one moment, from one pass of aggregate
+/// queries; a caller's view is the sum over the counties their region covers.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub as_of: String,
+    pub months: Vec<String>,
+    tips: Vec<(String, String, String, i64)>,
+    cats: Vec<(String, String, String, i64)>,
+    status: Vec<(String, String, i64)>,
+    clocks: Vec<(String, String, String, String, i64)>,
+    overdue: Vec<(String, i64)>,
+    took: Duration,
+}
+
+/// Aggregates at 1,000,000 cases take seconds; a dashboard may show figures a few minutes
+/// old. When the last computation was quick (a small database) every request computes
+/// afresh; otherwise the snapshot is served and refreshed in the background once it is
+/// older than [`REFRESH_AFTER`].
+#[derive(Default)]
+pub struct StatsCache {
+    current: std::sync::RwLock<Option<Arc<Snapshot>>>,
+    refreshing: Arc<tokio::sync::Mutex<()>>,
+}
+
+pub const REFRESH_AFTER: Duration = Duration::from_secs(300);
+const LIVE_BELOW: Duration = Duration::from_millis(150);
+
+impl StatsCache {
+    fn get(&self) -> Option<Arc<Snapshot>> {
+        self.current.read().ok().and_then(|g| g.clone())
+    }
+
+    fn put(&self, snap: Arc<Snapshot>) {
+        if let Ok(mut g) = self.current.write() {
+            *g = Some(snap);
+        }
+    }
+}
+
+async fn compute(db: &crate::store::Db) -> AppResult<Snapshot> {
+    let started = Instant::now();
+    let pool = &db.pool;
+    let now = Utc::now();
+    let today = crate::deadlines::calendar::shanghai_date(now);
+    let months = months(today);
+    let since = format!("{}-01", months[0]);
+    let tips = sqlx::query_as(
+        "SELECT case_region, substr(received_at, 1, 7), channel, COUNT(*) FROM reports \
+         WHERE received_at >= $1 GROUP BY case_region, substr(received_at, 1, 7), channel",
+    )
+    .bind(&since)
+    .fetch_all(pool)
+    .await?;
+    let cats = sqlx::query_as(
+        "SELECT r.case_region, substr(r.received_at, 1, 7), k.category, COUNT(*) FROM reports r \
+         JOIN report_categories k ON k.report_id = r.id WHERE r.received_at >= $1 \
+         GROUP BY r.case_region, substr(r.received_at, 1, 7), k.category",
+    )
+    .bind(&since)
+    .fetch_all(pool)
+    .await?;
+    let status = sqlx::query_as(
+        "SELECT case_region, status, COUNT(*) FROM reports GROUP BY case_region, status",
+    )
+    .fetch_all(pool)
+    .await?;
+    let clocks = sqlx::query_as(
+        "SELECT r.case_region, substr(c.closed_at, 1, 7), c.kind, c.outcome, COUNT(*) FROM clocks c \
+         JOIN reports r ON r.id = c.report_id WHERE c.closed_at >= $1 AND c.outcome IS NOT NULL \
+         GROUP BY r.case_region, substr(c.closed_at, 1, 7), c.kind, c.outcome",
+    )
+    .bind(&since)
+    .fetch_all(pool)
+    .await?;
+    let overdue = sqlx::query_as(
+        "SELECT r.case_region, COUNT(*) FROM clocks c JOIN reports r ON r.id = c.report_id \
+         WHERE c.closed_at IS NULL AND c.due_on < $1 GROUP BY r.case_region",
+    )
+    .bind(today.to_string())
+    .fetch_all(pool)
+    .await?;
+    Ok(Snapshot {
+        as_of: crate::store::ts(now),
+        months,
+        tips,
+        cats,
+        status,
+        clocks,
+        overdue,
+        took: started.elapsed(),
+    })
+}
+
+/// The current snapshot: fresh when computing is cheap or there is none yet, otherwise the
+/// cached one (with a background refresh when it is old).
+pub async fn snapshot(state: &web::Data<AppState>) -> AppResult<Arc<Snapshot>> {
+    let cache = &state.stats;
+    let cached = cache.get();
+    if let Some(s) = &cached {
+        let age = crate::store::parse_ts(&s.as_of)
+            .ok()
+            .and_then(|t| (Utc::now() - t).to_std().ok())
+            .unwrap_or_default();
+        if s.took >= LIVE_BELOW {
+            if age >= REFRESH_AFTER {
+                // One background refresh at a time; this request gets the cached figures.
+                if let Ok(guard) = cache.refreshing.clone().try_lock_owned() {
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        let _guard = guard;
+                        match compute(&state.db).await {
+                            Ok(s) => state.stats.put(Arc::new(s)),
+                            Err(e) => tracing::warn!(error = %e.code, "statistics refresh failed"),
+                        }
+                    });
+                }
+            }
+            return Ok(s.clone());
+        }
+    }
+    let _guard = cache.refreshing.lock().await;
+    let fresh = Arc::new(compute(&state.db).await?);
+    cache.put(fresh.clone());
+    Ok(fresh)
+}
+
+/// Compute the first snapshot in the background at start-up, so the first dashboard of a
+/// large database does not wait for it.
+pub fn warm(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        if let Err(e) = snapshot(&state).await {
+            tracing::warn!(error = %e.code, "statistics warm-up failed");
+        }
+    });
+}
+
+fn sum_months(rows: &[(String, String, String, i64)], lo: &str, hi: &str) -> Vec<MonthCount> {
+    let mut m: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for (region, month, key, n) in rows {
+        if region.as_str() >= lo && region.as_str() <= hi {
+            *m.entry((month.clone(), key.clone())).or_default() += n;
+        }
+    }
+    m.into_iter()
+        .map(|((month, key), count)| MonthCount { month, key, count })
+        .collect()
+}
+
+/// The caller's view of a snapshot.
+pub fn view(s: &Snapshot, region: &str) -> Overview {
+    let (lo, hi) = bounds(region);
+    let inside = |r: &str| r >= lo.as_str() && r <= hi.as_str();
+    let mut status: BTreeMap<String, i64> = BTreeMap::new();
+    for (r, k, n) in &s.status {
+        if inside(r) {
+            *status.entry(k.clone()).or_default() += n;
+        }
+    }
+    let mut by_month: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, i64> = BTreeMap::new();
+    for (r, m, kind, outcome, n) in &s.clocks {
+        if inside(r) {
+            *by_month.entry((m.clone(), outcome.clone())).or_default() += n;
+            *by_kind.entry(format!("{kind}:{outcome}")).or_default() += n;
+        }
+    }
+    Overview {
+        region: region.to_string(),
+        as_of: s.as_of.clone(),
+        months: s.months.clone(),
+        tips_by_channel: sum_months(&s.tips, &lo, &hi),
+        tips_by_category: sum_months(&s.cats, &lo, &hi),
+        cases_by_status: status
+            .into_iter()
+            .map(|(key, count)| KeyCount { key, count })
+            .collect(),
+        deadlines_by_month: by_month
+            .into_iter()
+            .map(|((month, key), count)| MonthCount { month, key, count })
+            .collect(),
+        deadlines_by_kind: by_kind
+            .into_iter()
+            .map(|(key, count)| KeyCount { key, count })
+            .collect(),
+        overdue_open: s
+            .overdue
+            .iter()
+            .filter(|(r, _)| inside(r))
+            .map(|(_, n)| n)
+            .sum(),
+    }
+}
 
 #[utoipa::path(get, path = "/api/v1/stats/overview", tag = "stats",
     responses((status = 200, body = Overview), (status = 403)))]
@@ -90,92 +288,8 @@ pub async fn overview(state: web::Data<AppState>, p: Principal) -> AppResult<Htt
         .await;
         return Err(crate::workflow::forbidden());
     }
-    let pool = &state.db.pool;
-    let today = crate::deadlines::calendar::shanghai_date(Utc::now());
-    let months = months(today);
-    let since = format!("{}-01", months[0]);
-    let (lo, hi) = bounds(&p.region);
-    let tips_by_channel: Vec<Triple> = sqlx::query_as(
-        "SELECT substr(received_at, 1, 7) AS m, channel, COUNT(*) FROM reports \
-         WHERE case_region >= $1 AND case_region <= $2 AND received_at >= $3 \
-         GROUP BY substr(received_at, 1, 7), channel",
-    )
-    .bind(&lo)
-    .bind(&hi)
-    .bind(&since)
-    .fetch_all(pool)
-    .await?;
-    let tips_by_category: Vec<Triple> = sqlx::query_as(
-        "SELECT substr(r.received_at, 1, 7) AS m, k.category, COUNT(*) FROM reports r \
-         JOIN report_categories k ON k.report_id = r.id \
-         WHERE r.case_region >= $1 AND r.case_region <= $2 AND r.received_at >= $3 \
-         GROUP BY substr(r.received_at, 1, 7), k.category",
-    )
-    .bind(&lo)
-    .bind(&hi)
-    .bind(&since)
-    .fetch_all(pool)
-    .await?;
-    let cases_by_status: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*) FROM reports WHERE case_region >= $1 AND case_region <= $2 \
-         GROUP BY status",
-    )
-    .bind(&lo)
-    .bind(&hi)
-    .fetch_all(pool)
-    .await?;
-    let deadlines: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT substr(c.closed_at, 1, 7) AS m, c.kind, c.outcome, COUNT(*) FROM clocks c \
-         JOIN reports r ON r.id = c.report_id \
-         WHERE c.closed_at >= $3 AND c.outcome IS NOT NULL \
-         AND r.case_region >= $1 AND r.case_region <= $2 \
-         GROUP BY substr(c.closed_at, 1, 7), c.kind, c.outcome",
-    )
-    .bind(&lo)
-    .bind(&hi)
-    .bind(&since)
-    .fetch_all(pool)
-    .await?;
-    let overdue_open: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM clocks c JOIN reports r ON r.id = c.report_id \
-         WHERE c.closed_at IS NULL AND c.due_on < $3 \
-         AND r.case_region >= $1 AND r.case_region <= $2",
-    )
-    .bind(&lo)
-    .bind(&hi)
-    .bind(today.to_string())
-    .fetch_one(pool)
-    .await?;
-    let triple = |v: Vec<Triple>| -> Vec<MonthCount> {
-        v.into_iter()
-            .map(|(month, key, count)| MonthCount { month, key, count })
-            .collect()
-    };
-    let mut by_month: std::collections::BTreeMap<(String, String), i64> = Default::default();
-    let mut by_kind: std::collections::BTreeMap<String, i64> = Default::default();
-    for (m, kind, outcome, n) in deadlines {
-        *by_month.entry((m, outcome.clone())).or_default() += n;
-        *by_kind.entry(format!("{kind}:{outcome}")).or_default() += n;
-    }
-    Ok(HttpResponse::Ok().json(Overview {
-        region: p.region.clone(),
-        months,
-        tips_by_channel: triple(tips_by_channel),
-        tips_by_category: triple(tips_by_category),
-        cases_by_status: cases_by_status
-            .into_iter()
-            .map(|(key, count)| KeyCount { key, count })
-            .collect(),
-        deadlines_by_month: by_month
-            .into_iter()
-            .map(|((month, key), count)| MonthCount { month, key, count })
-            .collect(),
-        deadlines_by_kind: by_kind
-            .into_iter()
-            .map(|(key, count)| KeyCount { key, count })
-            .collect(),
-        overdue_open,
-    }))
+    let snap = snapshot(&state).await?;
+    Ok(HttpResponse::Ok().json(view(&snap, &p.region)))
 }
 
 // ---- configured channels, secrets masked (admin) ----

@@ -78,7 +78,7 @@
     return Promise.all([C.get('/api/v1/stats/overview'), loadECharts()]).then(function (res) {
       var s = res[0];
       var echarts = res[1];
-      el.appendChild(h('p.hint', C.t('dash.lead', { region: s.region })));
+      el.appendChild(h('p.hint', C.t('dash.lead', { region: s.region, asOf: C.fmtTime(s.as_of) })));
       el.appendChild(h('p.kpi', h('span', C.t('dash.overdueOpen') + '：'), h('strong#overdue-open', String(s.overdue_open))));
       var grid = h('div.dash-grid');
       el.appendChild(grid);

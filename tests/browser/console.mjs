@@ -277,7 +277,7 @@ try {
   // ============ 3. The supervisor writes to the reporter while the check runs ============
   const sup = await signIn('supervisor1', 'supervisor');
   current = sup.page;
-  await check('the supervisor sees the case in the region and messages the reporter', async () => {
+  await check('the supervisor messages the reporter; an expired session keeps the text and sends it after sign-in', async () => {
     const p = sup.page;
     await p.waitForSelector(`#inbox-table tbody tr[data-case="${caseId}"]`);
     await p.goto(`${BASE}/console/#/cases/${caseId}`);
@@ -287,8 +287,18 @@ try {
     assert.ok(!actions.includes('decide') && !actions.includes('finding'), 'a supervisor does not decide');
     await p.locator('details[data-action="message"] > summary').click();
     await p.locator('form[data-action="message"] textarea[name="body"]').fill('您反映的问题正在核查中，感谢您的支持。');
+    // The session ends while the form is filled in (access token and refresh token gone):
+    // the sign-in dialog opens over the form, and after sign-in the message is sent.
+    sup.w.allowStatus(401);
+    await p.evaluate(() => { window.Console.session.access = 'expired'; sessionStorage.clear(); });
     await p.locator('form[data-action="message"] button[type="submit"]').click();
+    const dlg = p.locator('dialog#relogin');
+    await dlg.waitFor();
+    assert.equal(await dlg.locator('input[name="username"]').inputValue(), 'supervisor1');
+    await dlg.locator('input[name="password"]').fill(PASSWORD);
+    await dlg.getByRole('button', { name: '登录' }).click();
     await p.waitForSelector('#messages li.msg.staff');
+    assert.equal(await dlg.isVisible(), false);
   });
 
   // ============ 4. Handler decides (yuan → fen) and requests the identity ============
