@@ -151,17 +151,22 @@ try {
   // ============ 0. A tip filed through the API, and the console's weight ============
   let caseId;
   let tracking;
-  await check('a real-name tip is filed through the API', async () => {
-    const r = await api('POST', '/api/v1/reports', {
+  await check('a real-name tip with a photo is filed through the API', async () => {
+    const report = {
       target: { name: '聊城市某某中医医院', kind: 'hospital', region_code: '371502', address: '东昌府区某路 1 号' },
       categories: ['fake_patient', 'overcharging'],
       description: '该医院组织“免费体检”拉人住院，用参保人的医保卡虚构住院天数和检查项目，结算后返给病人少量现金。',
       occurred_from: '2026-09-01',
       amount_estimate_fen: 5000000,
       reporter: { anonymous: false, name: '王晓明', id_number: residentId('37150219800101123'), phone: '13905350000', relation: 'patient' },
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    tracking = r.body.tracking_code;
+    };
+    const form = new FormData();
+    form.append('report', JSON.stringify(report));
+    form.append('evidence', new Blob([fs.readFileSync(path.join(HERE, 'fixtures', 'receipt.jpg'))], { type: 'image/jpeg' }), 'receipt.jpg');
+    const res = await fetch(`${BASE}/api/v1/reports`, { method: 'POST', body: form });
+    const body = await res.json();
+    assert.equal(res.status, 201, JSON.stringify(body));
+    tracking = body.tracking_code;
   });
 
   await check('the console shell loads under the CSP with its page weight reported', async () => {
@@ -217,7 +222,12 @@ try {
     assert.match(rep, /R-[0-9A-F]{6}/);
     assert.ok(!rep.includes('王晓明') && !rep.includes('13905350000'), 'no identity on the case page');
     const body = await p.locator('main').innerText();
-    assert.ok(!body.includes('王晓明') && !body.includes(tracking + 'x'));
+    assert.ok(!body.includes('王晓明') && !body.includes('13905350000'));
+    // The evidence preview: the sanitized working copy, fetched with the bearer token.
+    const img = p.locator('#evidence img');
+    await img.waitFor();
+    await p.waitForFunction(() => { const i = document.querySelector('#evidence img'); return i && i.complete && i.naturalWidth > 0; });
+    assert.match(await img.getAttribute('src'), /^blob:/);
     // Exactly the actions the API lists: intake may accept, not accept, merge; nothing else.
     const actions = await p.locator('details.action').evaluateAll((els) => els.map((e) => e.dataset.action));
     assert.deepEqual(actions.sort(), ['accept', 'merge', 'not_accept']);
@@ -387,8 +397,7 @@ try {
     await p.locator('form[data-action="close"] button[type="submit"]').click();
     await p.waitForSelector('[data-status="closed"]');
     await snap(p, 'case-closed');
-    const r = await api('POST', '/api/v1/reports/lookup', { tracking_code: tracking, passcode: 'wrong' });
-    assert.equal(r.status, 404);
+    assert.equal(await p.locator('details.action').evaluateAll((els) => els.map((e) => e.dataset.action).join(',')), 'request_identity');
   });
 
   // ============ 7. The supervisor's dashboard and overdue board ============
