@@ -111,7 +111,7 @@
         var o2 = base();
         o2.xAxis = { type: 'category', data: months };
         o2.yAxis = { type: 'value', minInterval: 1 };
-        o2.series = cat.map(function (x) { return { name: C.label('cat', x.key), type: 'line', smooth: true, data: x.data }; });
+        o2.series = cat.map(function (x) { return { name: C.label('cat', x.key), type: 'line', data: x.data }; });
         draw(b.box, o2);
         var o3 = base();
         o3.tooltip = { trigger: 'item', renderMode: 'richText' };

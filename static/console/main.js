@@ -193,8 +193,8 @@
           // A different account signing in here must not inherit the page.
           if (S.user && me.id !== S.user.id) { location.reload(); return; }
           S.user = me;
-          dlg.close();
           pendingLogin = null;
+          dlg.close();
           resolve();
         }, function (e) { pendingLogin = null; dlg.close(); reject(e); });
       }, S.user ? S.user.username : '');

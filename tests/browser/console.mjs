@@ -233,11 +233,16 @@ try {
     assert.deepEqual(actions.sort(), ['accept', 'merge', 'not_accept']);
   });
 
-  await check('intake accepts the tip with a reason', async () => {
+  await check('intake accepts the tip with a reason, using only the keyboard', async () => {
     const p = intake.page;
-    await p.locator('details[data-action="accept"] > summary').click();
-    await p.locator('form[data-action="accept"] textarea[name="reason"]').fill('对象明确，线索具体，予以受理。');
-    await p.locator('form[data-action="accept"] button[type="submit"]').click();
+    await p.locator('details[data-action="accept"] > summary').focus();
+    await p.keyboard.press('Enter');
+    await p.keyboard.press('Tab');
+    assert.equal(await p.evaluate(() => document.activeElement.name), 'reason');
+    await p.keyboard.type('对象明确，线索具体，予以受理。');
+    await p.keyboard.press('Tab');
+    assert.equal(await p.evaluate(() => document.activeElement.type), 'submit');
+    await p.keyboard.press('Enter');
     await p.waitForSelector('[data-status="accepted"]');
     assert.match(await p.locator('#timeline').innerText(), /已受理/);
     assert.match(await p.locator('#clocks').innerText(), /办理完成/);
@@ -414,7 +419,7 @@ try {
   });
 
   // ============ 8. A handler of another region can neither see nor open the case ============
-  await check('a handler of another region does not see the case and cannot open it', async () => {
+  await check('a handler of another region neither sees nor opens the case; changes their password', async () => {
     const other = await signIn('handler2', 'other-region');
     current = other.page;
     const p = other.page;
@@ -424,6 +429,18 @@ try {
     await p.goto(`${BASE}/console/#/cases/${caseId}`);
     await p.waitForSelector('h1:has-text("您无权查看此页面")');
     assert.ok(!(await p.locator('main').innerText()).includes('免费体检'));
+    // Password change from "my account", then sign-in with the new password.
+    await p.goto(`${BASE}/console/#/account`);
+    await p.getByLabel('当前密码').fill(PASSWORD);
+    await p.getByLabel('新密码（至少 10 个字符）').fill('Changed-Pass-2026!');
+    await p.getByLabel('再次输入新密码').fill('Changed-Pass-2026!');
+    await p.locator('#password-form button[type="submit"]').click();
+    await p.waitForSelector('#flash:has-text("密码已修改")');
+    await p.getByRole('button', { name: '退出登录' }).click();
+    await p.getByLabel('用户名').fill('handler2');
+    await p.getByLabel('密码', { exact: true }).fill('Changed-Pass-2026!');
+    await p.getByRole('button', { name: '登录' }).click();
+    await p.waitForSelector('#inbox-table');
     await other.context.close();
   });
 
