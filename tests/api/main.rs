@@ -3,6 +3,7 @@
 mod helpers;
 mod staffkit;
 
+mod console;
 mod deadlines;
 mod followup;
 mod health;
