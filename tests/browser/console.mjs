@@ -248,6 +248,31 @@ try {
     assert.match(await p.locator('#clocks').innerText(), /办理完成/);
   });
 
+  await check('intake does not accept a second tip, naming the ground', async () => {
+    const p = intake.page;
+    const r = await api('POST', '/api/v1/reports', {
+      target: { name: '某某大药房', kind: 'pharmacy', region_code: '371502' },
+      categories: ['other'],
+      description: '听说这家药房可能有问题，但我不清楚具体情况，也说不出时间。',
+      reporter: { anonymous: true },
+    });
+    assert.equal(r.status, 201);
+    await p.goto(`${BASE}/console/#/inbox`);
+    await p.locator('select[name="status"]').selectOption('received');
+    await p.getByRole('button', { name: '查询' }).click();
+    const row = p.locator('#inbox-table tbody tr', { hasText: '某某大药房' });
+    await row.waitFor();
+    await row.locator('a').click();
+    await p.locator('details[data-action="not_accept"] > summary').click();
+    const f = p.locator('form[data-action="not_accept"]');
+    await f.locator('select[name="ground"]').selectOption('no_clear_target');
+    await f.locator('textarea[name="reason"]').fill('无明确违法事实和具体线索。');
+    await f.locator('button[type="submit"]').click();
+    await p.waitForSelector('[data-status="not_accepted"]');
+    assert.match(await p.locator('#timeline').innerText(), /无明确对象或具体线索/);
+    assert.equal(await p.locator('details.action').count(), 0);
+  });
+
   // ============ 2. Handler starts the check, records a finding, party notice, statement ============
   const handler = await signIn('handler1', 'handler');
   current = handler.page;
@@ -289,6 +314,16 @@ try {
     }
   });
 
+  await check('the handler asks for an extension (complex case)', async () => {
+    const p = handler.page;
+    await p.locator('details[data-action="request_extension"] > summary').click();
+    const f = p.locator('form[data-action="request_extension"]');
+    await f.locator('select[name="kind"]').selectOption('complex');
+    await f.locator('textarea[name="reason"]').fill('涉及多家药店，需调取三个月的结算数据。');
+    await f.locator('button[type="submit"]').click();
+    await p.waitForSelector('#timeline li[data-event="extension_request"]');
+  });
+
   // ============ 3. The supervisor writes to the reporter while the check runs ============
   const sup = await signIn('supervisor1', 'supervisor');
   current = sup.page;
@@ -314,6 +349,21 @@ try {
     await dlg.getByRole('button', { name: '登录' }).click();
     await p.waitForSelector('#messages li.msg.staff');
     assert.equal(await dlg.isVisible(), false);
+  });
+
+  await check('the supervisor approves the extension; the handling deadline moves', async () => {
+    const p = sup.page;
+    const before = await p.locator('#clocks tr[data-clock="handle"] td').nth(2).innerText();
+    await p.locator('details[data-action="decide_extension"] > summary').click();
+    const f = p.locator('form[data-action="decide_extension"]');
+    assert.match(await f.locator('select[name="request"]').innerText(), /handler1/);
+    await f.locator('select[name="approve"]').selectOption('true');
+    await f.locator('textarea[name="reason"]').fill('同意延长至三个月。');
+    await f.locator('button[type="submit"]').click();
+    await p.waitForSelector('#timeline li[data-event="extension"]');
+    const after = await p.locator('#clocks tr[data-clock="handle"] td').nth(2).innerText();
+    assert.ok(after > before, `${before} → ${after}`);
+    assert.equal(await p.locator('details[data-action="decide_extension"]').count(), 0, 'nothing left to decide');
   });
 
   // ============ 4. Handler decides (yuan → fen) and requests the identity ============
