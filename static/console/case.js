@@ -324,7 +324,7 @@
     var t = c.target || {};
     tip.appendChild(kv([
       ['case.target', t.name], ['case.kind', C.label('kind', t.kind)], ['case.targetRegion', t.region_code], ['case.address', t.address],
-      ['col.categories', c.categories.map(function (k) { return C.label('cat', k); }).join('、')],
+      ['col.categories', c.categories.map(function (k) { return h('span.cat', C.label('cat', k)); })],
       ['case.occurred', c.occurred_from || c.occurred_to ? (c.occurred_from || '…') + ' — ' + (c.occurred_to || '…') : null],
       ['case.estimate', c.amount_estimate_fen !== null && c.amount_estimate_fen !== undefined ? C.fmtFen(c.amount_estimate_fen) : null]]));
     tip.appendChild(h('h3', C.t('case.description')));

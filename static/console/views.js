@@ -56,7 +56,7 @@
         tbody.appendChild(h('tr', { 'data-case': c.id },
           h('td', caseLink(c.id), c.major ? h('span.tag.major', C.t('major')) : null),
           h('td', c.target_name),
-          h('td', c.categories.map(function (k) { return C.label('cat', k); }).join('、')),
+          h('td', c.categories.map(function (k) { return h('span.cat', C.label('cat', k)); })),
           h('td', h('span.status.s-' + c.status, C.label('status', c.status))),
           h('td', C.label('channel', c.channel)),
           h('td', c.region),

@@ -516,6 +516,16 @@ try {
     await p.locator('#lang-toggle').click();
     await p.waitForSelector('h1:has-text("Inbox")');
     assert.equal(await p.evaluate(() => document.documentElement.lang), 'en');
+    await p.goto(`${BASE}/console/#/cases/${caseId}`);
+    await p.waitForSelector('[data-status="closed"]');
+    const text = await p.locator('body').innerText();
+    assert.match(text, /Timeline/);
+    const raw = text.match(/\b(app|nav|case|f|action|status|cat|col|dash|clock|event|identity|ek|kind|relation)\.[a-zA-Z_]+\b/g);
+    assert.equal(raw, null, `untranslated keys: ${raw}`);
+    assert.ok(!/[\u4e00-\u9fff]/.test(await p.locator('#clocks').innerText()), 'English labels');
+    await snap(p, 'case-english');
+    await p.goto(`${BASE}/console/#/inbox`);
+    await p.waitForSelector('h1:has-text("Inbox")');
     await p.locator('#lang-toggle').click();
     await p.getByRole('button', { name: '退出登录' }).click();
     await p.waitForSelector('form.login');
