@@ -287,8 +287,12 @@ try {
     await p.waitForSelector('[data-status="checking"]');
   });
 
-  await check('the handler records a finding with evidence kinds and two inspectors', async () => {
+  await check('the handler records a finding with evidence kinds and two inspectors (after a silent token refresh)', async () => {
     const p = handler.page;
+    // The access token has expired but the refresh token is good: the console refreshes
+    // silently and sends the form again, with no dialog.
+    handler.w.allowStatus(401);
+    await p.evaluate(() => { window.Console.session.access = 'expired'; });
     await p.locator('details[data-action="finding"] > summary').click();
     const f = p.locator('form[data-action="finding"]');
     await f.locator('textarea[name="summary"]').fill('现场检查发现 12 名住院病人不在床，病历记载的检查未实际进行。');
@@ -302,6 +306,7 @@ try {
     await f.locator('button[type="submit"]').click();
     await p.waitForSelector('#timeline li[data-event="finding"]');
     assert.match(await p.locator('#timeline').innerText(), /现场检查笔录/);
+    assert.equal(await p.locator('dialog#relogin').isVisible(), false);
   });
 
   await check('the handler notifies the party and records the statement', async () => {
