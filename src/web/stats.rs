@@ -199,6 +199,13 @@ pub async fn snapshot(state: &web::Data<AppState>) -> AppResult<Arc<Snapshot>> {
         }
     }
     let _guard = cache.refreshing.lock().await;
+    // Someone else may have computed one while this request waited for the lock.
+    if let Some(s) = cache.get() {
+        let seen = cached.as_ref().is_some_and(|c| Arc::ptr_eq(c, &s));
+        if !seen && s.took >= LIVE_BELOW {
+            return Ok(s);
+        }
+    }
     let fresh = Arc::new(compute(&state.db).await?);
     cache.put(fresh.clone());
     Ok(fresh)
