@@ -145,6 +145,7 @@ impl Application {
             mailer,
             decode_permits: Semaphore::new(cores),
             bots,
+            stats: Default::default(),
         });
         let listener = TcpListener::bind(&config.server.listen)
             .with_context(|| format!("binding {}", config.server.listen))?;
@@ -154,6 +155,7 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .wrap(middleware::from_fn(http::middleware))
+                .wrap(middleware::Compress::default())
                 .configure(http::routes)
         })
         .listen(listener)?
@@ -181,6 +183,7 @@ impl Application {
 
     /// Serve until SIGINT/SIGTERM, then finish in-flight requests and close the pool.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        crate::web::stats::warm(self.state.clone());
         self.server.await?;
         if let Some(w) = &self.worker {
             w.abort();

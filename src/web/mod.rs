@@ -3,6 +3,7 @@
 pub mod bots;
 pub mod reports;
 pub mod staff;
+pub mod stats;
 pub mod upload;
 
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub decode_permits: Semaphore,
     /// The WeChat / WeCom bots (CONTRACT §4).
     pub bots: Arc<crate::bots::Bots>,
+    /// Dashboard figures (see `stats`).
+    pub stats: stats::StatsCache,
 }
 
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -49,6 +52,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(|| async { redirect("/h5/") }))
         .route("/h5", web::get().to(|| async { redirect("/h5/") }))
         .route("/h5/{tail:.*}", web::get().to(h5))
+        .route(
+            "/console",
+            web::get().to(|| async { redirect("/console/") }),
+        )
+        .route("/console/{tail:.*}", web::get().to(console))
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics))
@@ -61,6 +69,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports", web::post().to(reports::create))
                 .route("/reports/lookup", web::post().to(reports::lookup))
                 .route("/reports/messages", web::post().to(reports::add_message))
+                .configure(stats::routes)
                 .configure(staff::routes),
         )
         .configure(bots::routes)
@@ -87,6 +96,17 @@ async fn h5(req: HttpRequest) -> HttpResponse {
         format!("h5/{tail}index.html")
     } else {
         format!("h5/{tail}")
+    };
+    serve_embedded(&req, &path)
+}
+
+/// The staff console (CONTRACT §6): a static single-page app under `static/console/`.
+async fn console(req: HttpRequest) -> HttpResponse {
+    let tail = req.match_info().query("tail");
+    let path = if tail.is_empty() || tail.ends_with('/') {
+        format!("console/{tail}index.html")
+    } else {
+        format!("console/{tail}")
     };
     serve_embedded(&req, &path)
 }

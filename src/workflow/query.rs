@@ -93,6 +93,14 @@ pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Ve
          WHERE r.case_region >= $1 AND r.case_region <= $2 \
          AND r.target_key NOT IN (SELECT target_key FROM staff_conflicts WHERE user_id = $3)",
     );
+    if lo == hi {
+        // One county: equality lets its (case_region, is_open, received_at) index give the
+        // rows in order.
+        sql = sql.replace(
+            "r.case_region >= $1 AND r.case_region <= $2",
+            "r.case_region = $1 AND r.case_region = $2",
+        );
+    }
     let mut binds: Vec<String> = vec![lo, hi, p.id.clone()];
     let mut add = |sql: &mut String, clause: &str, v: String| {
         binds.push(v);

@@ -4,6 +4,7 @@ mod helpers;
 mod staffkit;
 
 mod bots;
+mod console;
 mod deadlines;
 mod followup;
 mod health;

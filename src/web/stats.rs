@@ -1,0 +1,415 @@
+//! Statistics for the console dashboard: `GET /api/v1/stats/overview`. Aggregates in SQL
+//! (counts only, never case content), scoped to the caller's region; for auditors,
+//! supervisors and finance (DOMAIN §6). Months are the UTC calendar months of `received_at`
+//! (and of `closed_at` for clocks), the last twelve including the current one.
+
+use actix_web::{web, HttpResponse};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::audit::{self, Entry, Outcome};
+use crate::error::AppResult;
+use crate::staff::principal::Principal;
+use crate::staff::{region_prefix, Role};
+
+/// Who may read the dashboard.
+pub const STATS_READERS: [Role; 3] = [Role::Auditor, Role::Supervisor, Role::Finance];
+
+/// One count in a group.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MonthCount {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The channel, category or clock outcome counted.
+    pub key: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KeyCount {
+    pub key: String,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Overview {
+    /// The region the figures cover (the caller's).
+    pub region: String,
+    /// When the figures were computed (RFC 3339); large databases are summarized every few
+    /// minutes, small ones on every request.
+    pub as_of: String,
+    /// The months covered, oldest first (`YYYY-MM`).
+    pub months: Vec<String>,
+    /// Tips received per month and channel.
+    pub tips_by_channel: Vec<MonthCount>,
+    /// Tips received per month and category (a tip with two categories counts in both).
+    pub tips_by_category: Vec<MonthCount>,
+    /// Every case of the region by current status.
+    pub cases_by_status: Vec<KeyCount>,
+    /// Clocks closed per month by outcome (`met` or `missed`).
+    pub deadlines_by_month: Vec<MonthCount>,
+    /// Clocks closed in the period by kind and outcome, e.g. `handle:met`.
+    pub deadlines_by_kind: Vec<KeyCount>,
+    /// Open clocks already past their due date.
+    pub overdue_open: i64,
+}
+
+fn first_of_month(d: NaiveDate, back: u32) -> NaiveDate {
+    let total = d.year() * 12 + d.month0() as i32 - back as i32;
+    NaiveDate::from_ymd_opt(total.div_euclid(12), total.rem_euclid(12) as u32 + 1, 1).unwrap_or(d)
+}
+
+/// The last twelve months, oldest first.
+pub fn months(today: NaiveDate) -> Vec<String> {
+    (0..12)
+        .rev()
+        .map(|b| first_of_month(today, b).format("%Y-%m").to_string())
+        .collect()
+}
+
+fn bounds(region: &str) -> (String, String) {
+    let p = region_prefix(region);
+    (format!("{p:0<6}"), format!("{p:9<6}"))
+}
+
+/// The figures of every county (case region) at one moment, from one pass of aggregate
+/// queries; a caller's view is the sum over the counties their region covers.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub as_of: String,
+    pub months: Vec<String>,
+    tips: Vec<(String, String, String, i64)>,
+    cats: Vec<(String, String, String, i64)>,
+    status: Vec<(String, String, i64)>,
+    clocks: Vec<(String, String, String, String, i64)>,
+    overdue: Vec<(String, i64)>,
+    took: Duration,
+}
+
+/// Aggregates at 1,000,000 cases take seconds; a dashboard may show figures a few minutes
+/// old. When the last computation was quick (a small database) every request computes
+/// afresh; otherwise the snapshot is served and refreshed in the background once it is
+/// older than [`REFRESH_AFTER`].
+#[derive(Default)]
+pub struct StatsCache {
+    current: std::sync::RwLock<Option<Arc<Snapshot>>>,
+    refreshing: Arc<tokio::sync::Mutex<()>>,
+}
+
+pub const REFRESH_AFTER: Duration = Duration::from_secs(300);
+const LIVE_BELOW: Duration = Duration::from_millis(150);
+
+impl StatsCache {
+    fn get(&self) -> Option<Arc<Snapshot>> {
+        self.current.read().ok().and_then(|g| g.clone())
+    }
+
+    fn put(&self, snap: Arc<Snapshot>) {
+        if let Ok(mut g) = self.current.write() {
+            *g = Some(snap);
+        }
+    }
+}
+
+async fn compute(db: &crate::store::Db) -> AppResult<Snapshot> {
+    let started = Instant::now();
+    let pool = &db.pool;
+    let now = Utc::now();
+    let today = crate::deadlines::calendar::shanghai_date(now);
+    let months = months(today);
+    let since = format!("{}-01", months[0]);
+    let tips = sqlx::query_as(
+        "SELECT case_region, substr(received_at, 1, 7), channel, COUNT(*) FROM reports \
+         WHERE received_at >= $1 GROUP BY case_region, substr(received_at, 1, 7), channel",
+    )
+    .bind(&since)
+    .fetch_all(pool)
+    .await?;
+    let cats = sqlx::query_as(
+        "SELECT r.case_region, substr(r.received_at, 1, 7), k.category, COUNT(*) FROM reports r \
+         JOIN report_categories k ON k.report_id = r.id WHERE r.received_at >= $1 \
+         GROUP BY r.case_region, substr(r.received_at, 1, 7), k.category",
+    )
+    .bind(&since)
+    .fetch_all(pool)
+    .await?;
+    let status = sqlx::query_as(
+        "SELECT case_region, status, COUNT(*) FROM reports GROUP BY case_region, status",
+    )
+    .fetch_all(pool)
+    .await?;
+    let clocks = sqlx::query_as(
+        "SELECT r.case_region, substr(c.closed_at, 1, 7), c.kind, c.outcome, COUNT(*) FROM clocks c \
+         JOIN reports r ON r.id = c.report_id WHERE c.closed_at >= $1 AND c.outcome IS NOT NULL \
+         GROUP BY r.case_region, substr(c.closed_at, 1, 7), c.kind, c.outcome",
+    )
+    .bind(&since)
+    .fetch_all(pool)
+    .await?;
+    let overdue = sqlx::query_as(
+        "SELECT r.case_region, COUNT(*) FROM clocks c JOIN reports r ON r.id = c.report_id \
+         WHERE c.closed_at IS NULL AND c.due_on < $1 GROUP BY r.case_region",
+    )
+    .bind(today.to_string())
+    .fetch_all(pool)
+    .await?;
+    Ok(Snapshot {
+        as_of: crate::store::ts(now),
+        months,
+        tips,
+        cats,
+        status,
+        clocks,
+        overdue,
+        took: started.elapsed(),
+    })
+}
+
+/// The current snapshot: fresh when computing is cheap or there is none yet, otherwise the
+/// cached one (with a background refresh when it is old).
+pub async fn snapshot(state: &web::Data<AppState>) -> AppResult<Arc<Snapshot>> {
+    let cache = &state.stats;
+    let cached = cache.get();
+    if let Some(s) = &cached {
+        let age = crate::store::parse_ts(&s.as_of)
+            .ok()
+            .and_then(|t| (Utc::now() - t).to_std().ok())
+            .unwrap_or_default();
+        if s.took >= LIVE_BELOW {
+            if age >= REFRESH_AFTER {
+                // One background refresh at a time; this request gets the cached figures.
+                if let Ok(guard) = cache.refreshing.clone().try_lock_owned() {
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        let _guard = guard;
+                        match compute(&state.db).await {
+                            Ok(s) => state.stats.put(Arc::new(s)),
+                            Err(e) => tracing::warn!(error = %e.code, "statistics refresh failed"),
+                        }
+                    });
+                }
+            }
+            return Ok(s.clone());
+        }
+    }
+    let _guard = cache.refreshing.lock().await;
+    // Someone else may have computed one while this request waited for the lock.
+    if let Some(s) = cache.get() {
+        let seen = cached.as_ref().is_some_and(|c| Arc::ptr_eq(c, &s));
+        if !seen && s.took >= LIVE_BELOW {
+            return Ok(s);
+        }
+    }
+    let fresh = Arc::new(compute(&state.db).await?);
+    cache.put(fresh.clone());
+    Ok(fresh)
+}
+
+/// Compute the first snapshot in the background at start-up, so the first dashboard of a
+/// large database does not wait for it.
+pub fn warm(state: web::Data<AppState>) {
+    tokio::spawn(async move {
+        if let Err(e) = snapshot(&state).await {
+            tracing::warn!(error = %e.code, "statistics warm-up failed");
+        }
+    });
+}
+
+fn sum_months(rows: &[(String, String, String, i64)], lo: &str, hi: &str) -> Vec<MonthCount> {
+    let mut m: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for (region, month, key, n) in rows {
+        if region.as_str() >= lo && region.as_str() <= hi {
+            *m.entry((month.clone(), key.clone())).or_default() += n;
+        }
+    }
+    m.into_iter()
+        .map(|((month, key), count)| MonthCount { month, key, count })
+        .collect()
+}
+
+/// The caller's view of a snapshot.
+pub fn view(s: &Snapshot, region: &str) -> Overview {
+    let (lo, hi) = bounds(region);
+    let inside = |r: &str| r >= lo.as_str() && r <= hi.as_str();
+    let mut status: BTreeMap<String, i64> = BTreeMap::new();
+    for (r, k, n) in &s.status {
+        if inside(r) {
+            *status.entry(k.clone()).or_default() += n;
+        }
+    }
+    let mut by_month: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, i64> = BTreeMap::new();
+    for (r, m, kind, outcome, n) in &s.clocks {
+        if inside(r) {
+            *by_month.entry((m.clone(), outcome.clone())).or_default() += n;
+            *by_kind.entry(format!("{kind}:{outcome}")).or_default() += n;
+        }
+    }
+    Overview {
+        region: region.to_string(),
+        as_of: s.as_of.clone(),
+        months: s.months.clone(),
+        tips_by_channel: sum_months(&s.tips, &lo, &hi),
+        tips_by_category: sum_months(&s.cats, &lo, &hi),
+        cases_by_status: status
+            .into_iter()
+            .map(|(key, count)| KeyCount { key, count })
+            .collect(),
+        deadlines_by_month: by_month
+            .into_iter()
+            .map(|((month, key), count)| MonthCount { month, key, count })
+            .collect(),
+        deadlines_by_kind: by_kind
+            .into_iter()
+            .map(|(key, count)| KeyCount { key, count })
+            .collect(),
+        overdue_open: s
+            .overdue
+            .iter()
+            .filter(|(r, _)| inside(r))
+            .map(|(_, n)| n)
+            .sum(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/stats/overview", tag = "stats",
+    responses((status = 200, body = Overview), (status = 403)))]
+pub async fn overview(state: web::Data<AppState>, p: Principal) -> AppResult<HttpResponse> {
+    if !p.has_any(&STATS_READERS) {
+        let _ = audit::append_alone(
+            &state.db,
+            &Entry {
+                actor: &p.actor(),
+                action: "stats.read",
+                outcome: Outcome::Denied,
+                report_id: None,
+                detail: serde_json::json!({ "error": "forbidden" }),
+            },
+        )
+        .await;
+        return Err(crate::workflow::forbidden());
+    }
+    let snap = snapshot(&state).await?;
+    Ok(HttpResponse::Ok().json(view(&snap, &p.region)))
+}
+
+// ---- configured channels, secrets masked (admin) ----
+
+/// A configured secret, shown only as whether it is set: never any of its characters.
+fn mask(s: Option<&str>) -> Option<String> {
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|_| "••••••".to_string())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChannelConfig {
+    /// `wechat`, `wecom` or `hotline`.
+    pub kind: String,
+    /// The account or source name (path segment).
+    pub name: String,
+    /// Public identifiers (appid, corp_id and agent_id, callback URL).
+    pub public: serde_json::Value,
+    /// Secrets, masked: `null` when not set.
+    pub secrets: serde_json::Value,
+    /// Where the endpoint listens.
+    pub endpoint: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/config", tag = "admin",
+    responses((status = 200, body = [ChannelConfig]), (status = 403)))]
+pub async fn admin_config(state: web::Data<AppState>, p: Principal) -> AppResult<HttpResponse> {
+    if !p.has(Role::Admin) {
+        let _ = audit::append_alone(
+            &state.db,
+            &Entry {
+                actor: &p.actor(),
+                action: "config.read",
+                outcome: Outcome::Denied,
+                report_id: None,
+                detail: serde_json::json!({ "error": "forbidden" }),
+            },
+        )
+        .await;
+        return Err(crate::workflow::forbidden());
+    }
+    let c = &state.config;
+    let mut out = vec![];
+    for w in &c.wechat {
+        out.push(ChannelConfig {
+            kind: "wechat".into(),
+            name: w.account.clone(),
+            public: serde_json::json!({ "appid": w.appid, "api_base": w.api_base,
+                "safe_mode": w.encoding_aes_key.is_some() }),
+            secrets: serde_json::json!({ "token": mask(Some(&w.token)),
+                "encoding_aes_key": mask(w.encoding_aes_key.as_deref()),
+                "appsecret": mask(w.appsecret.as_deref()) }),
+            endpoint: format!("/bots/wechat/{}", w.account),
+        });
+    }
+    for w in &c.wecom {
+        out.push(ChannelConfig {
+            kind: "wecom".into(),
+            name: w.account.clone(),
+            public: serde_json::json!({ "corp_id": w.corp_id, "agent_id": w.agent_id,
+                "api_base": w.api_base }),
+            secrets: serde_json::json!({ "token": mask(Some(&w.token)),
+                "encoding_aes_key": mask(Some(&w.encoding_aes_key)),
+                "secret": mask(w.secret.as_deref()) }),
+            endpoint: format!("/bots/wecom/{}", w.account),
+        });
+    }
+    for h in &c.hotline {
+        out.push(ChannelConfig {
+            kind: "hotline".into(),
+            name: h.source.clone(),
+            public: serde_json::json!({ "callback_url": h.callback_url,
+                "previous_secret_until": h.previous_secret_until,
+                "allow_recording_hosts": h.allow_recording_hosts }),
+            secrets: serde_json::json!({ "secret": mask(Some(&h.secret)),
+                "previous_secret": mask(h.previous_secret.as_deref()) }),
+            endpoint: format!("/bridges/hotline/{}/tickets", h.source),
+        });
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/stats/overview", web::get().to(overview))
+        .route("/admin/config", web::get().to(admin_config));
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(overview, admin_config),
+    components(schemas(Overview, MonthCount, KeyCount, ChannelConfig)),
+    tags((name = "stats"))
+)]
+pub struct StatsDoc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twelve_months_across_a_year_end() {
+        let m = months(NaiveDate::from_ymd_opt(2026, 2, 14).unwrap());
+        assert_eq!(m.len(), 12);
+        assert_eq!(m[0], "2025-03");
+        assert_eq!(m[11], "2026-02");
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        assert_eq!(mask(None), None);
+        assert_eq!(mask(Some("  ")), None);
+        let m = mask(Some("abcdefghijklmnopqrstuvwxyz")).unwrap();
+        assert!(!m.chars().any(|c| c.is_ascii_alphanumeric()));
+    }
+}
