@@ -50,6 +50,8 @@ pub struct Overview {
     pub tips_by_channel: Vec<MonthCount>,
     /// Tips received per month and category (a tip with two categories counts in both).
     pub tips_by_category: Vec<MonthCount>,
+    /// Tips received in the twelve months by the county (case region) they belong to.
+    pub tips_by_region: Vec<KeyCount>,
     /// Every case of the region by current status.
     pub cases_by_status: Vec<KeyCount>,
     /// Clocks closed per month by outcome (`met` or `missed`).
@@ -243,6 +245,12 @@ pub fn view(s: &Snapshot, region: &str) -> Overview {
             *status.entry(k.clone()).or_default() += n;
         }
     }
+    let mut by_region: BTreeMap<String, i64> = BTreeMap::new();
+    for (r, _, _, n) in &s.tips {
+        if inside(r) {
+            *by_region.entry(r.clone()).or_default() += n;
+        }
+    }
     let mut by_month: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut by_kind: BTreeMap<String, i64> = BTreeMap::new();
     for (r, m, kind, outcome, n) in &s.clocks {
@@ -257,6 +265,10 @@ pub fn view(s: &Snapshot, region: &str) -> Overview {
         months: s.months.clone(),
         tips_by_channel: sum_months(&s.tips, &lo, &hi),
         tips_by_category: sum_months(&s.cats, &lo, &hi),
+        tips_by_region: by_region
+            .into_iter()
+            .map(|(key, count)| KeyCount { key, count })
+            .collect(),
         cases_by_status: status
             .into_iter()
             .map(|(key, count)| KeyCount { key, count })

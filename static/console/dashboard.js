@@ -91,9 +91,12 @@
       var st = s.cases_by_status;
       var c = chartCard('chart-status', 'dash.byStatus', h('details.figures', h('summary', C.t('dash.table')),
         C.table(['col.status', ''], st.map(function (x) { return h('tr', h('th', { scope: 'row' }, C.label('status', x.key)), h('td', String(x.count))); }))));
+      var rg = s.tips_by_region;
+      var e = chartCard('chart-region', 'dash.byRegion', h('details.figures', h('summary', C.t('dash.table')),
+        C.table(['col.region', ''], rg.map(function (x) { return h('tr', h('th', { scope: 'row' }, x.key), h('td', String(x.count))); }))));
       var dl = matrix(months, s.deadlines_by_month);
       var d = chartCard('chart-deadlines', 'dash.deadlines', monthTable(months, dl, 'dash'));
-      [a, b, c, d].forEach(function (x) { grid.appendChild(x.card); });
+      [a, b, e, c, d].forEach(function (x) { grid.appendChild(x.card); });
       el.appendChild(h('p.notice#rewards-chart-pending', C.t('dash.rewardsPending')));
 
       // Draw after the view is in the document (ECharts needs the box's size).
@@ -106,7 +109,7 @@
         var o1 = base();
         o1.xAxis = { type: 'category', data: months };
         o1.yAxis = { type: 'value', minInterval: 1 };
-        o1.series = ch.map(function (x) { return { name: C.label('channel', x.key), type: 'bar', stack: 'all', data: x.data }; });
+        o1.series = ch.map(function (x) { return { name: C.label('channel', x.key), type: 'bar', stack: 'all', barMaxWidth: 36, data: x.data }; });
         draw(a.box, o1);
         var o2 = base();
         o2.xAxis = { type: 'category', data: months };
@@ -118,13 +121,21 @@
         o3.series = [{ type: 'pie', radius: ['40%', '68%'], center: ['50%', '45%'],
           data: st.map(function (x) { return { name: C.label('status', x.key), value: x.count }; }) }];
         draw(c.box, o3);
+        var o5 = base();
+        o5.tooltip = { trigger: 'item', renderMode: 'richText' };
+        o5.legend = { show: false };
+        o5.grid = { left: 64, right: 16, top: 16, bottom: 32 };
+        o5.xAxis = { type: 'value', minInterval: 1 };
+        o5.yAxis = { type: 'category', data: rg.map(function (x) { return x.key; }) };
+        o5.series = [{ name: C.t('dash.byRegion'), type: 'bar', barMaxWidth: 36, data: rg.map(function (x) { return x.count; }) }];
+        draw(e.box, o5);
         var o4 = base();
         o4.color = ['#1d6b3a', '#b3261e'];
         o4.xAxis = { type: 'category', data: months };
         o4.yAxis = { type: 'value', minInterval: 1 };
         o4.series = ['met', 'missed'].map(function (k) {
           var row = dl.filter(function (x) { return x.key === k; })[0];
-          return { name: C.t('dash.' + k), type: 'bar', stack: 'clocks', data: row ? row.data : months.map(function () { return 0; }) };
+          return { name: C.t('dash.' + k), type: 'bar', stack: 'clocks', barMaxWidth: 36, data: row ? row.data : months.map(function () { return 0; }) };
         });
         draw(d.box, o4);
         el.setAttribute('data-charts', String(charts.length));

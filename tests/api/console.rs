@@ -117,6 +117,10 @@ async fn stats_follow_region_and_role(app: TestApp) {
     // The acceptance clock closed in time.
     assert_eq!(s["deadlines_by_month"][0]["key"], "met", "{s}");
     assert_eq!(s["overdue_open"], 0);
+    assert_eq!(
+        s["tips_by_region"],
+        json!([{ "key": "371502", "count": 2 }])
+    );
     assert!(!s.to_string().contains("某某市第一人民医院"), "counts only");
     let other_city = staff(&app, "sup2", "auditor", "371600").await;
     let s: Value = get(&app, &other_city.token, "/api/v1/stats/overview")

@@ -461,11 +461,11 @@ try {
   });
 
   // ============ 7. The supervisor's dashboard and overdue board ============
-  await check('the supervisor’s dashboard draws four charts from /stats/overview', async () => {
+  await check('the supervisor’s dashboard draws five charts from /stats/overview', async () => {
     const p = sup.page;
     current = p;
     await p.goto(`${BASE}/console/#/dashboard`);
-    await p.waitForSelector('[data-charts="4"]', { timeout: 20000 });
+    await p.waitForSelector('[data-charts="5"]', { timeout: 20000 });
     assert.ok(await p.locator('#chart-status canvas').count() > 0);
     await p.waitForTimeout(300);
     await snap(p, 'dashboard');
