@@ -1,6 +1,7 @@
 //! HTTP: routes, the request middleware, static pages, health and metrics.
 
 pub mod reports;
+pub mod rewards;
 pub mod staff;
 pub mod upload;
 
@@ -58,6 +59,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports", web::post().to(reports::create))
                 .route("/reports/lookup", web::post().to(reports::lookup))
                 .route("/reports/messages", web::post().to(reports::add_message))
+                .configure(rewards::routes)
                 .configure(staff::routes),
         )
         .default_service(web::to(not_found));

@@ -836,5 +836,7 @@ pub struct ApiDoc;
 
 pub async fn openapi() -> HttpResponse {
     use utoipa::OpenApi;
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(super::rewards::RewardsDoc::openapi());
+    HttpResponse::Ok().json(doc)
 }
