@@ -441,7 +441,9 @@ pub async fn open_notice_clock(op: &mut Op<'_>) -> AppResult<()> {
     let days = if quick != 0 {
         u32::try_from(wf.config.rewards.quick_notice_working_days).unwrap_or(2)
     } else {
-        policy_for(wf, &op.case)?.notice_working_days
+        // No policy covers the case (a region without one): the national default, 5
+        // working days; the proposal will then say that no policy applies.
+        policy_for(wf, &op.case).map_or(5, |p| p.notice_working_days)
     };
     clocks::open(
         &mut op.tx,
