@@ -46,6 +46,30 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Export data for records and reports (no identity is ever exported).
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The lead ledger (线索台账): one row per tip, streamed to FILE with a progress bar.
+    Ledger {
+        /// Where to write the ledger.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// csv (default) or xlsx.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "xlsx"])]
+        format: String,
+        /// First day of receipt, YYYY-MM-DD (Asia/Shanghai); needs --to.
+        #[arg(long, requires = "to")]
+        from: Option<chrono::NaiveDate>,
+        /// Last day of receipt, inclusive; needs --from.
+        #[arg(long, requires = "from")]
+        to: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -167,6 +191,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => verify_audit(config).await,
+        Command::Export {
+            command:
+                ExportCommand::Ledger {
+                    out,
+                    format,
+                    from,
+                    to,
+                },
+        } => export_ledger(config, &out, &format, from, to).await,
     }
 }
 
@@ -321,4 +354,39 @@ async fn verify_audit(config: Config) -> anyhow::Result<()> {
             v.problem.unwrap_or_default()
         ),
     }
+}
+
+async fn export_ledger(
+    config: Config,
+    out: &std::path::Path,
+    format: &str,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    use crate::rewards::ledger;
+    let format = ledger::Format::parse(format).context("format is csv or xlsx")?;
+    if let (Some(f), Some(t)) = (from, to) {
+        anyhow::ensure!(f <= t, "--from is after --to");
+    }
+    let range = ledger::Range { from, to };
+    let db = Db::connect(&config.database.url, 2).await?;
+    db.migrate().await?;
+    let total = ledger::count(&db, range).await?;
+    let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("ledger {bar:40} {pos}/{len} cases ({eta})")
+            .expect("valid template"),
+    );
+    let rows = ledger::export(
+        &db,
+        std::io::BufWriter::with_capacity(1 << 16, file),
+        format,
+        range,
+        |done| bar.set_position(done),
+    )
+    .await?;
+    bar.finish_and_clear();
+    println!("ledger written: {rows} cases to {}", out.display());
+    Ok(())
 }

@@ -29,6 +29,7 @@ pub struct Config {
     pub staff: StaffConfig,
     pub workflow: WorkflowConfig,
     pub outbox: OutboxConfig,
+    pub rewards: RewardsConfig,
     pub wechat: Vec<WechatAccount>,
     pub wecom: Vec<WecomAccount>,
     pub hotline: Vec<HotlineSource>,
@@ -163,6 +164,36 @@ pub struct OutboxConfig {
     pub sweep_secs: i64,
     /// Run the worker in this process (several instances may all run it).
     pub enabled: bool,
+}
+
+/// Rewards and finance (DOMAIN §5). The amounts themselves come from the policy files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RewardsConfig {
+    /// Folder of policy files (one TOML policy each); empty: the policies built into the
+    /// binary (the same files as `config/rewards/`).
+    pub policies_dir: String,
+    /// Rewards above this also need a supervisor's approval, when the policy sets no
+    /// `approval_threshold_fen` of its own (fen; 1,000,000 = 10,000 yuan).
+    pub supervisor_threshold_fen: i64,
+    /// Reward notice deadline for a case marked for a quick reward (working days).
+    pub quick_notice_working_days: i64,
+    /// The reporter is reminded this many days before the claim window ends.
+    pub claim_reminder_days: i64,
+    /// Failed identity checks on one reward's claim before it is locked for the window.
+    pub claim_failures_per_reward: i64,
+}
+
+impl Default for RewardsConfig {
+    fn default() -> Self {
+        Self {
+            policies_dir: String::new(),
+            supervisor_threshold_fen: 1_000_000,
+            quick_notice_working_days: 2,
+            claim_reminder_days: 7,
+            claim_failures_per_reward: 5,
+        }
+    }
 }
 
 impl Default for StaffConfig {

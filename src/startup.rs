@@ -72,6 +72,8 @@ impl Application {
                 config.calendar.holidays_dir
             );
         }
+        crate::rewards::load_policies(&config.rewards.policies_dir)
+            .context("loading the reward policies")?;
         let intake = Intake::new(
             db.clone(),
             vault.clone(),

@@ -22,6 +22,11 @@ pub enum ClockKind {
     Defence,
     /// Feedback to the reporter, from the decision (5 working days).
     Feedback,
+    /// Reward notice to the reporter, from the decision that substantiates (5 working days;
+    /// the policy's `notice_working_days`, shorter for a quick reward).
+    RewardNotice,
+    /// Reward claim window, from the notice (60 calendar days; the policy's `claim_days`).
+    RewardClaim,
 }
 
 impl ClockKind {
@@ -32,6 +37,8 @@ impl ClockKind {
             ClockKind::Handle => "handle",
             ClockKind::Defence => "defence",
             ClockKind::Feedback => "feedback",
+            ClockKind::RewardNotice => "reward_notice",
+            ClockKind::RewardClaim => "reward_claim",
         }
     }
 
@@ -42,6 +49,8 @@ impl ClockKind {
             ClockKind::Handle,
             ClockKind::Defence,
             ClockKind::Feedback,
+            ClockKind::RewardNotice,
+            ClockKind::RewardClaim,
         ]
         .into_iter()
         .find(|k| k.code() == s)
@@ -95,7 +104,9 @@ pub async fn insert(
     Ok(())
 }
 
-/// Close the open clocks of these kinds (all kinds when empty), recording met or missed.
+/// Close the open clocks of these kinds, recording met or missed. Empty: every case-handling
+/// clock; the reward clocks run on after the case is closed (they end with the reward's own
+/// steps), so they are closed only by name.
 pub async fn close(
     tx: &mut Tx<'_>,
     report_id: &str,
@@ -111,6 +122,8 @@ pub async fn close(
     if !kinds.is_empty() {
         let list: Vec<String> = kinds.iter().map(|k| format!("'{}'", k.code())).collect();
         sql.push_str(&format!(" AND kind IN ({})", list.join(", ")));
+    } else {
+        sql.push_str(" AND kind NOT IN ('reward_notice', 'reward_claim')");
     }
     sqlx::query(&sql)
         .bind(store::ts(now))

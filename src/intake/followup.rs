@@ -175,7 +175,7 @@ impl Intake {
             status_label: i18n::t(locale, &format!("status-{}", who.status.code()), &[]),
             timeline,
             messages,
-            reward: None,
+            reward: crate::rewards::flow::reporter_view(&db.pool, &who.report_id).await?,
         })
     }
 

@@ -9,6 +9,7 @@
 //! [`ACTIVE_KEY_TTL`], so after `jubao keys rotate` creates a new key every instance seals
 //! with it within that time, and the rotation re-seals whatever was written meanwhile.
 
+pub mod claims;
 pub mod crypto;
 pub mod identity;
 pub mod rotate;

@@ -2,6 +2,7 @@
 
 pub mod bots;
 pub mod reports;
+pub mod rewards;
 pub mod staff;
 pub mod stats;
 pub mod upload;
@@ -70,6 +71,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/reports/lookup", web::post().to(reports::lookup))
                 .route("/reports/messages", web::post().to(reports::add_message))
                 .configure(stats::routes)
+                .configure(rewards::routes)
                 .configure(staff::routes),
         )
         .configure(bots::routes)

@@ -828,5 +828,6 @@ pub async fn openapi() -> HttpResponse {
     use utoipa::OpenApi;
     let mut doc = ApiDoc::openapi();
     doc.merge(super::stats::StatsDoc::openapi());
+    doc.merge(super::rewards::RewardsDoc::openapi());
     HttpResponse::Ok().json(doc)
 }

@@ -326,6 +326,9 @@ async fn apply(
                 1,
             )
             .await?;
+            if data["reward_due"] == true {
+                crate::rewards::flow::open_notice_clock(op).await?;
+            }
             tell_reporter(op, to, None).await?;
         }
         Status::Closed => {

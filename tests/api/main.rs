@@ -12,6 +12,7 @@ mod hotline;
 mod permissions;
 mod privacy;
 mod reports;
+mod rewards;
 mod rotation;
 mod staff_auth;
 mod workflow;

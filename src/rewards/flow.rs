@@ -1,0 +1,1772 @@
+//! The life of a reward (DOMAIN §5): preview, proposal by the case's handler, approval under
+//! four eyes (finance, and a supervisor above the threshold), notice to the reporter through
+//! their channel, the reporter's claim, payment by finance (once), expiry of an unclaimed
+//! reward, and reversal of a reward obtained by fraud.
+//!
+//! Every staff operation runs like a workflow operation ([`Op`]): one transaction that
+//! begins with the audit lock, checks the caller against the case (region, recusal, role),
+//! writes the change, its case event, its clocks, the reporter's timeline entry and outbox
+//! job, and its audit entry; a refusal rolls back and is audited on its own.
+
+use actix_web::http::StatusCode;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::policy::{self, Computation, ComputeError, Grade, Input, Policy};
+use super::{policies, share};
+use crate::audit::{self, Actor, Entry, Outcome};
+use crate::deadlines::calendar::shanghai_date;
+use crate::deadlines::clocks::{self, ClockKind};
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, Locale};
+use crate::intake::domain::Status;
+use crate::notify::{self, NewJob};
+use crate::staff::principal::Principal;
+use crate::staff::{self, Role};
+use crate::store::{self, ratelimit, Tx};
+use crate::vault::claims::{normalize_bank_account, normalize_id_last6};
+use crate::vault::Vault;
+use crate::workflow::{
+    can_see, case_not_found, conflict, forbidden, is_assignee, is_recused, load_case, reason,
+    CaseRow, Op, Workflow,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Requests and views
+// ---------------------------------------------------------------------------------------------
+
+/// Reporters who may not be rewarded (DOMAIN §5 "Not eligible").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExcludedKind {
+    /// Staff of a medical-insurance department or agency.
+    MedicalInsuranceStaff,
+    /// Staff of a supervisory body.
+    SupervisoryBodyStaff,
+    /// Others with a statutory duty to supervise or report.
+    StatutoryDuty,
+    /// Not a natural person (an organization).
+    NotNaturalPerson,
+    /// The reporter declined the reward.
+    Declined,
+}
+
+/// `POST /api/v1/cases/{id}/reward`: what the handler states when proposing.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposeRequest {
+    /// Evidence grade (`A`, `B`, `C`), for policies that rate by grade.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub grade: Option<Grade>,
+    /// For a tip that was true but caused no loss: the amount the decision set (fen).
+    #[serde(default)]
+    pub no_loss_amount_fen: Option<i64>,
+    /// Set when this case's reporter belongs to an excluded kind.
+    #[serde(default)]
+    pub excluded_kind: Option<ExcludedKind>,
+    /// The facts were already known to the bureau: no reward.
+    #[serde(default)]
+    pub facts_already_known: bool,
+    /// Tips merged into this case whose reporters are excluded (their ids).
+    #[serde(default)]
+    pub excluded_merged: Vec<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct PreviewQuery {
+    /// `A`, `B` or `C`.
+    pub grade: Option<String>,
+    pub no_loss_amount_fen: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagsRequest {
+    /// 快奖: the reward steps get their own, shorter deadlines.
+    #[serde(default)]
+    pub quick: Option<bool>,
+    /// 重奖: the policy's multiplier applies (still under the cap).
+    #[serde(default)]
+    pub heavy: Option<bool>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PayMethod {
+    BankTransfer,
+    InPerson,
+}
+
+impl PayMethod {
+    pub fn code(self) -> &'static str {
+        match self {
+            PayMethod::BankTransfer => "bank_transfer",
+            PayMethod::InPerson => "in_person",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    pub method: PayMethod,
+    /// Bank transfer reference, or the number of the signed in-person receipt.
+    pub reference: String,
+    /// Must equal the approved amount (fen).
+    pub amount_fen: i64,
+    /// YYYY-MM-DD; today when absent.
+    #[serde(default)]
+    pub paid_on: Option<String>,
+    /// In person: the last six characters of the ID number the claimant shows.
+    #[serde(default)]
+    pub id_last6: Option<String>,
+}
+
+/// `POST /api/v1/reports/reward/claim` (reporter side, no login).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    pub tracking_code: String,
+    pub passcode: String,
+    #[serde(default)]
+    pub bank_account: Option<String>,
+    #[serde(default)]
+    pub id_last6: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClaimDone {
+    pub status: &'static str,
+    pub method: &'static str,
+    pub amount_fen: i64,
+}
+
+/// A reward as staff see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RewardView {
+    pub id: String,
+    pub case_id: String,
+    pub beneficiary_case_id: String,
+    pub case_region: String,
+    pub status: String,
+    pub amount_fen: i64,
+    pub policy_id: String,
+    pub policy_version: i64,
+    #[schema(value_type = Object)]
+    pub computation: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub input: serde_json::Value,
+    pub needs_supervisor: bool,
+    pub proposed_by: String,
+    pub proposed_at: String,
+    pub finance_approved_by: Option<String>,
+    pub supervisor_approved_by: Option<String>,
+    pub approved_at: Option<String>,
+    pub return_reason: Option<String>,
+    pub notified_at: Option<String>,
+    pub claim_by: Option<String>,
+    pub claimed_at: Option<String>,
+    pub claim_method: Option<String>,
+    pub paid_at: Option<String>,
+    pub expired_at: Option<String>,
+    pub reversal_requested_by: Option<String>,
+    pub reversal_reason: Option<String>,
+    pub reversed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct RewardRow {
+    id: String,
+    report_id: String,
+    beneficiary_report_id: String,
+    case_region: String,
+    policy_id: String,
+    policy_version: i64,
+    input: String,
+    computation: String,
+    amount_fen: i64,
+    status: String,
+    needs_supervisor: i64,
+    proposed_by: String,
+    proposed_at: String,
+    finance_approved_by: Option<String>,
+    supervisor_approved_by: Option<String>,
+    approved_at: Option<String>,
+    return_reason: Option<String>,
+    notified_at: Option<String>,
+    claim_by: Option<String>,
+    claimed_at: Option<String>,
+    claim_method: Option<String>,
+    id_check_digest: Option<Vec<u8>>,
+    paid_at: Option<String>,
+    expired_at: Option<String>,
+    reversal_requested_by: Option<String>,
+    reversal_reason: Option<String>,
+    reversed_at: Option<String>,
+    version: i64,
+}
+
+const REWARD_COLUMNS: &str = "id, report_id, beneficiary_report_id, case_region, policy_id, \
+    policy_version, input, computation, amount_fen, status, needs_supervisor, proposed_by, \
+    proposed_at, finance_approved_by, supervisor_approved_by, approved_at, return_reason, \
+    notified_at, claim_by, claimed_at, claim_method, id_check_digest, paid_at, expired_at, \
+    reversal_requested_by, reversal_reason, reversed_at, version";
+
+impl RewardRow {
+    fn view(&self) -> RewardView {
+        let parse = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
+        RewardView {
+            id: self.id.clone(),
+            case_id: self.report_id.clone(),
+            beneficiary_case_id: self.beneficiary_report_id.clone(),
+            case_region: self.case_region.clone(),
+            status: self.status.clone(),
+            amount_fen: self.amount_fen,
+            policy_id: self.policy_id.clone(),
+            policy_version: self.policy_version,
+            computation: parse(&self.computation),
+            input: parse(&self.input),
+            needs_supervisor: self.needs_supervisor != 0,
+            proposed_by: self.proposed_by.clone(),
+            proposed_at: self.proposed_at.clone(),
+            finance_approved_by: self.finance_approved_by.clone(),
+            supervisor_approved_by: self.supervisor_approved_by.clone(),
+            approved_at: self.approved_at.clone(),
+            return_reason: self.return_reason.clone(),
+            notified_at: self.notified_at.clone(),
+            claim_by: self.claim_by.clone(),
+            claimed_at: self.claimed_at.clone(),
+            claim_method: self.claim_method.clone(),
+            paid_at: self.paid_at.clone(),
+            expired_at: self.expired_at.clone(),
+            reversal_requested_by: self.reversal_requested_by.clone(),
+            reversal_reason: self.reversal_reason.clone(),
+            reversed_at: self.reversed_at.clone(),
+        }
+    }
+}
+
+async fn reward_of_case(tx: &mut Tx<'_>, case_id: &str) -> Result<Option<RewardRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {REWARD_COLUMNS} FROM rewards WHERE report_id = $1"
+    ))
+    .bind(case_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+fn reward_not_found() -> AppError {
+    AppError::new(
+        StatusCode::NOT_FOUND,
+        "reward_not_found",
+        "error-reward-not-found",
+    )
+}
+
+fn wrong_reward_status(status: &str) -> AppError {
+    conflict("wrong_reward_status", "error-reward-wrong-status").arg("status", status.to_string())
+}
+
+fn compute_error(e: ComputeError) -> AppError {
+    match e {
+        ComputeError::NegativeVerified(_) => conflict("reward_not_due", "error-reward-not-due"),
+        ComputeError::NegativeNoLossAmount(_) => {
+            AppError::invalid("no_loss_amount_fen", "error-amount")
+        }
+        ComputeError::NoLossAmountRequired => {
+            AppError::invalid("no_loss_amount_fen", "error-required")
+        }
+        ComputeError::NoLossAmountOutOfRange { min, max, .. } => {
+            AppError::invalid("no_loss_amount_fen", "error-reward-no-loss-range")
+                .arg("min", yuan(min))
+                .arg("max", yuan(max))
+        }
+        ComputeError::NoLossAmountWithLoss(_) => {
+            AppError::invalid("no_loss_amount_fen", "error-reward-no-loss-with-loss")
+        }
+        ComputeError::GradeRequired(_) => AppError::invalid("grade", "error-required"),
+    }
+}
+
+/// Fen as yuan text with two decimals (for messages only; amounts stay integer fen).
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operation frame
+// ---------------------------------------------------------------------------------------------
+
+/// Begin a reward operation on a case: audit lock, case, visibility (region, recusal).
+/// Roles are checked by the operation, with [`Op::deny`] for an audited refusal.
+async fn begin<'a>(
+    wf: &'a Workflow,
+    p: &'a Principal,
+    case_id: &str,
+    action: &'static str,
+) -> AppResult<Op<'a>> {
+    let mut tx = wf.db.begin().await?;
+    audit::lock(&mut tx).await?;
+    let Some(case) = load_case(&mut tx, case_id).await? else {
+        return Err(case_not_found());
+    };
+    let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
+    let op = Op {
+        wf,
+        p,
+        tx,
+        case,
+        action,
+    };
+    if !can_see(p, &op.case, recused) {
+        return Err(op.deny(forbidden()).await);
+    }
+    Ok(op)
+}
+
+/// Run `body` as reward operation `action`: begin, body, commit or deny.
+macro_rules! reward_op {
+    ($wf:expr, $p:expr, $id:expr, $action:expr, |$op:ident| $body:block) => {{
+        let mut $op = begin($wf, $p, $id, $action).await?;
+        let r: AppResult<serde_json::Value> = async { $body }.await;
+        match r {
+            Ok(detail) => {
+                $op.commit(detail.clone()).await?;
+                Ok(detail)
+            }
+            Err(e) => Err($op.deny(e).await),
+        }
+    }};
+}
+
+/// The decision columns a reward is computed from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Decision {
+    decision: Option<String>,
+    verified_fen: Option<i64>,
+    recovered_fen: Option<i64>,
+    reward_due: Option<i64>,
+    relation: Option<String>,
+    reward_quick: i64,
+    reward_heavy: i64,
+}
+
+async fn decision(tx: &mut Tx<'_>, case_id: &str) -> Result<Decision, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT decision, verified_fen, recovered_fen, reward_due, relation, reward_quick, \
+         reward_heavy FROM reports WHERE id = $1",
+    )
+    .bind(case_id)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+fn receipt_date(case: &CaseRow) -> AppResult<NaiveDate> {
+    Ok(shanghai_date(
+        store::parse_ts(&case.received_at).map_err(AppError::internal)?,
+    ))
+}
+
+/// The policy in force on the tip's receipt date for the case's region.
+fn policy_for(wf: &Workflow, case: &CaseRow) -> AppResult<Policy> {
+    let set = policies(&wf.config)?;
+    let date = receipt_date(case)?;
+    set.select(&case.case_region, date).cloned().ok_or_else(|| {
+        conflict("no_policy", "error-reward-no-policy")
+            .arg("region", case.case_region.clone())
+            .arg("date", date.to_string())
+    })
+}
+
+fn due_decision(d: &Decision) -> AppResult<()> {
+    let adverse = matches!(d.decision.as_deref(), Some("substantiated" | "partly"));
+    if !adverse || d.reward_due != Some(1) {
+        return Err(conflict("reward_not_due", "error-reward-not-due"));
+    }
+    Ok(())
+}
+
+fn input_of(d: &Decision, grade: Option<Grade>, no_loss: Option<i64>) -> Input {
+    Input {
+        verified_fen: d.verified_fen.unwrap_or(0),
+        insider: d.relation.as_deref() == Some("insider"),
+        grade,
+        heavy: d.reward_heavy != 0,
+        no_loss_amount_fen: no_loss,
+    }
+}
+
+/// Whether a reward of `amount` under `policy` needs a supervisor too.
+fn needs_supervisor(wf: &Workflow, policy: &Policy, amount: i64) -> bool {
+    match policy.approval_threshold_fen {
+        Some(_) => policy.needs_supervisor(amount),
+        None => amount > wf.config.rewards.supervisor_threshold_fen,
+    }
+}
+
+fn is_decided(case: &CaseRow) -> bool {
+    matches!(case.status, Status::Decided | Status::Closed)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clocks
+// ---------------------------------------------------------------------------------------------
+
+/// Called by the decision (workflow) in its transaction when a reward is due: start the
+/// reward-notice clock (the policy's `notice_working_days`, or the quick deadline).
+pub async fn open_notice_clock(op: &mut Op<'_>) -> AppResult<()> {
+    let wf = op.wf;
+    let quick: i64 = sqlx::query_scalar("SELECT reward_quick FROM reports WHERE id = $1")
+        .bind(&op.case.id)
+        .fetch_one(&mut *op.tx)
+        .await?;
+    let days = if quick != 0 {
+        u32::try_from(wf.config.rewards.quick_notice_working_days).unwrap_or(2)
+    } else {
+        // No policy covers the case (a region without one): the national default, 5
+        // working days; the proposal will then say that no policy applies.
+        policy_for(wf, &op.case).map_or(5, |p| p.notice_working_days)
+    };
+    clocks::open(
+        &mut op.tx,
+        &wf.calendar,
+        &op.case.id.clone(),
+        ClockKind::RewardNotice,
+        Utc::now(),
+        days,
+        1,
+    )
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporter timeline
+// ---------------------------------------------------------------------------------------------
+
+/// A reporter-visible timeline entry on `report_id` and its push through the channel.
+async fn tell(
+    tx: &mut Tx<'_>,
+    wf: &Workflow,
+    report_id: &str,
+    status: &str,
+    note: Option<String>,
+) -> AppResult<()> {
+    let event_id: i64 = sqlx::query_scalar(
+        "INSERT INTO report_events (report_id, at, kind, status, public_note) \
+         VALUES ($1, $2, 'reward', $3, $4) RETURNING id",
+    )
+    .bind(report_id)
+    .bind(store::ts(Utc::now()))
+    .bind(status)
+    .bind(note)
+    .fetch_one(&mut **tx)
+    .await?;
+    let job = NewJob::new(
+        crate::workflow::feedback::KIND,
+        serde_json::json!({ "report_id": report_id, "event_id": event_id }),
+    )
+    .dedupe(format!("feedback:{event_id}"));
+    notify::enqueue(tx, &job, wf.config.outbox.max_attempts).await?;
+    Ok(())
+}
+
+async fn reporter_locale(tx: &mut Tx<'_>, report_id: &str) -> Result<Locale, sqlx::Error> {
+    let l: String = sqlx::query_scalar("SELECT locale FROM reports WHERE id = $1")
+        .bind(report_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(Locale::parse(&l).unwrap_or_default())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff operations
+// ---------------------------------------------------------------------------------------------
+
+/// `GET /cases/{id}/reward/preview`: the amount and its explanation, nothing stored.
+pub async fn preview(
+    wf: &Workflow,
+    p: &Principal,
+    case_id: &str,
+    q: &PreviewQuery,
+) -> AppResult<Computation> {
+    let mut tx = wf.db.begin().await?;
+    let Some(case) = load_case(&mut tx, case_id).await? else {
+        return Err(case_not_found());
+    };
+    let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
+    if !can_see(p, &case, recused) {
+        return Err(forbidden());
+    }
+    let grade = match q.grade.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("A") | Some("a") => Some(Grade::A),
+        Some("B") | Some("b") => Some(Grade::B),
+        Some("C") | Some("c") => Some(Grade::C),
+        Some(_) => return Err(AppError::invalid("grade", "error-wrong-type")),
+    };
+    let d = decision(&mut tx, case_id).await?;
+    drop(tx);
+    if !is_decided(&case) {
+        return Err(
+            conflict("wrong_status", "error-wrong-status").arg("status", case.status.code())
+        );
+    }
+    due_decision(&d)?;
+    let pol = policy_for(wf, &case)?;
+    policy::compute(&pol, &input_of(&d, grade, q.no_loss_amount_fen)).map_err(compute_error)
+}
+
+/// `GET /cases/{id}/reward`.
+pub async fn show(wf: &Workflow, p: &Principal, case_id: &str) -> AppResult<RewardView> {
+    let mut tx = wf.db.begin().await?;
+    let Some(case) = load_case(&mut tx, case_id).await? else {
+        return Err(case_not_found());
+    };
+    let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
+    if !can_see(p, &case, recused) {
+        return Err(forbidden());
+    }
+    reward_of_case(&mut tx, case_id)
+        .await?
+        .map(|r| r.view())
+        .ok_or_else(reward_not_found)
+}
+
+/// `GET /rewards?status=`: the rewards of the caller's region (finance, supervisors,
+/// auditors), newest first, at most 500.
+pub async fn list(
+    wf: &Workflow,
+    p: &Principal,
+    status: Option<&str>,
+) -> AppResult<Vec<RewardView>> {
+    if !p.has_any(&[Role::Finance, Role::Supervisor, Role::Auditor]) {
+        return Err(forbidden());
+    }
+    let prefix = format!("{}%", staff::region_prefix(&p.region));
+    let rows: Vec<RewardRow> = sqlx::query_as(&format!(
+        "SELECT {REWARD_COLUMNS} FROM rewards WHERE case_region LIKE $1 \
+         AND ($2 = '' OR status = $2) ORDER BY proposed_at DESC LIMIT 500"
+    ))
+    .bind(prefix)
+    .bind(status.unwrap_or_default())
+    .fetch_all(&wf.db.pool)
+    .await?;
+    // Recused staff never see the case's reward either.
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let key: String = sqlx::query_scalar("SELECT target_key FROM reports WHERE id = $1")
+            .bind(&r.report_id)
+            .fetch_one(&wf.db.pool)
+            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM staff_conflicts WHERE user_id = $1 AND target_key = $2",
+        )
+        .bind(&p.id)
+        .bind(key)
+        .fetch_one(&wf.db.pool)
+        .await?;
+        if n == 0 {
+            out.push(r.view());
+        }
+    }
+    Ok(out)
+}
+
+/// `POST /cases/{id}/reward/flags`: a supervisor marks a case for a quick and/or heavy
+/// reward, before the reward is approved.
+pub async fn set_flags(
+    wf: &Workflow,
+    p: &Principal,
+    case_id: &str,
+    req: FlagsRequest,
+) -> AppResult<serde_json::Value> {
+    reward_op!(wf, p, case_id, "reward_flags", |op| {
+        if !p.has(Role::Supervisor) {
+            return Err(forbidden());
+        }
+        let why = reason("reason", req.reason.as_deref())?;
+        if !matches!(
+            op.case.status,
+            Status::Accepted | Status::Checking | Status::Decided | Status::Closed
+        ) {
+            return Err(
+                conflict("wrong_status", "error-wrong-status").arg("status", op.case.status.code())
+            );
+        }
+        if let Some(r) = reward_of_case(&mut op.tx, case_id).await? {
+            if r.status != "returned" {
+                return Err(wrong_reward_status(&r.status));
+            }
+        }
+        let d = decision(&mut op.tx, case_id).await?;
+        let quick = req.quick.unwrap_or(d.reward_quick != 0);
+        let heavy = req.heavy.unwrap_or(d.reward_heavy != 0);
+        sqlx::query("UPDATE reports SET reward_quick = $1, reward_heavy = $2 WHERE id = $3")
+            .bind(i64::from(quick))
+            .bind(i64::from(heavy))
+            .bind(case_id)
+            .execute(&mut *op.tx)
+            .await?;
+        let data = serde_json::json!({ "quick": quick, "heavy": heavy });
+        op.event("reward_flags", None, None, Some(&why), data.clone())
+            .await?;
+        Ok(data)
+    })
+}
+
+/// `POST /cases/{id}/reward`: the case's handler proposes the reward computed by the
+/// policy in force on the receipt date. A returned proposal may be proposed again.
+pub async fn propose(
+    wf: &Workflow,
+    p: &Principal,
+    case_id: &str,
+    req: ProposeRequest,
+) -> AppResult<serde_json::Value> {
+    reward_op!(wf, p, case_id, "reward_propose", |op| {
+        if !is_assignee(p, &op.case) {
+            return Err(forbidden());
+        }
+        if !is_decided(&op.case) {
+            return Err(
+                conflict("wrong_status", "error-wrong-status").arg("status", op.case.status.code())
+            );
+        }
+        let why = reason("reason", req.reason.as_deref())?;
+        if req.no_loss_amount_fen.is_some_and(|a| a < 0) {
+            return Err(AppError::invalid("no_loss_amount_fen", "error-amount"));
+        }
+        let d = decision(&mut op.tx, case_id).await?;
+        due_decision(&d)?;
+        if req.facts_already_known {
+            return Err(conflict("not_eligible", "error-reward-facts-known"));
+        }
+        let existing = reward_of_case(&mut op.tx, case_id).await?;
+        if let Some(r) = &existing {
+            if r.status != "returned" {
+                return Err(wrong_reward_status(&r.status));
+            }
+        }
+        // First valid reporter among the tips merged on the same facts (the case keeps
+        // priority: tips are merged only into an earlier one).
+        let merged: Vec<(String, String)> = sqlx::query_as(
+            "SELECT received_at, id FROM reports WHERE merged_into = $1 ORDER BY id",
+        )
+        .bind(case_id)
+        .fetch_all(&mut *op.tx)
+        .await?;
+        for id in &req.excluded_merged {
+            if !merged.iter().any(|(_, m)| m == id) {
+                return Err(AppError::invalid("excluded_merged", "error-wrong-type"));
+            }
+        }
+        let mut candidates = vec![(
+            op.case.received_at.clone(),
+            req.excluded_kind.is_none(),
+            op.case.id.clone(),
+        )];
+        for (at, id) in merged {
+            let valid = !req.excluded_merged.contains(&id);
+            candidates.push((at, valid, id));
+        }
+        let Some(beneficiary) = share::first_valid(&candidates).cloned() else {
+            return Err(conflict("not_eligible", "error-reward-excluded"));
+        };
+        let pol = policy_for(op.wf, &op.case)?;
+        let pol = &pol;
+        let input = input_of(&d, req.grade, req.no_loss_amount_fen);
+        let c = policy::compute(pol, &input).map_err(compute_error)?;
+        let needs_sup = needs_supervisor(op.wf, pol, c.amount_fen);
+        let now = store::ts(Utc::now());
+        let stated = serde_json::json!({
+            "input": input,
+            "excluded_kind": req.excluded_kind,
+            "excluded_merged": req.excluded_merged,
+            "quick": d.reward_quick != 0,
+        });
+        let computation = serde_json::to_string(&c).map_err(AppError::internal)?;
+        let reward_id = match &existing {
+            Some(r) => {
+                sqlx::query(
+                    "UPDATE rewards SET beneficiary_report_id = $1, policy_id = $2, \
+                     policy_version = $3, input = $4, computation = $5, amount_fen = $6, \
+                     status = 'proposed', needs_supervisor = $7, proposed_by = $8, proposed_at = $9, \
+                     finance_approved_by = NULL, finance_approved_at = NULL, \
+                     supervisor_approved_by = NULL, supervisor_approved_at = NULL, \
+                     version = version + 1 WHERE id = $10 AND version = $11",
+                )
+                .bind(&beneficiary)
+                .bind(&pol.id)
+                .bind(i64::from(pol.version))
+                .bind(stated.to_string())
+                .bind(&computation)
+                .bind(c.amount_fen)
+                .bind(i64::from(needs_sup))
+                .bind(&p.id)
+                .bind(&now)
+                .bind(&r.id)
+                .bind(r.version)
+                .execute(&mut *op.tx)
+                .await?;
+                r.id.clone()
+            }
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                sqlx::query(
+                    "INSERT INTO rewards (id, report_id, beneficiary_report_id, case_region, \
+                     policy_id, policy_version, input, computation, amount_fen, status, \
+                     needs_supervisor, proposed_by, proposed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'proposed', $10, $11, $12)",
+                )
+                .bind(&id)
+                .bind(case_id)
+                .bind(&beneficiary)
+                .bind(&op.case.case_region)
+                .bind(&pol.id)
+                .bind(i64::from(pol.version))
+                .bind(stated.to_string())
+                .bind(&computation)
+                .bind(c.amount_fen)
+                .bind(i64::from(needs_sup))
+                .bind(&p.id)
+                .bind(&now)
+                .execute(&mut *op.tx)
+                .await?;
+                id
+            }
+        };
+        let data = serde_json::json!({
+            "reward_id": reward_id,
+            "amount_fen": c.amount_fen,
+            "policy_id": pol.id,
+            "policy_version": pol.version,
+            "needs_supervisor": needs_sup,
+            "beneficiary_is_case": beneficiary == op.case.id,
+        });
+        op.event("reward_proposed", None, None, Some(&why), data.clone())
+            .await?;
+        Ok(data)
+    })
+}
+
+/// Large recovered amounts need the collective-decision and legal-review records.
+async fn collective_and_legal(op: &mut Op<'_>, recovered: i64) -> AppResult<()> {
+    if recovered < op.wf.config.workflow.collective_threshold_fen {
+        return Ok(());
+    }
+    let collective: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM case_events WHERE report_id = $1 AND kind = 'collective_decision'",
+    )
+    .bind(&op.case.id)
+    .fetch_one(&mut *op.tx)
+    .await?;
+    if collective == 0 {
+        return Err(conflict(
+            "collective_decision_required",
+            "error-collective-decision-required",
+        ));
+    }
+    let legal: Option<String> = sqlx::query_scalar(
+        "SELECT data FROM case_events WHERE report_id = $1 AND kind = 'legal_review' \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(&op.case.id)
+    .fetch_optional(&mut *op.tx)
+    .await?;
+    let ok = legal
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+        .is_some_and(|d| d["opinion"] == "approve");
+    if !ok {
+        return Err(conflict(
+            "legal_review_required",
+            "error-legal-review-required",
+        ));
+    }
+    Ok(())
+}
+
+/// The budget that covers a case region in a year (the most local one), with its balance.
+async fn budget_for(
+    tx: &mut Tx<'_>,
+    year: i32,
+    case_region: &str,
+) -> Result<Option<Budget>, sqlx::Error> {
+    for region in staff::enclosing_regions(case_region) {
+        let amount: Option<i64> = sqlx::query_scalar(
+            "SELECT amount_fen FROM reward_budgets WHERE year = $1 AND region = $2",
+        )
+        .bind(i64::from(year))
+        .bind(&region)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(amount) = amount {
+            return Ok(Some(balance(tx, year, region, amount).await?));
+        }
+    }
+    Ok(None)
+}
+
+/// `POST /cases/{id}/reward/approve`: finance approves (never the proposer); above the
+/// threshold a supervisor approves too (a different person). The last approval checks the
+/// budget and makes the reward `approved`.
+pub async fn approve(
+    wf: &Workflow,
+    p: &Principal,
+    case_id: &str,
+    req: NoteRequest,
+) -> AppResult<serde_json::Value> {
+    reward_op!(wf, p, case_id, "reward_approve", |op| {
+        if !p.has_any(&[Role::Finance, Role::Supervisor]) {
+            return Err(forbidden());
+        }
+        let r = reward_of_case(&mut op.tx, case_id)
+            .await?
+            .ok_or_else(reward_not_found)?;
+        if r.status != "proposed" {
+            return Err(wrong_reward_status(&r.status));
+        }
+        if r.proposed_by == p.id {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "own_proposal",
+                "error-reward-own-proposal",
+            ));
+        }
+        if r.finance_approved_by.as_deref() == Some(p.id.as_str())
+            || r.supervisor_approved_by.as_deref() == Some(p.id.as_str())
+        {
+            return Err(conflict(
+                "already_approved",
+                "error-reward-already-approved",
+            ));
+        }
+        let needs_sup = r.needs_supervisor != 0;
+        let slot = if p.has(Role::Finance) && r.finance_approved_by.is_none() {
+            "finance"
+        } else if p.has(Role::Supervisor) && needs_sup && r.supervisor_approved_by.is_none() {
+            "supervisor"
+        } else if p.has(Role::Supervisor) && !needs_sup {
+            return Err(conflict(
+                "finance_approval_required",
+                "error-reward-finance-required",
+            ));
+        } else {
+            return Err(conflict(
+                "already_approved",
+                "error-reward-already-approved",
+            ));
+        };
+        let d = decision(&mut op.tx, case_id).await?;
+        collective_and_legal(&mut op, d.recovered_fen.unwrap_or(0)).await?;
+        let note = req
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+        let now_t = Utc::now();
+        let now = store::ts(now_t);
+        let finance_done = slot == "finance" || r.finance_approved_by.is_some();
+        let sup_done = !needs_sup || slot == "supervisor" || r.supervisor_approved_by.is_some();
+        let complete = finance_done && sup_done;
+        if complete {
+            let year = shanghai_date(now_t).year();
+            if let Some(b) = budget_for(&mut op.tx, year, &r.case_region).await? {
+                if b.balance_fen < r.amount_fen {
+                    return Err(conflict("budget_exceeded", "error-reward-budget")
+                        .arg("balance", yuan(b.balance_fen))
+                        .arg("region", b.region));
+                }
+            }
+        }
+        let sql = if slot == "finance" {
+            "UPDATE rewards SET finance_approved_by = $1, finance_approved_at = $2, \
+             status = $3, approved_at = $4, version = version + 1 WHERE id = $5 AND version = $6"
+        } else {
+            "UPDATE rewards SET supervisor_approved_by = $1, supervisor_approved_at = $2, \
+             status = $3, approved_at = $4, version = version + 1 WHERE id = $5 AND version = $6"
+        };
+        let moved = sqlx::query(sql)
+            .bind(&p.id)
+            .bind(&now)
+            .bind(if complete { "approved" } else { "proposed" })
+            .bind(complete.then(|| now.clone()))
+            .bind(&r.id)
+            .bind(r.version)
+            .execute(&mut *op.tx)
+            .await?
+            .rows_affected();
+        if moved != 1 {
+            return Err(conflict("concurrent_change", "error-concurrent-change"));
+        }
+        let data = serde_json::json!({
+            "reward_id": r.id,
+            "as": slot,
+            "status": if complete { "approved" } else { "proposed" },
+            "amount_fen": r.amount_fen,
+        });
+        op.event("reward_approval", None, None, note.as_deref(), data.clone())
+            .await?;
+        Ok(data)
+    })
+}
+
+/// `POST /cases/{id}/reward/return`: finance or a supervisor sends the proposal back with
+/// a reason; the handler may propose again.
+pub async fn return_proposal(
+    wf: &Workflow,
+    p: &Principal,
+    case_id: &str,
+    req: NoteRequest,
+) -> AppResult<serde_json::Value> {
+    reward_op!(wf, p, case_id, "reward_return", |op| {
+        if !p.has_any(&[Role::Finance, Role::Supervisor]) {
+            return Err(forbidden());
+        }
+        let why = reason("reason", req.reason.as_deref())?;
+        let r = reward_of_case(&mut op.tx, case_id)
+            .await?
+            .ok_or_else(reward_not_found)?;
+        if r.status != "proposed" {
+            return Err(wrong_reward_status(&r.status));
+        }
+        if r.proposed_by == p.id {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "own_proposal",
+                "error-reward-own-proposal",
+            ));
+        }
+        sqlx::query(
+            "UPDATE rewards SET status = 'returned', returned_by = $1, returned_at = $2, \
+             return_reason = $3, finance_approved_by = NULL, finance_approved_at = NULL, \
+             supervisor_approved_by = NULL, supervisor_approved_at = NULL, \
+             version = version + 1 WHERE id = $4",
+        )
+        .bind(&p.id)
+        .bind(store::ts(Utc::now()))
+        .bind(&why)
+        .bind(&r.id)
+        .execute(&mut *op.tx)
+        .await?;
+        let data = serde_json::json!({ "reward_id": r.id, "status": "returned" });
+        op.event("reward_returned", None, None, Some(&why), data.clone())
+            .await?;
+        Ok(data)
+    })
+}
+
+/// `POST /cases/{id}/reward/notice`: tell the reporter (timeline + their channel) and start
+/// the claim window. The case's handler or finance.
+pub async fn notify_reporter(
+    wf: &Workflow,
+    p: &Principal,
+    case_id: &str,
+) -> AppResult<serde_json::Value> {
+    reward_op!(wf, p, case_id, "reward_notice", |op| {
+        if !(is_assignee(p, &op.case) || p.has(Role::Finance)) {
+            return Err(forbidden());
+        }
+        let r = reward_of_case(&mut op.tx, case_id)
+            .await?
+            .ok_or_else(reward_not_found)?;
+        if r.status != "approved" {
+            return Err(wrong_reward_status(&r.status));
+        }
+        let set = policies(&op.wf.config)?;
+        let claim_days = set
+            .get(&r.policy_id, u32::try_from(r.policy_version).unwrap_or(0))
+            .map_or(60, |pol| pol.claim_days);
+        let now = Utc::now();
+        let claim_by = shanghai_date(now) + Duration::days(i64::from(claim_days));
+        sqlx::query(
+            "UPDATE rewards SET status = 'notified', notified_at = $1, claim_by = $2, \
+             version = version + 1 WHERE id = $3",
+        )
+        .bind(store::ts(now))
+        .bind(claim_by.to_string())
+        .bind(&r.id)
+        .execute(&mut *op.tx)
+        .await?;
+        clocks::close(&mut op.tx, case_id, &[ClockKind::RewardNotice], now).await?;
+        clocks::insert(
+            &mut op.tx,
+            &op.wf.calendar,
+            case_id,
+            ClockKind::RewardClaim,
+            now,
+            claim_by,
+            3,
+        )
+        .await?;
+        let loc = reporter_locale(&mut op.tx, &r.beneficiary_report_id).await?;
+        let note = i18n::t(
+            loc,
+            "reward-notice-note",
+            &[
+                ("amount", yuan(r.amount_fen)),
+                ("claim_by", claim_by.to_string()),
+            ],
+        );
+        tell(
+            &mut op.tx,
+            op.wf,
+            &r.beneficiary_report_id,
+            "reward_notified",
+            Some(note),
+        )
+        .await?;
+        let data = serde_json::json!({
+            "reward_id": r.id,
+            "status": "notified",
+            "claim_by": claim_by.to_string(),
+        });
+        op.event("reward_notified", None, None, None, data.clone())
+            .await?;
+        Ok(data)
+    })
+}
+
+/// `POST /cases/{id}/reward/payment`: finance records the payment, once.
+pub async fn record_payment(
+    wf: &Workflow,
+    vault: &Vault,
+    p: &Principal,
+    case_id: &str,
+    req: PaymentRequest,
+) -> AppResult<serde_json::Value> {
+    reward_op!(wf, p, case_id, "reward_payment", |op| {
+        if !p.has(Role::Finance) {
+            return Err(forbidden());
+        }
+        if req.amount_fen <= 0 {
+            return Err(AppError::invalid("amount_fen", "error-amount"));
+        }
+        let reference = req.reference.trim().to_string();
+        if reference.is_empty() {
+            return Err(AppError::invalid("reference", "error-required"));
+        }
+        if reference.chars().count() > 100 {
+            return Err(AppError::invalid("reference", "error-too-long").arg("max", 100));
+        }
+        let now = Utc::now();
+        let paid_on = match req.paid_on.as_deref().map(str::trim) {
+            None | Some("") => shanghai_date(now),
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| AppError::invalid("paid_on", "error-date"))?,
+        };
+        if paid_on > shanghai_date(now) {
+            return Err(AppError::invalid("paid_on", "error-date-future"));
+        }
+        let r = reward_of_case(&mut op.tx, case_id)
+            .await?
+            .ok_or_else(reward_not_found)?;
+        if r.status == "paid" {
+            return Err(conflict("already_paid", "error-reward-already-paid"));
+        }
+        if r.status != "claimed" {
+            return Err(wrong_reward_status(&r.status));
+        }
+        if r.proposed_by == p.id {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "own_proposal",
+                "error-reward-own-proposal",
+            ));
+        }
+        if req.amount_fen != r.amount_fen {
+            return Err(
+                AppError::invalid("amount_fen", "error-reward-amount-mismatch")
+                    .arg("amount", yuan(r.amount_fen)),
+            );
+        }
+        match req.method {
+            PayMethod::BankTransfer => {
+                if !vault
+                    .has_bank_account(&mut *op.tx, &r.beneficiary_report_id)
+                    .await?
+                {
+                    return Err(conflict("no_bank_account", "error-reward-no-bank-account"));
+                }
+            }
+            PayMethod::InPerson => {
+                let last6 = req
+                    .id_last6
+                    .as_deref()
+                    .ok_or_else(|| AppError::invalid("id_last6", "error-required"))?;
+                let last6 = normalize_id_last6(last6)
+                    .ok_or_else(|| AppError::invalid("id_last6", "error-reward-id-last6"))?;
+                let ok = vault
+                    .id_last6_matches(
+                        &mut *op.tx,
+                        &r.beneficiary_report_id,
+                        &r.id,
+                        r.id_check_digest.as_deref(),
+                        &last6,
+                    )
+                    .await?;
+                if ok != Some(true) {
+                    return Err(AppError::invalid("id_last6", "error-reward-id-mismatch")
+                        .with_code("id_mismatch"));
+                }
+            }
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO reward_payments (reward_id, method, reference, amount_fen, paid_on, \
+             year, case_region, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&r.id)
+        .bind(req.method.code())
+        .bind(&reference)
+        .bind(r.amount_fen)
+        .bind(paid_on.to_string())
+        .bind(i64::from(paid_on.year()))
+        .bind(&r.case_region)
+        .bind(&p.id)
+        .bind(store::ts(now))
+        .execute(&mut *op.tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if store::is_unique_violation(&e) => {
+                return Err(conflict("already_paid", "error-reward-already-paid"))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let moved = sqlx::query(
+            "UPDATE rewards SET status = 'paid', paid_at = $1, version = version + 1 \
+             WHERE id = $2 AND status = 'claimed'",
+        )
+        .bind(store::ts(now))
+        .bind(&r.id)
+        .execute(&mut *op.tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            return Err(conflict("already_paid", "error-reward-already-paid"));
+        }
+        tell(
+            &mut op.tx,
+            op.wf,
+            &r.beneficiary_report_id,
+            "reward_paid",
+            None,
+        )
+        .await?;
+        // The reference is finance's record, not the reporter's: it stays out of the audit
+        // detail beyond its length.
+        let data = serde_json::json!({
+            "reward_id": r.id,
+            "status": "paid",
+            "method": req.method,
+            "amount_fen": r.amount_fen,
+            "paid_on": paid_on.to_string(),
+        });
+        op.event(
+            "reward_paid",
+            None,
+            None,
+            None,
+            serde_json::json!({ "method": req.method, "reference": reference, "paid_on": paid_on.to_string() }),
+        )
+        .await?;
+        Ok(data)
+    })
+}
+
+/// `POST /cases/{id}/reward/reversal`: a reward obtained by fraud is reversed by two people,
+/// a supervisor and finance: the first records the request with the reason, the second (of
+/// the other role) confirms. A paid reward stays counted as paid; recovering it is recorded
+/// outside (the reversal says so).
+pub async fn reverse(
+    wf: &Workflow,
+    p: &Principal,
+    case_id: &str,
+    req: NoteRequest,
+) -> AppResult<serde_json::Value> {
+    reward_op!(wf, p, case_id, "reward_reversal", |op| {
+        if !p.has_any(&[Role::Finance, Role::Supervisor]) {
+            return Err(forbidden());
+        }
+        let why = reason("reason", req.reason.as_deref())?;
+        let r = reward_of_case(&mut op.tx, case_id)
+            .await?
+            .ok_or_else(reward_not_found)?;
+        if !matches!(
+            r.status.as_str(),
+            "approved" | "notified" | "claimed" | "paid"
+        ) {
+            return Err(wrong_reward_status(&r.status));
+        }
+        let now = Utc::now();
+        let Some(requester) = r.reversal_requested_by.clone() else {
+            sqlx::query(
+                "UPDATE rewards SET reversal_requested_by = $1, reversal_requested_at = $2, \
+                 reversal_reason = $3, version = version + 1 WHERE id = $4",
+            )
+            .bind(&p.id)
+            .bind(store::ts(now))
+            .bind(&why)
+            .bind(&r.id)
+            .execute(&mut *op.tx)
+            .await?;
+            let data = serde_json::json!({ "reward_id": r.id, "reversal": "requested" });
+            op.event(
+                "reward_reversal_requested",
+                None,
+                None,
+                Some(&why),
+                data.clone(),
+            )
+            .await?;
+            return Ok(data);
+        };
+        if requester == p.id {
+            return Err(conflict(
+                "reversal_second_person",
+                "error-reward-reversal-second",
+            ));
+        }
+        let first = staff::by_id(&op.wf.db.pool, &requester)
+            .await?
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("requester gone")))?;
+        let pair_ok = (first.roles.contains(&Role::Supervisor) && p.has(Role::Finance))
+            || (first.roles.contains(&Role::Finance) && p.has(Role::Supervisor));
+        if !pair_ok {
+            return Err(conflict(
+                "reversal_second_person",
+                "error-reward-reversal-second",
+            ));
+        }
+        sqlx::query(
+            "UPDATE rewards SET status = 'reversed', reversed_by = $1, reversed_at = $2, \
+             version = version + 1 WHERE id = $3",
+        )
+        .bind(&p.id)
+        .bind(store::ts(now))
+        .bind(&r.id)
+        .execute(&mut *op.tx)
+        .await?;
+        clocks::close(
+            &mut op.tx,
+            case_id,
+            &[ClockKind::RewardNotice, ClockKind::RewardClaim],
+            now,
+        )
+        .await?;
+        if r.notified_at.is_some() {
+            tell(
+                &mut op.tx,
+                op.wf,
+                &r.beneficiary_report_id,
+                "reward_reversed",
+                None,
+            )
+            .await?;
+        }
+        let data = serde_json::json!({
+            "reward_id": r.id,
+            "status": "reversed",
+            "was": r.status,
+            "repayment_due_fen": if r.status == "paid" { r.amount_fen } else { 0 },
+        });
+        op.event("reward_reversed", None, None, Some(&why), data.clone())
+            .await?;
+        Ok(data)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Budgets
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Budget {
+    pub year: i32,
+    pub region: String,
+    pub amount_fen: i64,
+    /// Paid out of this region's rewards in the year.
+    pub paid_fen: i64,
+    /// Approved (not yet paid) rewards of the region, by the year of approval.
+    pub committed_fen: i64,
+    /// amount − paid − committed (may be negative if the budget was lowered).
+    pub balance_fen: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetRequest {
+    pub year: i64,
+    pub region: String,
+    pub amount_fen: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct BudgetQuery {
+    pub year: Option<i64>,
+}
+
+async fn balance(
+    exec: &mut sqlx::AnyConnection,
+    year: i32,
+    region: String,
+    amount_fen: i64,
+) -> Result<Budget, sqlx::Error> {
+    let prefix = format!("{}%", staff::region_prefix(&region));
+    let paid: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_fen) AS BIGINT) FROM reward_payments WHERE year = $1 AND case_region LIKE $2",
+    )
+    .bind(i64::from(year))
+    .bind(&prefix)
+    .fetch_one(&mut *exec)
+    .await?;
+    let committed: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_fen) AS BIGINT) FROM rewards WHERE status IN ('approved', 'notified', 'claimed') \
+         AND case_region LIKE $1 AND SUBSTR(approved_at, 1, 4) = $2",
+    )
+    .bind(&prefix)
+    .bind(year.to_string())
+    .fetch_one(&mut *exec)
+    .await?;
+    let paid = paid.unwrap_or(0);
+    let committed = committed.unwrap_or(0);
+    Ok(Budget {
+        year,
+        region,
+        amount_fen,
+        paid_fen: paid,
+        committed_fen: committed,
+        balance_fen: amount_fen.saturating_sub(paid).saturating_sub(committed),
+    })
+}
+
+const BUDGET_READERS: [Role; 3] = [Role::Finance, Role::Supervisor, Role::Auditor];
+
+/// `GET /finance/budgets?year=`: the budgets of the caller's region and below.
+pub async fn budgets(wf: &Workflow, p: &Principal, year: Option<i64>) -> AppResult<Vec<Budget>> {
+    if !p.has_any(&BUDGET_READERS) {
+        return Err(deny_plain(wf, p, "finance.budgets", forbidden()).await);
+    }
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT year, region, amount_fen FROM reward_budgets WHERE ($1 = 0 OR year = $1) \
+         ORDER BY year, region",
+    )
+    .bind(year.unwrap_or(0))
+    .fetch_all(&wf.db.pool)
+    .await?;
+    let mut conn = wf.db.pool.acquire().await?;
+    let mut out = vec![];
+    for (y, region, amount) in rows {
+        if !p.covers(&region) {
+            continue;
+        }
+        let y = i32::try_from(y).unwrap_or_default();
+        out.push(balance(&mut conn, y, region, amount).await?);
+    }
+    Ok(out)
+}
+
+/// `POST /finance/budgets`: finance sets a region's budget for a year.
+pub async fn set_budget(wf: &Workflow, p: &Principal, req: BudgetRequest) -> AppResult<Budget> {
+    if !p.has(Role::Finance) {
+        return Err(deny_plain(wf, p, "finance.budget", forbidden()).await);
+    }
+    let check = || -> AppResult<(i32, String)> {
+        if !(2000..=2100).contains(&req.year) {
+            return Err(AppError::invalid("year", "error-wrong-type"));
+        }
+        if req.amount_fen < 0 {
+            return Err(AppError::invalid("amount_fen", "error-amount"));
+        }
+        let region =
+            staff::parse_region(&req.region).map_err(|m| AppError::invalid("region", m))?;
+        Ok((req.year as i32, region))
+    };
+    let (year, region) = match check() {
+        Ok(v) => v,
+        Err(e) => return Err(deny_plain(wf, p, "finance.budget", e).await),
+    };
+    if !p.covers(&region) {
+        return Err(deny_plain(wf, p, "finance.budget", forbidden()).await);
+    }
+    let mut tx = wf.db.begin().await?;
+    audit::lock(&mut tx).await?;
+    let now = store::ts(Utc::now());
+    let n = sqlx::query(
+        "UPDATE reward_budgets SET amount_fen = $1, set_by = $2, set_at = $3 \
+         WHERE year = $4 AND region = $5",
+    )
+    .bind(req.amount_fen)
+    .bind(&p.id)
+    .bind(&now)
+    .bind(i64::from(year))
+    .bind(&region)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        sqlx::query(
+            "INSERT INTO reward_budgets (year, region, amount_fen, set_by, set_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(i64::from(year))
+        .bind(&region)
+        .bind(req.amount_fen)
+        .bind(&p.id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::append(
+        &mut tx,
+        &Entry {
+            actor: &p.actor(),
+            action: "finance.budget",
+            outcome: Outcome::Ok,
+            report_id: None,
+            detail: serde_json::json!({ "year": year, "region": region, "amount_fen": req.amount_fen }),
+        },
+    )
+    .await?;
+    let b = balance(&mut tx, year, region, req.amount_fen).await?;
+    tx.commit().await?;
+    Ok(b)
+}
+
+/// Audit a refusal that concerns no case.
+pub async fn deny_plain(wf: &Workflow, p: &Principal, action: &str, err: AppError) -> AppError {
+    let r = audit::append_alone(
+        &wf.db,
+        &Entry {
+            actor: &p.actor(),
+            action,
+            outcome: Outcome::Denied,
+            report_id: None,
+            detail: serde_json::json!({ "error": err.code }),
+        },
+    )
+    .await;
+    if let Err(e) = r {
+        tracing::error!(error = %e, "could not audit a refused attempt");
+    }
+    err
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reporter's side
+// ---------------------------------------------------------------------------------------------
+
+/// The `reward` field of the reporter's look-up: shown from the notice on.
+pub async fn reporter_view(
+    pool: &sqlx::AnyPool,
+    report_id: &str,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    let row: Option<(String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT status, amount_fen, claim_by FROM rewards WHERE beneficiary_report_id = $1 \
+         AND status IN ('notified', 'claimed', 'paid', 'expired', 'reversed')",
+    )
+    .bind(report_id)
+    .fetch_optional(pool)
+    .await?;
+    let today = shanghai_date(Utc::now()).to_string();
+    Ok(row.map(|(status, amount, claim_by)| {
+        // Past the window but not yet swept: already expired for the reporter.
+        let status = if status == "notified" && claim_by.as_deref().is_some_and(|c| *c < *today) {
+            "expired".to_string()
+        } else {
+            status
+        };
+        serde_json::json!({ "status": status, "amount_fen": amount, "claim_by": claim_by })
+    }))
+}
+
+async fn deny_claim(wf: &Workflow, report_id: &str, err: AppError) -> AppError {
+    let r = audit::append_alone(
+        &wf.db,
+        &Entry {
+            actor: &Actor::anonymous(),
+            action: "reward.claim",
+            outcome: Outcome::Denied,
+            report_id: Some(report_id),
+            detail: serde_json::json!({ "error": err.code }),
+        },
+    )
+    .await;
+    if let Err(e) = r {
+        tracing::error!(error = %e, "could not audit a refused claim");
+    }
+    err
+}
+
+/// The reporter claims a notified reward (already authenticated by tracking code and
+/// passcode under the look-up rate limits). Anonymous reporters give the last six
+/// characters of their ID number, kept as a keyed digest for the in-person check; a
+/// real-name reporter's are checked against the sealed ID number. A bank account, if
+/// given, goes into the vault and the reward is paid by transfer; otherwise in person.
+pub async fn claim(
+    wf: &Workflow,
+    vault: &Vault,
+    report_id: &str,
+    req: &ClaimRequest,
+    locale: Locale,
+) -> AppResult<ClaimDone> {
+    let now = Utc::now();
+    let today = shanghai_date(now);
+    let loc = |e: AppError| e.in_locale(locale);
+    let mut tx = wf.db.begin().await?;
+    audit::lock(&mut tx).await?;
+    let row: Option<RewardRow> = sqlx::query_as(&format!(
+        "SELECT {REWARD_COLUMNS} FROM rewards WHERE beneficiary_report_id = $1"
+    ))
+    .bind(report_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(r) = row else {
+        drop(tx);
+        return Err(deny_claim(wf, report_id, loc(reward_not_found())).await);
+    };
+    let expired = r.status == "expired"
+        || (r.status == "notified"
+            && r.claim_by
+                .as_deref()
+                .is_some_and(|c| *c < *today.to_string()));
+    let refusal = if expired {
+        Some(conflict("reward_expired", "error-reward-expired"))
+    } else if matches!(r.status.as_str(), "claimed" | "paid") {
+        Some(conflict("already_claimed", "error-reward-already-claimed"))
+    } else if r.status != "notified" {
+        Some(reward_not_found())
+    } else {
+        None
+    };
+    if let Some(e) = refusal {
+        drop(tx);
+        return Err(deny_claim(wf, report_id, loc(e)).await);
+    }
+    let bucket = format!(
+        "rc:{}",
+        hex::encode(vault.request_digest(&[b"reward-claim", r.id.as_bytes()]))
+    );
+    let window = wf.config.intake.lookup_window_secs;
+    if ratelimit::current(&wf.db, &bucket, window, now).await?
+        >= wf.config.rewards.claim_failures_per_reward
+    {
+        drop(tx);
+        let e = crate::intake::followup::rate_limited(window);
+        return Err(deny_claim(wf, report_id, loc(e)).await);
+    }
+    let checked = (|| -> AppResult<(Option<String>, Option<String>)> {
+        let account =
+            match req.bank_account.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(s) => Some(normalize_bank_account(s).ok_or_else(|| {
+                    AppError::invalid("bank_account", "error-reward-bank-account")
+                })?),
+            };
+        let last6 = match req.id_last6.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => Some(
+                normalize_id_last6(s)
+                    .ok_or_else(|| AppError::invalid("id_last6", "error-reward-id-last6"))?,
+            ),
+        };
+        Ok((account, last6))
+    })();
+    let (account, last6) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            drop(tx);
+            return Err(deny_claim(wf, report_id, loc(e)).await);
+        }
+    };
+    let Some(last6) = last6 else {
+        drop(tx);
+        let e = AppError::invalid("id_last6", "error-required");
+        return Err(deny_claim(wf, report_id, loc(e)).await);
+    };
+    // A real-name reporter: the digits must match the ID number given with the tip.
+    let matches = vault
+        .id_last6_matches(&mut *tx, report_id, &r.id, None, &last6)
+        .await?;
+    if matches == Some(false) {
+        drop(tx);
+        ratelimit::hit(&wf.db, &bucket, window, now).await?;
+        let e = AppError::invalid("id_last6", "error-reward-id-mismatch").with_code("id_mismatch");
+        return Err(deny_claim(wf, report_id, loc(e)).await);
+    }
+    let digest = (matches.is_none()).then(|| vault.id_check_digest(&r.id, &last6).to_vec());
+    let method = if let Some(acct) = &account {
+        vault
+            .store_bank_account(&mut tx, report_id, acct)
+            .await
+            .map_err(AppError::internal)?;
+        PayMethod::BankTransfer
+    } else {
+        PayMethod::InPerson
+    };
+    let moved = sqlx::query(
+        "UPDATE rewards SET status = 'claimed', claimed_at = $1, claim_method = $2, \
+         id_check_digest = $3, version = version + 1 WHERE id = $4 AND status = 'notified'",
+    )
+    .bind(store::ts(now))
+    .bind(method.code())
+    .bind(digest)
+    .bind(&r.id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if moved != 1 {
+        drop(tx);
+        let e = conflict("already_claimed", "error-reward-already-claimed");
+        return Err(deny_claim(wf, report_id, loc(e)).await);
+    }
+    clocks::close(&mut tx, &r.report_id, &[ClockKind::RewardClaim], now).await?;
+    tell(&mut tx, wf, report_id, "reward_claimed", None).await?;
+    audit::append(
+        &mut tx,
+        &Entry {
+            actor: &Actor::anonymous(),
+            action: "reward.claim",
+            outcome: Outcome::Ok,
+            report_id: Some(report_id),
+            detail: serde_json::json!({ "reward_id": r.id, "method": method }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(report_id = %report_id, "reward claimed");
+    Ok(ClaimDone {
+        status: "claimed",
+        method: method.code(),
+        amount_fen: r.amount_fen,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sweep: claim reminders and expiry
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RewardSweep {
+    pub reminded: usize,
+    pub expired: usize,
+}
+
+/// Remind reporters whose claim window ends within `claim_reminder_days`, and expire the
+/// notified rewards whose window has passed (the reporter is told). Runs with the deadline
+/// sweep, before it, so an expired reward's claim clock is closed rather than escalated.
+pub async fn sweep(wf: &Workflow, today: NaiveDate) -> anyhow::Result<RewardSweep> {
+    let mut stats = RewardSweep::default();
+    let due: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, report_id, beneficiary_report_id FROM rewards \
+         WHERE status = 'notified' AND claim_by < $1 ORDER BY claim_by LIMIT 500",
+    )
+    .bind(today.to_string())
+    .fetch_all(&wf.db.pool)
+    .await?;
+    for (id, case_id, beneficiary) in due {
+        let now = Utc::now();
+        let mut tx = wf.db.begin().await?;
+        audit::lock(&mut tx).await?;
+        let moved = sqlx::query(
+            "UPDATE rewards SET status = 'expired', expired_at = $1, version = version + 1 \
+             WHERE id = $2 AND status = 'notified' AND claim_by < $3",
+        )
+        .bind(store::ts(now))
+        .bind(&id)
+        .bind(today.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            continue;
+        }
+        clocks::close(&mut tx, &case_id, &[ClockKind::RewardClaim], now).await?;
+        tell(&mut tx, wf, &beneficiary, "reward_expired", None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        sqlx::query(
+            "INSERT INTO case_events (report_id, at, actor_id, kind, data) VALUES ($1, $2, NULL, 'reward_expired', $3)",
+        )
+        .bind(&case_id)
+        .bind(store::ts(now))
+        .bind(serde_json::json!({ "reward_id": id }).to_string())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            &Entry {
+                actor: &Actor::system(),
+                action: "reward.expire",
+                outcome: Outcome::Ok,
+                report_id: Some(&case_id),
+                detail: serde_json::json!({ "reward_id": id }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        stats.expired += 1;
+    }
+    let horizon = today + Duration::days(wf.config.rewards.claim_reminder_days.max(0));
+    let remind: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, beneficiary_report_id, claim_by FROM rewards WHERE status = 'notified' \
+         AND claim_reminded_at IS NULL AND claim_by <= $1 AND claim_by >= $2 LIMIT 500",
+    )
+    .bind(horizon.to_string())
+    .bind(today.to_string())
+    .fetch_all(&wf.db.pool)
+    .await?;
+    for (id, beneficiary, claim_by) in remind {
+        let mut tx = wf.db.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE rewards SET claim_reminded_at = $1 WHERE id = $2 AND claim_reminded_at IS NULL",
+        )
+        .bind(store::ts(Utc::now()))
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            continue;
+        }
+        let loc = reporter_locale(&mut tx, &beneficiary).await?;
+        let note = i18n::t(loc, "reward-claim-reminder-note", &[("claim_by", claim_by)]);
+        tell(
+            &mut tx,
+            wf,
+            &beneficiary,
+            "reward_claim_reminder",
+            Some(note),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        tx.commit().await?;
+        stats.reminded += 1;
+    }
+    Ok(stats)
+}
+
+/// Shorthand used by tests and the CLI: a date's start in UTC storage form.
+pub fn day_start_utc(d: NaiveDate) -> String {
+    let local = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let t: DateTime<Utc> = DateTime::from_naive_utc_and_offset(local, Utc) - Duration::hours(8);
+    store::ts(t)
+}

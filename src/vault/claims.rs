@@ -1,0 +1,128 @@
+//! What a reward claim puts into, or checks against, the vault (DOMAIN §5, §7): the bank
+//! account the reward is paid to (sealed into `reporter_identity.bank_account`) and the
+//! "last six digits of the ID number" check for in-person claims. Neither value leaves
+//! this module in plaintext: callers get a sealed row written, a digest, or a yes/no.
+
+use anyhow::anyhow;
+
+use super::{crypto, Identity, IdentityField, SealedIdentity, Vault};
+use crate::store::Tx;
+
+/// A bank account number as the claimant typed it, normalized: digits only (spaces and
+/// hyphens dropped), 10–30 of them. `None` when it is not one.
+pub fn normalize_bank_account(s: &str) -> Option<String> {
+    let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    (digits.len() >= 10 && digits.len() <= 30 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(digits)
+}
+
+/// The last six characters of a resident ID number: five digits and a digit or `X`.
+pub fn normalize_id_last6(s: &str) -> Option<String> {
+    let s = s.trim().to_ascii_uppercase();
+    let b = s.as_bytes();
+    (b.len() == 6
+        && b[..5].iter().all(u8::is_ascii_digit)
+        && (b[5].is_ascii_digit() || b[5] == b'X'))
+        .then_some(s)
+}
+
+impl Vault {
+    /// Seal `account` (normalized) as the reporter's bank account on `report_id`, in the
+    /// caller's transaction. The whole identity row is re-sealed with the active key so the
+    /// row's `key_id` stays true for rotation; a reporter with no row (anonymous) gets one
+    /// holding only the account.
+    pub async fn store_bank_account(
+        &self,
+        tx: &mut Tx<'_>,
+        report_id: &str,
+        account: &str,
+    ) -> anyhow::Result<()> {
+        let sealer = self.sealer().await?;
+        let existing = SealedIdentity::load(&mut **tx, report_id).await?;
+        let mut identity = match &existing {
+            Some(s) => self.open_identity(report_id, s).await?,
+            None => Identity::default(),
+        };
+        identity.set(IdentityField::BankAccount, Some(account.to_string()));
+        let sealed = self.seal_identity(&sealer, report_id, &identity);
+        if existing.is_none() {
+            sealed.insert(tx, report_id).await?;
+            return Ok(());
+        }
+        let mut q = String::from("UPDATE reporter_identity SET key_id = $1");
+        for (i, f) in IdentityField::ALL.iter().enumerate() {
+            q.push_str(&format!(", {} = ${}", f.column(), i + 2));
+        }
+        q.push_str(&format!(
+            " WHERE report_id = ${}",
+            IdentityField::ALL.len() + 2
+        ));
+        let mut query = sqlx::query(&q).bind(sealed.key_id);
+        for f in IdentityField::ALL {
+            query = query.bind(sealed.get(f).map(<[u8]>::to_vec));
+        }
+        query.bind(report_id).execute(&mut **tx).await?;
+        Ok(())
+    }
+
+    /// Whether a bank account is on file for `report_id` (without opening it).
+    pub async fn has_bank_account(
+        &self,
+        exec: impl sqlx::Executor<'_, Database = sqlx::Any>,
+        report_id: &str,
+    ) -> anyhow::Result<bool> {
+        Ok(SealedIdentity::load(exec, report_id)
+            .await?
+            .is_some_and(|s| s.get(IdentityField::BankAccount).is_some()))
+    }
+
+    /// Keyed digest of the ID digits an anonymous claimant gives, bound to the reward.
+    pub fn id_check_digest(&self, reward_id: &str, last6: &str) -> [u8; 32] {
+        self.request_digest(&[b"reward-id-last6", reward_id.as_bytes(), last6.as_bytes()])
+    }
+
+    /// Does `last6` match the reporter's identity? A real-name reporter's sealed ID number
+    /// is opened here and compared; otherwise the stored digest of an anonymous claim is.
+    /// `Ok(None)` when there is nothing to check against.
+    pub async fn id_last6_matches(
+        &self,
+        exec: impl sqlx::Executor<'_, Database = sqlx::Any>,
+        report_id: &str,
+        reward_id: &str,
+        stored_digest: Option<&[u8]>,
+        last6: &str,
+    ) -> anyhow::Result<Option<bool>> {
+        let sealed = SealedIdentity::load(exec, report_id).await?;
+        if let Some(blob) = sealed.as_ref().and_then(|s| s.get(IdentityField::IdNumber)) {
+            let key = self.key_for(blob).await?;
+            let plain = crypto::open(
+                &key,
+                &super::identity::aad(report_id, IdentityField::IdNumber),
+                blob,
+            )
+            .map_err(|e| anyhow!("opening id_number: {e}"))?;
+            let tail = plain.get(plain.len().saturating_sub(6)..).unwrap_or(&[]);
+            let tail = tail.to_ascii_uppercase();
+            return Ok(Some(crypto::digest_eq(&tail, last6.as_bytes())));
+        }
+        Ok(stored_digest.map(|d| crypto::digest_eq(d, &self.id_check_digest(reward_id, last6))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_claim_inputs() {
+        assert_eq!(
+            normalize_bank_account("6222 0210-0112 3456 789").as_deref(),
+            Some("6222021001123456789")
+        );
+        assert_eq!(normalize_bank_account("12345"), None);
+        assert_eq!(normalize_bank_account("62220210011234567x9"), None);
+        assert_eq!(normalize_id_last6(" 12345x ").as_deref(), Some("12345X"));
+        assert_eq!(normalize_id_last6("1234X5"), None);
+        assert_eq!(normalize_id_last6("1234567"), None);
+    }
+}

@@ -1,0 +1,912 @@
+//! Rewards and finance over HTTP (DOMAIN §5): propose → approve → notify → claim → pay, every
+//! refusal (audited, nothing changed), budgets, reversal, expiry, statistics, and the lead
+//! ledger export checked row by row.
+
+use serde_json::{json, Value};
+
+use crate::both_databases;
+use crate::helpers::*;
+use crate::staffkit::*;
+
+/// The real-name tip of the workflow tests: an insider, ID number ending in …1123X-style
+/// checksum (computed), in county 371502.
+fn named_tip() -> (Value, String) {
+    let id = resident_id("37150219800101123");
+    (named_report("张三", &id, "13800138000"), id)
+}
+
+struct Team {
+    intake: Staff,
+    handler: Staff,
+    sup: Staff,
+    legal: Staff,
+    f1: Staff,
+}
+
+async fn team(app: &TestApp) -> Team {
+    Team {
+        intake: staff(app, "intake1", "intake", "371500").await,
+        // The handler also holds the finance role: four eyes must still hold.
+        handler: staff(app, "handler1", "handler,finance", "371502").await,
+        sup: staff(app, "sup1", "supervisor", "371500").await,
+        legal: staff(app, "legal1", "legal", "371500").await,
+        f1: staff(app, "finance1", "finance", "371500").await,
+    }
+}
+
+/// File `body` and drive it to `decided` (substantiated, reward due).
+async fn decided_case(
+    app: &TestApp,
+    t: &Team,
+    body: &Value,
+    verified: i64,
+    recovered: i64,
+) -> (String, String, String) {
+    let receipt = app.file_tip(body).await;
+    let code = receipt["tracking_code"].as_str().unwrap().to_string();
+    let pass = receipt["passcode"].as_str().unwrap().to_string();
+    let case = case_id_of(app, &code).await;
+    let path = |p: &str| format!("/api/v1/cases/{case}{p}");
+    let done = post_ok(
+        app,
+        &t.intake,
+        &path("/transitions"),
+        &json!({"to": "accepted", "reason": "线索具体"}),
+        200,
+    )
+    .await;
+    assert_eq!(done["assignee"], t.handler.id.as_str());
+    for (p, b) in [
+        (
+            "/transitions",
+            json!({"to": "checking", "reason": "开始核查"}),
+        ),
+        ("/party-notice", json!({"reason": "告知拟处理决定"})),
+        ("/statement", json!({"reason": "当事人陈述"})),
+    ] {
+        post_ok(app, &t.handler, &path(p), &b, 200).await;
+    }
+    if recovered >= 5_000_000 {
+        post_ok(app, &t.sup, &path("/collective-decisions"), &json!({"meeting_date": "2026-11-20", "participants": ["局长", "副局长", "科长"], "conclusion": "同意"}), 200).await;
+        post_ok(
+            app,
+            &t.legal,
+            &path("/legal-review"),
+            &json!({"opinion": "approve"}),
+            200,
+        )
+        .await;
+    }
+    post_ok(
+        app,
+        &t.handler,
+        &path("/transitions"),
+        &json!({"to": "decided", "reason": "查实",
+        "outcome": "substantiated", "verified_fen": verified, "recovered_fen": recovered,
+        "reward_due": true}),
+        200,
+    )
+    .await;
+    (case, code, pass)
+}
+
+async fn reward_status(app: &TestApp, case: &str) -> String {
+    sqlx::query_scalar("SELECT status FROM rewards WHERE report_id = $1")
+        .bind(case)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn denied(app: &TestApp, action: &str) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = $1 AND outcome = 'denied'")
+        .bind(action)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn claim(app: &TestApp, body: &Value) -> reqwest::Response {
+    app.post_json("/api/v1/reports/reward/claim", body).await
+}
+
+async fn audit_ok(app: &TestApp) {
+    let v = jubao::audit::verify(&app.db, |_, _| {}).await.unwrap();
+    assert_eq!(v.first_broken, None, "{:?}", v.problem);
+}
+
+async fn propose_approve_notify_claim_pay(app: TestApp) {
+    let t = team(&app).await;
+    let (body, id_number) = named_tip();
+    // 80,000 yuan verified, 60,000 recovered (collective decision and legal review on file).
+    let (case, code, pass) = decided_case(&app, &t, &body, 8_000_000, 6_000_000).await;
+    let path = |p: &str| format!("/api/v1/cases/{case}/reward{p}");
+
+    // The notice clock started with the decision and outlives the case's own clocks.
+    let clock: (String, Option<String>) = sqlx::query_as(
+        "SELECT kind, closed_at FROM clocks WHERE report_id = $1 AND kind = 'reward_notice'",
+    )
+    .bind(&case)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(clock.1, None);
+
+    // Preview: default policy, insider (+1 point a bracket):
+    // 6% of 50,000 yuan = 3,000 + 5% of 30,000 yuan = 1,500 → 4,500 yuan.
+    let res = get(&app, &t.handler.token, &path("/preview")).await;
+    assert_eq!(res.status(), 200);
+    let c: Value = res.json().await.unwrap();
+    assert_eq!(c["amount_fen"], 450_000);
+    assert_eq!(c["policy_id"], "default");
+    assert_eq!(c["lines"].as_array().unwrap().len(), 2);
+    assert_eq!(c["lines"][0]["rate_bp"], 600);
+    // A preview does not store anything.
+    assert_eq!(app.count("rewards").await, 0);
+
+    // Only the case's handler proposes; a negative or fractional amount is refused.
+    post_ok(&app, &t.f1, &path(""), &json!({"reason": "x"}), 403).await;
+    let e = post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &json!({"reason": "申请奖励", "no_loss_amount_fen": -5}),
+        422,
+    )
+    .await;
+    assert_eq!(e["error"]["field"], "no_loss_amount_fen");
+    let e = post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &json!({"reason": "申请奖励", "no_loss_amount_fen": 12.5}),
+        422,
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "wrong_type");
+    let e = post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &json!({"reason": "申请奖励", "facts_already_known": true}),
+        409,
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "not_eligible");
+    let e = post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &json!({"reason": "申请奖励", "excluded_kind": "supervisory_body_staff"}),
+        409,
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "not_eligible");
+    assert_eq!(app.count("rewards").await, 0, "refusals change nothing");
+    let p = post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &json!({"reason": "申请奖励"}),
+        200,
+    )
+    .await;
+    assert_eq!(p["amount_fen"], 450_000);
+    assert_eq!(p["needs_supervisor"], false);
+    // Proposing twice is refused.
+    post_ok(&app, &t.handler, &path(""), &json!({"reason": "再次"}), 409).await;
+
+    // The proposer may not approve their own proposal, though they hold the finance role.
+    let before = denied(&app, "case.reward_approve").await;
+    let e = post_ok(&app, &t.handler, &path("/approve"), &json!({}), 403).await;
+    assert_eq!(e["error"]["code"], "own_proposal");
+    // Wrong role.
+    post_ok(&app, &t.intake, &path("/approve"), &json!({}), 403).await;
+    post_ok(&app, &t.legal, &path("/approve"), &json!({}), 403).await;
+    assert_eq!(denied(&app, "case.reward_approve").await, before + 3);
+    assert_eq!(reward_status(&app, &case).await, "proposed");
+
+    // Return, propose again, approve.
+    post_ok(&app, &t.f1, &path("/return"), &json!({}), 422).await;
+    post_ok(
+        &app,
+        &t.f1,
+        &path("/return"),
+        &json!({"reason": "请补充证据等级说明"}),
+        200,
+    )
+    .await;
+    assert_eq!(reward_status(&app, &case).await, "returned");
+    post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &json!({"reason": "补充后重新申请"}),
+        200,
+    )
+    .await;
+    let a = post_ok(
+        &app,
+        &t.f1,
+        &path("/approve"),
+        &json!({"reason": "同意"}),
+        200,
+    )
+    .await;
+    assert_eq!(a["status"], "approved");
+    // Approving again is refused.
+    post_ok(&app, &t.f1, &path("/approve"), &json!({}), 409).await;
+
+    // Before the notice the reporter sees no reward.
+    let view: Value = app.lookup(&code, &pass).await.json().await.unwrap();
+    assert_eq!(view["reward"], Value::Null);
+    // A claim before the notice is refused.
+    let res = claim(
+        &app,
+        &json!({"tracking_code": code, "passcode": pass, "id_last6": &id_number[12..]}),
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+
+    // Notice: timeline + outbox job, claim window opened, notice clock met.
+    let jobs_before = app.count("jobs").await;
+    let n = post_ok(&app, &t.handler, &path("/notice"), &json!({}), 200).await;
+    assert_eq!(n["status"], "notified");
+    let claim_by = n["claim_by"].as_str().unwrap().to_string();
+    let today = jubao::deadlines::calendar::shanghai_date(chrono::Utc::now());
+    assert_eq!(claim_by, (today + chrono::Duration::days(60)).to_string());
+    assert!(app.count("jobs").await > jobs_before);
+    let outcome: Option<String> = sqlx::query_scalar(
+        "SELECT outcome FROM clocks WHERE report_id = $1 AND kind = 'reward_notice'",
+    )
+    .bind(&case)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(outcome.as_deref(), Some("met"));
+    let view: Value = app.lookup(&code, &pass).await.json().await.unwrap();
+    assert_eq!(
+        view["reward"],
+        json!({"status": "notified", "amount_fen": 450_000, "claim_by": claim_by})
+    );
+    let last = view["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["status"], "reward_notified");
+    assert!(last["note"].as_str().unwrap().contains("4500.00"));
+    assert!(!view.to_string().contains("handler1"));
+
+    // Claim refusals: bad bank account, wrong ID digits; nothing changes.
+    let res = claim(
+        &app,
+        &json!({"tracking_code": code, "passcode": pass,
+        "id_last6": &id_number[12..], "bank_account": "12-34"}),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "bank_account");
+    let res = claim(
+        &app,
+        &json!({"tracking_code": code, "passcode": pass,
+        "id_last6": "99999X", "bank_account": "6222021001123456789"}),
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "id_mismatch");
+    assert_eq!(reward_status(&app, &case).await, "notified");
+    assert!(denied(&app, "reward.claim").await >= 3);
+
+    // The claim: bank account into the vault, never in plaintext.
+    let res = claim(
+        &app,
+        &json!({"tracking_code": code, "passcode": pass,
+        "id_last6": id_number[12..].to_lowercase(), "bank_account": "6222 0210 0112 3456 789"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["method"], "bank_transfer");
+    assert_eq!(done["amount_fen"], 450_000);
+    let sealed: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT bank_account FROM reporter_identity WHERE report_id = $1")
+            .bind(&case)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let sealed = sealed.expect("bank account sealed");
+    assert!(!String::from_utf8_lossy(&sealed).contains("6222021001123456789"));
+    // The vault opens it (and the other fields, re-sealed with it).
+    let s = jubao::vault::SealedIdentity::load(&app.db.pool, &case)
+        .await
+        .unwrap()
+        .unwrap();
+    let opened = app.state.vault.open_identity(&case, &s).await.unwrap();
+    use jubao::vault::IdentityField;
+    assert_eq!(
+        opened.get(IdentityField::BankAccount),
+        Some("6222021001123456789")
+    );
+    assert_eq!(opened.get(IdentityField::Name), Some("张三"));
+    // Claiming twice is refused.
+    let res = claim(
+        &app,
+        &json!({"tracking_code": code, "passcode": pass, "id_last6": &id_number[12..]}),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+
+    // Payment refusals: negative, fractional, wrong amount, the proposer, wrong role.
+    let pay = |amount: Value| json!({"method": "bank_transfer", "reference": "ICBC-20261120-0001", "amount_fen": amount});
+    let e = post_ok(&app, &t.f1, &path("/payment"), &pay(json!(-450_000)), 422).await;
+    assert_eq!(e["error"]["field"], "amount_fen");
+    let e = post_ok(&app, &t.f1, &path("/payment"), &pay(json!(4500.5)), 422).await;
+    assert_eq!(e["error"]["field"], "amount_fen");
+    post_ok(&app, &t.f1, &path("/payment"), &pay(json!(450_001)), 422).await;
+    let e = post_ok(
+        &app,
+        &t.handler,
+        &path("/payment"),
+        &pay(json!(450_000)),
+        403,
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "own_proposal");
+    post_ok(&app, &t.sup, &path("/payment"), &pay(json!(450_000)), 403).await;
+    assert_eq!(app.count("reward_payments").await, 0);
+    let paid = post_ok(&app, &t.f1, &path("/payment"), &pay(json!(450_000)), 200).await;
+    assert_eq!(paid["status"], "paid");
+    // Paying twice is refused, by the status check and the table's key.
+    let e = post_ok(&app, &t.f1, &path("/payment"), &pay(json!(450_000)), 409).await;
+    assert_eq!(e["error"]["code"], "already_paid");
+    assert_eq!(app.count("reward_payments").await, 1);
+    let dup = sqlx::query(
+        "INSERT INTO reward_payments (reward_id, method, reference, amount_fen, paid_on, year, \
+         case_region, recorded_by, recorded_at) SELECT reward_id, method, 'again', amount_fen, \
+         paid_on, year, case_region, recorded_by, recorded_at FROM reward_payments",
+    )
+    .execute(&app.db.pool)
+    .await;
+    assert!(dup.is_err(), "the database refuses a second payment");
+    let view: Value = app.lookup(&code, &pass).await.json().await.unwrap();
+    assert_eq!(view["reward"]["status"], "paid");
+
+    // Budgets: set by finance, balance shown; bad amounts refused.
+    let year = chrono::Datelike::year(&today);
+    post_ok(
+        &app,
+        &t.f1,
+        "/api/v1/finance/budgets",
+        &json!({"year": year, "region": "371500", "amount_fen": -1}),
+        422,
+    )
+    .await;
+    post_ok(
+        &app,
+        &t.f1,
+        "/api/v1/finance/budgets",
+        &json!({"year": year, "region": "371500", "amount_fen": 1.5}),
+        422,
+    )
+    .await;
+    post_ok(
+        &app,
+        &t.handler,
+        "/api/v1/finance/budgets",
+        &json!({"year": year, "region": "371502", "amount_fen": 100}),
+        200,
+    )
+    .await;
+    post_ok(
+        &app,
+        &t.sup,
+        "/api/v1/finance/budgets",
+        &json!({"year": year, "region": "371500", "amount_fen": 100}),
+        403,
+    )
+    .await;
+    assert!(denied(&app, "finance.budget").await >= 3);
+    let b = post_ok(
+        &app,
+        &t.f1,
+        "/api/v1/finance/budgets",
+        &json!({"year": year, "region": "371500", "amount_fen": 1_000_000}),
+        200,
+    )
+    .await;
+    assert_eq!(b["paid_fen"], 450_000);
+    assert_eq!(b["balance_fen"], 550_000);
+    let list: Value = get(
+        &app,
+        &t.sup.token,
+        &format!("/api/v1/finance/budgets?year={year}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(
+        get(&app, &t.legal.token, "/api/v1/finance/budgets")
+            .await
+            .status(),
+        403
+    );
+
+    // Statistics for the charts.
+    let s: Value = get(&app, &t.f1.token, "/api/v1/stats/rewards")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s[0]["amount_fen"], 450_000);
+    assert_eq!(s[0]["region"], "371502");
+    let s: Value = get(&app, &t.sup.token, "/api/v1/stats/tips")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["by_channel"][0]["key"], "h5");
+    assert_eq!(s["by_channel"][0]["count"], 1);
+    let s: Value = get(&app, &t.sup.token, "/api/v1/stats/deadlines")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(s
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["clock"] == "reward_notice" && r["met"] == 1));
+    let s: Value = get(&app, &t.sup.token, "/api/v1/stats/cases")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(s["by_region"][0]["status"], "decided");
+    assert_eq!(
+        get(&app, &t.handler.token, "/api/v1/stats/tips")
+            .await
+            .status(),
+        200,
+        "the handler also holds finance"
+    );
+    assert_eq!(
+        get(&app, &t.intake.token, "/api/v1/stats/tips")
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        get(&app, &t.f1.token, "/api/v1/stats/tips?from=2026-13-01")
+            .await
+            .status(),
+        422
+    );
+
+    // Reversal (fraud): two people, a supervisor and finance.
+    post_ok(&app, &t.f1, &path("/reversal"), &json!({}), 422).await;
+    let r = post_ok(
+        &app,
+        &t.f1,
+        &path("/reversal"),
+        &json!({"reason": "举报人系伪造证据骗取奖励"}),
+        200,
+    )
+    .await;
+    assert_eq!(r["reversal"], "requested");
+    post_ok(
+        &app,
+        &t.f1,
+        &path("/reversal"),
+        &json!({"reason": "确认"}),
+        409,
+    )
+    .await;
+    let r = post_ok(
+        &app,
+        &t.sup,
+        &path("/reversal"),
+        &json!({"reason": "确认撤销"}),
+        200,
+    )
+    .await;
+    assert_eq!(r["status"], "reversed");
+    assert_eq!(r["repayment_due_fen"], 450_000);
+    assert_eq!(reward_status(&app, &case).await, "reversed");
+
+    // The staff view has the explanation.
+    let v: Value = get(&app, &t.f1.token, &path(""))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["computation"]["lines"][1]["rate_bp"], 500);
+    assert_eq!(v["finance_approved_by"], t.f1.id.as_str());
+
+    // Wrong passcodes on the claim: 404, then rate-limited.
+    let mut statuses = vec![];
+    for _ in 0..7 {
+        let res = claim(
+            &app,
+            &json!({"tracking_code": code, "passcode": "000000000000", "id_last6": "123456"}),
+        )
+        .await;
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses[0], 404);
+    assert_eq!(*statuses.last().unwrap(), 429);
+
+    // No bank account, ID number or passcode in any log line.
+    let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).to_string();
+    for secret in ["6222021001123456789", id_number.as_str(), pass.as_str()] {
+        assert!(!logs.contains(secret), "a secret leaked into the logs");
+    }
+    audit_ok(&app).await;
+    app.stop().await;
+}
+
+async fn supervisor_in_person_and_expiry(app: TestApp) {
+    let t = team(&app).await;
+    let f2 = staff(&app, "finance2", "finance", "371500").await;
+    // 266,700 yuan verified, nothing recovered: 2,500 + 4,000 + 3% of 116,700 = 3,501
+    // → 10,001 yuan, above the supervisor threshold (10,000 yuan).
+    let mut body = anonymous_report();
+    body["target"]["region_code"] = json!("371502");
+    let (case, code, pass) = decided_case(&app, &t, &body, 26_670_000, 0).await;
+    let path = |p: &str| format!("/api/v1/cases/{case}/reward{p}");
+
+    // A supervisor's marks: only a supervisor; heavy ×1.5 (still under the cap).
+    post_ok(
+        &app,
+        &t.f1,
+        &path("/flags"),
+        &json!({"heavy": true, "reason": "x"}),
+        403,
+    )
+    .await;
+    post_ok(
+        &app,
+        &t.sup,
+        &path("/flags"),
+        &json!({"quick": true, "heavy": false, "reason": "重大线索快奖"}),
+        200,
+    )
+    .await;
+    let p = post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &json!({"reason": "申请奖励"}),
+        200,
+    )
+    .await;
+    assert_eq!(p["amount_fen"], 1_000_100);
+    assert_eq!(p["needs_supervisor"], true);
+    // Flags are fixed once proposed.
+    post_ok(
+        &app,
+        &t.sup,
+        &path("/flags"),
+        &json!({"heavy": true, "reason": "x"}),
+        409,
+    )
+    .await;
+    // The supervisor alone cannot make it approved; finance approves, then the supervisor.
+    let a = post_ok(&app, &t.f1, &path("/approve"), &json!({}), 200).await;
+    assert_eq!(a["status"], "proposed");
+    let e = post_ok(&app, &f2, &path("/approve"), &json!({}), 409).await;
+    assert_eq!(e["error"]["code"], "already_approved");
+    // A budget too small stops the last approval, with nothing changed.
+    let year = chrono::Datelike::year(&jubao::deadlines::calendar::shanghai_date(
+        chrono::Utc::now(),
+    ));
+    post_ok(
+        &app,
+        &t.f1,
+        "/api/v1/finance/budgets",
+        &json!({"year": year, "region": "371502", "amount_fen": 1_000_000}),
+        200,
+    )
+    .await;
+    let e = post_ok(&app, &t.sup, &path("/approve"), &json!({}), 409).await;
+    assert_eq!(e["error"]["code"], "budget_exceeded");
+    assert_eq!(reward_status(&app, &case).await, "proposed");
+    post_ok(
+        &app,
+        &t.f1,
+        "/api/v1/finance/budgets",
+        &json!({"year": year, "region": "371502", "amount_fen": 5_000_000}),
+        200,
+    )
+    .await;
+    let a = post_ok(&app, &t.sup, &path("/approve"), &json!({}), 200).await;
+    assert_eq!(a["status"], "approved");
+    let b: Value = get(&app, &t.f1.token, "/api/v1/finance/budgets")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b[0]["committed_fen"], 1_000_100);
+
+    // Finance gives the notice; the anonymous reporter claims in person with ID digits.
+    post_ok(&app, &t.f1, &path("/notice"), &json!({}), 200).await;
+    let res = claim(&app, &json!({"tracking_code": code, "passcode": pass})).await;
+    assert_eq!(res.status(), 422, "anonymous claims give the ID digits");
+    let res = claim(
+        &app,
+        &json!({"tracking_code": code, "passcode": pass, "id_last6": "12345X"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["method"], "in_person");
+    let digest: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT id_check_digest FROM rewards WHERE report_id = $1")
+            .bind(&case)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(digest.unwrap().len(), 32, "a digest, not the digits");
+    // No bank account: no transfer. Wrong ID digits in person: refused.
+    let e = post_ok(
+        &app,
+        &t.f1,
+        &path("/payment"),
+        &json!({"method": "bank_transfer", "reference": "T1", "amount_fen": 1_000_100}),
+        409,
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "no_bank_account");
+    let e = post_ok(&app, &t.f1, &path("/payment"), &json!({"method": "in_person", "reference": "收据 0001", "amount_fen": 1_000_100, "id_last6": "123456"}), 422).await;
+    assert_eq!(e["error"]["code"], "id_mismatch");
+    post_ok(&app, &t.f1, &path("/payment"), &json!({"method": "in_person", "reference": "收据 0001", "amount_fen": 1_000_100, "id_last6": "12345x"}), 200).await;
+    assert_eq!(reward_status(&app, &case).await, "paid");
+
+    // A second case: notified, then the claim window passes.
+    let mut body2 = anonymous_report();
+    body2["description"] = json!("另一家诊所虚构诊疗项目，串换药品结算医保基金。");
+    let (case2, code2, pass2) = decided_case(&app, &t, &body2, 1_000_000, 0).await;
+    let path2 = |p: &str| format!("/api/v1/cases/{case2}/reward{p}");
+    // Quick reward on the second case? Not marked: the policy's 5 working days.
+    post_ok(
+        &app,
+        &t.handler,
+        &path2(""),
+        &json!({"reason": "申请"}),
+        200,
+    )
+    .await;
+    post_ok(&app, &f2, &path2("/approve"), &json!({}), 200).await;
+    post_ok(&app, &t.handler, &path2("/notice"), &json!({}), 200).await;
+    sqlx::query("UPDATE rewards SET claim_by = '2000-01-01' WHERE report_id = $1")
+        .bind(&case2)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let res = claim(
+        &app,
+        &json!({"tracking_code": code2, "passcode": pass2, "id_last6": "12345X"}),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "reward_expired");
+    let view: Value = app.lookup(&code2, &pass2).await.json().await.unwrap();
+    assert_eq!(view["reward"]["status"], "expired");
+    let today = jubao::deadlines::calendar::shanghai_date(chrono::Utc::now());
+    let s = jubao::rewards::flow::sweep(&app.state.workflow, today)
+        .await
+        .unwrap();
+    assert_eq!(s.expired, 1);
+    assert_eq!(reward_status(&app, &case2).await, "expired");
+    let s = jubao::rewards::flow::sweep(&app.state.workflow, today)
+        .await
+        .unwrap();
+    assert_eq!(s.expired, 0, "once");
+    let view: Value = app.lookup(&code2, &pass2).await.json().await.unwrap();
+    let last = view["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["status"], "reward_expired");
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM clocks WHERE report_id = $1 AND closed_at IS NULL",
+    )
+    .bind(&case2)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(open, 1, "only the feedback clock of the open case is left");
+
+    // The quick case's notice clock used the quick deadline (2 working days).
+    let (started, due): (String, String) = sqlx::query_as(
+        "SELECT started_at, due_on FROM clocks WHERE report_id = $1 AND kind = 'reward_notice'",
+    )
+    .bind(&case)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let start =
+        jubao::deadlines::calendar::shanghai_date(jubao::store::parse_ts(&started).unwrap());
+    assert_eq!(
+        due,
+        app.state
+            .workflow
+            .calendar
+            .add_working_days(start, 5)
+            .to_string(),
+        "the flag came after the decision: the policy's deadline stands"
+    );
+    audit_ok(&app).await;
+    app.stop().await;
+}
+
+async fn ledger_export_row_by_row(app: TestApp) {
+    let t = team(&app).await;
+    let (body, _) = named_tip();
+    let (case, _, _) = decided_case(&app, &t, &body, 8_000_000, 6_000_000).await;
+    post_ok(
+        &app,
+        &t.handler,
+        &format!("/api/v1/cases/{case}/reward"),
+        &json!({"reason": "申请"}),
+        200,
+    )
+    .await;
+    let other = file_case(&app, &anonymous_report()).await;
+    let dir = tempfile::tempdir().unwrap();
+    use jubao::rewards::ledger::{export, Format, Range, COLUMNS};
+    let csv_path = dir.path().join("ledger.csv");
+    let xlsx_path = dir.path().join("ledger.xlsx");
+    let mut seen = vec![];
+    let n = export(
+        &app.db,
+        std::fs::File::create(&csv_path).unwrap(),
+        Format::Csv,
+        Range::default(),
+        |d| seen.push(d),
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(seen, [2]);
+    export(
+        &app.db,
+        std::fs::File::create(&xlsx_path).unwrap(),
+        Format::Xlsx,
+        Range::default(),
+        |_| {},
+    )
+    .await
+    .unwrap();
+
+    let mut r = csv::Reader::from_path(&csv_path).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, COLUMNS);
+    let rows: Vec<Vec<String>> = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    // Ordered by case id (UUIDv7: order of receipt).
+    assert_eq!(rows[0][0], case);
+    assert_eq!(rows[1][0], other);
+    let col = |name: &str| COLUMNS.iter().position(|c| *c == name).unwrap();
+    let decided = &rows[0];
+    assert_eq!(decided[col("渠道")], "h5");
+    assert_eq!(decided[col("问题类别")], "fake_patient fake_documents");
+    assert_eq!(decided[col("被举报对象")], "某某市第一人民医院");
+    assert_eq!(decided[col("地区")], "371502");
+    assert_eq!(decided[col("举报人")], "实名");
+    assert_eq!(decided[col("状态")], "decided");
+    assert_eq!(decided[col("处理结论")], "substantiated");
+    assert_eq!(decided[col("查实金额(分)")], "8000000");
+    assert_eq!(decided[col("追回金额(分)")], "6000000");
+    assert_eq!(decided[col("奖励金额(分)")], "450000");
+    assert_eq!(decided[col("奖励状态")], "proposed");
+    // accept, notify_accept (not yet delivered: still open), handle, defence closed in time.
+    let met: i64 = decided[col("时限按时")].parse().unwrap();
+    assert!(met >= 3, "{decided:?}");
+    assert_eq!(decided[col("时限超时")], "0");
+    let fresh = &rows[1];
+    assert_eq!(fresh[col("状态")], "received");
+    assert_eq!(fresh[col("举报人")], "匿名");
+    assert_eq!(fresh[col("处理结论")], "");
+    assert_eq!(fresh[col("奖励金额(分)")], "");
+
+    // The XLSX, read by an independent reader (Python's zipfile + ElementTree), holds the
+    // same cells.
+    let script = r#"
+import json, sys, zipfile, xml.etree.ElementTree as ET
+ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+z = zipfile.ZipFile(sys.argv[1])
+assert "xl/workbook.xml" in z.namelist()
+root = ET.fromstring(z.read("xl/worksheets/sheet1.xml"))
+out = []
+for row in root.find("m:sheetData", ns):
+    cells = {}
+    for c in row:
+        ref = c.get("r"); col = "".join(ch for ch in ref if ch.isalpha())
+        idx = 0
+        for ch in col: idx = idx * 26 + (ord(ch) - 64)
+        if c.get("t") == "inlineStr":
+            cells[idx - 1] = "".join(t.text or "" for t in c.iter("{%s}t" % ns["m"]))
+        else:
+            cells[idx - 1] = c.find("m:v", ns).text
+    out.append([cells.get(i, "") for i in range(max(cells) + 1 if cells else 0)])
+print(json.dumps(out, ensure_ascii=False))
+"#;
+    let outp = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&xlsx_path)
+        .output()
+        .unwrap();
+    assert!(
+        outp.status.success(),
+        "{}",
+        String::from_utf8_lossy(&outp.stderr)
+    );
+    let sheet: Vec<Vec<String>> = serde_json::from_slice(&outp.stdout).unwrap();
+    assert_eq!(sheet[0], header);
+    for (i, row) in rows.iter().enumerate() {
+        let mut want = row.clone();
+        while want.last().is_some_and(String::is_empty) {
+            want.pop();
+        }
+        assert_eq!(sheet[i + 1], want, "row {}", i + 1);
+    }
+
+    // No identity in any export.
+    for p in [&csv_path, &xlsx_path] {
+        let bytes = std::fs::read(p).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("张三") && !text.contains("13800138000"));
+    }
+    let csv_text = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(!csv_text.contains("张三"));
+
+    // A date range that excludes everything writes only the header.
+    let empty = dir.path().join("empty.csv");
+    let n = export(
+        &app.db,
+        std::fs::File::create(&empty).unwrap(),
+        Format::Csv,
+        Range {
+            from: chrono::NaiveDate::from_ymd_opt(2001, 1, 1),
+            to: chrono::NaiveDate::from_ymd_opt(2001, 12, 31),
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 0);
+    assert_eq!(std::fs::read_to_string(&empty).unwrap().lines().count(), 1);
+    app.stop().await;
+}
+
+async fn openapi_lists_the_reward_endpoints(app: TestApp) {
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for p in [
+        "/api/v1/cases/{id}/reward/preview",
+        "/api/v1/cases/{id}/reward/approve",
+        "/api/v1/cases/{id}/reward/payment",
+        "/api/v1/finance/budgets",
+        "/api/v1/stats/rewards",
+        "/api/v1/cases/{id}/transitions",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "{p} missing");
+    }
+    app.stop().await;
+}
+
+both_databases!(
+    propose_approve_notify_claim_pay,
+    supervisor_in_person_and_expiry,
+    ledger_export_row_by_row,
+    openapi_lists_the_reward_endpoints,
+);
