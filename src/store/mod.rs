@@ -76,7 +76,7 @@ impl Db {
                         conn.execute(
                             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
                              PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-                             PRAGMA temp_store=MEMORY;",
+                             PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=20000;",
                         )
                         .await?;
                     } else {
@@ -88,6 +88,9 @@ impl Db {
             .connect_with(opts)
             .await
             .context("connecting to the database")?;
+        if backend == Backend::Sqlite {
+            spawn_checkpointer(pool.clone());
+        }
         Ok(Self { pool, backend })
     }
 
@@ -126,6 +129,30 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// SQLite: copy the write-ahead log back into the database file from a background task,
+/// once a second, instead of inside whichever commit crosses the auto-checkpoint size.
+/// A passive checkpoint never blocks writers; the high `wal_autocheckpoint` stays as the
+/// safety net if this task falls behind. Ends when the pool is closed.
+fn spawn_checkpointer(pool: AnyPool) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                if pool.is_closed() {
+                    return;
+                }
+                tracing::debug!(error = %e, "background checkpoint");
+            }
+        }
+    });
 }
 
 /// Format a UTC time for storage.
