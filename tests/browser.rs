@@ -73,8 +73,15 @@ fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The two browser tests each start a server and a Chromium; on a 2-core machine they run
+/// one at a time so that neither times out waiting for the other.
+static ONE_BROWSER_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn h5_end_to_end() {
+    let _serial = ONE_BROWSER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let in_ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
     let missing = missing_prerequisites(&root);
@@ -170,6 +177,9 @@ const CONSOLE_PASSWORD: &str = "Console-Test-Pass-2026";
 /// then `tests/browser/console.mjs` walks a tip from intake to closed in Chromium.
 #[test]
 fn console_end_to_end() {
+    let _serial = ONE_BROWSER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let in_ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
     let missing = missing_prerequisites(&root);
