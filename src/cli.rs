@@ -209,7 +209,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(code) = crate::staff::auth::ensure_setup_code(&state.db, &state.vault).await? {
         // Printed once, on the first start of a database with no admin; not logged.
         println!(
-            "\n  First-admin setup code: {code}\n  Create the first admin at /console/ (or POST /api/v1/auth/setup).\n  The code works once and is not shown again.\n"
+            "\n  First-admin setup code: {code}\n  Create the first admin with it: POST /api/v1/auth/setup (README, \"The first admin\"),\n  or run `jubao user add NAME --role admin` instead.\n  The code works once and is not shown again.\n"
         );
     }
     let base = if config.server.public_url.is_empty() {
