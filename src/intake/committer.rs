@@ -127,6 +127,216 @@ impl Committer {
 }
 
 async fn write_batch(db: &Db, batch: Vec<Job>) {
+    // The common case (no tracking-code collision, no failing tip) goes in a few multi-row
+    // statements; anything unusual redoes the whole batch tip by tip, each in a savepoint.
+    if batch.len() > 1 {
+        match write_bulk(db, &batch).await {
+            Ok(outcomes) => {
+                for ((_, done), outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = done.send(Ok(outcome));
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, tips = batch.len(), "bulk intake write redone tip by tip");
+            }
+        }
+    }
+    write_each(db, batch).await;
+}
+
+/// A tip's `reports` row, with the values that are computed rather than borrowed.
+struct ReportRow<'a> {
+    p: &'a PreparedTip,
+    at: String,
+    categories: String,
+    target_key: String,
+    accept_by: String,
+    remind_on: String,
+    occurred_from: Option<String>,
+    occurred_to: Option<String>,
+}
+
+/// Write the whole batch in one transaction with multi-row inserts, or nothing.
+async fn write_bulk(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(batch.len());
+    for (tip, _) in batch {
+        outcomes.push(match &tip.idempotency {
+            Some(saved) => claim_idempotency(&mut tx, tip, saved).await?,
+            None => None,
+        });
+    }
+    let new: Vec<&PreparedTip> = batch
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| o.is_none())
+        .map(|((tip, _), _)| tip)
+        .collect();
+    let rows: Vec<ReportRow> = new
+        .iter()
+        .map(|p| ReportRow {
+            p,
+            at: store::ts(p.received_at),
+            categories: p
+                .tip
+                .categories
+                .iter()
+                .map(|c| c.code())
+                .collect::<Vec<_>>()
+                .join(" "),
+            target_key: crate::staff::target_key(&p.tip.target.name),
+            accept_by: p.accept_by.to_string(),
+            remind_on: p.accept_remind_on.to_string(),
+            occurred_from: p.tip.occurred_from.map(|d| d.to_string()),
+            occurred_to: p.tip.occurred_to.map(|d| d.to_string()),
+        })
+        .collect();
+    store::insert_rows(
+        &mut tx,
+        "INSERT INTO reports (id, tracking_code, passcode_hash, channel, status, target_name, \
+         target_kind, target_region, target_address, categories, description, occurred_from, \
+         occurred_to, amount_estimate_fen, anonymous, relation, locale, recorded_by, received_at, \
+         accept_by, case_region, target_key) VALUES",
+        22,
+        &rows,
+        |q, r| {
+            let (p, t) = (r.p, &r.p.tip);
+            q.bind(p.report_id.as_str())
+                .bind(p.tracking_code.as_str())
+                .bind(p.passcode_hash.as_slice())
+                .bind(p.channel.code())
+                .bind(Status::Received.code())
+                .bind(t.target.name.as_str())
+                .bind(t.target.kind.code())
+                .bind(t.target.region.as_ref().map(|r| r.as_str()))
+                .bind(t.target.address.as_deref())
+                .bind(r.categories.as_str())
+                .bind(t.description.as_str())
+                .bind(r.occurred_from.as_deref())
+                .bind(r.occurred_to.as_deref())
+                .bind(t.amount_estimate_fen)
+                .bind(i64::from(t.anonymous))
+                .bind(t.relation.map(|r| r.code()))
+                .bind(t.locale.tag())
+                .bind(t.recorded_by.as_deref())
+                .bind(r.at.as_str())
+                .bind(r.accept_by.as_str())
+                .bind(p.case_region.as_str())
+                .bind(r.target_key.as_str())
+        },
+    )
+    .await?;
+    store::insert_rows(
+        &mut tx,
+        "INSERT INTO clocks (report_id, kind, started_at, due_on, remind_on, stage, next_check_on) VALUES",
+        7,
+        &rows,
+        |q, r| {
+            q.bind(r.p.report_id.as_str())
+                .bind("accept")
+                .bind(r.at.as_str())
+                .bind(r.accept_by.as_str())
+                .bind(r.remind_on.as_str())
+                .bind("pending")
+                .bind(r.remind_on.as_str())
+        },
+    )
+    .await?;
+    let categories: Vec<(&str, &str)> = new
+        .iter()
+        .flat_map(|p| {
+            p.tip
+                .categories
+                .iter()
+                .map(move |c| (p.report_id.as_str(), c.code()))
+        })
+        .collect();
+    store::insert_rows(
+        &mut tx,
+        "INSERT INTO report_categories (report_id, category) VALUES",
+        2,
+        &categories,
+        |q, (id, c)| q.bind(*id).bind(*c),
+    )
+    .await?;
+    let identities: Vec<(&str, &SealedIdentity)> = new
+        .iter()
+        .map(|p| (p.report_id.as_str(), &p.identity))
+        .collect();
+    SealedIdentity::insert_many(&mut tx, &identities).await?;
+    store::insert_rows(
+        &mut tx,
+        "INSERT INTO report_events (report_id, at, kind, status) VALUES",
+        4,
+        &rows,
+        |q, r| {
+            q.bind(r.p.report_id.as_str())
+                .bind(r.at.as_str())
+                .bind("status")
+                .bind(Status::Received.code())
+        },
+    )
+    .await?;
+    for p in &new {
+        for e in &p.evidence {
+            insert_evidence(&mut tx, e).await?;
+        }
+        if let Some(extra) = &p.extra {
+            extra.write(&mut tx, &p.report_id).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::Created))
+        .collect())
+}
+
+/// Record the tip's idempotency key; when the key was already used, the saved answer.
+async fn claim_idempotency(
+    tx: &mut Tx<'_>,
+    p: &PreparedTip,
+    saved: &SavedResponse,
+) -> Result<Option<Outcome>, sqlx::Error> {
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO idempotency \
+         (scope, key_digest, request_digest, report_id, status_code, response, key_id, created_at) \
+         VALUES ($1, $2, $3, $4, 201, $5, $6, $7) \
+         ON CONFLICT (scope, key_digest) DO NOTHING RETURNING status_code",
+    )
+    .bind(&saved.scope)
+    .bind(&saved.key_digest)
+    .bind(&saved.request_digest)
+    .bind(&p.report_id)
+    .bind(&saved.sealed)
+    .bind(saved.key_id)
+    .bind(store::ts(p.received_at))
+    .fetch_optional(&mut **tx)
+    .await?;
+    if inserted.is_some() {
+        return Ok(None);
+    }
+    let (status, sealed, request_digest): (i64, Vec<u8>, Vec<u8>) = sqlx::query_as(
+        "SELECT status_code, response, request_digest FROM idempotency \
+         WHERE scope = $1 AND key_digest = $2",
+    )
+    .bind(&saved.scope)
+    .bind(&saved.key_digest)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Some(Outcome::Replay {
+        status: u16::try_from(status).unwrap_or(200),
+        sealed,
+        scope: saved.scope.clone(),
+        key_digest: saved.key_digest.clone(),
+        request_digest,
+    }))
+}
+
+/// Write the batch tip by tip, each in its own savepoint, so one failing tip does not stop
+/// the others.
+async fn write_each(db: &Db, batch: Vec<Job>) {
     let mut results: Vec<Option<AppResult<Outcome>>> = Vec::with_capacity(batch.len());
     let committed: Result<(), sqlx::Error> = async {
         let mut tx = db.begin().await?;
@@ -175,37 +385,8 @@ async fn write_batch(db: &Db, batch: Vec<Job>) {
 async fn write_tip(tx: &mut Tx<'_>, p: &PreparedTip) -> Result<Outcome, sqlx::Error> {
     let at = store::ts(p.received_at);
     if let Some(saved) = &p.idempotency {
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO idempotency \
-             (scope, key_digest, request_digest, report_id, status_code, response, key_id, created_at) \
-             VALUES ($1, $2, $3, $4, 201, $5, $6, $7) \
-             ON CONFLICT (scope, key_digest) DO NOTHING RETURNING status_code",
-        )
-        .bind(&saved.scope)
-        .bind(&saved.key_digest)
-        .bind(&saved.request_digest)
-        .bind(&p.report_id)
-        .bind(&saved.sealed)
-        .bind(saved.key_id)
-        .bind(&at)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if inserted.is_none() {
-            let (status, sealed, request_digest): (i64, Vec<u8>, Vec<u8>) = sqlx::query_as(
-                "SELECT status_code, response, request_digest FROM idempotency \
-                 WHERE scope = $1 AND key_digest = $2",
-            )
-            .bind(&saved.scope)
-            .bind(&saved.key_digest)
-            .fetch_one(&mut **tx)
-            .await?;
-            return Ok(Outcome::Replay {
-                status: u16::try_from(status).unwrap_or(200),
-                sealed,
-                scope: saved.scope.clone(),
-                key_digest: saved.key_digest.clone(),
-                request_digest,
-            });
+        if let Some(replay) = claim_idempotency(tx, p, saved).await? {
+            return Ok(replay);
         }
     }
     let t = &p.tip;
@@ -309,4 +490,113 @@ pub async fn insert_evidence(tx: &mut Tx<'_>, e: &EvidenceRow) -> Result<(), sql
         crate::store::blobs::put(tx, &e.id, "working", e.key_id, w).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Locale;
+    use crate::intake::parse::{to_new_tip, RawReport};
+    use crate::vault::{SecretKey, Vault};
+
+    async fn setup(dir: &std::path::Path) -> (Db, Vault) {
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let db = Db::connect(&url, 4).await.unwrap();
+        db.migrate().await.unwrap();
+        let vault = Vault::open(db.clone(), SecretKey::generate())
+            .await
+            .unwrap();
+        (db, vault)
+    }
+
+    async fn tip(vault: &Vault, code: &str, named: bool) -> PreparedTip {
+        let reporter = if named {
+            serde_json::json!({"anonymous": false, "name": "张三", "phone": "13800138000"})
+        } else {
+            serde_json::json!({"anonymous": true})
+        };
+        let raw: RawReport = serde_json::from_value(serde_json::json!({
+            "target": {"name": "某某医院", "kind": "hospital", "region_code": "371502"},
+            "categories": ["fake_patient", "overcharging"],
+            "description": "医院组织老人挂床住院，虚构诊疗项目骗取医保基金。",
+            "reporter": reporter,
+        }))
+        .unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let new = to_new_tip(raw, Locale::ZhCn, today).unwrap();
+        let report_id = uuid::Uuid::now_v7().to_string();
+        let sealer = vault.sealer().await.unwrap();
+        let identity = vault.seal_identity(&sealer, &report_id, &new.identity);
+        PreparedTip {
+            report_id,
+            channel: Channel::H5,
+            tracking_code: code.to_string(),
+            passcode_hash: vec![7; 32],
+            tip: new,
+            identity,
+            evidence: vec![],
+            received_at: chrono::Utc::now(),
+            accept_by: today,
+            accept_remind_on: today,
+            case_region: "371502".into(),
+            idempotency: None,
+            extra: None,
+        }
+    }
+
+    async fn count(db: &Db, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+    }
+
+    fn job(p: PreparedTip) -> (Job, oneshot::Receiver<AppResult<Outcome>>) {
+        let (done, wait) = oneshot::channel();
+        ((p, done), wait)
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_written_in_bulk_with_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, vault) = setup(dir.path()).await;
+        let mut waits = vec![];
+        let mut jobs = vec![];
+        // 70 tips: more than one chunk of multi-row statements, named and anonymous.
+        for i in 0..70 {
+            let (j, w) = job(tip(&vault, &format!("{i:012}"), i % 2 == 0).await);
+            jobs.push(j);
+            waits.push(w);
+        }
+        write_batch(&db, jobs).await;
+        for w in waits {
+            assert!(matches!(w.await.unwrap(), Ok(Outcome::Created)));
+        }
+        assert_eq!(count(&db, "reports").await, 70);
+        assert_eq!(count(&db, "clocks").await, 70);
+        assert_eq!(count(&db, "report_categories").await, 140);
+        assert_eq!(count(&db, "report_events").await, 70);
+        assert_eq!(count(&db, "reporter_identity").await, 35);
+        assert_eq!(count(&db, "identity_index").await, 35);
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_colliding_code_falls_back_to_one_savepoint_per_tip() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, vault) = setup(dir.path()).await;
+        let (a, wa) = job(tip(&vault, "111111111111", true).await);
+        let (b, wb) = job(tip(&vault, "222222222222", false).await);
+        // Same tracking code as the first: the bulk insert fails as a whole, then each tip
+        // is written on its own and only this one is refused.
+        let (c, wc) = job(tip(&vault, "111111111111", true).await);
+        write_batch(&db, vec![a, b, c]).await;
+        assert!(matches!(wa.await.unwrap(), Ok(Outcome::Created)));
+        assert!(matches!(wb.await.unwrap(), Ok(Outcome::Created)));
+        assert!(matches!(wc.await.unwrap(), Ok(Outcome::CodeTaken)));
+        assert_eq!(count(&db, "reports").await, 2);
+        assert_eq!(count(&db, "report_categories").await, 4);
+        assert_eq!(count(&db, "reporter_identity").await, 1);
+        db.close().await;
+    }
 }

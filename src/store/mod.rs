@@ -172,3 +172,97 @@ pub fn parse_ts(s: &str) -> anyhow::Result<DateTime<Utc>> {
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
+
+/// A query through the `Any` driver.
+pub type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// The most rows one multi-row statement carries. Chunks are powers of two up to this, so a
+/// table needs at most eight distinct statements in a connection's statement cache.
+pub const MAX_ROWS_PER_INSERT: usize = 64;
+
+/// `head` followed by `rows` groups of `cols` numbered placeholders, made once per shape and
+/// kept for the life of the process (the shapes are few: tables × chunk sizes).
+fn values_sql(head: &'static str, cols: usize, rows: usize) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Shapes = Mutex<HashMap<(usize, usize, usize), &'static str>>;
+    static SHAPES: OnceLock<Shapes> = OnceLock::new();
+    let key = (head.as_ptr() as usize, cols, rows);
+    let mut shapes = SHAPES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    shapes.entry(key).or_insert_with(|| {
+        let mut sql = String::with_capacity(head.len() + rows * cols * 6);
+        sql.push_str(head);
+        let mut n = 0;
+        for r in 0..rows {
+            sql.push_str(if r == 0 { " (" } else { ", (" });
+            for c in 0..cols {
+                n += 1;
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+            sql.push(')');
+        }
+        Box::leak(sql.into_boxed_str())
+    })
+}
+
+/// Insert `rows` with multi-row `INSERT … VALUES (…), (…)` statements: `head` is the
+/// statement up to and including `VALUES`, `bind` binds one row's `cols` values in order.
+pub async fn insert_rows<'q, T, F>(
+    tx: &mut Tx<'_>,
+    head: &'static str,
+    cols: usize,
+    rows: &'q [T],
+    bind: F,
+) -> sqlx::Result<()>
+where
+    F: Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
+{
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let n = chunk_len(rest.len());
+        let (chunk, tail) = rest.split_at(n);
+        let mut q = sqlx::query(values_sql(head, cols, n));
+        for row in chunk {
+            q = bind(q, row);
+        }
+        q.execute(&mut **tx).await?;
+        rest = tail;
+    }
+    Ok(())
+}
+
+/// The largest power of two not above `len` and [`MAX_ROWS_PER_INSERT`].
+fn chunk_len(len: usize) -> usize {
+    let len = len.min(MAX_ROWS_PER_INSERT);
+    1 << (usize::BITS - 1 - len.leading_zeros())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_are_powers_of_two() {
+        assert_eq!(chunk_len(1), 1);
+        assert_eq!(chunk_len(3), 2);
+        assert_eq!(chunk_len(64), 64);
+        assert_eq!(chunk_len(127), 64);
+        assert_eq!(chunk_len(5), 4);
+    }
+
+    #[test]
+    fn values_are_numbered_across_rows() {
+        let sql = values_sql("INSERT INTO t (a, b) VALUES", 2, 3);
+        assert_eq!(
+            sql,
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6)"
+        );
+    }
+}

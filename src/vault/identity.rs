@@ -155,6 +155,46 @@ impl SealedIdentity {
         Ok(())
     }
 
+    /// Insert the sealed identities of several reports (with their index rows) in a few
+    /// multi-row statements; reports without identity are skipped.
+    pub async fn insert_many(
+        tx: &mut Tx<'_>,
+        rows: &[(&str, &SealedIdentity)],
+    ) -> sqlx::Result<()> {
+        let rows: Vec<(&str, &SealedIdentity)> = rows
+            .iter()
+            .copied()
+            .filter(|(_, s)| !s.is_empty())
+            .collect();
+        crate::store::insert_rows(
+            tx,
+            "INSERT INTO reporter_identity \
+             (report_id, key_id, name, id_number, phone, email, openid, caller_number, bank_account) VALUES",
+            9,
+            &rows,
+            |q, (id, s)| {
+                let mut q = q.bind(*id).bind(s.key_id);
+                for v in &s.values {
+                    q = q.bind(v.as_deref());
+                }
+                q
+            },
+        )
+        .await?;
+        let index: Vec<(&str, &'static str, &[u8])> = rows
+            .iter()
+            .flat_map(|(id, s)| s.index.iter().map(move |(f, d)| (*id, f.column(), &d[..])))
+            .collect();
+        crate::store::insert_rows(
+            tx,
+            "INSERT INTO identity_index (field, digest, report_id) VALUES",
+            3,
+            &index,
+            |q, (id, field, digest)| q.bind(*field).bind(*digest).bind(*id),
+        )
+        .await
+    }
+
     /// Load the sealed identity of `report_id`, if the reporter gave one.
     pub async fn load(
         exec: impl sqlx::Executor<'_, Database = sqlx::Any>,
