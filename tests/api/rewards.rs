@@ -905,6 +905,20 @@ async fn openapi_lists_the_reward_endpoints(app: TestApp) {
     ] {
         assert!(doc["paths"].get(p).is_some(), "{p} missing");
     }
+    // Co-reporters: the proposal's list, the payment's tip, the reward's shares.
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("ProposeRequest", "co_reporters"),
+        ("CoReporter", "weight"),
+        ("PaymentRequest", "tip"),
+        ("RewardView", "shares"),
+        ("ShareView", "tracking_code"),
+    ] {
+        assert!(
+            schemas[schema]["properties"].get(field).is_some(),
+            "{schema}.{field} missing"
+        );
+    }
     app.stop().await;
 }
 
