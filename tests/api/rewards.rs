@@ -1406,6 +1406,140 @@ async fn co_reporter_share_expires_alone(app: TestApp) {
     app.stop().await;
 }
 
+/// Migration 0007 on rewards written before it: each becomes one share of its whole amount
+/// that keeps the reward's id, so an anonymous claimant's ID-digit digest still matches and
+/// a recorded payment stays the share's (a second one is refused).
+async fn rewards_from_before_shares_keep_working(backend: Backend) {
+    let Some(app) = spawn_app_migrated_to(backend, 6).await else {
+        return;
+    };
+    let t = team(&app).await;
+    let (claimed_case, code, pass) =
+        decided_case(&app, &t, &anonymous_report(), 1_000_000, 0).await;
+    let mut body = anonymous_report();
+    body["description"] = json!("另一家诊所虚构诊疗项目，串换药品结算医保基金。");
+    let (paid_case, _, _) = decided_case(&app, &t, &body, 1_000_000, 0).await;
+    let today = jubao::deadlines::calendar::shanghai_date(chrono::Utc::now());
+    let now = jubao::store::ts(chrono::Utc::now());
+    let claim_by = (today + chrono::Duration::days(60)).to_string();
+    let mut ids = vec![];
+    for (case, status) in [(&claimed_case, "claimed"), (&paid_case, "paid")] {
+        let id = uuid::Uuid::now_v7().to_string();
+        // What 0005's code stored: the digest bound to the reward's id.
+        let digest =
+            (status == "claimed").then(|| app.state.vault.id_check_digest(&id, "12345X").to_vec());
+        sqlx::query(
+            "INSERT INTO rewards (id, report_id, beneficiary_report_id, case_region, policy_id, \
+             policy_version, input, computation, amount_fen, status, needs_supervisor, \
+             proposed_by, proposed_at, finance_approved_by, finance_approved_at, approved_at, \
+             notified_at, claim_by, claimed_at, claim_method, id_check_digest, paid_at) \
+             VALUES ($1, $2, $2, '371502', 'default', 1, '{}', '{}', 50000, $3, 0, $4, $5, $6, \
+             $5, $5, $5, $7, $5, 'in_person', $8, $9)",
+        )
+        .bind(&id)
+        .bind(case.as_str())
+        .bind(status)
+        .bind(&t.handler.id)
+        .bind(&now)
+        .bind(&t.f1.id)
+        .bind(&claim_by)
+        .bind(digest)
+        .bind((status == "paid").then(|| now.clone()))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    sqlx::query(
+        "INSERT INTO reward_payments (reward_id, method, reference, amount_fen, paid_on, year, \
+         case_region, recorded_by, recorded_at) VALUES ($1, 'in_person', 'R1', 50000, $2, $3, \
+         '371502', $4, $5)",
+    )
+    .bind(&ids[1])
+    .bind(today.to_string())
+    .bind(i64::from(chrono::Datelike::year(&today)))
+    .bind(&t.f1.id)
+    .bind(&now)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+
+    app.db.migrate().await.unwrap();
+
+    let shares: Vec<(String, String, String, i64, i64, String)> = sqlx::query_as(
+        "SELECT id, reward_id, report_id, weight, amount_fen, status FROM reward_shares ORDER BY id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        shares,
+        [
+            (
+                ids[0].clone(),
+                ids[0].clone(),
+                claimed_case.clone(),
+                1,
+                50_000,
+                "claimed".into()
+            ),
+            (
+                ids[1].clone(),
+                ids[1].clone(),
+                paid_case.clone(),
+                1,
+                50_000,
+                "paid".into()
+            ),
+        ]
+    );
+    let paid: Vec<(String, String)> =
+        sqlx::query_as("SELECT share_id, reward_id FROM reward_payments")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(paid, [(ids[1].clone(), ids[1].clone())]);
+
+    // The paid reward cannot be paid again; the claimed one is paid in person against the
+    // digest stored before the migration.
+    let pay = json!({"method": "in_person", "reference": "收据 9", "amount_fen": 50_000, "id_last6": "12345x"});
+    let e = post_ok(
+        &app,
+        &t.f1,
+        &format!("/api/v1/cases/{paid_case}/reward/payment"),
+        &pay,
+        409,
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "already_paid");
+    let v: Value = get(
+        &app,
+        &t.f1.token,
+        &format!("/api/v1/cases/{claimed_case}/reward"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(v["shares"][0]["status"], "claimed");
+    assert_eq!(v["shares"][0]["amount_fen"], 50_000);
+    let done = post_ok(
+        &app,
+        &t.f1,
+        &format!("/api/v1/cases/{claimed_case}/reward/payment"),
+        &pay,
+        200,
+    )
+    .await;
+    assert_eq!(done["status"], "paid");
+    let view: Value = app.lookup(&code, &pass).await.json().await.unwrap();
+    assert_eq!(view["reward"]["status"], "paid");
+    assert_eq!(view["reward"]["amount_fen"], 50_000);
+    app.stop().await;
+}
+
+both_databases!(backend: rewards_from_before_shares_keep_working);
+
 both_databases!(
     propose_approve_notify_claim_pay,
     supervisor_in_person_and_expiry,
