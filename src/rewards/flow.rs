@@ -20,7 +20,7 @@ use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks::{self, ClockKind};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
-use crate::intake::domain::Status;
+use crate::intake::domain::{tracking, Status};
 use crate::notify::{self, NewJob};
 use crate::staff::principal::Principal;
 use crate::staff::{self, Role};
@@ -72,7 +72,24 @@ pub struct ProposeRequest {
     /// Tips merged into this case whose reporters are excluded (their ids).
     #[serde(default)]
     pub excluded_merged: Vec<String>,
+    /// Co-reporters (a joint report: several tips on the same facts merged into this case)
+    /// and the weights the decision records. The reward is split between their tips by
+    /// weight (largest remainder, see docs/rewards.md). The list must include the first
+    /// valid reporter. Absent or empty: the whole reward goes to the first valid reporter.
+    #[serde(default)]
+    pub co_reporters: Vec<CoReporter>,
     pub reason: Option<String>,
+}
+
+/// One co-reporter recorded by the decision.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoReporter {
+    /// The tip: this case's id or tracking code, or that of a tip merged into it.
+    pub tip: String,
+    /// The recorded weight, a whole number from 1 to 10,000; the share is
+    /// weight ÷ (sum of the weights) of the reward.
+    pub weight: i64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
@@ -130,6 +147,10 @@ pub struct PaymentRequest {
     /// In person: the last six characters of the ID number the claimant shows.
     #[serde(default)]
     pub id_last6: Option<String>,
+    /// The share paid: its tip's case id or tracking code. Needed only when the reward is
+    /// shared between co-reporters; `amount_fen` is then that share's amount.
+    #[serde(default)]
+    pub tip: Option<String>,
 }
 
 /// `POST /api/v1/reports/reward/claim` (reporter side, no login).
@@ -184,6 +205,80 @@ pub struct RewardView {
     pub reversal_requested_by: Option<String>,
     pub reversal_reason: Option<String>,
     pub reversed_at: Option<String>,
+    /// Who gets what, in the order recorded: one share (the first valid reporter's) unless
+    /// the proposal recorded co-reporters. The reward is `claimed` / `paid` once every
+    /// share not expired is.
+    pub shares: Vec<ShareView>,
+}
+
+/// One share of a reward as staff see it (no identity).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ShareView {
+    /// The tip's case id.
+    pub case_id: String,
+    /// The tip's tracking code (the reporter claims with it and the passcode).
+    pub tracking_code: String,
+    pub weight: i64,
+    pub amount_fen: i64,
+    /// pending (before the notice) | notified | claimed | paid | expired
+    pub status: String,
+    pub claimed_at: Option<String>,
+    pub claim_method: Option<String>,
+    pub paid_at: Option<String>,
+    pub expired_at: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ShareRow {
+    id: String,
+    reward_id: String,
+    report_id: String,
+    weight: i64,
+    amount_fen: i64,
+    status: String,
+    claimed_at: Option<String>,
+    claim_method: Option<String>,
+    id_check_digest: Option<Vec<u8>>,
+    paid_at: Option<String>,
+    expired_at: Option<String>,
+    tracking_code: String,
+}
+
+/// Columns of [`ShareRow`] from `reward_shares s JOIN reports t ON t.id = s.report_id`.
+const SHARE_SELECT: &str = "SELECT s.id, s.reward_id, s.report_id, s.weight, s.amount_fen, \
+    s.status, s.claimed_at, s.claim_method, s.id_check_digest, s.paid_at, s.expired_at, \
+    t.tracking_code FROM reward_shares s JOIN reports t ON t.id = s.report_id";
+
+impl ShareRow {
+    fn view(&self) -> ShareView {
+        ShareView {
+            case_id: self.report_id.clone(),
+            tracking_code: self.tracking_code.clone(),
+            weight: self.weight,
+            amount_fen: self.amount_fen,
+            status: self.status.clone(),
+            claimed_at: self.claimed_at.clone(),
+            claim_method: self.claim_method.clone(),
+            paid_at: self.paid_at.clone(),
+            expired_at: self.expired_at.clone(),
+        }
+    }
+
+    /// Whether `tip` (a case id or a tracking code, as typed) names this share's tip.
+    fn is_tip(&self, tip: &str) -> bool {
+        let tip = tip.trim();
+        tip == self.report_id
+            || tracking::normalize_code(tip).is_some_and(|c| c == self.tracking_code)
+    }
+}
+
+async fn shares_of(tx: &mut Tx<'_>, reward_id: &str) -> Result<Vec<ShareRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{SHARE_SELECT} WHERE s.reward_id = $1 ORDER BY s.seq"
+    ))
+    .bind(reward_id)
+    .fetch_all(&mut **tx)
+    .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -209,7 +304,6 @@ struct RewardRow {
     claim_by: Option<String>,
     claimed_at: Option<String>,
     claim_method: Option<String>,
-    id_check_digest: Option<Vec<u8>>,
     paid_at: Option<String>,
     expired_at: Option<String>,
     reversal_requested_by: Option<String>,
@@ -221,11 +315,11 @@ struct RewardRow {
 const REWARD_COLUMNS: &str = "id, report_id, beneficiary_report_id, case_region, policy_id, \
     policy_version, input, computation, amount_fen, status, needs_supervisor, proposed_by, \
     proposed_at, finance_approved_by, supervisor_approved_by, approved_at, return_reason, \
-    notified_at, claim_by, claimed_at, claim_method, id_check_digest, paid_at, expired_at, \
+    notified_at, claim_by, claimed_at, claim_method, paid_at, expired_at, \
     reversal_requested_by, reversal_reason, reversed_at, version";
 
 impl RewardRow {
-    fn view(&self) -> RewardView {
+    fn view(&self, shares: &[ShareRow]) -> RewardView {
         let parse = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
         RewardView {
             id: self.id.clone(),
@@ -254,6 +348,7 @@ impl RewardRow {
             reversal_requested_by: self.reversal_requested_by.clone(),
             reversal_reason: self.reversal_reason.clone(),
             reversed_at: self.reversed_at.clone(),
+            shares: shares.iter().map(ShareRow::view).collect(),
         }
     }
 }
@@ -302,6 +397,157 @@ fn compute_error(e: ComputeError) -> AppError {
         }
         ComputeError::GradeRequired(_) => AppError::invalid("grade", "error-required"),
     }
+}
+
+/// A tip as the caller typed it, shortened for an error message.
+fn shown(tip: &str) -> String {
+    let t = tip.trim();
+    if t.chars().count() > 40 {
+        format!("{}…", t.chars().take(40).collect::<String>())
+    } else {
+        t.to_string()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shares
+// ---------------------------------------------------------------------------------------------
+
+/// A tip that may be rewarded: the case, or a tip merged into it.
+#[derive(Debug, Clone)]
+struct Candidate {
+    id: String,
+    tracking_code: String,
+    /// Its reporter is not excluded.
+    valid: bool,
+}
+
+/// Checks the co-reporters of a proposal against the tips of the case and returns their
+/// tip ids and weights in the order recorded. Each must name the case or a tip merged into
+/// it (by id or tracking code), at most once, whose reporter is not excluded, with a weight
+/// from 1 to [`share::MAX_WEIGHT`]; at most [`share::MAX_CO_REPORTERS`] of them, and the
+/// first valid reporter (`first`) among them, so that co-reporters share the reward DOMAIN §5
+/// gives the first valid reporter rather than take it from them.
+fn resolve_co_reporters(
+    list: &[CoReporter],
+    candidates: &[Candidate],
+    first: &str,
+) -> AppResult<Vec<(String, u32)>> {
+    if list.len() > share::MAX_CO_REPORTERS {
+        return Err(
+            AppError::invalid("co_reporters", "error-reward-co-reporters-too-many")
+                .arg("max", share::MAX_CO_REPORTERS),
+        );
+    }
+    let mut out: Vec<(String, u32)> = Vec::with_capacity(list.len());
+    for c in list {
+        let tip = c.tip.trim();
+        let code = tracking::normalize_code(tip);
+        let Some(found) = candidates
+            .iter()
+            .find(|k| k.id == tip || code.as_deref() == Some(k.tracking_code.as_str()))
+        else {
+            return Err(
+                AppError::invalid("co_reporters.tip", "error-reward-co-reporter-unknown")
+                    .arg("tip", shown(tip)),
+            );
+        };
+        if out.iter().any(|(id, _)| *id == found.id) {
+            return Err(AppError::invalid(
+                "co_reporters.tip",
+                "error-reward-co-reporter-duplicate",
+            )
+            .arg("tip", shown(tip)));
+        }
+        if !found.valid {
+            return Err(
+                AppError::invalid("co_reporters.tip", "error-reward-co-reporter-excluded")
+                    .arg("tip", shown(tip)),
+            );
+        }
+        let weight = u32::try_from(c.weight)
+            .ok()
+            .filter(|w| (1..=share::MAX_WEIGHT).contains(w))
+            .ok_or_else(|| {
+                AppError::invalid("co_reporters.weight", "error-reward-co-reporter-weight")
+                    .arg("max", share::MAX_WEIGHT)
+            })?;
+        out.push((found.id.clone(), weight));
+    }
+    if !out.is_empty() && !out.iter().any(|(id, _)| id == first) {
+        let code = candidates
+            .iter()
+            .find(|k| k.id == first)
+            .map(|k| k.tracking_code.clone())
+            .unwrap_or_default();
+        return Err(
+            AppError::invalid("co_reporters", "error-reward-co-reporters-first").arg("tip", code),
+        );
+    }
+    Ok(out)
+}
+
+/// The status of a notified reward from the statuses of its shares: `notified` while a
+/// share may still be claimed, then `claimed` while a claimed share awaits payment, then
+/// `paid` if any share was paid, `expired` when every share expired.
+fn overall_status<'a>(shares: impl IntoIterator<Item = &'a str>) -> &'static str {
+    let all: Vec<&str> = shares.into_iter().collect();
+    if all.iter().any(|s| matches!(*s, "notified" | "pending")) {
+        "notified"
+    } else if all.contains(&"claimed") {
+        "claimed"
+    } else if all.contains(&"paid") {
+        "paid"
+    } else {
+        "expired"
+    }
+}
+
+/// After a share moved (claimed, paid, expired): bring the notified reward's status, and
+/// its whole-reward times, in line with its shares; the claim clock closes once no share
+/// can still be claimed. Returns the reward's status.
+async fn settle(tx: &mut Tx<'_>, r: &RewardRow, now: DateTime<Utc>) -> AppResult<&'static str> {
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, claim_method FROM reward_shares WHERE reward_id = $1")
+            .bind(&r.id)
+            .fetch_all(&mut **tx)
+            .await?;
+    let status = overall_status(rows.iter().map(|(s, _)| s.as_str()));
+    if status == r.status {
+        return Ok(status);
+    }
+    let at = store::ts(now);
+    let leaving_notice = r.status == "notified";
+    let (mut claimed_at, mut method) = (r.claimed_at.clone(), r.claim_method.clone());
+    if leaving_notice && matches!(status, "claimed" | "paid") {
+        claimed_at = Some(at.clone());
+        // One method for the whole reward only when every claimed share agrees.
+        let methods: std::collections::BTreeSet<&str> =
+            rows.iter().filter_map(|(_, m)| m.as_deref()).collect();
+        method = (methods.len() == 1)
+            .then(|| methods.into_iter().next().map(str::to_string))
+            .flatten();
+    }
+    let paid_at = (status == "paid").then(|| at.clone()).or(r.paid_at.clone());
+    let expired_at = (status == "expired")
+        .then(|| at.clone())
+        .or(r.expired_at.clone());
+    sqlx::query(
+        "UPDATE rewards SET status = $1, claimed_at = $2, claim_method = $3, paid_at = $4, \
+         expired_at = $5, version = version + 1 WHERE id = $6",
+    )
+    .bind(status)
+    .bind(claimed_at)
+    .bind(method)
+    .bind(paid_at)
+    .bind(expired_at)
+    .bind(&r.id)
+    .execute(&mut **tx)
+    .await?;
+    if leaving_notice {
+        clocks::close(tx, &r.report_id, &[ClockKind::RewardClaim], now).await?;
+    }
+    Ok(status)
 }
 
 /// Fen as yuan text with two decimals (for messages only; amounts stay integer fen).
@@ -545,10 +791,11 @@ pub async fn show(wf: &Workflow, p: &Principal, case_id: &str) -> AppResult<Rewa
     if !can_see(p, &case, recused) {
         return Err(forbidden());
     }
-    reward_of_case(&mut tx, case_id)
+    let r = reward_of_case(&mut tx, case_id)
         .await?
-        .map(|r| r.view())
-        .ok_or_else(reward_not_found)
+        .ok_or_else(reward_not_found)?;
+    let shares = shares_of(&mut tx, &r.id).await?;
+    Ok(r.view(&shares))
 }
 
 /// `GET /rewards?status=`: the rewards of the caller's region (finance, supervisors,
@@ -566,10 +813,24 @@ pub async fn list(
         "SELECT {REWARD_COLUMNS} FROM rewards WHERE case_region LIKE $1 \
          AND ($2 = '' OR status = $2) ORDER BY proposed_at DESC LIMIT 500"
     ))
-    .bind(prefix)
+    .bind(&prefix)
     .bind(status.unwrap_or_default())
     .fetch_all(&wf.db.pool)
     .await?;
+    // Their shares, in one query (the same filter picks the same rewards).
+    let all_shares: Vec<ShareRow> = sqlx::query_as(&format!(
+        "{SHARE_SELECT} WHERE s.reward_id IN (SELECT id FROM rewards WHERE case_region LIKE $1 \
+         AND ($2 = '' OR status = $2) ORDER BY proposed_at DESC LIMIT 500) \
+         ORDER BY s.reward_id, s.seq"
+    ))
+    .bind(&prefix)
+    .bind(status.unwrap_or_default())
+    .fetch_all(&wf.db.pool)
+    .await?;
+    let mut by_reward: std::collections::HashMap<String, Vec<ShareRow>> = Default::default();
+    for sh in all_shares {
+        by_reward.entry(sh.reward_id.clone()).or_default().push(sh);
+    }
     // Recused staff never see the case's reward either.
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -585,7 +846,8 @@ pub async fn list(
         .fetch_one(&wf.db.pool)
         .await?;
         if n == 0 {
-            out.push(r.view());
+            let shares = by_reward.remove(&r.id).unwrap_or_default();
+            out.push(r.view(&shares));
         }
     }
     Ok(out)
@@ -667,42 +929,83 @@ pub async fn propose(
         }
         // First valid reporter among the tips merged on the same facts (the case keeps
         // priority: tips are merged only into an earlier one).
-        let merged: Vec<(String, String)> = sqlx::query_as(
-            "SELECT received_at, id FROM reports WHERE merged_into = $1 ORDER BY id",
+        let merged: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT received_at, id, tracking_code FROM reports WHERE merged_into = $1 \
+             ORDER BY id",
         )
         .bind(case_id)
         .fetch_all(&mut *op.tx)
         .await?;
         for id in &req.excluded_merged {
-            if !merged.iter().any(|(_, m)| m == id) {
+            if !merged.iter().any(|(_, m, _)| m == id) {
                 return Err(AppError::invalid("excluded_merged", "error-wrong-type"));
             }
         }
+        let case_code: String =
+            sqlx::query_scalar("SELECT tracking_code FROM reports WHERE id = $1")
+                .bind(case_id)
+                .fetch_one(&mut *op.tx)
+                .await?;
         let mut candidates = vec![(
             op.case.received_at.clone(),
             req.excluded_kind.is_none(),
             op.case.id.clone(),
         )];
-        for (at, id) in merged {
+        let mut tips = vec![Candidate {
+            id: op.case.id.clone(),
+            tracking_code: case_code,
+            valid: req.excluded_kind.is_none(),
+        }];
+        for (at, id, code) in merged {
             let valid = !req.excluded_merged.contains(&id);
+            tips.push(Candidate {
+                id: id.clone(),
+                tracking_code: code,
+                valid,
+            });
             candidates.push((at, valid, id));
         }
         let Some(beneficiary) = share::first_valid(&candidates).cloned() else {
             return Err(conflict("not_eligible", "error-reward-excluded"));
         };
+        let co = resolve_co_reporters(&req.co_reporters, &tips, &beneficiary)?;
         let pol = policy_for(op.wf, &op.case)?;
         let pol = &pol;
         let input = input_of(&d, req.grade, req.no_loss_amount_fen);
         let c = policy::compute(pol, &input).map_err(compute_error)?;
+        // Who gets what: the co-reporters by weight, or the first valid reporter alone.
+        let weights = if co.is_empty() {
+            vec![(beneficiary.clone(), 1)]
+        } else {
+            co.clone()
+        };
+        let sharing = share::explain(c.amount_fen, &weights).map_err(AppError::internal)?;
+        if !co.is_empty() && sharing.lines.iter().any(|l| l.amount_fen < 1) {
+            return Err(AppError::invalid(
+                "co_reporters.weight",
+                "error-reward-co-reporter-zero-share",
+            ));
+        }
         let needs_sup = needs_supervisor(op.wf, pol, c.amount_fen);
         let now = store::ts(Utc::now());
-        let stated = serde_json::json!({
+        let mut stated = serde_json::json!({
             "input": input,
             "excluded_kind": req.excluded_kind,
             "excluded_merged": req.excluded_merged,
             "quick": d.reward_quick != 0,
         });
-        let computation = serde_json::to_string(&c).map_err(AppError::internal)?;
+        let computation = if co.is_empty() {
+            serde_json::to_string(&c).map_err(AppError::internal)?
+        } else {
+            stated["co_reporters"] = serde_json::json!(co
+                .iter()
+                .map(|(id, w)| serde_json::json!({ "case_id": id, "weight": w }))
+                .collect::<Vec<_>>());
+            // The explanation gains how the total was split, with the rule.
+            let mut v = serde_json::to_value(&c).map_err(AppError::internal)?;
+            v["sharing"] = serde_json::to_value(&sharing).map_err(AppError::internal)?;
+            v.to_string()
+        };
         let reward_id = match &existing {
             Some(r) => {
                 sqlx::query(
@@ -726,6 +1029,11 @@ pub async fn propose(
                 .bind(r.version)
                 .execute(&mut *op.tx)
                 .await?;
+                // A returned reward was never notified: its shares are simply replaced.
+                sqlx::query("DELETE FROM reward_shares WHERE reward_id = $1")
+                    .bind(&r.id)
+                    .execute(&mut *op.tx)
+                    .await?;
                 r.id.clone()
             }
             None => {
@@ -753,7 +1061,21 @@ pub async fn propose(
                 id
             }
         };
-        let data = serde_json::json!({
+        for (seq, line) in sharing.lines.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO reward_shares (id, reward_id, report_id, seq, weight, amount_fen, \
+                 status) VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
+            )
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(&reward_id)
+            .bind(&line.key)
+            .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .bind(i64::from(line.weight))
+            .bind(line.amount_fen)
+            .execute(&mut *op.tx)
+            .await?;
+        }
+        let mut data = serde_json::json!({
             "reward_id": reward_id,
             "amount_fen": c.amount_fen,
             "policy_id": pol.id,
@@ -761,6 +1083,16 @@ pub async fn propose(
             "needs_supervisor": needs_sup,
             "beneficiary_is_case": beneficiary == op.case.id,
         });
+        if !co.is_empty() {
+            data["shares"] = serde_json::json!(sharing
+                .lines
+                .iter()
+                .map(|l| serde_json::json!({
+                    "case_id": l.key, "weight": l.weight, "amount_fen": l.amount_fen,
+                }))
+                .collect::<Vec<_>>());
+            data["remainder_rule"] = serde_json::json!(share::REMAINDER_RULE);
+        }
         op.event("reward_proposed", None, None, Some(&why), data.clone())
             .await?;
         Ok(data)
@@ -1006,6 +1338,14 @@ pub async fn notify_reporter(
         .bind(&r.id)
         .execute(&mut *op.tx)
         .await?;
+        let shares = shares_of(&mut op.tx, &r.id).await?;
+        sqlx::query(
+            "UPDATE reward_shares SET status = 'notified' WHERE reward_id = $1 \
+             AND status = 'pending'",
+        )
+        .bind(&r.id)
+        .execute(&mut *op.tx)
+        .await?;
         clocks::close(&mut op.tx, case_id, &[ClockKind::RewardNotice], now).await?;
         clocks::insert(
             &mut op.tx,
@@ -1017,23 +1357,38 @@ pub async fn notify_reporter(
             3,
         )
         .await?;
-        let loc = reporter_locale(&mut op.tx, &r.beneficiary_report_id).await?;
-        let note = i18n::t(
-            loc,
-            "reward-notice-note",
-            &[
-                ("amount", yuan(r.amount_fen)),
-                ("claim_by", claim_by.to_string()),
-            ],
-        );
-        tell(
-            &mut op.tx,
-            op.wf,
-            &r.beneficiary_report_id,
-            "reward_notified",
-            Some(note),
-        )
-        .await?;
+        // Each share's reporter is told through their own tip's channel.
+        for sh in &shares {
+            let loc = reporter_locale(&mut op.tx, &sh.report_id).await?;
+            let note = if shares.len() == 1 {
+                i18n::t(
+                    loc,
+                    "reward-notice-note",
+                    &[
+                        ("amount", yuan(sh.amount_fen)),
+                        ("claim_by", claim_by.to_string()),
+                    ],
+                )
+            } else {
+                i18n::t(
+                    loc,
+                    "reward-share-notice-note",
+                    &[
+                        ("amount", yuan(sh.amount_fen)),
+                        ("total", yuan(r.amount_fen)),
+                        ("claim_by", claim_by.to_string()),
+                    ],
+                )
+            };
+            tell(
+                &mut op.tx,
+                op.wf,
+                &sh.report_id,
+                "reward_notified",
+                Some(note),
+            )
+            .await?;
+        }
         let data = serde_json::json!({
             "reward_id": r.id,
             "status": "notified",
@@ -1079,11 +1434,28 @@ pub async fn record_payment(
         let r = reward_of_case(&mut op.tx, case_id)
             .await?
             .ok_or_else(reward_not_found)?;
-        if r.status == "paid" {
+        if !matches!(r.status.as_str(), "notified" | "claimed" | "paid") {
+            return Err(wrong_reward_status(&r.status));
+        }
+        // The share paid: named by its tip, or the only one.
+        let shares = shares_of(&mut op.tx, &r.id).await?;
+        let shared = shares.len() > 1;
+        let sh = match req.tip.as_deref().map(str::trim) {
+            Some(tip) if !tip.is_empty() => {
+                shares.iter().find(|sh| sh.is_tip(tip)).ok_or_else(|| {
+                    AppError::invalid("tip", "error-reward-share-unknown").arg("tip", shown(tip))
+                })?
+            }
+            _ if !shared => shares
+                .first()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("reward without shares")))?,
+            _ => return Err(AppError::invalid("tip", "error-reward-share-required")),
+        };
+        if sh.status == "paid" {
             return Err(conflict("already_paid", "error-reward-already-paid"));
         }
-        if r.status != "claimed" {
-            return Err(wrong_reward_status(&r.status));
+        if sh.status != "claimed" {
+            return Err(wrong_reward_status(&sh.status));
         }
         if r.proposed_by == p.id {
             return Err(AppError::new(
@@ -1092,18 +1464,15 @@ pub async fn record_payment(
                 "error-reward-own-proposal",
             ));
         }
-        if req.amount_fen != r.amount_fen {
+        if req.amount_fen != sh.amount_fen {
             return Err(
                 AppError::invalid("amount_fen", "error-reward-amount-mismatch")
-                    .arg("amount", yuan(r.amount_fen)),
+                    .arg("amount", yuan(sh.amount_fen)),
             );
         }
         match req.method {
             PayMethod::BankTransfer => {
-                if !vault
-                    .has_bank_account(&mut *op.tx, &r.beneficiary_report_id)
-                    .await?
-                {
+                if !vault.has_bank_account(&mut *op.tx, &sh.report_id).await? {
                     return Err(conflict("no_bank_account", "error-reward-no-bank-account"));
                 }
             }
@@ -1117,9 +1486,9 @@ pub async fn record_payment(
                 let ok = vault
                     .id_last6_matches(
                         &mut *op.tx,
-                        &r.beneficiary_report_id,
-                        &r.id,
-                        r.id_check_digest.as_deref(),
+                        &sh.report_id,
+                        &sh.id,
+                        sh.id_check_digest.as_deref(),
                         &last6,
                     )
                     .await?;
@@ -1130,13 +1499,15 @@ pub async fn record_payment(
             }
         }
         let inserted = sqlx::query(
-            "INSERT INTO reward_payments (reward_id, method, reference, amount_fen, paid_on, \
-             year, case_region, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO reward_payments (share_id, reward_id, method, reference, amount_fen, \
+             paid_on, year, case_region, recorded_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
+        .bind(&sh.id)
         .bind(&r.id)
         .bind(req.method.code())
         .bind(&reference)
-        .bind(r.amount_fen)
+        .bind(sh.amount_fen)
         .bind(paid_on.to_string())
         .bind(i64::from(paid_on.year()))
         .bind(&r.case_region)
@@ -1152,42 +1523,35 @@ pub async fn record_payment(
             Err(e) => return Err(e.into()),
         }
         let moved = sqlx::query(
-            "UPDATE rewards SET status = 'paid', paid_at = $1, version = version + 1 \
+            "UPDATE reward_shares SET status = 'paid', paid_at = $1 \
              WHERE id = $2 AND status = 'claimed'",
         )
         .bind(store::ts(now))
-        .bind(&r.id)
+        .bind(&sh.id)
         .execute(&mut *op.tx)
         .await?
         .rows_affected();
         if moved != 1 {
             return Err(conflict("already_paid", "error-reward-already-paid"));
         }
-        tell(
-            &mut op.tx,
-            op.wf,
-            &r.beneficiary_report_id,
-            "reward_paid",
-            None,
-        )
-        .await?;
+        let status = settle(&mut op.tx, &r, now).await?;
+        tell(&mut op.tx, op.wf, &sh.report_id, "reward_paid", None).await?;
         // The reference is finance's record, not the reporter's: it stays out of the audit
         // detail beyond its length.
-        let data = serde_json::json!({
+        let mut data = serde_json::json!({
             "reward_id": r.id,
-            "status": "paid",
+            "status": status,
             "method": req.method,
-            "amount_fen": r.amount_fen,
+            "amount_fen": sh.amount_fen,
             "paid_on": paid_on.to_string(),
         });
-        op.event(
-            "reward_paid",
-            None,
-            None,
-            None,
-            serde_json::json!({ "method": req.method, "reference": reference, "paid_on": paid_on.to_string() }),
-        )
-        .await?;
+        let mut event = serde_json::json!({ "method": req.method, "reference": reference, "paid_on": paid_on.to_string() });
+        if shared {
+            data["share"] = serde_json::json!({ "case_id": sh.report_id, "status": "paid" });
+            event["case_id"] = serde_json::json!(sh.report_id);
+            event["amount_fen"] = serde_json::json!(sh.amount_fen);
+        }
+        op.event("reward_paid", None, None, None, event).await?;
         Ok(data)
     })
 }
@@ -1272,21 +1636,24 @@ pub async fn reverse(
             now,
         )
         .await?;
+        // Every co-reporter who was told of the reward is told of its reversal; what was
+        // paid (any share) is due back.
         if r.notified_at.is_some() {
-            tell(
-                &mut op.tx,
-                op.wf,
-                &r.beneficiary_report_id,
-                "reward_reversed",
-                None,
-            )
-            .await?;
+            for sh in shares_of(&mut op.tx, &r.id).await? {
+                tell(&mut op.tx, op.wf, &sh.report_id, "reward_reversed", None).await?;
+            }
         }
+        let repaid: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(amount_fen) AS BIGINT) FROM reward_payments WHERE reward_id = $1",
+        )
+        .bind(&r.id)
+        .fetch_one(&mut *op.tx)
+        .await?;
         let data = serde_json::json!({
             "reward_id": r.id,
             "status": "reversed",
             "was": r.status,
-            "repayment_due_fen": if r.status == "paid" { r.amount_fen } else { 0 },
+            "repayment_due_fen": repaid.unwrap_or(0),
         });
         op.event("reward_reversed", None, None, Some(&why), data.clone())
             .await?;
@@ -1338,9 +1705,14 @@ async fn balance(
     .bind(&prefix)
     .fetch_one(&mut *exec)
     .await?;
+    // Committed: the shares not yet paid or expired of approved rewards (a reward of one
+    // share commits its whole amount until paid, as before shares).
     let committed: Option<i64> = sqlx::query_scalar(
-        "SELECT CAST(SUM(amount_fen) AS BIGINT) FROM rewards WHERE status IN ('approved', 'notified', 'claimed') \
-         AND case_region LIKE $1 AND SUBSTR(approved_at, 1, 4) = $2",
+        "SELECT CAST(SUM(s.amount_fen) AS BIGINT) FROM reward_shares s \
+         JOIN rewards r ON r.id = s.reward_id \
+         WHERE r.status IN ('approved', 'notified', 'claimed') \
+         AND s.status IN ('pending', 'notified', 'claimed') \
+         AND r.case_region LIKE $1 AND SUBSTR(r.approved_at, 1, 4) = $2",
     )
     .bind(&prefix)
     .bind(year.to_string())
@@ -1474,19 +1846,26 @@ pub async fn deny_plain(wf: &Workflow, p: &Principal, action: &str, err: AppErro
 // The reporter's side
 // ---------------------------------------------------------------------------------------------
 
-/// The `reward` field of the reporter's look-up: shown from the notice on.
+/// The `reward` field of the reporter's look-up: shown from the notice on. A co-reporter's
+/// tip shows its own share (amount and status); a reversal shows on every share.
 pub async fn reporter_view(
     pool: &sqlx::AnyPool,
     report_id: &str,
 ) -> Result<Option<serde_json::Value>, sqlx::Error> {
-    let row: Option<(String, i64, Option<String>)> = sqlx::query_as(
-        "SELECT status, amount_fen, claim_by FROM rewards WHERE beneficiary_report_id = $1 \
-         AND status IN ('notified', 'claimed', 'paid', 'expired', 'reversed')",
+    let row: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT r.status, s.status, s.amount_fen, r.claim_by FROM reward_shares s \
+         JOIN rewards r ON r.id = s.reward_id WHERE s.report_id = $1 \
+         AND r.status IN ('notified', 'claimed', 'paid', 'expired', 'reversed') \
+         ORDER BY s.id DESC",
     )
     .bind(report_id)
     .fetch_optional(pool)
     .await?;
     let today = shanghai_date(Utc::now()).to_string();
+    let row = row.map(|(reward, share, amount, claim_by)| {
+        let status = if reward == "reversed" { reward } else { share };
+        (status, amount, claim_by)
+    });
     Ok(row.map(|(status, amount, claim_by)| {
         // Past the window but not yet swept: already expired for the reporter.
         let status = if status == "notified" && claim_by.as_deref().is_some_and(|c| *c < *today) {
@@ -1533,26 +1912,35 @@ pub async fn claim(
     let loc = |e: AppError| e.in_locale(locale);
     let mut tx = wf.db.begin().await?;
     audit::lock(&mut tx).await?;
-    let row: Option<RewardRow> = sqlx::query_as(&format!(
-        "SELECT {REWARD_COLUMNS} FROM rewards WHERE beneficiary_report_id = $1"
+    // The tip's share (a co-reporter's tip has its own), and its reward.
+    let share: Option<ShareRow> = sqlx::query_as(&format!(
+        "{SHARE_SELECT} WHERE s.report_id = $1 ORDER BY s.id DESC"
     ))
     .bind(report_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(r) = row else {
+    let Some(sh) = share else {
         drop(tx);
         return Err(deny_claim(wf, report_id, loc(reward_not_found())).await);
     };
-    let expired = r.status == "expired"
-        || (r.status == "notified"
+    let r: RewardRow = sqlx::query_as(&format!(
+        "SELECT {REWARD_COLUMNS} FROM rewards WHERE id = $1"
+    ))
+    .bind(&sh.reward_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let expired = sh.status == "expired"
+        || (sh.status == "notified"
             && r.claim_by
                 .as_deref()
                 .is_some_and(|c| *c < *today.to_string()));
-    let refusal = if expired {
+    let refusal = if r.status == "reversed" {
+        Some(reward_not_found())
+    } else if expired {
         Some(conflict("reward_expired", "error-reward-expired"))
-    } else if matches!(r.status.as_str(), "claimed" | "paid") {
+    } else if matches!(sh.status.as_str(), "claimed" | "paid") {
         Some(conflict("already_claimed", "error-reward-already-claimed"))
-    } else if r.status != "notified" {
+    } else if sh.status != "notified" {
         Some(reward_not_found())
     } else {
         None
@@ -1563,7 +1951,7 @@ pub async fn claim(
     }
     let bucket = format!(
         "rc:{}",
-        hex::encode(vault.request_digest(&[b"reward-claim", r.id.as_bytes()]))
+        hex::encode(vault.request_digest(&[b"reward-claim", sh.id.as_bytes()]))
     );
     let window = wf.config.intake.lookup_window_secs;
     if ratelimit::current(&wf.db, &bucket, window, now).await?
@@ -1604,7 +1992,7 @@ pub async fn claim(
     };
     // A real-name reporter: the digits must match the ID number given with the tip.
     let matches = vault
-        .id_last6_matches(&mut *tx, report_id, &r.id, None, &last6)
+        .id_last6_matches(&mut *tx, report_id, &sh.id, None, &last6)
         .await?;
     if matches == Some(false) {
         drop(tx);
@@ -1612,7 +2000,7 @@ pub async fn claim(
         let e = AppError::invalid("id_last6", "error-reward-id-mismatch").with_code("id_mismatch");
         return Err(deny_claim(wf, report_id, loc(e)).await);
     }
-    let digest = (matches.is_none()).then(|| vault.id_check_digest(&r.id, &last6).to_vec());
+    let digest = (matches.is_none()).then(|| vault.id_check_digest(&sh.id, &last6).to_vec());
     let method = if let Some(acct) = &account {
         vault
             .store_bank_account(&mut tx, report_id, acct)
@@ -1623,13 +2011,13 @@ pub async fn claim(
         PayMethod::InPerson
     };
     let moved = sqlx::query(
-        "UPDATE rewards SET status = 'claimed', claimed_at = $1, claim_method = $2, \
-         id_check_digest = $3, version = version + 1 WHERE id = $4 AND status = 'notified'",
+        "UPDATE reward_shares SET status = 'claimed', claimed_at = $1, claim_method = $2, \
+         id_check_digest = $3 WHERE id = $4 AND status = 'notified'",
     )
     .bind(store::ts(now))
     .bind(method.code())
     .bind(digest)
-    .bind(&r.id)
+    .bind(&sh.id)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -1638,7 +2026,8 @@ pub async fn claim(
         let e = conflict("already_claimed", "error-reward-already-claimed");
         return Err(deny_claim(wf, report_id, loc(e)).await);
     }
-    clocks::close(&mut tx, &r.report_id, &[ClockKind::RewardClaim], now).await?;
+    // The reward is claimed, and its claim clock met, once no share is still open.
+    settle(&mut tx, &r, now).await?;
     tell(&mut tx, wf, report_id, "reward_claimed", None).await?;
     audit::append(
         &mut tx,
@@ -1656,7 +2045,7 @@ pub async fn claim(
     Ok(ClaimDone {
         status: "claimed",
         method: method.code(),
-        amount_fen: r.amount_fen,
+        amount_fen: sh.amount_fen,
     })
 }
 
@@ -1666,7 +2055,9 @@ pub async fn claim(
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RewardSweep {
+    /// Rewards whose open shares' reporters were reminded.
     pub reminded: usize,
+    /// Shares expired (a reward of one share: the reward).
     pub expired: usize,
 }
 
@@ -1675,40 +2066,57 @@ pub struct RewardSweep {
 /// sweep, before it, so an expired reward's claim clock is closed rather than escalated.
 pub async fn sweep(wf: &Workflow, today: NaiveDate) -> anyhow::Result<RewardSweep> {
     let mut stats = RewardSweep::default();
-    let due: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, report_id, beneficiary_report_id FROM rewards \
+    let due: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, report_id FROM rewards \
          WHERE status = 'notified' AND claim_by < $1 ORDER BY claim_by LIMIT 500",
     )
     .bind(today.to_string())
     .fetch_all(&wf.db.pool)
     .await?;
-    for (id, case_id, beneficiary) in due {
+    for (id, case_id) in due {
         let now = Utc::now();
         let mut tx = wf.db.begin().await?;
         audit::lock(&mut tx).await?;
-        let moved = sqlx::query(
-            "UPDATE rewards SET status = 'expired', expired_at = $1, version = version + 1 \
-             WHERE id = $2 AND status = 'notified' AND claim_by < $3",
+        let r: Option<RewardRow> = sqlx::query_as(&format!(
+            "SELECT {REWARD_COLUMNS} FROM rewards WHERE id = $1 AND status = 'notified' \
+             AND claim_by < $2"
+        ))
+        .bind(&id)
+        .bind(today.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(r) = r else { continue };
+        // Expiry is per share: the shares still open expire; claimed ones go on to payment.
+        let open: Vec<String> = sqlx::query_scalar(
+            "SELECT report_id FROM reward_shares WHERE reward_id = $1 AND status = 'notified' \
+             ORDER BY seq",
+        )
+        .bind(&id)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE reward_shares SET status = 'expired', expired_at = $1 \
+             WHERE reward_id = $2 AND status = 'notified'",
         )
         .bind(store::ts(now))
         .bind(&id)
-        .bind(today.to_string())
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if moved != 1 {
-            continue;
-        }
-        clocks::close(&mut tx, &case_id, &[ClockKind::RewardClaim], now).await?;
-        tell(&mut tx, wf, &beneficiary, "reward_expired", None)
+        .await?;
+        let status = settle(&mut tx, &r, now)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for tip in &open {
+            tell(&mut tx, wf, tip, "reward_expired", None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        let detail = serde_json::json!({ "reward_id": id, "shares": open.len(), "status": status });
         sqlx::query(
             "INSERT INTO case_events (report_id, at, actor_id, kind, data) VALUES ($1, $2, NULL, 'reward_expired', $3)",
         )
         .bind(&case_id)
         .bind(store::ts(now))
-        .bind(serde_json::json!({ "reward_id": id }).to_string())
+        .bind(detail.to_string())
         .execute(&mut *tx)
         .await?;
         audit::append(
@@ -1718,23 +2126,23 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate) -> anyhow::Result<RewardSwee
                 action: "reward.expire",
                 outcome: Outcome::Ok,
                 report_id: Some(&case_id),
-                detail: serde_json::json!({ "reward_id": id }),
+                detail,
             },
         )
         .await?;
         tx.commit().await?;
-        stats.expired += 1;
+        stats.expired += open.len();
     }
     let horizon = today + Duration::days(wf.config.rewards.claim_reminder_days.max(0));
-    let remind: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, beneficiary_report_id, claim_by FROM rewards WHERE status = 'notified' \
+    let remind: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, claim_by FROM rewards WHERE status = 'notified' \
          AND claim_reminded_at IS NULL AND claim_by <= $1 AND claim_by >= $2 LIMIT 500",
     )
     .bind(horizon.to_string())
     .bind(today.to_string())
     .fetch_all(&wf.db.pool)
     .await?;
-    for (id, beneficiary, claim_by) in remind {
+    for (id, claim_by) in remind {
         let mut tx = wf.db.begin().await?;
         let moved = sqlx::query(
             "UPDATE rewards SET claim_reminded_at = $1 WHERE id = $2 AND claim_reminded_at IS NULL",
@@ -1747,17 +2155,25 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate) -> anyhow::Result<RewardSwee
         if moved != 1 {
             continue;
         }
-        let loc = reporter_locale(&mut tx, &beneficiary).await?;
-        let note = i18n::t(loc, "reward-claim-reminder-note", &[("claim_by", claim_by)]);
-        tell(
-            &mut tx,
-            wf,
-            &beneficiary,
-            "reward_claim_reminder",
-            Some(note),
+        // Only the co-reporters who have not claimed yet are reminded.
+        let open: Vec<String> = sqlx::query_scalar(
+            "SELECT report_id FROM reward_shares WHERE reward_id = $1 AND status = 'notified' \
+             ORDER BY seq",
         )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .bind(&id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for tip in open {
+            let loc = reporter_locale(&mut tx, &tip).await?;
+            let note = i18n::t(
+                loc,
+                "reward-claim-reminder-note",
+                &[("claim_by", claim_by.clone())],
+            );
+            tell(&mut tx, wf, &tip, "reward_claim_reminder", Some(note))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
         tx.commit().await?;
         stats.reminded += 1;
     }
@@ -1769,4 +2185,113 @@ pub fn day_start_utc(d: NaiveDate) -> String {
     let local = d.and_hms_opt(0, 0, 0).unwrap_or_default();
     let t: DateTime<Utc> = DateTime::from_naive_utc_and_offset(local, Utc) - Duration::hours(8);
     store::ts(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tips() -> Vec<Candidate> {
+        ["case", "m1", "m2"]
+            .iter()
+            .map(|id| Candidate {
+                id: (*id).to_string(),
+                tracking_code: tracking::new_code(),
+                valid: *id != "m2",
+            })
+            .collect()
+    }
+
+    fn co(list: &[(&str, i64)]) -> Vec<CoReporter> {
+        list.iter()
+            .map(|(tip, weight)| CoReporter {
+                tip: (*tip).to_string(),
+                weight: *weight,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn co_reporters_by_id_or_tracking_code() {
+        let t = tips();
+        // The tracking code as people type it, with spaces.
+        let spaced = format!("{} {}", &t[1].tracking_code[..4], &t[1].tracking_code[4..]);
+        let got = resolve_co_reporters(&co(&[("case", 2), (&spaced, 1)]), &t, "case").unwrap();
+        assert_eq!(got, [("case".to_string(), 2), ("m1".to_string(), 1)]);
+        assert_eq!(resolve_co_reporters(&[], &t, "case").unwrap(), []);
+    }
+
+    #[test]
+    fn co_reporters_refused() {
+        let t = tips();
+        let code1 = t[1].tracking_code.clone();
+        let cases: Vec<(Vec<CoReporter>, &str, &str)> = vec![
+            (
+                co(&[("case", 1), ("elsewhere", 1)]),
+                "co_reporters.tip",
+                "error-reward-co-reporter-unknown",
+            ),
+            (
+                co(&[("case", 1), ("m1", 1), (&code1, 1)]),
+                "co_reporters.tip",
+                "error-reward-co-reporter-duplicate",
+            ),
+            (
+                co(&[("case", 1), ("m2", 1)]),
+                "co_reporters.tip",
+                "error-reward-co-reporter-excluded",
+            ),
+            (
+                co(&[("case", 1), ("m1", 0)]),
+                "co_reporters.weight",
+                "error-reward-co-reporter-weight",
+            ),
+            (
+                co(&[("case", -3)]),
+                "co_reporters.weight",
+                "error-reward-co-reporter-weight",
+            ),
+            (
+                co(&[("case", 10_001)]),
+                "co_reporters.weight",
+                "error-reward-co-reporter-weight",
+            ),
+            (
+                co(&[("m1", 1)]),
+                "co_reporters",
+                "error-reward-co-reporters-first",
+            ),
+            (
+                co(&vec![("case", 1); share::MAX_CO_REPORTERS + 1]),
+                "co_reporters",
+                "error-reward-co-reporters-too-many",
+            ),
+        ];
+        for (list, field, msg) in cases {
+            let e = resolve_co_reporters(&list, &t, "case").unwrap_err();
+            assert_eq!(e.status.as_u16(), 422, "{msg}");
+            assert_eq!(e.field.as_deref(), Some(field), "{msg}");
+            assert_eq!(e.msg_id, msg);
+        }
+    }
+
+    #[test]
+    fn reward_status_follows_its_shares() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["notified"], "notified"),
+            (&["claimed"], "claimed"),
+            (&["paid"], "paid"),
+            (&["expired"], "expired"),
+            (&["claimed", "notified"], "notified"),
+            (&["paid", "notified"], "notified"),
+            (&["paid", "claimed"], "claimed"),
+            (&["paid", "paid"], "paid"),
+            (&["paid", "expired"], "paid"),
+            (&["claimed", "expired"], "claimed"),
+            (&["expired", "expired"], "expired"),
+        ];
+        for (shares, want) in cases {
+            assert_eq!(overall_status(shares.iter().copied()), *want, "{shares:?}");
+        }
+    }
 }

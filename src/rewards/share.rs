@@ -75,6 +75,78 @@ pub fn split<K: Clone + PartialEq>(
         .collect())
 }
 
+/// The remainder rule, stated in the explanation of every shared reward and in
+/// docs/rewards.md.
+pub const REMAINDER_RULE: &str = "largest remainder: each co-reporter first gets \
+floor(total × weight ÷ Σweights) fen; the fen left over (fewer than the number of \
+co-reporters) go one each to the largest remainders (total × weight mod Σweights), ties to \
+the one recorded first";
+
+/// Most co-reporters one decision may record.
+pub const MAX_CO_REPORTERS: usize = 20;
+
+/// Largest weight one co-reporter may be given (so percentages and basis points both fit).
+pub const MAX_WEIGHT: u32 = 10_000;
+
+/// One co-reporter's share and how it was reached.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ShareLine<K> {
+    /// The co-reporter (in a stored explanation: the tip's case id).
+    #[serde(rename = "tip")]
+    pub key: K,
+    pub weight: u32,
+    /// floor(total × weight ÷ Σweights).
+    pub floor_fen: i64,
+    /// total × weight mod Σweights: the fraction left over, in units of 1/Σweights fen.
+    pub remainder: i64,
+    /// 1 if this co-reporter got one of the fen left over, else 0.
+    pub extra_fen: i64,
+    /// floor_fen + extra_fen.
+    pub amount_fen: i64,
+}
+
+/// A reward split between co-reporters, with everything needed to recompute it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Sharing<K> {
+    pub rule: &'static str,
+    pub total_fen: i64,
+    pub weight_sum: i64,
+    pub lines: Vec<ShareLine<K>>,
+}
+
+/// [`split`] with its working: the floor, remainder and extra fen of each co-reporter.
+/// The amounts are exactly those of [`split`].
+pub fn explain<K: Clone + PartialEq>(
+    total_fen: i64,
+    weights: &[(K, u32)],
+) -> Result<Sharing<K>, ShareError> {
+    let amounts = split(total_fen, weights)?;
+    let sum: i128 = weights.iter().map(|(_, w)| i128::from(*w)).sum();
+    let total = i128::from(total_fen);
+    let lines = weights
+        .iter()
+        .zip(amounts)
+        .map(|((key, weight), (_, amount_fen))| {
+            let exact = total * i128::from(*weight);
+            let floor_fen = i64::try_from(exact / sum).unwrap_or(i64::MAX);
+            ShareLine {
+                key: key.clone(),
+                weight: *weight,
+                floor_fen,
+                remainder: i64::try_from(exact % sum).unwrap_or(i64::MAX),
+                extra_fen: amount_fen - floor_fen,
+                amount_fen,
+            }
+        })
+        .collect();
+    Ok(Sharing {
+        rule: REMAINDER_RULE,
+        total_fen,
+        weight_sum: i64::try_from(sum).unwrap_or(i64::MAX),
+        lines,
+    })
+}
+
 /// Of tips merged on the same facts, the payload of the earliest valid one: the smallest
 /// `received_at` among tips marked valid, ties going to the one listed first (list merged
 /// tips by id to make that the lowest id). `None` if no tip is valid.

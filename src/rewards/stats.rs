@@ -104,6 +104,7 @@ pub struct RewardStats {
     /// Month of payment.
     pub month: String,
     pub region: String,
+    /// Payments recorded (a reward shared between co-reporters: one per share paid).
     pub paid: i64,
     pub amount_fen: i64,
 }

@@ -76,9 +76,11 @@ impl Vault {
             .is_some_and(|s| s.get(IdentityField::BankAccount).is_some()))
     }
 
-    /// Keyed digest of the ID digits an anonymous claimant gives, bound to the reward.
-    pub fn id_check_digest(&self, reward_id: &str, last6: &str) -> [u8; 32] {
-        self.request_digest(&[b"reward-id-last6", reward_id.as_bytes(), last6.as_bytes()])
+    /// Keyed digest of the ID digits an anonymous claimant gives, bound to the claim: the
+    /// reward share's id (a share backfilled from a reward of before shares keeps the
+    /// reward's id, so its digest still matches).
+    pub fn id_check_digest(&self, share_id: &str, last6: &str) -> [u8; 32] {
+        self.request_digest(&[b"reward-id-last6", share_id.as_bytes(), last6.as_bytes()])
     }
 
     /// Does `last6` match the reporter's identity? A real-name reporter's sealed ID number
@@ -88,7 +90,7 @@ impl Vault {
         &self,
         exec: impl sqlx::Executor<'_, Database = sqlx::Any>,
         report_id: &str,
-        reward_id: &str,
+        share_id: &str,
         stored_digest: Option<&[u8]>,
         last6: &str,
     ) -> anyhow::Result<Option<bool>> {
@@ -105,7 +107,7 @@ impl Vault {
             let tail = tail.to_ascii_uppercase();
             return Ok(Some(crypto::digest_eq(&tail, last6.as_bytes())));
         }
-        Ok(stored_digest.map(|d| crypto::digest_eq(d, &self.id_check_digest(reward_id, last6))))
+        Ok(stored_digest.map(|d| crypto::digest_eq(d, &self.id_check_digest(share_id, last6))))
     }
 }
 

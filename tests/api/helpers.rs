@@ -141,6 +141,20 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    spawn(backend, tweak, None).await
+}
+
+/// Start the app on a database migrated only up to migration `last` (to test a later
+/// migration on data written before it: run `app.db.migrate()` to apply the rest).
+pub async fn spawn_app_migrated_to(backend: Backend, last: i64) -> Option<TestApp> {
+    spawn(backend, |_| {}, Some(last)).await
+}
+
+async fn spawn(
+    backend: Backend,
+    tweak: impl FnOnce(&mut Config),
+    migrated_to: Option<i64>,
+) -> Option<TestApp> {
     init_logs();
     let dir = tempfile::tempdir().unwrap();
     let db_url = match backend {
@@ -150,7 +164,23 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let mut config = test_config(dir.path(), &db_url);
     tweak(&mut config);
     let db = Db::connect(&config.database.url, 8).await.unwrap();
-    db.migrate().await.unwrap();
+    match migrated_to {
+        None => db.migrate().await.unwrap(),
+        Some(last) => {
+            let mut m = match backend {
+                Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+                Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+            };
+            m.migrations = m
+                .migrations
+                .iter()
+                .filter(|x| x.version <= last)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            m.run(&db.pool).await.unwrap();
+        }
+    }
     let master = SecretKey::generate();
     let app = Application::build_with(config.clone(), db.clone(), master.clone())
         .await

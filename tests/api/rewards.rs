@@ -360,9 +360,10 @@ async fn propose_approve_notify_claim_pay(app: TestApp) {
     assert_eq!(e["error"]["code"], "already_paid");
     assert_eq!(app.count("reward_payments").await, 1);
     let dup = sqlx::query(
-        "INSERT INTO reward_payments (reward_id, method, reference, amount_fen, paid_on, year, \
-         case_region, recorded_by, recorded_at) SELECT reward_id, method, 'again', amount_fen, \
-         paid_on, year, case_region, recorded_by, recorded_at FROM reward_payments",
+        "INSERT INTO reward_payments (share_id, reward_id, method, reference, amount_fen, \
+         paid_on, year, case_region, recorded_by, recorded_at) SELECT share_id, reward_id, \
+         method, 'again', amount_fen, paid_on, year, case_region, recorded_by, recorded_at \
+         FROM reward_payments",
     )
     .execute(&app.db.pool)
     .await;
@@ -640,12 +641,15 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     assert_eq!(res.status(), 200);
     let done: Value = res.json().await.unwrap();
     assert_eq!(done["method"], "in_person");
-    let digest: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT id_check_digest FROM rewards WHERE report_id = $1")
-            .bind(&case)
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    // The digest is kept on the reward's (only) share, bound to it.
+    let digest: Option<Vec<u8>> = sqlx::query_scalar(
+        "SELECT s.id_check_digest FROM reward_shares s JOIN rewards r ON r.id = s.reward_id \
+         WHERE r.report_id = $1",
+    )
+    .bind(&case)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
     assert_eq!(digest.unwrap().len(), 32, "a digest, not the digits");
     // No bank account: no transfer. Wrong ID digits in person: refused.
     let e = post_ok(
@@ -901,12 +905,646 @@ async fn openapi_lists_the_reward_endpoints(app: TestApp) {
     ] {
         assert!(doc["paths"].get(p).is_some(), "{p} missing");
     }
+    // Co-reporters: the proposal's list, the payment's tip, the reward's shares.
+    let schemas = &doc["components"]["schemas"];
+    for (schema, field) in [
+        ("ProposeRequest", "co_reporters"),
+        ("CoReporter", "weight"),
+        ("PaymentRequest", "tip"),
+        ("RewardView", "shares"),
+        ("ShareView", "tracking_code"),
+    ] {
+        assert!(
+            schemas[schema]["properties"].get(field).is_some(),
+            "{schema}.{field} missing"
+        );
+    }
     app.stop().await;
 }
+
+/// POST in a given language; returns the status and the body.
+async fn post_in(app: &TestApp, s: &Staff, path: &str, body: &Value, lang: &str) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url(path))
+        .bearer_auth(&s.token)
+        .header("accept-language", lang)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// (tip, weight, amount_fen, status) of a case's reward shares, in the order recorded.
+async fn shares_in_db(app: &TestApp, case: &str) -> Vec<(String, i64, i64, String)> {
+    sqlx::query_as(
+        "SELECT s.report_id, s.weight, s.amount_fen, s.status FROM reward_shares s \
+         JOIN rewards r ON r.id = s.reward_id WHERE r.report_id = $1 ORDER BY s.seq",
+    )
+    .bind(case)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+/// A decided real-name case (the first valid reporter) and a later anonymous tip on the same
+/// facts merged into it (a joint report): (case, code, passcode, ID number, tip, its code,
+/// its passcode).
+struct Joint {
+    case: String,
+    code: String,
+    pass: String,
+    id_number: String,
+    tip: String,
+    tip_code: String,
+    tip_pass: String,
+}
+
+async fn joint_report(app: &TestApp, t: &Team, verified: i64) -> Joint {
+    let (body, id_number) = named_tip();
+    let (case, code, pass) = decided_case(app, t, &body, verified, 0).await;
+    let mut second = anonymous_report();
+    second["description"] = json!("我和同事一起发现医院组织老人挂名住院，用医保卡结算，联名举报。");
+    let receipt = app.file_tip(&second).await;
+    let tip_code = receipt["tracking_code"].as_str().unwrap().to_string();
+    let tip_pass = receipt["passcode"].as_str().unwrap().to_string();
+    let tip = case_id_of(app, &tip_code).await;
+    post_ok(
+        app,
+        &t.intake,
+        &format!("/api/v1/cases/{tip}/transitions"),
+        &json!({"to": "merged", "reason": "同一事项（联名举报）", "merge_into": case}),
+        200,
+    )
+    .await;
+    Joint {
+        case,
+        code,
+        pass,
+        id_number,
+        tip,
+        tip_code,
+        tip_pass,
+    }
+}
+
+async fn co_reporters_share_claim_and_pay_their_own(app: TestApp) {
+    let t = team(&app).await;
+    // 10,000.20 yuan verified, insider: 6% → 60,001 fen (above the 200-yuan floor).
+    let j = joint_report(&app, &t, 1_000_020).await;
+    let case = j.case.clone();
+    let path = |p: &str| format!("/api/v1/cases/{case}/reward{p}");
+    // A tip that is not merged into this case.
+    let other = app.file_tip(&anonymous_report()).await;
+    let other_code = other["tracking_code"].as_str().unwrap().to_string();
+
+    // Bad co-reporters: 422 with the CONTRACT error, in the caller's language, and nothing
+    // stored. An unknown tip and a tip of another case get the same answer.
+    let with = |co: Value| json!({"reason": "联名举报，按贡献分配", "co_reporters": co});
+    let zh_unknown = |tip: &str| format!("“{tip}”既不是本案件，也不是并入本案件的举报。");
+    let bad: Vec<(Value, &str, String, String)> = vec![
+        (
+            json!([{"tip": j.code, "weight": 2}, {"tip": "no-such-tip", "weight": 1}]),
+            "co_reporters.tip",
+            zh_unknown("no-such-tip"),
+            "“no-such-tip” is neither this case nor a tip merged into it.".into(),
+        ),
+        (
+            json!([{"tip": j.code, "weight": 2}, {"tip": other_code, "weight": 1}]),
+            "co_reporters.tip",
+            zh_unknown(&other_code),
+            format!("“{other_code}” is neither this case nor a tip merged into it."),
+        ),
+        (
+            json!([{"tip": j.code, "weight": 2}, {"tip": j.tip, "weight": 0}]),
+            "co_reporters.weight",
+            "共同举报人的分配比例须为 1 至 10000 的整数。".into(),
+            "A co-reporter's weight is a whole number from 1 to 10000.".into(),
+        ),
+        (
+            json!([{"tip": j.code, "weight": 2}, {"tip": j.tip, "weight": 1}, {"tip": case, "weight": 1}]),
+            "co_reporters.tip",
+            format!("举报“{case}”重复列出。"),
+            format!("The tip “{case}” is listed more than once."),
+        ),
+        (
+            json!([{"tip": j.tip, "weight": 1}]),
+            "co_reporters",
+            format!("共同举报人须包括第一个有效举报人（举报 {}）。", j.code),
+            format!(
+                "The co-reporters must include the first valid reporter (tip {}).",
+                j.code
+            ),
+        ),
+    ];
+    let before = denied(&app, "case.reward_propose").await;
+    for (co, field, zh, en) in &bad {
+        for (lang, message) in [("zh-CN", zh), ("en", en)] {
+            let (status, e) = post_in(&app, &t.handler, &path(""), &with(co.clone()), lang).await;
+            assert_eq!(status, 422, "{co} {e}");
+            assert_eq!(e["error"]["code"], "invalid_field", "{e}");
+            assert_eq!(e["error"]["field"], *field, "{e}");
+            assert_eq!(e["error"]["message"], message.as_str(), "{e}");
+        }
+    }
+    // A negative or fractional weight is the wrong type.
+    let e = post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &with(json!([{"tip": case, "weight": 1.5}])),
+        422,
+    )
+    .await;
+    assert_eq!(e["error"]["field"], "co_reporters.weight");
+    assert_eq!(app.count("rewards").await, 0, "refusals store nothing");
+    assert_eq!(
+        app.count("reward_shares").await,
+        0,
+        "refusals store nothing"
+    );
+    assert_eq!(denied(&app, "case.reward_propose").await, before + 10);
+
+    // 1:1 first, returned, then 2:1 (the tips named by tracking code and by case id).
+    let p = post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &with(json!([{"tip": case, "weight": 1}, {"tip": j.tip_code, "weight": 1}])),
+        200,
+    )
+    .await;
+    assert_eq!(p["amount_fen"], 60_001);
+    // 30,000.5 each: the fen left over goes to the one recorded first.
+    let amounts: Vec<i64> = p["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["amount_fen"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [30_001, 30_000]);
+    post_ok(
+        &app,
+        &t.f1,
+        &path("/return"),
+        &json!({"reason": "比例应为 2:1"}),
+        200,
+    )
+    .await;
+    let p = post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &with(json!([{"tip": j.code, "weight": 2}, {"tip": j.tip, "weight": 1}])),
+        200,
+    )
+    .await;
+    assert_eq!(p["amount_fen"], 60_001);
+    assert!(p["remainder_rule"]
+        .as_str()
+        .unwrap()
+        .starts_with("largest remainder"));
+    // 60,001 × 2/3 = 40,000.67 and × 1/3 = 20,000.33: the larger remainder takes the fen.
+    assert_eq!(
+        shares_in_db(&app, &case).await,
+        [
+            (case.clone(), 2, 40_001, "pending".to_string()),
+            (j.tip.clone(), 1, 20_000, "pending".to_string()),
+        ]
+    );
+    let v: Value = get(&app, &t.f1.token, &path(""))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["amount_fen"], 60_001, "the reward is still the total");
+    assert_eq!(v["shares"][0]["tracking_code"], j.code.as_str());
+    assert_eq!(v["shares"][1]["tracking_code"], j.tip_code.as_str());
+    assert_eq!(v["shares"][1]["case_id"], j.tip.as_str());
+    assert_eq!(v["shares"][0]["weight"], 2);
+    let sharing = &v["computation"]["sharing"];
+    assert_eq!(sharing["weight_sum"], 3);
+    assert_eq!(sharing["lines"][0]["remainder"], 2);
+    assert_eq!(sharing["lines"][0]["extra_fen"], 1);
+    assert!(sharing["rule"]
+        .as_str()
+        .unwrap()
+        .contains("ties to the one recorded first"));
+    assert!(!v.to_string().contains("张三"), "no identity in the reward");
+
+    // One approval for the whole reward; one notice, to each reporter through their tip.
+    post_ok(&app, &t.f1, &path("/approve"), &json!({}), 200).await;
+    post_ok(&app, &t.handler, &path("/notice"), &json!({}), 200).await;
+    let a: Value = app.lookup(&j.code, &j.pass).await.json().await.unwrap();
+    let b: Value = app
+        .lookup(&j.tip_code, &j.tip_pass)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a["reward"]["amount_fen"], 40_001);
+    assert_eq!(b["reward"]["amount_fen"], 20_000);
+    assert_eq!(b["reward"]["status"], "notified");
+    let note = b["timeline"].as_array().unwrap().last().unwrap()["note"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(note.contains("200.00") && note.contains("600.01"), "{note}");
+
+    // The co-reporter claims their own share (in person, anonymous) with their own code.
+    let res = claim(
+        &app,
+        &json!({"tracking_code": j.tip_code, "passcode": j.pass, "id_last6": "12345X"}),
+    )
+    .await;
+    assert_eq!(res.status(), 404, "one's code with the other's passcode");
+    let res = claim(
+        &app,
+        &json!({"tracking_code": j.tip_code, "passcode": j.tip_pass, "id_last6": "12345X"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["amount_fen"], 20_000);
+    assert_eq!(done["method"], "in_person");
+    // Their code reaches only their share: claiming again is refused, and the first
+    // reporter's share is still open.
+    let res = claim(
+        &app,
+        &json!({"tracking_code": j.tip_code, "passcode": j.tip_pass, "id_last6": "12345X"}),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    let st: Vec<String> = shares_in_db(&app, &case)
+        .await
+        .into_iter()
+        .map(|s| s.3)
+        .collect();
+    assert_eq!(st, ["notified", "claimed"]);
+    assert_eq!(reward_status(&app, &case).await, "notified");
+    let a: Value = app.lookup(&j.code, &j.pass).await.json().await.unwrap();
+    assert_eq!(a["reward"]["status"], "notified");
+
+    // The first reporter claims theirs, by transfer, into their own vault record.
+    let res = claim(
+        &app,
+        &json!({"tracking_code": j.code, "passcode": j.pass,
+        "id_last6": &j.id_number[12..], "bank_account": "6222021001123456789"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let done: Value = res.json().await.unwrap();
+    assert_eq!(done["amount_fen"], 40_001);
+    assert_eq!(reward_status(&app, &case).await, "claimed");
+    let vault = &app.state.vault;
+    assert!(vault.has_bank_account(&app.db.pool, &case).await.unwrap());
+    assert!(!vault.has_bank_account(&app.db.pool, &j.tip).await.unwrap());
+
+    // Finance pays each share once, naming its tip.
+    let pay = |tip: &str, amount: i64| json!({"method": "bank_transfer", "reference": "ICBC-0001", "amount_fen": amount, "tip": tip});
+    let e = post_ok(
+        &app,
+        &t.f1,
+        &path("/payment"),
+        &json!({"method": "bank_transfer", "reference": "X", "amount_fen": 40_001}),
+        422,
+    )
+    .await;
+    assert_eq!(e["error"]["field"], "tip");
+    let e = post_ok(&app, &t.f1, &path("/payment"), &pay(&j.code, 60_001), 422).await;
+    assert_eq!(e["error"]["field"], "amount_fen");
+    let e = post_ok(
+        &app,
+        &t.f1,
+        &path("/payment"),
+        &pay(&other_code, 40_001),
+        422,
+    )
+    .await;
+    assert_eq!(e["error"]["field"], "tip");
+    let paid = post_ok(&app, &t.f1, &path("/payment"), &pay(&j.code, 40_001), 200).await;
+    assert_eq!(paid["status"], "claimed", "not paid until every share is");
+    assert_eq!(paid["share"]["status"], "paid");
+    let e = post_ok(&app, &t.f1, &path("/payment"), &pay(&case, 40_001), 409).await;
+    assert_eq!(e["error"]["code"], "already_paid");
+    assert_eq!(e["error"]["message"], "该奖励已支付，不能重复支付。");
+    assert_eq!(reward_status(&app, &case).await, "claimed");
+    // The co-reporter gave no account: in person, with their ID digits.
+    let e = post_ok(
+        &app,
+        &t.f1,
+        &path("/payment"),
+        &pay(&j.tip_code, 20_000),
+        409,
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "no_bank_account");
+    let in_person = |last6: &str| json!({"method": "in_person", "reference": "收据 0002", "amount_fen": 20_000, "tip": j.tip, "id_last6": last6});
+    let e = post_ok(&app, &t.f1, &path("/payment"), &in_person("123456"), 422).await;
+    assert_eq!(e["error"]["code"], "id_mismatch");
+    let paid = post_ok(&app, &t.f1, &path("/payment"), &in_person("12345x"), 200).await;
+    assert_eq!(paid["status"], "paid");
+    let e = post_ok(&app, &t.f1, &path("/payment"), &in_person("12345x"), 409).await;
+    assert_eq!(e["error"]["code"], "already_paid");
+    assert_eq!(reward_status(&app, &case).await, "paid");
+    let paid: Vec<(String, i64)> =
+        sqlx::query_as("SELECT share_id, amount_fen FROM reward_payments ORDER BY amount_fen")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        paid.iter().map(|p| p.1).collect::<Vec<_>>(),
+        [20_000, 40_001]
+    );
+    let b: Value = app
+        .lookup(&j.tip_code, &j.tip_pass)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b["reward"]["status"], "paid");
+    assert_eq!(
+        b["timeline"].as_array().unwrap().last().unwrap()["status"],
+        "reward_paid"
+    );
+
+    // Budgets count the shares' payments.
+    let year = chrono::Datelike::year(&jubao::deadlines::calendar::shanghai_date(
+        chrono::Utc::now(),
+    ));
+    let bud = post_ok(
+        &app,
+        &t.f1,
+        "/api/v1/finance/budgets",
+        &json!({"year": year, "region": "371500", "amount_fen": 100_000}),
+        200,
+    )
+    .await;
+    assert_eq!(bud["paid_fen"], 60_001);
+    assert_eq!(bud["committed_fen"], 0);
+    audit_ok(&app).await;
+    app.stop().await;
+}
+
+async fn co_reporter_share_expires_alone(app: TestApp) {
+    let t = team(&app).await;
+    let j = joint_report(&app, &t, 1_000_000).await;
+    let case = j.case.clone();
+    let path = |p: &str| format!("/api/v1/cases/{case}/reward{p}");
+    // 600 yuan, 1:1.
+    post_ok(
+        &app,
+        &t.handler,
+        &path(""),
+        &json!({"reason": "联名举报",
+        "co_reporters": [{"tip": case, "weight": 1}, {"tip": j.tip, "weight": 1}]}),
+        200,
+    )
+    .await;
+    post_ok(&app, &t.f1, &path("/approve"), &json!({}), 200).await;
+    let year = chrono::Datelike::year(&jubao::deadlines::calendar::shanghai_date(
+        chrono::Utc::now(),
+    ));
+    let bud = post_ok(
+        &app,
+        &t.f1,
+        "/api/v1/finance/budgets",
+        &json!({"year": year, "region": "371500", "amount_fen": 1_000_000}),
+        200,
+    )
+    .await;
+    assert_eq!(bud["committed_fen"], 60_000);
+    post_ok(&app, &t.handler, &path("/notice"), &json!({}), 200).await;
+    let res = claim(
+        &app,
+        &json!({"tracking_code": j.code, "passcode": j.pass, "id_last6": &j.id_number[12..]}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    // The window passes before the co-reporter claims.
+    sqlx::query("UPDATE rewards SET claim_by = '2000-01-01' WHERE report_id = $1")
+        .bind(&case)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let res = claim(
+        &app,
+        &json!({"tracking_code": j.tip_code, "passcode": j.tip_pass, "id_last6": "12345X"}),
+    )
+    .await;
+    assert_eq!(res.status(), 409);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "reward_expired");
+    let today = jubao::deadlines::calendar::shanghai_date(chrono::Utc::now());
+    let s = jubao::rewards::flow::sweep(&app.state.workflow, today)
+        .await
+        .unwrap();
+    assert_eq!(s.expired, 1, "only the unclaimed share");
+    let st: Vec<String> = shares_in_db(&app, &case)
+        .await
+        .into_iter()
+        .map(|s| s.3)
+        .collect();
+    assert_eq!(st, ["claimed", "expired"]);
+    assert_eq!(reward_status(&app, &case).await, "claimed");
+    let b: Value = app
+        .lookup(&j.tip_code, &j.tip_pass)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(b["reward"]["status"], "expired");
+    assert_eq!(
+        b["timeline"].as_array().unwrap().last().unwrap()["status"],
+        "reward_expired"
+    );
+    let a: Value = app.lookup(&j.code, &j.pass).await.json().await.unwrap();
+    assert_eq!(a["reward"]["status"], "claimed");
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM clocks WHERE report_id = $1 AND kind = 'reward_claim' AND closed_at IS NULL")
+        .bind(&case).fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(open, 0, "the claim clock closed with the window");
+    // The expired share leaves the budget; the claimed one stays committed until paid.
+    let b: Value = get(
+        &app,
+        &t.f1.token,
+        &format!("/api/v1/finance/budgets?year={year}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(b[0]["committed_fen"], 30_000);
+    let paid = post_ok(&app, &t.f1, &path("/payment"), &json!({"method": "in_person",
+        "reference": "收据 0003", "amount_fen": 30_000, "tip": j.code, "id_last6": &j.id_number[12..]}), 200).await;
+    assert_eq!(paid["status"], "paid");
+    // Reversal covers the whole reward; what was paid is due back.
+    post_ok(
+        &app,
+        &t.sup,
+        &path("/reversal"),
+        &json!({"reason": "联名举报人伪造证据"}),
+        200,
+    )
+    .await;
+    let r = post_ok(
+        &app,
+        &t.f1,
+        &path("/reversal"),
+        &json!({"reason": "确认撤销"}),
+        200,
+    )
+    .await;
+    assert_eq!(r["repayment_due_fen"], 30_000);
+    for (code, pass) in [(&j.code, &j.pass), (&j.tip_code, &j.tip_pass)] {
+        let v: Value = app.lookup(code, pass).await.json().await.unwrap();
+        assert_eq!(v["reward"]["status"], "reversed");
+    }
+    audit_ok(&app).await;
+    app.stop().await;
+}
+
+/// Migration 0007 on rewards written before it: each becomes one share of its whole amount
+/// that keeps the reward's id, so an anonymous claimant's ID-digit digest still matches and
+/// a recorded payment stays the share's (a second one is refused).
+async fn rewards_from_before_shares_keep_working(backend: Backend) {
+    let Some(app) = spawn_app_migrated_to(backend, 6).await else {
+        return;
+    };
+    let t = team(&app).await;
+    let (claimed_case, code, pass) =
+        decided_case(&app, &t, &anonymous_report(), 1_000_000, 0).await;
+    let mut body = anonymous_report();
+    body["description"] = json!("另一家诊所虚构诊疗项目，串换药品结算医保基金。");
+    let (paid_case, _, _) = decided_case(&app, &t, &body, 1_000_000, 0).await;
+    let today = jubao::deadlines::calendar::shanghai_date(chrono::Utc::now());
+    let now = jubao::store::ts(chrono::Utc::now());
+    let claim_by = (today + chrono::Duration::days(60)).to_string();
+    let mut ids = vec![];
+    for (case, status) in [(&claimed_case, "claimed"), (&paid_case, "paid")] {
+        let id = uuid::Uuid::now_v7().to_string();
+        // What 0005's code stored: the digest bound to the reward's id.
+        let digest =
+            (status == "claimed").then(|| app.state.vault.id_check_digest(&id, "12345X").to_vec());
+        sqlx::query(
+            "INSERT INTO rewards (id, report_id, beneficiary_report_id, case_region, policy_id, \
+             policy_version, input, computation, amount_fen, status, needs_supervisor, \
+             proposed_by, proposed_at, finance_approved_by, finance_approved_at, approved_at, \
+             notified_at, claim_by, claimed_at, claim_method, id_check_digest, paid_at) \
+             VALUES ($1, $2, $2, '371502', 'default', 1, '{}', '{}', 50000, $3, 0, $4, $5, $6, \
+             $5, $5, $5, $7, $5, 'in_person', $8, $9)",
+        )
+        .bind(&id)
+        .bind(case.as_str())
+        .bind(status)
+        .bind(&t.handler.id)
+        .bind(&now)
+        .bind(&t.f1.id)
+        .bind(&claim_by)
+        .bind(digest)
+        .bind((status == "paid").then(|| now.clone()))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    sqlx::query(
+        "INSERT INTO reward_payments (reward_id, method, reference, amount_fen, paid_on, year, \
+         case_region, recorded_by, recorded_at) VALUES ($1, 'in_person', 'R1', 50000, $2, $3, \
+         '371502', $4, $5)",
+    )
+    .bind(&ids[1])
+    .bind(today.to_string())
+    .bind(i64::from(chrono::Datelike::year(&today)))
+    .bind(&t.f1.id)
+    .bind(&now)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+
+    app.db.migrate().await.unwrap();
+
+    let shares: Vec<(String, String, String, i64, i64, String)> = sqlx::query_as(
+        "SELECT id, reward_id, report_id, weight, amount_fen, status FROM reward_shares ORDER BY id",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        shares,
+        [
+            (
+                ids[0].clone(),
+                ids[0].clone(),
+                claimed_case.clone(),
+                1,
+                50_000,
+                "claimed".into()
+            ),
+            (
+                ids[1].clone(),
+                ids[1].clone(),
+                paid_case.clone(),
+                1,
+                50_000,
+                "paid".into()
+            ),
+        ]
+    );
+    let paid: Vec<(String, String)> =
+        sqlx::query_as("SELECT share_id, reward_id FROM reward_payments")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(paid, [(ids[1].clone(), ids[1].clone())]);
+
+    // The paid reward cannot be paid again; the claimed one is paid in person against the
+    // digest stored before the migration.
+    let pay = json!({"method": "in_person", "reference": "收据 9", "amount_fen": 50_000, "id_last6": "12345x"});
+    let e = post_ok(
+        &app,
+        &t.f1,
+        &format!("/api/v1/cases/{paid_case}/reward/payment"),
+        &pay,
+        409,
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "already_paid");
+    let v: Value = get(
+        &app,
+        &t.f1.token,
+        &format!("/api/v1/cases/{claimed_case}/reward"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(v["shares"][0]["status"], "claimed");
+    assert_eq!(v["shares"][0]["amount_fen"], 50_000);
+    let done = post_ok(
+        &app,
+        &t.f1,
+        &format!("/api/v1/cases/{claimed_case}/reward/payment"),
+        &pay,
+        200,
+    )
+    .await;
+    assert_eq!(done["status"], "paid");
+    let view: Value = app.lookup(&code, &pass).await.json().await.unwrap();
+    assert_eq!(view["reward"]["status"], "paid");
+    assert_eq!(view["reward"]["amount_fen"], 50_000);
+    app.stop().await;
+}
+
+both_databases!(backend: rewards_from_before_shares_keep_working);
 
 both_databases!(
     propose_approve_notify_claim_pay,
     supervisor_in_person_and_expiry,
     ledger_export_row_by_row,
     openapi_lists_the_reward_endpoints,
+    co_reporters_share_claim_and_pay_their_own,
+    co_reporter_share_expires_alone,
 );

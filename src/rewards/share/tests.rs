@@ -52,6 +52,23 @@ fn split_rejects_bad_weights() {
 }
 
 #[test]
+fn explain_shows_the_working() {
+    // 1000 × (2, 1) / 3 = 666.67, 333.33: floors 666 and 333, one fen left, remainders 2 and 1.
+    let s = explain(1_000, &[("a", 2), ("b", 1)]).unwrap();
+    assert_eq!(s.weight_sum, 3);
+    let got: Vec<(i64, i64, i64, i64)> = s
+        .lines
+        .iter()
+        .map(|l| (l.floor_fen, l.remainder, l.extra_fen, l.amount_fen))
+        .collect();
+    assert_eq!(got, [(666, 2, 1, 667), (333, 1, 0, 333)]);
+    let v = serde_json::to_value(&s).unwrap();
+    assert_eq!(v["lines"][0]["tip"], "a");
+    assert!(v["rule"].as_str().unwrap().starts_with("largest remainder"));
+    assert_eq!(explain::<&str>(5, &[]), Err(ShareError::Empty));
+}
+
+#[test]
 fn first_valid_picks_earliest_valid() {
     let tips = [
         (30, true, "c"),
@@ -89,6 +106,47 @@ proptest! {
             prop_assert!(diff < sum);
             prop_assert!(*fen >= 0);
         }
+    }
+
+    /// What a shared reward stores (`explain`'s lines, one row each): the shares sum to the
+    /// total, each is within 1 fen of its exact proportion, the working adds up, and the
+    /// fen left over went to the largest remainders, ties to the one recorded first.
+    #[test]
+    fn stored_shares_are_exact_and_fair(
+        total in 0i64..=20_000_000_000,
+        weights in prop::collection::vec(1u32..=MAX_WEIGHT, 1..=MAX_CO_REPORTERS),
+    ) {
+        let named: Vec<(String, u32)> =
+            weights.iter().enumerate().map(|(i, w)| (format!("tip{i}"), *w)).collect();
+        let s = explain(total, &named).unwrap();
+        prop_assert_eq!(s.rule, REMAINDER_RULE);
+        prop_assert_eq!(s.total_fen, total);
+        let sum: i64 = weights.iter().map(|&w| i64::from(w)).sum();
+        prop_assert_eq!(s.weight_sum, sum);
+        prop_assert_eq!(s.lines.iter().map(|l| l.amount_fen).sum::<i64>(), total);
+        let sum = i128::from(sum);
+        for (l, (k, w)) in s.lines.iter().zip(&named) {
+            prop_assert_eq!(&l.key, k);
+            prop_assert_eq!(l.weight, *w);
+            let exact = i128::from(total) * i128::from(*w);
+            prop_assert!((i128::from(l.amount_fen) * sum - exact).abs() < sum);
+            prop_assert_eq!(i128::from(l.floor_fen), exact / sum);
+            prop_assert_eq!(i128::from(l.remainder), exact % sum);
+            prop_assert!(l.extra_fen == 0 || l.extra_fen == 1);
+            prop_assert_eq!(l.amount_fen, l.floor_fen + l.extra_fen);
+        }
+        // No co-reporter without the extra fen has a larger remainder than one with it,
+        // nor an equal one while recorded earlier.
+        for (i, a) in s.lines.iter().enumerate() {
+            for (j, b) in s.lines.iter().enumerate() {
+                if a.extra_fen == 1 && b.extra_fen == 0 {
+                    prop_assert!(a.remainder > b.remainder || (a.remainder == b.remainder && i < j));
+                }
+            }
+        }
+        // The same amounts as `split`.
+        let plain: Vec<i64> = split(total, &named).unwrap().into_iter().map(|(_, f)| f).collect();
+        prop_assert_eq!(plain, s.lines.iter().map(|l| l.amount_fen).collect::<Vec<_>>());
     }
 
     #[test]
