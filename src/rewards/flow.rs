@@ -182,8 +182,25 @@ pub struct RewardView {
     pub paid_at: Option<String>,
     pub expired_at: Option<String>,
     pub reversal_requested_by: Option<String>,
+    /// The roles of the person who requested the reversal (the confirmation needs the other
+    /// role: supervisor and finance), so a client offers the confirmation only to those who
+    /// may give it. Empty without a request.
+    #[schema(value_type = Vec<String>)]
+    pub reversal_requested_roles: Vec<Role>,
     pub reversal_reason: Option<String>,
     pub reversed_at: Option<String>,
+}
+
+impl RewardView {
+    /// Fill in what the row alone does not say (the reversal requester's roles).
+    async fn complete(mut self, pool: &sqlx::AnyPool) -> Result<Self, sqlx::Error> {
+        if let Some(id) = &self.reversal_requested_by {
+            if let Some(u) = staff::by_id(pool, id).await? {
+                self.reversal_requested_roles = u.roles;
+            }
+        }
+        Ok(self)
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -252,6 +269,7 @@ impl RewardRow {
             paid_at: self.paid_at.clone(),
             expired_at: self.expired_at.clone(),
             reversal_requested_by: self.reversal_requested_by.clone(),
+            reversal_requested_roles: vec![],
             reversal_reason: self.reversal_reason.clone(),
             reversed_at: self.reversed_at.clone(),
         }
@@ -545,10 +563,12 @@ pub async fn show(wf: &Workflow, p: &Principal, case_id: &str) -> AppResult<Rewa
     if !can_see(p, &case, recused) {
         return Err(forbidden());
     }
-    reward_of_case(&mut tx, case_id)
+    let view = reward_of_case(&mut tx, case_id)
         .await?
         .map(|r| r.view())
-        .ok_or_else(reward_not_found)
+        .ok_or_else(reward_not_found)?;
+    drop(tx);
+    Ok(view.complete(&wf.db.pool).await?)
 }
 
 /// `GET /rewards?status=`: the rewards of the caller's region (finance, supervisors,
@@ -585,7 +605,7 @@ pub async fn list(
         .fetch_one(&wf.db.pool)
         .await?;
         if n == 0 {
-            out.push(r.view());
+            out.push(r.view().complete(&wf.db.pool).await?);
         }
     }
     Ok(out)
