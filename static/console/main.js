@@ -14,7 +14,7 @@
     ['#/overdue', 'nav.overdue', ['supervisor', 'auditor', 'intake', 'legal']],
     ['#/identity', 'nav.identity', ['custodian', 'auditor', 'handler', 'supervisor']],
     ['#/dashboard', 'nav.dashboard', ['auditor', 'supervisor', 'finance']],
-    ['#/rewards', 'nav.rewards', ['finance', 'supervisor', 'handler']],
+    ['#/rewards', 'nav.rewards', ['finance', 'supervisor', 'auditor']],
     ['#/audit', 'nav.audit', ['auditor']],
     ['#/admin', 'nav.admin', ['admin']],
     ['#/account', 'nav.account', null]
