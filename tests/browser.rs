@@ -319,3 +319,34 @@ fn console_end_to_end() {
         "console",
     );
 }
+
+/// The first-time setup page on a fresh server: the setup code is read from the server's
+/// output (which must also name the console page), then `tests/browser/setup.mjs` tries a
+/// wrong code, creates the first admin with the right one and enrols TOTP.
+#[test]
+fn console_setup_page() {
+    let _serial = ONE_BROWSER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if !browser_ready(&root, "setup page") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(&root, tmp.path());
+    let log = server.log();
+    let code = log
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("First-admin setup code: "))
+        .unwrap_or_else(|| panic!("no setup code in the server's output:\n{log}"))
+        .trim()
+        .to_string();
+    assert_eq!(code.len(), 19, "XXXX-XXXX-XXXX-XXXX: {code}");
+    let page = format!("{}/console/#/setup", server.base());
+    assert!(
+        log.contains(&page),
+        "the setup-code message names the console page {page}:\n{log}"
+    );
+    assert!(log.contains("POST /api/v1/auth/setup"), "{log}");
+    run_node(server, "setup.mjs", &[("JUBAO_SETUP_CODE", &code)], "setup");
+}
