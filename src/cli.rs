@@ -206,12 +206,6 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config.clone()).await?;
     let state = app.state();
-    if let Some(code) = crate::staff::auth::ensure_setup_code(&state.db, &state.vault).await? {
-        // Printed once, on the first start of a database with no admin; not logged.
-        println!(
-            "\n  First-admin setup code: {code}\n  Create the first admin with it: POST /api/v1/auth/setup (README, \"The first admin\"),\n  or run `jubao user add NAME --role admin` instead.\n  The code works once and is not shown again.\n"
-        );
-    }
     let base = if config.server.public_url.is_empty() {
         let host = config
             .server
@@ -222,6 +216,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     } else {
         config.public_url()
     };
+    if let Some(code) = crate::staff::auth::ensure_setup_code(&state.db, &state.vault).await? {
+        // Printed once, on the first start of a database with no admin; not logged.
+        println!(
+            "\n  First-admin setup code: {code}\n  Create the first admin with it in the staff console: {base}/console/#/setup\n  (or through the API: POST /api/v1/auth/setup, README \"The first admin\"),\n  or run `jubao user add NAME --role admin` instead.\n  The code works once and is not shown again.\n"
+        );
+    }
     tracing::info!("jubao listening on {base}");
     tracing::info!("H5 reporting page: {base}/h5/");
     tracing::info!("staff console: {base}/console/");

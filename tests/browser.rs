@@ -161,86 +161,147 @@ fn h5_end_to_end() {
     }
 }
 
-/// Staff accounts for the console test: (username, roles, region). Finance joins once the
-/// reward screens exist.
-const CONSOLE_STAFF: [(&str, &str, &str); 6] = [
+/// Staff accounts for the console test: (username, roles, region).
+const CONSOLE_STAFF: [(&str, &str, &str); 7] = [
     ("intake1", "intake", "371502"),
     ("handler1", "handler", "371502"),
     ("supervisor1", "supervisor", "371500"),
     ("custodian1", "custodian", "371500"),
     ("auditor1", "auditor", "371500"),
     ("handler2", "handler", "371600"),
+    ("finance1", "finance", "371500"),
 ];
 const CONSOLE_PASSWORD: &str = "Console-Test-Pass-2026";
 
+/// `jubao ARGS` with the configuration, database and master key in `tmp`.
+fn jubao(root: &Path, tmp: &Path, addr: SocketAddr, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jubao"));
+    c.args(args)
+        .current_dir(root)
+        .env("JUBAO_CONFIG", tmp.join("jubao.toml"))
+        .env(
+            "JUBAO_DATABASE_URL",
+            format!("sqlite://{}/jubao.db", tmp.display()),
+        )
+        .env("JUBAO_KEYS_MASTER_KEY_FILE", tmp.join("master.key"))
+        .env("JUBAO_SERVER_LISTEN", addr.to_string())
+        .env_remove("JUBAO_MASTER_KEY");
+    c
+}
+
+/// A `jubao serve` on a free port with a fresh SQLite database and master key in `tmp`,
+/// its standard output and error in `tmp/server.log`.
+struct Server {
+    guard: ServerGuard,
+    addr: SocketAddr,
+    root: PathBuf,
+    tmp: PathBuf,
+}
+
+impl Server {
+    fn start(root: &Path, tmp: &Path) -> Server {
+        let config = tmp.join("jubao.toml");
+        std::fs::write(&config, "").expect("write empty config");
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let log = std::fs::File::create(tmp.join("server.log")).expect("server log");
+        let child = jubao(root, tmp, addr, &["serve"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone log"))
+            .stderr(log)
+            .spawn()
+            .expect("start jubao serve");
+        let mut server = Server {
+            guard: ServerGuard(child),
+            addr,
+            root: root.to_path_buf(),
+            tmp: tmp.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while http_status(addr, "/readyz") != Some(200) {
+            if let Ok(Some(status)) = server.guard.0.try_wait() {
+                panic!("jubao serve exited early ({status}):\n{}", server.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "jubao serve not ready within 60 s:\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// `jubao ARGS` against this server's configuration, database and key.
+    fn command(&self, args: &[&str]) -> Command {
+        jubao(&self.root, &self.tmp, self.addr, args)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.tmp.join("server.log")).unwrap_or_default()
+    }
+
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Run `node tests/browser/{script}` with `envs`; on failure, panic with its output and the
+/// server's.
+fn run_node(server: Server, script: &str, envs: &[(&str, &str)], artifacts: &str) {
+    let mut node = Command::new("node");
+    node.arg(server.root.join("tests/browser").join(script))
+        .current_dir(&server.root)
+        .env("JUBAO_BASE_URL", server.base())
+        .env("CHROMIUM", chromium_path())
+        .stdin(Stdio::null());
+    for (k, v) in envs {
+        node.env(k, v);
+    }
+    let out = node.output().expect("run node");
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        let log = server.log();
+        drop(server);
+        panic!(
+            "{script} failed ({}); screenshots in tests/browser/artifacts/{artifacts}/; server output:\n{log}",
+            out.status
+        );
+    }
+}
+
+/// Whether the browser prerequisites are there; prints why not (or panics under CI=true).
+fn browser_ready(root: &Path, what: &str) -> bool {
+    let in_ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
+    let missing = missing_prerequisites(root);
+    if missing.is_empty() {
+        return true;
+    }
+    let missing = missing.join("; ");
+    if in_ci {
+        panic!("{what} browser test cannot run in CI: {missing} (run: apt-get install -y chromium && npm ci)");
+    }
+    println!("SKIPPED {what} browser test: {missing} (run: apt-get install -y chromium && npm ci)");
+    false
+}
+
 /// The staff console, end to end: the real server, staff created with `jubao user add`,
-/// then `tests/browser/console.mjs` walks a tip from intake to closed in Chromium.
+/// then `tests/browser/console.mjs` walks a tip from intake to closed and its reward from
+/// proposal to payment in Chromium.
 #[test]
 fn console_end_to_end() {
     let _serial = ONE_BROWSER_AT_A_TIME
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let in_ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
-    let missing = missing_prerequisites(&root);
-    if !missing.is_empty() {
-        let what = missing.join("; ");
-        if in_ci {
-            panic!("console browser test cannot run in CI: {what} (run: apt-get install -y chromium && npm ci)");
-        }
-        println!(
-            "SKIPPED console browser test: {what} (run: apt-get install -y chromium && npm ci)"
-        );
+    if !browser_ready(&root, "console") {
         return;
     }
-
     let tmp = tempfile::tempdir().expect("temp dir");
-    let config = tmp.path().join("jubao.toml");
-    std::fs::write(&config, "").expect("write empty config");
-    let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let log_path = tmp.path().join("server.log");
-    let log = std::fs::File::create(&log_path).expect("server log");
-    let env = |c: &mut Command| {
-        c.current_dir(&root)
-            .env("JUBAO_CONFIG", &config)
-            .env(
-                "JUBAO_DATABASE_URL",
-                format!("sqlite://{}/jubao.db", tmp.path().display()),
-            )
-            .env("JUBAO_KEYS_MASTER_KEY_FILE", tmp.path().join("master.key"))
-            .env("JUBAO_SERVER_LISTEN", addr.to_string())
-            .env_remove("JUBAO_MASTER_KEY");
-    };
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_jubao"));
-    serve.arg("serve");
-    env(&mut serve);
-    let child = serve
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("clone log"))
-        .stderr(log)
-        .spawn()
-        .expect("start jubao serve");
-    let mut server = ServerGuard(child);
-    let server_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while http_status(addr, "/readyz") != Some(200) {
-        if let Ok(Some(status)) = server.0.try_wait() {
-            panic!("jubao serve exited early ({status}):\n{}", server_log());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "jubao serve not ready within 60 s:\n{}",
-            server_log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-
+    let server = Server::start(&root, tmp.path());
     for (username, roles, region) in CONSOLE_STAFF {
-        let mut add = Command::new(env!("CARGO_BIN_EXE_jubao"));
-        add.args(["user", "add", username, "--role", roles, "--region", region]);
-        env(&mut add);
-        let out = add
+        let out = server
+            .command(&["user", "add", username, "--role", roles, "--region", region])
             .env("JUBAO_PASSWORD", CONSOLE_PASSWORD)
             .stdin(Stdio::null())
             .output()
@@ -251,24 +312,41 @@ fn console_end_to_end() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    run_node(
+        server,
+        "console.mjs",
+        &[("JUBAO_STAFF_PASSWORD", CONSOLE_PASSWORD)],
+        "console",
+    );
+}
 
-    let out = Command::new("node")
-        .arg(root.join("tests/browser/console.mjs"))
-        .current_dir(&root)
-        .env("JUBAO_BASE_URL", format!("http://{addr}"))
-        .env("JUBAO_STAFF_PASSWORD", CONSOLE_PASSWORD)
-        .env("CHROMIUM", chromium_path())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run node tests/browser/console.mjs");
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    if !out.status.success() {
-        drop(server);
-        panic!(
-            "console browser test failed ({}); screenshots in tests/browser/artifacts/console/; server output:\n{}",
-            out.status,
-            server_log()
-        );
+/// The first-time setup page on a fresh server: the setup code is read from the server's
+/// output (which must also name the console page), then `tests/browser/setup.mjs` tries a
+/// wrong code, creates the first admin with the right one and enrols TOTP.
+#[test]
+fn console_setup_page() {
+    let _serial = ONE_BROWSER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if !browser_ready(&root, "setup page") {
+        return;
     }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(&root, tmp.path());
+    let log = server.log();
+    let code = log
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("First-admin setup code: "))
+        .unwrap_or_else(|| panic!("no setup code in the server's output:\n{log}"))
+        .trim()
+        .to_string();
+    assert_eq!(code.len(), 19, "XXXX-XXXX-XXXX-XXXX: {code}");
+    let page = format!("{}/console/#/setup", server.base());
+    assert!(
+        log.contains(&page),
+        "the setup-code message names the console page {page}:\n{log}"
+    );
+    assert!(log.contains("POST /api/v1/auth/setup"), "{log}");
+    run_node(server, "setup.mjs", &[("JUBAO_SETUP_CODE", &code)], "setup");
 }

@@ -203,6 +203,11 @@ pub struct RewardView {
     pub paid_at: Option<String>,
     pub expired_at: Option<String>,
     pub reversal_requested_by: Option<String>,
+    /// The roles of the person who requested the reversal (the confirmation needs the other
+    /// role: supervisor and finance), so a client offers the confirmation only to those who
+    /// may give it. Empty without a request.
+    #[schema(value_type = Vec<String>)]
+    pub reversal_requested_roles: Vec<Role>,
     pub reversal_reason: Option<String>,
     pub reversed_at: Option<String>,
     /// Who gets what, in the order recorded: one share (the first valid reporter's) unless
@@ -281,6 +286,18 @@ async fn shares_of(tx: &mut Tx<'_>, reward_id: &str) -> Result<Vec<ShareRow>, sq
     .await
 }
 
+impl RewardView {
+    /// Fill in what the row alone does not say (the reversal requester's roles).
+    async fn complete(mut self, pool: &sqlx::AnyPool) -> Result<Self, sqlx::Error> {
+        if let Some(id) = &self.reversal_requested_by {
+            if let Some(u) = staff::by_id(pool, id).await? {
+                self.reversal_requested_roles = u.roles;
+            }
+        }
+        Ok(self)
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct RewardRow {
     id: String,
@@ -346,6 +363,7 @@ impl RewardRow {
             paid_at: self.paid_at.clone(),
             expired_at: self.expired_at.clone(),
             reversal_requested_by: self.reversal_requested_by.clone(),
+            reversal_requested_roles: vec![],
             reversal_reason: self.reversal_reason.clone(),
             reversed_at: self.reversed_at.clone(),
             shares: shares.iter().map(ShareRow::view).collect(),
@@ -795,7 +813,9 @@ pub async fn show(wf: &Workflow, p: &Principal, case_id: &str) -> AppResult<Rewa
         .await?
         .ok_or_else(reward_not_found)?;
     let shares = shares_of(&mut tx, &r.id).await?;
-    Ok(r.view(&shares))
+    let view = r.view(&shares);
+    drop(tx);
+    Ok(view.complete(&wf.db.pool).await?)
 }
 
 /// `GET /rewards?status=`: the rewards of the caller's region (finance, supervisors,
@@ -847,7 +867,7 @@ pub async fn list(
         .await?;
         if n == 0 {
             let shares = by_reward.remove(&r.id).unwrap_or_default();
-            out.push(r.view(&shares));
+            out.push(r.view(&shares).complete(&wf.db.pool).await?);
         }
     }
     Ok(out)

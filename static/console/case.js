@@ -1,7 +1,8 @@
 /* jubao staff console — the case page: the tip as written, the reporter by pseudonym,
  * evidence previews (fetched with the bearer token into blob: URLs), clocks, the staff
  * timeline, messages, and one form for each action the API says the caller may take now
- * (`actions` in GET /api/v1/cases/{id}); nothing else is offered. */
+ * (`actions` in GET /api/v1/cases/{id}); nothing else is offered. The reward panel is
+ * built by reward.js. */
 (function () {
   'use strict';
   var C = window.Console;
@@ -282,21 +283,31 @@
     if (d.conclusion) parts.push(d.conclusion);
     if (d.state) parts.push(C.label('istate', d.state));
     if (d.due_on) parts.push(C.t('case.clockDue') + ' ' + d.due_on);
+    if (/^reward_/.test(e.kind) && typeof d.amount_fen === 'number') parts.push(C.t('reward.amount') + ' ' + C.fmtFen(d.amount_fen));
+    if (d.claim_by) parts.push(C.t('reward.claimBy') + ' ' + d.claim_by);
     return parts.join(' · ');
   }
 
   // ---------- the page ----------
-  C.casePage = function (el, id) {
+  /** The case and, when it has one, what its reward panel shows (reward.js). */
+  function load(id) {
     return C.get('/api/v1/cases/' + encodeURIComponent(id)).then(function (c) {
-      render(el, c);
+      if (!C.reward.relevant(c)) return [c, null];
+      return C.reward.load(c).then(function (rd) { return [c, rd]; });
+    });
+  }
+
+  C.casePage = function (el, id) {
+    return load(id).then(function (x) {
+      render(el, x[0], x[1]);
     });
   };
 
-  function render(el, c) {
+  function render(el, c, rewardData) {
     var reload = function () {
-      return C.get('/api/v1/cases/' + encodeURIComponent(c.id)).then(function (n) {
+      return load(c.id).then(function (x) {
         C.clear(el);
-        render(el, n);
+        render(el, x[0], x[1]);
         var t = el.querySelector('h1');
         if (t) t.focus();
       }, function (e) { C.flash(C.errorText(e), 'error'); });
@@ -367,6 +378,9 @@
     if (!panels.length) act.appendChild(h('p', C.t('case.actionsNone')));
     panels.forEach(function (p) { act.appendChild(p); });
     right.appendChild(act);
+
+    // The reward: its computation, status, claim, payment and the steps the user may take.
+    if (rewardData) right.appendChild(C.reward.panel(c, rewardData, reload));
 
     // Clocks.
     var cl = section('case.clocks', 'clocks');

@@ -124,14 +124,28 @@
     var yuan = String(Math.floor(a / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
     return (neg ? '-' : '') + '¥' + yuan + '.' + String(a % 100).padStart(2, '0');
   };
-  /** "12345.6" → 1234560 fen, parsed as a string (never through floats). null: invalid. */
-  C.parseYuan = function (s) {
-    s = String(s || '').trim().replace(/[,，\s]/g, '');
-    if (s === '') return 0;
+  /** "12345.6" → 1234560 fen, by string arithmetic: the digits of the yuan and the two
+   * digits of the fen are joined as text and read as one integer (at most 15 digits, exact),
+   * never through a float. Empty: 0, or null with `required`. null: invalid. */
+  C.parseYuan = function (s, required) {
+    s = String(s || '').trim().replace(/[,，\s]/g, '').replace(/^[¥￥]/, '');
+    if (s === '') return required ? null : 0;
     var m = /^(\d{1,13})(?:\.(\d{0,2}))?$/.exec(s);
     if (!m) return null;
-    var frac = (m[2] || '').padEnd(2, '0');
-    return Number(m[1]) * 100 + Number(frac);
+    var digits = (m[1] + (m[2] || '').padEnd(2, '0')).replace(/^0+(?=\d)/, '');
+    return parseInt(digits, 10);
+  };
+  /** Basis points as a percentage written out by integer arithmetic: 150 → "1.5%". */
+  C.fmtBp = function (bp) {
+    if (bp === null || bp === undefined) return '—';
+    var neg = bp < 0;
+    var a = Math.abs(bp);
+    var frac = String(a % 100).padStart(2, '0').replace(/0+$/, '');
+    return (neg ? '-' : '') + Math.floor(a / 100) + (frac ? '.' + frac : '') + '%';
+  };
+  /** Today's date in Asia/Shanghai (YYYY-MM-DD), as the server counts days. */
+  C.todayShanghai = function () {
+    return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
   };
 
   // ---------- deadline colour ----------
@@ -154,8 +168,12 @@
   C.errorText = function (err) {
     if (!err) return '';
     if (err.body && err.body.error && err.body.error.message) {
+      // The message is already in the request's language; the field is named by the
+      // console's own label for it when there is one.
       var f = err.body.error.field;
-      return err.body.error.message + (f ? ' (' + f + ')' : '');
+      var fl = f ? C.t('field.' + f) : '';
+      if (fl === 'field.' + f) fl = f;
+      return err.body.error.message + (fl && err.body.error.message.indexOf(fl) < 0 ? ' (' + fl + ')' : '');
     }
     if (err.status === 0) return C.t('error.network');
     return C.t('error.generic', { status: err.status });

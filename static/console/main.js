@@ -14,7 +14,7 @@
     ['#/overdue', 'nav.overdue', ['supervisor', 'auditor', 'intake', 'legal']],
     ['#/identity', 'nav.identity', ['custodian', 'auditor', 'handler', 'supervisor']],
     ['#/dashboard', 'nav.dashboard', ['auditor', 'supervisor', 'finance']],
-    ['#/rewards', 'nav.rewards', ['finance', 'supervisor', 'handler']],
+    ['#/rewards', 'nav.rewards', ['finance', 'supervisor', 'auditor']],
     ['#/audit', 'nav.audit', ['auditor']],
     ['#/admin', 'nav.admin', ['admin']],
     ['#/account', 'nav.account', null]
@@ -119,10 +119,77 @@
   }
 
   function showLogin() {
+    if (location.hash === SETUP_ROUTE) { showSetup(); return; }
     C.clear(main);
     var lf = loginForm(function (pair) { startSession(pair); });
-    main.appendChild(h('section.narrow', h('h1#page-title', { tabindex: '-1' }, C.t('login.title')), lf.form));
+    main.appendChild(h('section.narrow', h('h1#page-title', { tabindex: '-1' }, C.t('login.title')), lf.form,
+      h('p.hint', C.t('login.firstTime'), ' ', h('a#setup-link', { href: SETUP_ROUTE }, C.t('setup.link')))));
     lf.focus();
+  }
+
+  // ---------- first-admin setup (POST /api/v1/auth/setup with the code printed at start-up) ----------
+  var SETUP_ROUTE = '#/setup';
+  var setupValues = {};
+  function showSetup() {
+    C.clear(main);
+    var f = {
+      setup_code: h('input', { name: 'setup_code', required: true, autocomplete: 'off', autocapitalize: 'characters', spellcheck: 'false', maxlength: '40' }),
+      username: h('input', { name: 'username', required: true, autocomplete: 'username', maxlength: '64' }),
+      display_name: h('input', { name: 'display_name', autocomplete: 'name', maxlength: '100' }),
+      email: h('input', { name: 'email', type: 'email', autocomplete: 'email', maxlength: '200' }),
+      password: h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password', minlength: '10' }),
+      password2: h('input', { name: 'password2', type: 'password', required: true, autocomplete: 'new-password' })
+    };
+    // What was typed survives a language switch (the page is drawn again).
+    Object.keys(f).forEach(function (k) {
+      if (setupValues[k]) f[k].value = setupValues[k];
+      f[k].addEventListener('input', function () { setupValues[k] = f[k].value; });
+    });
+    var err = h('p.error#setup-error', { role: 'alert', hidden: true, tabindex: '-1' });
+    var btn = h('button.btn.primary', { type: 'submit' }, C.t('setup.submit'));
+    var form = h('form.card#setup-form', { novalidate: true },
+      h('p', C.t('setup.lead')),
+      C.field('setup.code', f.setup_code, 'setup.codeHint'),
+      C.field('login.username', f.username, 'setup.usernameHint'),
+      C.field('admin.displayName', f.display_name, null, true),
+      C.field('admin.email', f.email, null, true),
+      h('p.hint', C.t('setup.region')),
+      C.field('account.new', f.password),
+      C.field('account.new2', f.password2),
+      err, btn);
+    var fail = function (msg, field) {
+      err.textContent = msg;
+      err.hidden = false;
+      (field || err).focus();
+    };
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      err.hidden = true;
+      if (!f.setup_code.value.trim()) return fail(C.t('setup.codeMissing'), f.setup_code);
+      if (!f.username.value.trim()) return fail(C.t('setup.usernameMissing'), f.username);
+      if (f.password.value !== f.password2.value) return fail(C.t('account.mismatch'), f.password2);
+      btn.disabled = true;
+      var username = f.username.value.trim();
+      var password = f.password.value;
+      C.raw('POST', '/api/v1/auth/setup', {
+        setup_code: f.setup_code.value.trim(), username: username, password: password,
+        display_name: f.display_name.value.trim() || null, email: f.email.value.trim() || null
+      }, null).then(function () {
+        setupValues = {};
+        // Signed in with the new account: admins must set up TOTP before anything else.
+        return C.raw('POST', '/api/v1/auth/login', { username: username, password: password, totp: null }, null).then(function (pair) {
+          C.flash(C.t('setup.done'));
+          history.replaceState(null, '', location.pathname + location.search + '#/');
+          return startSession(pair);
+        });
+      }).catch(function (e2) {
+        var field = e2.body && e2.body.error && e2.body.error.field;
+        fail(C.errorText(e2), field && f[field] ? f[field] : null);
+      }).finally(function () { btn.disabled = false; });
+    });
+    main.appendChild(h('section.narrow', h('h1#page-title', { tabindex: '-1' }, C.t('setup.title')), form,
+      h('p', h('a', { href: '#/' }, '← ' + C.t('setup.back')))));
+    f.setup_code.focus();
   }
 
   function startSession(pair) {
@@ -244,7 +311,10 @@
     });
   }
   C.route = route;
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', function () {
+    if (S.user && S.access) route();
+    else if (!S.access && !document.getElementById('relogin').open) showLogin();
+  });
 
   // ---------- start ----------
   applyShell();

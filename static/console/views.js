@@ -1,5 +1,6 @@
 /* jubao staff console — list pages: inbox, overdue board, identity requests, audit log,
- * administration, my account, and the place the reward screens will go. */
+ * administration, my account, and rewards with their budgets (the reward panel of a case
+ * is in reward.js). */
 (function () {
   'use strict';
   var C = window.Console;
@@ -406,12 +407,95 @@
     if (!C.has('admin') || u.roles.length > 1) el.appendChild(cf);
   };
 
-  // ---------- rewards (placeholder) ----------
-  // REWARDS: the reward screens (computation with its explanation, propose, approve or
-  // return, record payment, budget balance, claim status) go here once the rewards API
-  // lands; the route, navigation entry and strings are in place.
+  // ---------- rewards and budgets ----------
+  // GET /api/v1/rewards?status= (finance, supervisors, auditors of the region), each with a
+  // link to its case page where the steps are taken; the budgets of the region with their
+  // balance, and for finance the form that sets one (POST /api/v1/finance/budgets).
   V.rewards = function (el) {
     el.appendChild(title('rewards.title'));
-    el.appendChild(h('p.notice#rewards-pending', C.t('rewards.pending')));
+    var status = C.select('status', 'rstatus', C.reward.STATUSES, { empty: 'inbox.all', value: lastRewardStatus });
+    var form = h('form.filters#rewards-filter', { 'aria-label': C.t('inbox.filters') }, C.field('rewards.status', status),
+      h('div.field.buttons', h('button.btn.primary', { type: 'submit' }, C.t('inbox.apply'))));
+    var count = h('p.hint', { 'aria-live': 'polite' });
+    var tbody = h('tbody');
+    var heads = ['col.case', 'col.region', 'reward.status', 'reward.amount', 'reward.policy', 'rewards.proposedAt',
+      'reward.approvedAt', 'reward.claimBy', 'rewards.paidAt'];
+    function load() {
+      lastRewardStatus = status.value;
+      return C.get('/api/v1/rewards' + C.qs({ status: status.value })).then(function (list) {
+        C.clear(tbody);
+        list.forEach(function (r) {
+          tbody.appendChild(h('tr', { 'data-case': r.case_id, 'data-reward-status': r.status },
+            h('td', caseLink(r.case_id)), h('td', r.case_region),
+            h('td', h('span.rstatus.r-' + r.status, C.label('rstatus', r.status))),
+            h('td.num', C.fmtFen(r.amount_fen)), h('td', r.policy_id + ' · ' + C.t('reward.version', { v: r.policy_version })),
+            h('td', C.fmtTime(r.proposed_at)), h('td', C.fmtTime(r.approved_at)), h('td', r.claim_by || '—'),
+            h('td', C.fmtTime(r.paid_at))));
+        });
+        count.textContent = C.t('inbox.count', { n: list.length });
+      });
+    }
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      load().catch(function (e2) { C.flash(C.errorText(e2), 'error'); });
+    });
+    el.appendChild(form);
+    el.appendChild(count);
+    el.appendChild(h('div.table-wrap', h('table.data#rewards-table',
+      h('thead', h('tr', heads.map(function (k) { return h('th', { scope: 'col' }, C.t(k)); }))), tbody)));
+
+    var budgets = h('section#budgets', { 'aria-labelledby': 'budgets-h' }, h('h2#budgets-h', C.t('budgets.title')), h('p.hint', C.t('budgets.lead')));
+    var btbody = h('tbody');
+    budgets.appendChild(h('div.table-wrap', h('table.data#budgets-table', h('thead', h('tr',
+      ['budgets.year', 'col.region', 'budgets.amount', 'budgets.paid', 'budgets.committed', 'budgets.balance']
+        .map(function (k) { return h('th', { scope: 'col' }, C.t(k)); }))), btbody)));
+    var bempty = h('p', { hidden: true }, C.t('empty'));
+    budgets.appendChild(bempty);
+    function loadBudgets() {
+      return C.get('/api/v1/finance/budgets').then(function (list) {
+        C.clear(btbody);
+        list.forEach(function (b) {
+          btbody.appendChild(h('tr', { 'data-budget': b.year + '-' + b.region },
+            h('td', String(b.year)), h('td', b.region), h('td.num', C.fmtFen(b.amount_fen)), h('td.num', C.fmtFen(b.paid_fen)),
+            h('td.num', C.fmtFen(b.committed_fen)), h('td.num', h('strong', { class: b.balance_fen < 0 ? 'neg' : null }, C.fmtFen(b.balance_fen)))));
+        });
+        bempty.hidden = list.length > 0;
+      });
+    }
+    el.appendChild(budgets);
+    if (C.has('finance')) el.appendChild(budgetForm(loadBudgets));
+    return Promise.all([load(), loadBudgets()]);
   };
+  var lastRewardStatus = '';
+
+  function budgetForm(onDone) {
+    var u = C.session.user;
+    var year = h('input', { name: 'year', inputmode: 'numeric', required: true, maxlength: '4', pattern: '[0-9]{4}', value: C.todayShanghai().slice(0, 4) });
+    var region = h('input', { name: 'region', inputmode: 'numeric', required: true, maxlength: '6', pattern: '[0-9]{6}', value: u.region });
+    var amount = h('input', { name: 'amount_yuan', inputmode: 'decimal', required: true, autocomplete: 'off' });
+    var err = h('p.error', { role: 'alert', hidden: true, tabindex: '-1' });
+    var btn = h('button.btn.primary', { type: 'submit' }, C.t('budgets.set'));
+    var form = h('form.card#budget-form', { novalidate: true }, h('h2', C.t('budgets.setTitle')),
+      C.field('budgets.year', year), C.field('budgets.region', region, 'budgets.regionHint'),
+      C.field('budgets.amountYuan', amount, 'f.amountHint'), err, btn);
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      err.hidden = true;
+      var fen = C.parseYuan(amount.value, true);
+      if (fen === null) { err.textContent = C.t('f.amountInvalid'); err.hidden = false; amount.focus(); return; }
+      if (!/^\d{4}$/.test(year.value.trim())) { err.textContent = C.t('budgets.yearInvalid'); err.hidden = false; year.focus(); return; }
+      btn.disabled = true;
+      C.post('/api/v1/finance/budgets', { year: parseInt(year.value.trim(), 10), region: region.value.trim(), amount_fen: fen }).then(function () {
+        amount.value = '';
+        C.flash(C.t('budgets.saved'));
+        return onDone();
+      }, function (e2) {
+        err.textContent = C.errorText(e2);
+        err.hidden = false;
+        var f = e2.body && e2.body.error && e2.body.error.field;
+        (f === 'year' ? year : f === 'region' ? region : f === 'amount_fen' ? amount : err).focus();
+      }).finally(function () { btn.disabled = false; });
+    });
+    return form;
+  }
 })();

@@ -495,6 +495,15 @@ async fn propose_approve_notify_claim_pay(app: TestApp) {
     )
     .await;
     assert_eq!(r["reversal"], "requested");
+    // The view names the requester's roles, so a client offers the confirmation only to
+    // the other role.
+    let v: Value = get(&app, &t.sup.token, &path(""))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["reversal_requested_by"], t.f1.id.as_str());
+    assert_eq!(v["reversal_requested_roles"], json!(["finance"]));
     post_ok(
         &app,
         &t.f1,
