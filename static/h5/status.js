@@ -137,10 +137,75 @@
       $('reward-state').textContent = rw.status ? J.t('status.rewardState', { state: label('rw.', rw.status) }) : '';
       $('reward-amount').textContent =
         rw.amount_fen !== null && rw.amount_fen !== undefined ? J.t('status.rewardAmount', { amount: J.formatFen(rw.amount_fen) }) : '';
-      $('reward-claim').textContent = rw.claim_by ? J.t('status.rewardClaimBy', { date: J.formatDay(rw.claim_by) }) : '';
+      $('reward-claim').textContent = rw.claim_by && rw.status === 'notified' ? J.t('status.rewardClaimBy', { date: J.formatDay(rw.claim_by) }) : '';
+      $('claim-form').hidden = rw.status !== 'notified';
+      if (rw.status !== 'notified') $('claim-ok').textContent = rw.status === 'claimed' ? J.t('claim.done') : '';
     } else {
       box.hidden = true;
     }
+  }
+
+  function claimMethod() {
+    var r = document.querySelector('input[name="claim_method"]:checked');
+    return r ? r.value : 'bank_transfer';
+  }
+
+  function syncClaimMethod() {
+    $('w-claim_bank_account').hidden = claimMethod() !== 'bank_transfer';
+  }
+
+  /** Claim a reward told to the reporter: bank account (sealed by the server) or in person,
+   * and the last six characters of the ID number. */
+  function onClaim(e) {
+    e.preventDefault();
+    if (busy || !creds) return;
+    ['claim_bank_account', 'claim_id_last6', 'claim_submit'].forEach(J.clearFieldError);
+    var bank = claimMethod() === 'bank_transfer';
+    var account = $('claim_bank_account').value.trim();
+    var last6 = $('claim_id_last6').value.trim().toUpperCase();
+    if (bank && !account) {
+      J.setFieldError('claim_bank_account', 'claim.needAccount');
+      $('claim_bank_account').focus();
+      return;
+    }
+    if (!last6) {
+      J.setFieldError('claim_id_last6', 'claim.needLast6');
+      $('claim_id_last6').focus();
+      return;
+    }
+    var body = { tracking_code: creds.tracking_code, passcode: creds.passcode, id_last6: last6, locale: J.lang };
+    if (bank) body.bank_account = account;
+    busy = true;
+    J.setBusy('claim-submit', true, 'claim.sending', 'claim.send');
+    J.request({ method: 'POST', url: '/api/v1/reports/reward/claim', json: body }).then(function (res) {
+      if (res.status >= 200 && res.status < 300) {
+        $('claim_bank_account').value = '';
+        $('claim_id_last6').value = '';
+        return lookup(creds).then(function (r2) {
+          busy = false;
+          J.setBusy('claim-submit', false, 'claim.sending', 'claim.send');
+          if (r2.status === 200 && r2.body) {
+            last = r2.body;
+            render();
+          }
+          $('claim-ok').textContent = J.t('claim.done');
+        });
+      }
+      busy = false;
+      J.setBusy('claim-submit', false, 'claim.sending', 'claim.send');
+      var err = J.apiError(res);
+      if (res.network) {
+        J.setFieldError('claim_submit', 'status.network');
+      } else if (err && err.field === 'bank_account') {
+        J.setFieldError('claim_bank_account', null, err.message);
+        $('claim_bank_account').focus();
+      } else if (err && err.field === 'id_last6') {
+        J.setFieldError('claim_id_last6', null, err.message);
+        $('claim_id_last6').focus();
+      } else {
+        J.setFieldError('claim_submit', null, (err && err.message) || J.t('submit.server'));
+      }
+    });
   }
 
   function setMoreBusy(on) {
@@ -231,6 +296,11 @@
   S.init = function () {
     $('lookup-form').addEventListener('submit', onLookup);
     $('message-form').addEventListener('submit', onMore);
+    $('claim-form').addEventListener('submit', onClaim);
+    document.querySelectorAll('input[name="claim_method"]').forEach(function (r) {
+      r.addEventListener('change', syncClaimMethod);
+    });
+    syncClaimMethod();
     $('lookup-again').addEventListener('click', function () {
       S.reset();
       $('lookup_code').value = '';

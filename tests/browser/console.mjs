@@ -568,13 +568,46 @@ try {
     assert.equal(await p.locator('[data-reward-action="payment"]').count(), 0);
   });
 
-  await check('the reporter claims the reward with a bank account (API)', async () => {
-    const r = await api('POST', '/api/v1/reports/reward/claim', {
-      tracking_code: tracking, passcode, bank_account: '6222 0212 3456 7890 123', id_last6: idNumber.slice(-6),
-    });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.equal(r.body.status, 'claimed');
-    assert.equal(r.body.amount_fen, REWARD_FEN);
+  await check('the reporter claims the reward on the H5 status page with a bank account', async () => {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', isMobile: true, hasTouch: true });
+    const p = await context.newPage();
+    current = p;
+    const w = watch(p, 'reporter');
+    await p.goto(`${BASE}/h5/#status`, { waitUntil: 'networkidle' });
+    await p.getByLabel('查询编号', { exact: true }).fill(tracking);
+    await p.getByLabel('查询密码', { exact: true }).fill(passcode);
+    await p.getByRole('button', { name: '查询', exact: true }).click();
+    await p.locator('#claim-form:not([hidden])').waitFor();
+    assert.match(await p.locator('#reward-amount').innerText(), /617\.28/);
+    assert.match(await p.locator('#reward-claim').innerText(), /请在 .* 前申请领取/);
+    const f = p.locator('#claim-form');
+    // Nothing typed: the card number is asked for first, nothing is sent.
+    await f.getByRole('button', { name: '提交领取申请' }).click();
+    assert.equal((await p.locator('#e-claim_bank_account').innerText()).trim(), '请填写银行卡号，或选择现场领取');
+    await f.getByLabel('银行卡号').fill('6222 0212 3456 7890 123');
+    // Wrong ID digits: refused by the server in Chinese, the card number kept.
+    const wrong = idNumber.slice(-6) === '000000' ? '111111' : '000000';
+    await f.getByLabel('身份证后 6 位').fill(wrong);
+    w.allowStatus(422);
+    await f.getByRole('button', { name: '提交领取申请' }).click();
+    await p.locator('#e-claim_id_last6:not([hidden])').waitFor();
+    assert.equal(await f.getByLabel('银行卡号').inputValue(), '6222 0212 3456 7890 123');
+    await f.getByLabel('身份证后 6 位').fill(idNumber.slice(-6));
+    const req = p.waitForRequest((r) => r.url().endsWith('/api/v1/reports/reward/claim') && r.method() === 'POST');
+    await f.getByRole('button', { name: '提交领取申请' }).click();
+    const body = JSON.parse((await req).postData());
+    assert.equal(body.bank_account, '6222 0212 3456 7890 123');
+    assert.equal(body.id_last6, idNumber.slice(-6));
+    await p.waitForFunction(() => document.getElementById('claim-ok').textContent.includes('已收到'));
+    assert.equal(await p.locator('#claim-form').isHidden(), true);
+    assert.match(await p.locator('#reward-state').innerText(), /已申请领取/);
+    // The timeline names the reward steps in words, never by their codes.
+    const tl = await p.locator('#case-timeline').innerText();
+    assert.match(tl, /获得举报奖励[\s\S]*/);
+    assert.match(tl, /已申请领取奖励/);
+    assert.doesNotMatch(tl, /reward_/);
+    await snap(p, 'h5-reward-claimed');
+    await context.close();
   });
 
   await check('finance records the payment: a wrong amount is refused in Chinese with the input kept, then paid in fen', async () => {
