@@ -75,9 +75,13 @@
 
   C.views.dashboard = function (el) {
     el.appendChild(h('h1#page-title', C.t('dash.title')));
-    return Promise.all([C.get('/api/v1/stats/overview'), loadECharts()]).then(function (res) {
+    return C.get('/api/v1/stats/overview').then(function (s) {
+      // Rewards paid in the same twelve months (payment days, Asia/Shanghai).
+      return Promise.all([s, C.get('/api/v1/stats/rewards' + C.qs({ from: s.months[0] + '-01' })), loadECharts()]);
+    }).then(function (res) {
       var s = res[0];
-      var echarts = res[1];
+      var paidRows = res[1] || [];
+      var echarts = res[2];
       el.appendChild(h('p.hint', C.t('dash.lead', { region: s.region, asOf: C.fmtTime(s.as_of) })));
       el.appendChild(h('p.kpi', h('span', C.t('dash.overdueOpen') + '：'), h('strong#overdue-open', String(s.overdue_open))));
       var grid = h('div.dash-grid');
@@ -96,8 +100,21 @@
         C.table(['col.region', ''], rg.map(function (x) { return h('tr', h('th', { scope: 'row' }, x.key), h('td', String(x.count))); }))));
       var dl = matrix(months, s.deadlines_by_month);
       var d = chartCard('chart-deadlines', 'dash.deadlines', monthTable(months, dl, 'dash'));
-      [a, b, e, c, d].forEach(function (x) { grid.appendChild(x.card); });
-      el.appendChild(h('p.notice#rewards-chart-pending', C.t('dash.rewardsPending')));
+      // Rewards paid: integer fen per month and region (formatted as yuan only for display).
+      var regions = [];
+      paidRows.forEach(function (r) { if (regions.indexOf(r.region) < 0) regions.push(r.region); });
+      var paidSeries = regions.map(function (rg2) {
+        return { key: rg2, data: months.map(function (mo) {
+          return paidRows.filter(function (r) { return r.region === rg2 && r.month === mo; })
+            .reduce(function (n, r) { return n + r.amount_fen; }, 0);
+        }) };
+      });
+      var paidTable = h('details.figures', h('summary', C.t('dash.table')),
+        C.table(['col.month', 'col.region', 'dash.paidCount', 'dash.paidAmount'], paidRows.map(function (r) {
+          return h('tr', { 'data-paid': r.month + '-' + r.region }, h('td', r.month), h('td', r.region), h('td', String(r.paid)), h('td', C.fmtFen(r.amount_fen)));
+        })));
+      var f = chartCard('chart-rewards', 'dash.rewardsPaid', paidTable);
+      [a, b, e, c, d, f].forEach(function (x) { grid.appendChild(x.card); });
 
       // Draw after the view is in the document (ECharts needs the box's size).
       setTimeout(function () {
@@ -138,6 +155,15 @@
           return { name: C.t('dash.' + k), type: 'bar', stack: 'clocks', barMaxWidth: 36, data: row ? row.data : months.map(function () { return 0; }) };
         });
         draw(d.box, o4);
+        var o6 = base();
+        o6.tooltip = { trigger: 'axis', renderMode: 'richText', valueFormatter: function (v) { return C.fmtFen(v); } };
+        o6.grid = { left: 96, right: 16, top: 24, bottom: 56 };
+        o6.xAxis = { type: 'category', data: months };
+        o6.yAxis = { type: 'value', minInterval: 100, axisLabel: { formatter: function (v) { return C.fmtFen(v); } } };
+        o6.series = paidSeries.length ? paidSeries.map(function (x) {
+          return { name: x.key, type: 'bar', stack: 'paid', barMaxWidth: 36, data: x.data };
+        }) : [{ name: C.t('dash.rewardsPaid'), type: 'bar', data: months.map(function () { return 0; }) }];
+        draw(f.box, o6);
         el.setAttribute('data-charts', String(charts.length));
       }, 0);
     });

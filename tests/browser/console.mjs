@@ -705,12 +705,18 @@ try {
   });
 
   // ============ 7. The supervisor's dashboard and overdue board ============
-  await check('the supervisor’s dashboard draws five charts from /stats/overview', async () => {
+  await check('the supervisor’s dashboard draws six charts from /stats/overview', async () => {
     const p = sup.page;
     current = p;
     await p.goto(`${BASE}/console/#/dashboard`);
-    await p.waitForSelector('[data-charts="5"]', { timeout: 20000 });
+    await p.waitForSelector('[data-charts="6"]', { timeout: 20000 });
     assert.ok(await p.locator('#chart-status canvas').count() > 0);
+    // The reward paid above, in this month, for the county, in yuan from integer fen.
+    assert.ok(await p.locator('#chart-rewards canvas').count() > 0);
+    const paidRow = p.locator('tr[data-paid]');
+    assert.equal(await paidRow.count(), 1);
+    assert.match(await paidRow.getAttribute('data-paid'), /^\d{4}-\d{2}-371502$/);
+    assert.match(await paidRow.evaluate((tr) => tr.textContent), /371502\s*1\s*¥617\.28/);
     await p.waitForTimeout(300);
     await snap(p, 'dashboard');
     await p.goto(`${BASE}/console/#/overdue`);
