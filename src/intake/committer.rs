@@ -173,6 +173,17 @@ async fn write_bulk(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, sqlx::Error>
         .filter(|(_, o)| o.is_none())
         .map(|((tip, _), _)| tip)
         .collect();
+    insert_tips(&mut tx, &new).await?;
+    tx.commit().await?;
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::Created))
+        .collect())
+}
+
+/// Write new tips (report rows, clocks, categories, sealed identities, index rows,
+/// timeline events, then each tip's evidence and channel rows) with multi-row inserts.
+async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::Error> {
     let rows: Vec<ReportRow> = new
         .iter()
         .map(|p| ReportRow {
@@ -193,7 +204,7 @@ async fn write_bulk(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, sqlx::Error>
         })
         .collect();
     store::insert_rows(
-        &mut tx,
+        tx,
         "INSERT INTO reports (id, tracking_code, passcode_hash, channel, status, target_name, \
          target_kind, target_region, target_address, categories, description, occurred_from, \
          occurred_to, amount_estimate_fen, anonymous, relation, locale, recorded_by, received_at, \
@@ -228,7 +239,7 @@ async fn write_bulk(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, sqlx::Error>
     )
     .await?;
     store::insert_rows(
-        &mut tx,
+        tx,
         "INSERT INTO clocks (report_id, kind, started_at, due_on, remind_on, stage, next_check_on) VALUES",
         7,
         &rows,
@@ -253,7 +264,7 @@ async fn write_bulk(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, sqlx::Error>
         })
         .collect();
     store::insert_rows(
-        &mut tx,
+        tx,
         "INSERT INTO report_categories (report_id, category) VALUES",
         2,
         &categories,
@@ -264,9 +275,9 @@ async fn write_bulk(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, sqlx::Error>
         .iter()
         .map(|p| (p.report_id.as_str(), &p.identity))
         .collect();
-    SealedIdentity::insert_many(&mut tx, &identities).await?;
+    SealedIdentity::insert_many(tx, &identities).await?;
     store::insert_rows(
-        &mut tx,
+        tx,
         "INSERT INTO report_events (report_id, at, kind, status) VALUES",
         4,
         &rows,
@@ -278,19 +289,15 @@ async fn write_bulk(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, sqlx::Error>
         },
     )
     .await?;
-    for p in &new {
+    for p in new {
         for e in &p.evidence {
-            insert_evidence(&mut tx, e).await?;
+            insert_evidence(tx, e).await?;
         }
         if let Some(extra) = &p.extra {
-            extra.write(&mut tx, &p.report_id).await?;
+            extra.write(tx, &p.report_id).await?;
         }
     }
-    tx.commit().await?;
-    Ok(outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or(Outcome::Created))
-        .collect())
+    Ok(())
 }
 
 /// Record the tip's idempotency key; when the key was already used, the saved answer.
@@ -383,83 +390,12 @@ async fn write_each(db: &Db, batch: Vec<Job>) {
 }
 
 async fn write_tip(tx: &mut Tx<'_>, p: &PreparedTip) -> Result<Outcome, sqlx::Error> {
-    let at = store::ts(p.received_at);
     if let Some(saved) = &p.idempotency {
         if let Some(replay) = claim_idempotency(tx, p, saved).await? {
             return Ok(replay);
         }
     }
-    let t = &p.tip;
-    let categories: Vec<&str> = t.categories.iter().map(|c| c.code()).collect();
-    sqlx::query(
-        "INSERT INTO reports (id, tracking_code, passcode_hash, channel, status, target_name, \
-         target_kind, target_region, target_address, categories, description, occurred_from, \
-         occurred_to, amount_estimate_fen, anonymous, relation, locale, recorded_by, received_at, \
-         accept_by, case_region, target_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
-    )
-    .bind(&p.report_id)
-    .bind(&p.tracking_code)
-    .bind(&p.passcode_hash)
-    .bind(p.channel.code())
-    .bind(Status::Received.code())
-    .bind(&t.target.name)
-    .bind(t.target.kind.code())
-    .bind(t.target.region.as_ref().map(|r| r.as_str().to_string()))
-    .bind(t.target.address.clone())
-    .bind(categories.join(" "))
-    .bind(&t.description)
-    .bind(t.occurred_from.map(|d| d.to_string()))
-    .bind(t.occurred_to.map(|d| d.to_string()))
-    .bind(t.amount_estimate_fen)
-    .bind(i64::from(t.anonymous))
-    .bind(t.relation.map(|r| r.code().to_string()))
-    .bind(t.locale.tag())
-    .bind(t.recorded_by.clone())
-    .bind(&at)
-    .bind(p.accept_by.to_string())
-    .bind(&p.case_region)
-    .bind(crate::staff::target_key(&t.target.name))
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO clocks (report_id, kind, started_at, due_on, remind_on, stage, next_check_on) \
-         VALUES ($1, 'accept', $2, $3, $4, 'pending', $4)",
-    )
-    .bind(&p.report_id)
-    .bind(&at)
-    .bind(p.accept_by.to_string())
-    .bind(p.accept_remind_on.to_string())
-    .execute(&mut **tx)
-    .await?;
-    // One statement for all of the tip's categories.
-    let values: Vec<String> = (0..categories.len())
-        .map(|i| format!("($1, ${})", i + 2))
-        .collect();
-    let sql = format!(
-        "INSERT INTO report_categories (report_id, category) VALUES {}",
-        values.join(", ")
-    );
-    let mut q = sqlx::query(&sql).bind(&p.report_id);
-    for c in &categories {
-        q = q.bind(*c);
-    }
-    q.execute(&mut **tx).await?;
-    p.identity.insert(tx, &p.report_id).await?;
-    sqlx::query(
-        "INSERT INTO report_events (report_id, at, kind, status) VALUES ($1, $2, 'status', $3)",
-    )
-    .bind(&p.report_id)
-    .bind(&at)
-    .bind(Status::Received.code())
-    .execute(&mut **tx)
-    .await?;
-    for e in &p.evidence {
-        insert_evidence(tx, e).await?;
-    }
-    if let Some(extra) = &p.extra {
-        extra.write(tx, &p.report_id).await?;
-    }
+    insert_tips(tx, &[p]).await?;
     Ok(Outcome::Created)
 }
 
