@@ -1845,20 +1845,7 @@ pub async fn set_budget(wf: &Workflow, p: &Principal, req: BudgetRequest) -> App
 
 /// Audit a refusal that concerns no case.
 pub async fn deny_plain(wf: &Workflow, p: &Principal, action: &str, err: AppError) -> AppError {
-    let r = audit::append_alone(
-        &wf.db,
-        &Entry {
-            actor: &p.actor(),
-            action,
-            outcome: Outcome::Denied,
-            report_id: None,
-            detail: serde_json::json!({ "error": err.code }),
-        },
-    )
-    .await;
-    if let Err(e) = r {
-        tracing::error!(error = %e, "could not audit a refused attempt");
-    }
+    audit::record_denied(&wf.db, &p.actor(), action, None, err.code).await;
     err
 }
 
@@ -1898,20 +1885,14 @@ pub async fn reporter_view(
 }
 
 async fn deny_claim(wf: &Workflow, report_id: &str, err: AppError) -> AppError {
-    let r = audit::append_alone(
+    audit::record_denied(
         &wf.db,
-        &Entry {
-            actor: &Actor::anonymous(),
-            action: "reward.claim",
-            outcome: Outcome::Denied,
-            report_id: Some(report_id),
-            detail: serde_json::json!({ "error": err.code }),
-        },
+        &Actor::anonymous(),
+        "reward.claim",
+        Some(report_id),
+        err.code,
     )
     .await;
-    if let Err(e) = r {
-        tracing::error!(error = %e, "could not audit a refused claim");
-    }
     err
 }
 
