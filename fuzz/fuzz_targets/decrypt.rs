@@ -4,7 +4,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use jubao::wechat::crypto::MsgCrypt;
+use jubao_wechat::crypto::MsgCrypt;
 use libfuzzer_sys::fuzz_target;
 
 // Tencent's published sample key and app id.

@@ -2,7 +2,7 @@
 //! reply built from any text must parse back to the same text.
 #![no_main]
 
-use jubao::wechat::xml::{parse_envelope, reply_text, Inbound, MsgKind};
+use jubao_wechat::xml::{parse_envelope, reply_text, Inbound, MsgKind};
 use libfuzzer_sys::fuzz_target;
 
 const MAX_BYTES: usize = 64 * 1024;
