@@ -200,6 +200,27 @@ mod tests {
     }
 
     #[test]
+    fn wrong_status_messages_name_the_status_in_words() {
+        let case = |loc, s: &str| t(loc, "error-wrong-status", &[("status", s.into())]);
+        let reward = |loc, s: &str| t(loc, "error-reward-wrong-status", &[("status", s.into())]);
+        assert_eq!(
+            case(Locale::ZhCn, "checking"),
+            "案件当前状态为“核查中”，不能进行此操作。"
+        );
+        assert_eq!(
+            case(Locale::En, "not_accepted"),
+            "The case is “not accepted”; this action is not possible now."
+        );
+        assert_eq!(
+            reward(Locale::ZhCn, "paid"),
+            "奖励当前状态为“已发放”，不能进行此操作。"
+        );
+        assert!(reward(Locale::En, "notified").contains("“told to the reporter”"));
+        // A status the messages do not know yet is shown as it is, not dropped.
+        assert!(case(Locale::ZhCn, "someday").contains("“someday”"));
+    }
+
+    #[test]
     fn accept_language() {
         assert_eq!(Locale::from_accept_language(None), Locale::ZhCn);
         assert_eq!(

@@ -1,6 +1,17 @@
 # Rewards and finance (DOMAIN §5)
 error-reward-not-found = No reward was found.
-error-reward-wrong-status = The reward is “{ $status }”; this step is not possible now.
+error-reward-wrong-status = The reward is “{ $status ->
+        [pending] not told yet
+        [proposed] proposed
+        [returned] returned
+        [approved] approved
+        [notified] told to the reporter
+        [claimed] claimed
+        [paid] paid
+        [expired] expired
+        [reversed] reversed
+       *[other] { $status }
+    }”; this step is not possible now.
 error-reward-not-due = The decision on this case does not grant a reward.
 error-reward-no-loss-range = A reward for a tip that caused no loss must be between { $min } and { $max } yuan.
 error-reward-no-loss-with-loss = A case with a verified loss cannot take a no-loss amount.

@@ -19,7 +19,17 @@ error-forbidden = You are not allowed to do this.
 error-case-not-found = No such case.
 error-record-not-found = No such record.
 error-illegal-transition = The case is “{ $status }”; this step is not possible. Possible next statuses: { $allowed }.
-error-wrong-status = The case is “{ $status }”; this action is not possible now.
+error-wrong-status = The case is “{ $status ->
+        [received] received
+        [accepted] accepted
+        [not_accepted] not accepted
+        [transferred] transferred
+        [merged] merged
+        [checking] being checked
+        [decided] decided
+        [closed] closed
+       *[other] { $status }
+    }”; this action is not possible now.
 error-concurrent-change = Someone else just changed this case. Reload and try again.
 error-required = Please fill in “{ $field }”.
 error-merge-target = A case can only be merged into an earlier, live case on the same facts that you may see.

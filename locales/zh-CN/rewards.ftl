@@ -1,6 +1,17 @@
 # 奖励与财务（DOMAIN §5）
 error-reward-not-found = 未找到奖励记录。
-error-reward-wrong-status = 奖励当前状态为“{ $status }”，不能进行此操作。
+error-reward-wrong-status = 奖励当前状态为“{ $status ->
+        [pending] 待告知
+        [proposed] 已提出
+        [returned] 已退回
+        [approved] 已批准
+        [notified] 已告知
+        [claimed] 已申领
+        [paid] 已发放
+        [expired] 逾期失效
+        [reversed] 已撤销
+       *[other] { $status }
+    }”，不能进行此操作。
 error-reward-not-due = 该案件的处理结论未认定应予奖励。
 error-reward-no-loss-range = 未造成损失的奖励金额须在 { $min } 元至 { $max } 元之间。
 error-reward-no-loss-with-loss = 已查实损失金额的案件不适用“未造成损失”的奖励金额。

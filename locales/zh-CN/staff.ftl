@@ -19,7 +19,17 @@ error-forbidden = 您没有权限执行此操作。
 error-case-not-found = 案件不存在。
 error-record-not-found = 记录不存在。
 error-illegal-transition = 当前状态为“{ $status }”，不能进行此操作。可转为：{ $allowed }。
-error-wrong-status = 案件当前状态为“{ $status }”，不能进行此操作。
+error-wrong-status = 案件当前状态为“{ $status ->
+        [received] 已收到
+        [accepted] 已受理
+        [not_accepted] 不予受理
+        [transferred] 已移送
+        [merged] 已并案
+        [checking] 核查中
+        [decided] 已作出决定
+        [closed] 已办结
+       *[other] { $status }
+    }”，不能进行此操作。
 error-concurrent-change = 案件刚被他人修改，请刷新后重试。
 error-required = 请填写“{ $field }”。
 error-merge-target = 只能并入更早受理、仍在办理且您有权查看的同一事项案件。
