@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Asia::Shanghai;
 use rust_embed::RustEmbed;
 use serde::Deserialize;
@@ -176,6 +176,18 @@ pub fn shanghai_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&Shanghai).date_naive()
 }
 
+/// The first instant of Asia/Shanghai day `d`, in the stored UTC form
+/// ([`crate::store::ts`]): the lower bound for "received on or after `d`".
+pub fn day_start_utc(d: NaiveDate) -> String {
+    let midnight = d.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let start = Shanghai
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| DateTime::from_naive_utc_and_offset(midnight, Utc));
+    crate::store::ts(start)
+}
+
 fn is_weekend(d: NaiveDate) -> bool {
     matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
 }
@@ -187,6 +199,16 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_beijing_day_starts_at_16_utc_the_day_before() {
+        assert_eq!(
+            day_start_utc(d("2026-02-01")),
+            "2026-01-31T16:00:00.000000Z"
+        );
+        let t = Utc.with_ymd_and_hms(2026, 1, 31, 16, 0, 0).unwrap();
+        assert_eq!(shanghai_date(t), d("2026-02-01"));
     }
 
     #[test]

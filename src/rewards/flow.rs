@@ -2181,13 +2181,6 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate) -> anyhow::Result<RewardSwee
     Ok(stats)
 }
 
-/// Shorthand used by tests and the CLI: a date's start in UTC storage form.
-pub fn day_start_utc(d: NaiveDate) -> String {
-    let local = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let t: DateTime<Utc> = DateTime::from_naive_utc_and_offset(local, Utc) - Duration::hours(8);
-    store::ts(t)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,14 +1,15 @@
 //! The ledger's figures by month and region, for the console's charts (`GET
 //! /api/v1/stats/...`): tips by channel and category over time, cases by status and region,
 //! deadlines met and missed, rewards paid. Counts and sums only: no case content and no
-//! identity. Scoped to the caller's region. Months are `YYYY-MM` of the stored UTC time
-//! (tips, cases) or of the Asia/Shanghai date (deadlines, payments).
+//! identity. Scoped to the caller's region. Months are Asia/Shanghai calendar months
+//! (`YYYY-MM`): of the receipt time (tips, cases), the due date (deadlines) or the payment
+//! date.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::flow::day_start_utc;
+use crate::deadlines::calendar::day_start_utc;
 use crate::error::{AppError, AppResult};
 use crate::staff::principal::Principal;
 use crate::staff::{self, Role};
@@ -117,22 +118,24 @@ fn month_counts(rows: Vec<(String, String, i64)>) -> Vec<MonthCount> {
 
 pub async fn tips(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<TipStats> {
     let b = bounds(p, q)?;
-    let by_channel: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT SUBSTR(received_at, 1, 7) AS m, channel, COUNT(*) FROM reports \
+    let month = db.backend.shanghai_month("received_at");
+    let by_channel: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT {month} AS m, channel, COUNT(*) FROM reports \
          WHERE case_region LIKE $1 AND received_at >= $2 AND received_at < $3 \
-         GROUP BY SUBSTR(received_at, 1, 7), channel ORDER BY m, channel",
-    )
+         GROUP BY {month}, channel ORDER BY m, channel"
+    ))
     .bind(&b.prefix)
     .bind(&b.lo_ts)
     .bind(&b.hi_ts)
     .fetch_all(&db.pool)
     .await?;
-    let by_category: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT SUBSTR(r.received_at, 1, 7) AS m, c.category, COUNT(*) FROM reports r \
+    let month = db.backend.shanghai_month("r.received_at");
+    let by_category: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT {month} AS m, c.category, COUNT(*) FROM reports r \
          JOIN report_categories c ON c.report_id = r.id \
          WHERE r.case_region LIKE $1 AND r.received_at >= $2 AND r.received_at < $3 \
-         GROUP BY SUBSTR(r.received_at, 1, 7), c.category ORDER BY m, c.category",
-    )
+         GROUP BY {month}, c.category ORDER BY m, c.category"
+    ))
     .bind(&b.prefix)
     .bind(&b.lo_ts)
     .bind(&b.hi_ts)
@@ -146,11 +149,12 @@ pub async fn tips(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<TipStats>
 
 pub async fn cases(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<CaseStats> {
     let b = bounds(p, q)?;
-    let by_status: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT SUBSTR(received_at, 1, 7) AS m, status, COUNT(*) FROM reports \
+    let month = db.backend.shanghai_month("received_at");
+    let by_status: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT {month} AS m, status, COUNT(*) FROM reports \
          WHERE case_region LIKE $1 AND received_at >= $2 AND received_at < $3 \
-         GROUP BY SUBSTR(received_at, 1, 7), status ORDER BY m, status",
-    )
+         GROUP BY {month}, status ORDER BY m, status"
+    ))
     .bind(&b.prefix)
     .bind(&b.lo_ts)
     .bind(&b.hi_ts)

@@ -28,6 +28,23 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// SQL for the Asia/Shanghai calendar month (`YYYY-MM`) of `col`, a stored UTC time
+    /// ([`ts`]). Statistics count by the month people there live in: a tip received at
+    /// 01:00 on 1 February in Beijing (17:00 UTC on 31 January) counts in February. China
+    /// has kept UTC+8 without daylight saving since 1991, which SQLite's fixed shift uses.
+    pub fn shanghai_month(self, col: &str) -> String {
+        match self {
+            Backend::Sqlite => format!("strftime('%Y-%m', {col}, '+8 hours')"),
+            Backend::Postgres => {
+                format!(
+                    "to_char(CAST({col} AS timestamptz) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
+                )
+            }
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,

@@ -1,7 +1,7 @@
 //! Statistics for the console dashboard: `GET /api/v1/stats/overview`. Aggregates in SQL
 //! (counts only, never case content), scoped to the caller's region; for auditors,
-//! supervisors and finance (DOMAIN §6). Months are the UTC calendar months of `received_at`
-//! (and of `closed_at` for clocks), the last twelve including the current one.
+//! supervisors and finance (DOMAIN §6). Months are Asia/Shanghai calendar months of
+//! `received_at` (and of `closed_at` for clocks), the last twelve including the current one.
 
 use actix_web::{web, HttpResponse};
 use std::collections::BTreeMap;
@@ -125,19 +125,21 @@ async fn compute(db: &crate::store::Db) -> AppResult<Snapshot> {
     let now = Utc::now();
     let today = crate::deadlines::calendar::shanghai_date(now);
     let months = months(today);
-    let since = format!("{}-01", months[0]);
-    let tips = sqlx::query_as(
-        "SELECT case_region, substr(received_at, 1, 7), channel, COUNT(*) FROM reports \
-         WHERE received_at >= $1 GROUP BY case_region, substr(received_at, 1, 7), channel",
-    )
+    // Asia/Shanghai months: from the first instant of the oldest month shown.
+    let since = crate::deadlines::calendar::day_start_utc(first_of_month(today, 11));
+    let month = db.backend.shanghai_month("r.received_at");
+    let tips = sqlx::query_as(&format!(
+        "SELECT r.case_region, {month}, r.channel, COUNT(*) FROM reports r \
+         WHERE r.received_at >= $1 GROUP BY r.case_region, {month}, r.channel"
+    ))
     .bind(&since)
     .fetch_all(pool)
     .await?;
-    let cats = sqlx::query_as(
-        "SELECT r.case_region, substr(r.received_at, 1, 7), k.category, COUNT(*) FROM reports r \
+    let cats = sqlx::query_as(&format!(
+        "SELECT r.case_region, {month}, k.category, COUNT(*) FROM reports r \
          JOIN report_categories k ON k.report_id = r.id WHERE r.received_at >= $1 \
-         GROUP BY r.case_region, substr(r.received_at, 1, 7), k.category",
-    )
+         GROUP BY r.case_region, {month}, k.category"
+    ))
     .bind(&since)
     .fetch_all(pool)
     .await?;
@@ -146,11 +148,12 @@ async fn compute(db: &crate::store::Db) -> AppResult<Snapshot> {
     )
     .fetch_all(pool)
     .await?;
-    let clocks = sqlx::query_as(
-        "SELECT r.case_region, substr(c.closed_at, 1, 7), c.kind, c.outcome, COUNT(*) FROM clocks c \
+    let closed = db.backend.shanghai_month("c.closed_at");
+    let clocks = sqlx::query_as(&format!(
+        "SELECT r.case_region, {closed}, c.kind, c.outcome, COUNT(*) FROM clocks c \
          JOIN reports r ON r.id = c.report_id WHERE c.closed_at >= $1 AND c.outcome IS NOT NULL \
-         GROUP BY r.case_region, substr(c.closed_at, 1, 7), c.kind, c.outcome",
-    )
+         GROUP BY r.case_region, {closed}, c.kind, c.outcome"
+    ))
     .bind(&since)
     .fetch_all(pool)
     .await?;

@@ -10,7 +10,8 @@ use crate::staffkit::*;
 
 both_databases!(
     console_is_served_compressed_under_the_csp,
-    stats_follow_region_and_role
+    stats_follow_region_and_role,
+    stats_count_by_the_beijing_month
 );
 both_databases!(backend: admin_config_masks_every_secret);
 
@@ -70,6 +71,80 @@ fn sum(v: &Value) -> i64 {
         .iter()
         .map(|x| x["count"].as_i64().unwrap())
         .sum()
+}
+
+/// A tip received at 01:00 on 1 February in Beijing is stored as 17:00 UTC on 31 January:
+/// the statistics count it in February, and a range starting 1 February includes it.
+async fn stats_count_by_the_beijing_month(app: TestApp) {
+    let january = file_case(&app, &anonymous_report()).await;
+    let february = file_case(&app, &anonymous_report()).await;
+    for (id, at) in [
+        (&january, "2026-01-31T15:59:59.000000Z"), // 23:59:59 on 31 January in Beijing
+        (&february, "2026-01-31T17:00:00.000000Z"), // 01:00 on 1 February in Beijing
+    ] {
+        sqlx::query("UPDATE reports SET received_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+    }
+    let sup = staff(&app, "sup1", "supervisor", "371500").await;
+    let months = |v: &Value| -> Vec<(String, i64)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["month"].as_str().unwrap().to_string(),
+                    x["count"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let s: Value = get(
+        &app,
+        &sup.token,
+        "/api/v1/stats/tips?from=2026-01-01&to=2026-02-28",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        months(&s["by_channel"]),
+        vec![("2026-01".to_string(), 1), ("2026-02".to_string(), 1)],
+        "{s}"
+    );
+    let s: Value = get(
+        &app,
+        &sup.token,
+        "/api/v1/stats/tips?from=2026-02-01&to=2026-02-28",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        months(&s["by_channel"]),
+        vec![("2026-02".to_string(), 1)],
+        "{s}"
+    );
+    let s: Value = get(
+        &app,
+        &sup.token,
+        "/api/v1/stats/cases?from=2026-01-01&to=2026-01-31",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        months(&s["by_status"]),
+        vec![("2026-01".to_string(), 1)],
+        "{s}"
+    );
+    app.stop().await;
 }
 
 async fn stats_follow_region_and_role(app: TestApp) {
