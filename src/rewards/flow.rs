@@ -608,17 +608,9 @@ async fn begin<'a>(
 
 /// Run `body` as reward operation `action`: begin, body, commit or deny.
 macro_rules! reward_op {
-    ($wf:expr, $p:expr, $id:expr, $action:expr, |$op:ident| $body:block) => {{
-        let mut $op = begin($wf, $p, $id, $action).await?;
-        let r: AppResult<serde_json::Value> = async { $body }.await;
-        match r {
-            Ok(detail) => {
-                $op.commit(detail.clone()).await?;
-                Ok(detail)
-            }
-            Err(e) => Err($op.deny(e).await),
-        }
-    }};
+    ($wf:expr, $p:expr, $id:expr, $action:expr, |$op:ident| $body:block) => {
+        crate::workflow::ops::run_op!(begin($wf, $p, $id, $action), |$op| $body)
+    };
 }
 
 /// The decision columns a reward is computed from.

@@ -5,6 +5,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::staff::case_endpoint;
 use super::upload::read_body;
 use super::{client_address, AppState};
 use crate::error::{request_locale, AppError, AppResult};
@@ -95,47 +96,36 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(v))
 }
 
-macro_rules! reward_endpoint {
-    ($name:ident, $path:literal, $req:ty, $func:path) => {
-        #[utoipa::path(post, path = $path, tag = "rewards", request_body = $req,
-            responses((status = 200), (status = 403), (status = 404), (status = 409), (status = 422)))]
-        pub async fn $name(
-            state: web::Data<AppState>,
-            p: Principal,
-            id: web::Path<String>,
-            body: web::Bytes,
-        ) -> AppResult<HttpResponse> {
-            let req: $req = json(&body)?;
-            Ok(HttpResponse::Ok().json($func(&state.workflow, &p, &id, req).await?))
-        }
-    };
-}
-
-reward_endpoint!(
+case_endpoint!(
+    "rewards",
     propose,
     "/api/v1/cases/{id}/reward",
     flow::ProposeRequest,
     flow::propose
 );
-reward_endpoint!(
+case_endpoint!(
+    "rewards",
     approve,
     "/api/v1/cases/{id}/reward/approve",
     flow::NoteRequest,
     flow::approve
 );
-reward_endpoint!(
+case_endpoint!(
+    "rewards",
     return_proposal,
     "/api/v1/cases/{id}/reward/return",
     flow::NoteRequest,
     flow::return_proposal
 );
-reward_endpoint!(
+case_endpoint!(
+    "rewards",
     flags,
     "/api/v1/cases/{id}/reward/flags",
     flow::FlagsRequest,
     flow::set_flags
 );
-reward_endpoint!(
+case_endpoint!(
+    "rewards",
     reversal,
     "/api/v1/cases/{id}/reward/reversal",
     flow::NoteRequest,

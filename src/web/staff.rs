@@ -394,10 +394,13 @@ pub async fn transition(
     Ok(HttpResponse::Ok().json(ops::transition(&state.workflow, &p, &id, req).await?))
 }
 
-macro_rules! record_endpoint {
-    ($name:ident, $path:literal, $req:ty, $func:path) => {
-        #[utoipa::path(post, path = $path, tag = "cases", request_body = $req,
-                    responses((status = 200), (status = 403), (status = 409), (status = 422)))]
+/// A `POST /api/v1/cases/{id}/…` endpoint that reads a JSON request of type `$req` and
+/// answers with what the operation `$func` returns; `$tag` groups it in the OpenAPI
+/// description. The case endpoints here and the reward endpoints (`web::rewards`) use it.
+macro_rules! case_endpoint {
+    ($tag:literal, $name:ident, $path:literal, $req:ty, $func:path) => {
+        #[utoipa::path(post, path = $path, tag = $tag, request_body = $req,
+            responses((status = 200), (status = 403), (status = 404), (status = 409), (status = 422)))]
         pub async fn $name(
             state: web::Data<AppState>,
             p: Principal,
@@ -409,62 +412,73 @@ macro_rules! record_endpoint {
         }
     };
 }
+pub(crate) use case_endpoint;
 
-record_endpoint!(
+case_endpoint!(
+    "cases",
     finding,
     "/api/v1/cases/{id}/findings",
     ops::FindingRequest,
     ops::record_finding
 );
-record_endpoint!(
+case_endpoint!(
+    "cases",
     party_notice,
     "/api/v1/cases/{id}/party-notice",
     ops::NoteRequest,
     ops::party_notice
 );
-record_endpoint!(
+case_endpoint!(
+    "cases",
     statement,
     "/api/v1/cases/{id}/statement",
     ops::NoteRequest,
     ops::record_statement
 );
-record_endpoint!(
+case_endpoint!(
+    "cases",
     collective,
     "/api/v1/cases/{id}/collective-decisions",
     ops::CollectiveDecisionRequest,
     ops::collective_decision
 );
-record_endpoint!(
+case_endpoint!(
+    "cases",
     legal_review,
     "/api/v1/cases/{id}/legal-review",
     ops::LegalReviewRequest,
     ops::legal_review
 );
-record_endpoint!(
+case_endpoint!(
+    "cases",
     major,
     "/api/v1/cases/{id}/major",
     ops::NoteRequest,
     ops::mark_major
 );
-record_endpoint!(
+case_endpoint!(
+    "cases",
     request_extension,
     "/api/v1/cases/{id}/extensions",
     ops::ExtensionRequest,
     ops::request_extension
 );
-record_endpoint!(
+case_endpoint!(
+    "cases",
     assign,
     "/api/v1/cases/{id}/assignment",
     ops::AssignRequest,
     ops::reassign
 );
-record_endpoint!(
+case_endpoint!(
+    "cases",
     message,
     "/api/v1/cases/{id}/messages",
     ops::MessageRequest,
     ops::message
 );
-record_endpoint!(
+case_endpoint!(
+    "cases",
     request_identity,
     "/api/v1/cases/{id}/identity-requests",
     reveal::RevealRequest,

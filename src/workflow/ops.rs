@@ -541,10 +541,12 @@ fn text(field: &str, s: &str, max: usize) -> AppResult<String> {
     Ok(s.to_string())
 }
 
-/// Run `body` as operation `action` on a case: begin, body, commit or deny.
-macro_rules! op {
-    ($wf:expr, $p:expr, $id:expr, $action:expr, |$op:ident| $body:block) => {{
-        let mut $op = Op::begin($wf, $p, $id, $action).await?;
+/// Run `body` with the operation that the future `begin` opens: commit its detail when the
+/// body succeeds, deny it (the refusal audited, the transaction rolled back) when it fails.
+/// Case operations (`op!`) and reward operations (`rewards::flow`) both go through it.
+macro_rules! run_op {
+    ($begin:expr, |$op:ident| $body:block) => {{
+        let mut $op = $begin.await?;
         let r: AppResult<serde_json::Value> = async { $body }.await;
         match r {
             Ok(detail) => {
@@ -554,6 +556,14 @@ macro_rules! op {
             Err(e) => Err($op.deny(e).await),
         }
     }};
+}
+pub(crate) use run_op;
+
+/// Run `body` as operation `action` on a case: begin, body, commit or deny.
+macro_rules! op {
+    ($wf:expr, $p:expr, $id:expr, $action:expr, |$op:ident| $body:block) => {
+        run_op!(Op::begin($wf, $p, $id, $action), |$op| $body)
+    };
 }
 
 pub async fn record_finding(
