@@ -1128,23 +1128,7 @@ async fn collective_and_legal(op: &mut Op<'_>, recovered: i64) -> AppResult<()> 
             "error-collective-decision-required",
         ));
     }
-    let legal: Option<String> = sqlx::query_scalar(
-        "SELECT data FROM case_events WHERE report_id = $1 AND kind = 'legal_review' \
-         ORDER BY id DESC LIMIT 1",
-    )
-    .bind(&op.case.id)
-    .fetch_optional(&mut *op.tx)
-    .await?;
-    let ok = legal
-        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
-        .is_some_and(|d| d["opinion"] == "approve");
-    if !ok {
-        return Err(conflict(
-            "legal_review_required",
-            "error-legal-review-required",
-        ));
-    }
-    Ok(())
+    crate::workflow::ops::require_legal_approval(&mut op.tx, &op.case.id).await
 }
 
 /// The budget that covers a case region in a year (the most local one), with its balance.

@@ -412,22 +412,7 @@ async fn decide(op: &mut Op<'_>, req: &TransitionRequest) -> AppResult<serde_jso
                 "error-collective-decision-required",
             ));
         }
-        let approved: Option<String> = sqlx::query_scalar(
-            "SELECT data FROM case_events WHERE report_id = $1 AND kind = 'legal_review' \
-             ORDER BY id DESC LIMIT 1",
-        )
-        .bind(&op.case.id)
-        .fetch_optional(&mut *op.tx)
-        .await?;
-        let ok = approved
-            .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
-            .is_some_and(|d| d["opinion"] == "approve");
-        if !ok {
-            return Err(conflict(
-                "legal_review_required",
-                "error-legal-review-required",
-            ));
-        }
+        require_legal_approval(&mut op.tx, &op.case.id).await?;
     }
     sqlx::query(
         "UPDATE reports SET decision = $1, verified_fen = $2, recovered_fen = $3, \
@@ -539,6 +524,28 @@ fn text(field: &str, s: &str, max: usize) -> AppResult<String> {
         return Err(AppError::invalid(field, "error-too-long").arg("max", max));
     }
     Ok(s.to_string())
+}
+
+/// The case's latest legal review must approve: a decision on a large recovered amount, and
+/// a reward proposed on one, both need it.
+pub(crate) async fn require_legal_approval(tx: &mut store::Tx<'_>, case_id: &str) -> AppResult<()> {
+    let latest: Option<String> = sqlx::query_scalar(
+        "SELECT data FROM case_events WHERE report_id = $1 AND kind = 'legal_review' \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(case_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let approves = latest
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+        .is_some_and(|d| d["opinion"] == "approve");
+    if !approves {
+        return Err(conflict(
+            "legal_review_required",
+            "error-legal-review-required",
+        ));
+    }
+    Ok(())
 }
 
 /// Run `body` with the operation that the future `begin` opens: commit its detail when the
