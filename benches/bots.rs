@@ -61,8 +61,8 @@ async fn setup() -> Setup {
     let intake = Intake::new(
         db.clone(),
         vault.clone(),
-        Arc::new(Calendar::built_in()),
-        15,
+        jubao::deadlines::Calendars::new(Calendar::built_in()),
+        Arc::new(jubao::deadlines::rules::RuleSet::load(&config).unwrap()),
     );
     let bots = Arc::new(Bots::new(&config, db, vault).unwrap());
     Setup {

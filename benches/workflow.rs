@@ -153,16 +153,18 @@ async fn main() -> anyhow::Result<()> {
     });
     let db = Db::connect(&url, 8).await?;
     db.migrate().await?;
-    let calendar = std::sync::Arc::new(Calendar::built_in());
+    let calendar = jubao::deadlines::Calendars::new(Calendar::built_in());
     let today = shanghai_date(Utc::now());
     let t0 = Instant::now();
     seed(&db, n, today).await?;
     eprintln!("ready after {:.1} s", t0.elapsed().as_secs_f64());
     let mut config = Config::from_toml_and_env("", &[])?;
     config.database.url = url.clone();
+    let rules = std::sync::Arc::new(jubao::deadlines::rules::RuleSet::load(&config)?);
     let wf = Workflow {
         db: db.clone(),
         calendar,
+        rules,
         config,
     };
     let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")

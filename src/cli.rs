@@ -51,6 +51,22 @@ enum Command {
         #[command(subcommand)]
         command: ExportCommand,
     },
+    /// The holiday calendar that deadlines count with.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// The years in force (from a file, built in, or published by another instance) and,
+    /// per year, how many open deadlines are provisional.
+    Status,
+    /// Read `[calendar] holidays_dir` again, publish it to every running instance (they
+    /// switch within seconds) and recompute every provisional deadline from its own start.
+    /// A bad file is named with its line, and nothing changes.
+    Reload,
 }
 
 #[derive(Subcommand)]
@@ -157,6 +173,26 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let db = Db::connect(&config.database.url, 2).await?;
             db.migrate().await?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::Calendar {
+            command: CalendarCommand::Status,
+        } => {
+            println!("year  holiday notice                  open provisional deadlines");
+            for y in crate::workflow::recalendar::status(&config).await? {
+                let origin = y.origin.unwrap_or_else(|| "none: weekends only".into());
+                println!("{:<5} {:<31} {}", y.year, origin, y.provisional);
+            }
+            Ok(())
+        }
+        Command::Calendar {
+            command: CalendarCommand::Reload,
+        } => {
+            let r = crate::workflow::recalendar::reload(&config).await?;
+            println!(
+                "calendar reloaded: {} provisional deadlines recomputed, {} moved, {} no longer provisional",
+                r.examined, r.moved, r.settled
+            );
             Ok(())
         }
         Command::Keys {

@@ -146,6 +146,9 @@ pub struct WorkflowConfig {
     /// Recovered amounts from which a decision needs a collective decision and legal
     /// review (fen; 5,000,000 = 50,000 yuan).
     pub collective_threshold_fen: i64,
+    /// Folder of regional deadline rules (one TOML rule each, `deadlines::rules`); the
+    /// keys above are the national rule. A missing folder adds none.
+    pub rules_dir: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -219,6 +222,7 @@ impl Default for WorkflowConfig {
             complex_extension_months: 3,
             major_extension_months: 6,
             collective_threshold_fen: 5_000_000,
+            rules_dir: "config/deadlines".into(),
         }
     }
 }

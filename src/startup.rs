@@ -14,6 +14,8 @@ use crate::bots::jobs::{BotJobs, BotPurge, BotSender};
 use crate::channels::hotline::{CallbackSender, RecordingHandler};
 use crate::config::Config;
 use crate::deadlines::calendar::Calendar;
+use crate::deadlines::rules::RuleSet;
+use crate::deadlines::Calendars;
 use crate::intake::Intake;
 use crate::notify::email::Mailer;
 use crate::notify::worker::{Registry, Settings};
@@ -40,6 +42,7 @@ pub struct Application {
     server: Server,
     state: actix_web::web::Data<AppState>,
     worker: Option<tokio::task::JoinHandle<()>>,
+    calendar_watch: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -61,34 +64,43 @@ impl Application {
         master: vault::SecretKey,
     ) -> anyhow::Result<Self> {
         let vault = Arc::new(Vault::open(db.clone(), master).await?);
-        let calendar = Arc::new(
-            Calendar::load(std::path::Path::new(&config.calendar.holidays_dir))
-                .context("loading the holiday calendar")?,
-        );
-        let today = crate::deadlines::calendar::shanghai_date(chrono::Utc::now());
-        if !calendar.covers(today) {
-            tracing::warn!(
-                "no holiday calendar for this year: deadlines count weekends only; add a file to {}",
-                config.calendar.holidays_dir
-            );
-        }
+        let local = Calendar::load(std::path::Path::new(&config.calendar.holidays_dir))
+            .context("loading the holiday calendar")?;
+        let calendar = Calendars::new(local.clone());
+        let rules = Arc::new(RuleSet::load(&config).context("loading the deadline rules")?);
         crate::rewards::load_policies(&config.rewards.policies_dir)
             .context("loading the reward policies")?;
-        let intake = Intake::new(
-            db.clone(),
-            vault.clone(),
-            calendar.clone(),
-            config.intake.accept_working_days.max(0) as u32,
-        )
-        .with_case_defaults(
-            &config.workflow.default_region,
-            config.workflow.remind_before_working_days.max(0) as u32,
-        );
+        let intake = Intake::new(db.clone(), vault.clone(), calendar.clone(), rules.clone())
+            .with_case_defaults(
+                &config.workflow.default_region,
+                config.workflow.remind_before_working_days.max(0) as u32,
+            );
         let workflow = Workflow {
             db: db.clone(),
             calendar,
+            rules,
             config: config.clone(),
         };
+        // Publish the years this instance loaded, take the calendar every instance shares,
+        // and recompute the deadlines a new year fixes. (Only on a current schema: `build`
+        // migrates first; a test may start on an older one and migrate later.)
+        if db.ready().await.is_ok() {
+            let moved = crate::workflow::recalendar::adopt(&workflow, &local)
+                .await
+                .context("adopting the holiday calendar")?;
+            if moved.examined > 0 {
+                tracing::info!(
+                    examined = moved.examined,
+                    moved = moved.moved,
+                    settled = moved.settled,
+                    "provisional deadlines recomputed"
+                );
+            }
+            for w in crate::workflow::recalendar::warnings(&workflow).await? {
+                tracing::warn!("{w}");
+            }
+        }
+        let calendar_watch = crate::workflow::recalendar::watch(workflow.clone());
         let mailer = Arc::new(Mailer::new(&config.smtp.url, &config.smtp.from)?);
         let bots = Arc::new(crate::bots::Bots::new(&config, db.clone(), vault.clone())?);
         let worker = if config.outbox.enabled {
@@ -121,6 +133,9 @@ impl Application {
                     Arc::new(BotJobs(bots.clone())),
                 )
                 .every(Arc::new(Sweeper(workflow.clone())))
+                .every(Arc::new(crate::workflow::recalendar::CalendarCheck(
+                    workflow.clone(),
+                )))
                 .every(Arc::new(BotPurge(bots.clone())));
             let o = &config.outbox;
             Some(crate::notify::worker::spawn(
@@ -172,6 +187,7 @@ impl Application {
             server: server.run(),
             state,
             worker,
+            calendar_watch,
         })
     }
 
@@ -190,6 +206,7 @@ impl Application {
         if let Some(w) = &self.worker {
             w.abort();
         }
+        self.calendar_watch.abort();
         self.state.db.close().await;
         Ok(())
     }

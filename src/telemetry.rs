@@ -88,6 +88,40 @@ pub fn metrics() -> &'static Metrics {
     })
 }
 
+/// The calendar's figures in Prometheus text: open provisional clocks (omitted when the
+/// database could not be read) and the years with a holiday notice loaded.
+pub fn calendar_metrics(provisional: Option<i64>, years: &[i32]) -> String {
+    let registry = Registry::new_custom(Some("jubao".into()), None).expect("valid prefix");
+    if let Some(n) = provisional {
+        let g = IntGauge::new(
+            "calendar_provisional_open_clocks",
+            "Open deadlines computed across a year with no holiday notice loaded",
+        )
+        .expect("valid metric");
+        g.set(n);
+        registry.register(Box::new(g)).expect("unique metric names");
+    }
+    let loaded = prometheus::IntGaugeVec::new(
+        Opts::new(
+            "calendar_year_loaded",
+            "1 for each year whose holiday notice is loaded",
+        ),
+        &["year"],
+    )
+    .expect("valid metric");
+    for y in years {
+        loaded.with_label_values(&[&y.to_string()]).set(1);
+    }
+    registry
+        .register(Box::new(loaded))
+        .expect("unique metric names");
+    let mut buf = Vec::new();
+    TextEncoder::new()
+        .encode(&registry.gather(), &mut buf)
+        .expect("text encoding to a Vec cannot fail");
+    String::from_utf8(buf).expect("prometheus text is utf-8")
+}
+
 impl Metrics {
     pub fn tips_received(&self, channel: Channel) {
         self.tips.with_label_values(&[channel.code()]).inc();

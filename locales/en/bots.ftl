@@ -134,6 +134,7 @@ bots-report-filed =
     Passcode: { $passcode }
     Please write both down or take a screenshot; you need them to check progress. The passcode is shown only this once.
     We will decide whether to accept the report by { $accept_by }. Reply “status” to check progress.
+bots-accept-by-provisional = Note: next year's public holidays have not been announced yet, so this date is provisional. It may change once they are announced; we will tell you if it does.
 bots-report-failed = Sorry, the report could not be submitted. Please try again later or call the 12393 hotline.
 bots-internal-error = Sorry, something went wrong on our side. Please reply “report” later to start again, or call the 12393 hotline.
 bots-status-intro = OK. To check a report you need the tracking code and passcode you were given when you submitted it.

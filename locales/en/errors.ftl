@@ -41,3 +41,5 @@ error-unavailable = The service is under maintenance. Please try again later.
 error-bot-signature = The signature of this callback is not valid.
 error-bot-bad-message = This callback message could not be read.
 error-bot-mode = This account accepts only encrypted (safe mode) callbacks.
+error-received-on-letter = A letter needs “{ $field }” (the day it reached the bureau).
+error-received-on-too-early = “{ $field }” cannot be before 2018.

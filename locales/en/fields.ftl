@@ -22,3 +22,4 @@ field-passcode = Passcode
 field-body = Additional information
 field-evidence = Evidence
 field-report = Report
+field-received_on = day received

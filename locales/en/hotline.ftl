@@ -11,3 +11,5 @@ field-caller_number = Caller's number
 field-caller_name = Caller's name
 field-agent_id = Agent ID
 field-recording_url = Recording URL
+error-hotline-received-at-range = “{ $field }” must not be in the future or before 2018.
+hotline-accept-by-provisional = Note: next year's public holidays are not yet announced, so the acceptance date is provisional and may change; the caller will be told if it does.

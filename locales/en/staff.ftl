@@ -89,3 +89,8 @@ email-reporter-update-body =
     { $update }
 
     You can see the full progress on the reporting page with your tracking code and passcode. Thank you for helping protect the medical-insurance fund.
+email-deadline-moved-earlier-subject = [Earlier deadline] Case { $case } is now due on { $due }
+email-deadline-moved-earlier-body =
+    Dear { $name },
+
+    With the new public-holiday notice, the “{ $clock }” deadline of case { $case } (region { $region }) moved from { $from } to { $due }. Please work to the new date.

@@ -16,3 +16,4 @@ status-checking = Being checked
 status-decided = Decided
 status-closed = Closed
 status-merged = Merged
+timeline-accept-by-moved = The acceptance date has been updated to { $date } under the newly published public holidays.

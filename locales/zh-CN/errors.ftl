@@ -41,3 +41,5 @@ error-unavailable = 系统正在维护，请稍后再试。
 error-bot-signature = 回调签名无效。
 error-bot-bad-message = 无法读取该回调消息。
 error-bot-mode = 该账号只接受加密（安全模式）回调。
+error-received-on-letter = 信件须填写“{ $field }”（信件送达本局的日期）。
+error-received-on-too-early = “{ $field }”不能早于 2018 年。

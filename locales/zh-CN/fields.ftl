@@ -22,3 +22,4 @@ field-passcode = 查询密码
 field-body = 补充内容
 field-evidence = 证据材料
 field-report = 举报内容
+field-received_on = 收到日期

@@ -11,3 +11,5 @@ field-caller_number = 来电号码
 field-caller_name = 来电人姓名
 field-agent_id = 话务员工号
 field-recording_url = 录音地址
+error-hotline-received-at-range = “{ $field }”不能晚于现在，也不能早于 2018 年。
+hotline-accept-by-provisional = 提示：明年的法定节假日安排尚未公布，受理期限为暂定日期，公布后可能调整，如有调整会告知来电人。

@@ -89,3 +89,8 @@ email-reporter-update-body =
     { $update }
 
     您可以在举报页面用查询编号和查询密码查看详细进度。感谢您对医保基金安全的监督。
+email-deadline-moved-earlier-subject = 【时限提前】案件 { $case } 的时限提前到 { $due }
+email-deadline-moved-earlier-body =
+    { $name }，您好：
+
+    新的法定节假日安排公布后，案件 { $case }（辖区 { $region }）的“{ $clock }”时限已由 { $from } 调整为 { $due }，请按新的时限办理。

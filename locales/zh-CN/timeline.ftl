@@ -16,3 +16,4 @@ status-checking = 核查中
 status-decided = 已处理
 status-closed = 已办结
 status-merged = 已合并
+timeline-accept-by-moved = 受理期限已按新公布的节假日安排调整为 { $date }。

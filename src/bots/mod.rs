@@ -550,6 +550,9 @@ impl Bots {
                     .arg("tracking_code", receipt.tracking_code)
                     .arg("passcode", receipt.passcode)
                     .arg("accept_by", receipt.accept_by)];
+                if receipt.accept_by_provisional {
+                    out.push(Msg::new("bots-accept-by-provisional"));
+                }
                 if !draft.media.is_empty() {
                     out.push(
                         Msg::new("bots-media-queued").arg("count", draft.media.len().to_string()),

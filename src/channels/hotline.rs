@@ -316,6 +316,13 @@ pub fn to_order(
     let received_at = DateTime::parse_from_rfc3339(wo.received_at.trim())
         .map_err(|_| inv("received_at", "error-hotline-received-at"))?
         .with_timezone(&Utc);
+    // Not in the future (beyond the signature's 300 s of clock skew), not before 2018.
+    let earliest = DateTime::parse_from_rfc3339("2018-01-01T00:00:00+08:00")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default();
+    if received_at > Utc::now() + chrono::Duration::seconds(300) || received_at < earliest {
+        return Err(inv("received_at", "error-hotline-received-at-range"));
+    }
     let number = caller_number(&wo.caller_number)
         .ok_or_else(|| inv("caller_number", "error-hotline-caller-number"))?;
     let name = wo
@@ -371,6 +378,8 @@ pub fn to_order(
     }
     // DOMAIN §1: a non-written report names who recorded it.
     tip.recorded_by = Some(format!("hotline:{}:{agent_id}", source.source));
+    // DOMAIN §4: the acceptance clock starts when the caller spoke to the agent.
+    tip.arrived = Some(crate::intake::Arrived::At(received_at));
     Ok(Order {
         tip,
         call_id,
@@ -514,18 +523,25 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, max: usize) -> 
     Ok(buf)
 }
 
-fn answer(
-    status: StatusCode,
-    tracking_code: &str,
-    passcode: &str,
-    duplicate: bool,
-) -> HttpResponse {
+/// The answer for the agent (CONTRACT §5), with the acceptance date to read to the caller
+/// and, when that date is provisional, a sentence saying so in plain words.
+fn answer(status: StatusCode, body: &serde_json::Value, duplicate: bool) -> HttpResponse {
+    let field = |k: &str| body.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    let provisional = body
+        .get("accept_by_provisional")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    let note =
+        provisional.then(|| crate::i18n::t(Locale::ZhCn, "hotline-accept-by-provisional", &[]));
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({
-            "tracking_code": tracking_code,
-            "passcode": passcode,
+            "tracking_code": field("tracking_code"),
+            "passcode": field("passcode"),
             "duplicate": duplicate,
+            "accept_by": field("accept_by"),
+            "accept_by_provisional": provisional,
+            "accept_by_note": note,
         }))
 }
 
@@ -583,19 +599,10 @@ pub async fn tickets(
     {
         Submitted::Created(r) => Ok(answer(
             StatusCode::CREATED,
-            &r.tracking_code,
-            &r.passcode,
+            &serde_json::to_value(&r).map_err(AppError::internal)?,
             false,
         )),
-        Submitted::Replayed { body, .. } => {
-            let field = |k: &str| body.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-            Ok(answer(
-                StatusCode::OK,
-                field("tracking_code"),
-                field("passcode"),
-                true,
-            ))
-        }
+        Submitted::Replayed { body, .. } => Ok(answer(StatusCode::OK, &body, true)),
     }
 }
 

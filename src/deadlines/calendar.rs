@@ -8,14 +8,15 @@
 //! Counting rule (DOMAIN §4): the day a clock starts is not counted; a deadline of N working
 //! days ends with the Nth working day after that day.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 use std::path::Path;
 
-use anyhow::{bail, Context};
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Asia::Shanghai;
 use rust_embed::RustEmbed;
 use serde::Deserialize;
+use toml::Spanned;
 
 #[derive(RustEmbed)]
 #[folder = "config/holidays/"]
@@ -26,37 +27,105 @@ struct BuiltIn;
 struct YearFile {
     year: i32,
     #[serde(default)]
-    #[allow(dead_code)]
     source: String,
-    off: Vec<NaiveDate>,
-    work: Vec<NaiveDate>,
+    off: Vec<Spanned<NaiveDate>>,
+    work: Vec<Spanned<NaiveDate>>,
 }
+
+/// Where a year's notice was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A file in `holidays_dir` (its name).
+    File(String),
+    /// The copy compiled into the binary.
+    BuiltIn,
+    /// Published to the database by another instance or `jubao calendar reload`.
+    Database,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File(name) => write!(f, "file {name}"),
+            Origin::BuiltIn => f.write_str("built in"),
+            Origin::Database => f.write_str("database"),
+        }
+    }
+}
+
+/// One year's holiday notice as loaded: its text is kept so that it can be published to
+/// the database and compared.
+#[derive(Debug, Clone)]
+pub struct YearNotice {
+    pub year: i32,
+    pub source: String,
+    pub origin: Origin,
+    pub text: String,
+}
+
+/// A holiday file that cannot be used: the file, the line (when known) and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for CalendarError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{l}: {}", self.file, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for CalendarError {}
 
 #[derive(Debug, Clone, Default)]
 pub struct Calendar {
     off: HashSet<NaiveDate>,
     work: HashSet<NaiveDate>,
-    years: BTreeSet<i32>,
+    years: BTreeMap<i32, YearNotice>,
 }
 
 impl Calendar {
-    /// Load every `*.toml` in `dir`; fall back to the built-in years when `dir` is missing.
-    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+    /// Every `*.toml` in `dir`, then the built-in copy of each year the folder lacks (a
+    /// folder that is missing altogether gives the built-in years). A bad file is an error
+    /// naming the file and line; nothing is loaded then.
+    pub fn load(dir: &Path) -> Result<Self, CalendarError> {
         let mut cal = Calendar::default();
         if dir.is_dir() {
-            let mut entries: Vec<_> = std::fs::read_dir(dir)?
+            let read_err = |e: std::io::Error| CalendarError {
+                file: dir.display().to_string(),
+                line: None,
+                message: e.to_string(),
+            };
+            let mut entries: Vec<_> = std::fs::read_dir(dir)
+                .map_err(read_err)?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
                 .filter(|p| p.extension().is_some_and(|x| x == "toml"))
                 .collect();
             entries.sort();
             for p in entries {
-                let text = std::fs::read_to_string(&p)?;
-                cal.add_year(&text)
-                    .with_context(|| format!("in {}", p.display()))?;
+                let name = p.display().to_string();
+                let text = std::fs::read_to_string(&p).map_err(|e| CalendarError {
+                    file: name.clone(),
+                    line: None,
+                    message: e.to_string(),
+                })?;
+                let file_name = p
+                    .file_name()
+                    .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
+                cal.add_year(&name, &text, Origin::File(file_name))?;
             }
-        } else {
-            cal = Self::built_in();
+        }
+        for notice in Self::built_in_notices() {
+            if !cal.years.contains_key(&notice.year) {
+                cal.add_year("built-in", &notice.text, Origin::BuiltIn)
+                    .expect("built-in holiday files are valid (tested)");
+            }
         }
         Ok(cal)
     }
@@ -64,50 +133,120 @@ impl Calendar {
     /// The calendars compiled into the binary (2024–2026).
     pub fn built_in() -> Self {
         let mut cal = Calendar::default();
-        let mut names: Vec<_> = BuiltIn::iter().collect();
-        names.sort();
-        for name in names {
-            let file = BuiltIn::get(&name).expect("listed");
-            let text = String::from_utf8_lossy(&file.data).into_owned();
-            cal.add_year(&text)
+        for n in Self::built_in_notices() {
+            cal.add_year("built-in", &n.text, Origin::BuiltIn)
                 .expect("built-in holiday files are valid (tested)");
         }
         cal
     }
 
-    fn add_year(&mut self, text: &str) -> anyhow::Result<()> {
-        let y: YearFile = toml::from_str(text)?;
-        if !self.years.insert(y.year) {
-            bail!("year {} is defined twice", y.year);
+    fn built_in_notices() -> Vec<YearNotice> {
+        let mut names: Vec<_> = BuiltIn::iter().collect();
+        names.sort();
+        names
+            .into_iter()
+            .filter_map(|name| BuiltIn::get(&name))
+            .map(|file| String::from_utf8_lossy(&file.data).into_owned())
+            .filter_map(|text| {
+                let y: YearFile = toml::from_str(&text).ok()?;
+                Some(YearNotice {
+                    year: y.year,
+                    source: y.source,
+                    origin: Origin::BuiltIn,
+                    text,
+                })
+            })
+            .collect()
+    }
+
+    /// Build a calendar from notices (e.g. read back from the database).
+    pub fn from_notices(notices: &[YearNotice]) -> Result<Self, CalendarError> {
+        let mut cal = Calendar::default();
+        for n in notices {
+            cal.add_year(
+                &format!("{} ({})", n.year, n.origin),
+                &n.text,
+                n.origin.clone(),
+            )?;
         }
-        for d in &y.off {
-            if d.year() != y.year {
-                bail!("{d} is not in {}", y.year);
+        Ok(cal)
+    }
+
+    /// Check one year's file and add it. `file` names it in errors.
+    pub fn add_year(
+        &mut self,
+        file: &str,
+        text: &str,
+        origin: Origin,
+    ) -> Result<(), CalendarError> {
+        let err = |span: Option<std::ops::Range<usize>>, message: String| CalendarError {
+            file: file.to_string(),
+            line: span.map(|s| line_of(text, s.start)),
+            message,
+        };
+        let y: YearFile =
+            toml::from_str(text).map_err(|e| err(e.span(), e.message().to_string()))?;
+        if self.years.contains_key(&y.year) {
+            return Err(err(None, format!("year {} is defined twice", y.year)));
+        }
+        let mut seen = HashSet::new();
+        for d in y.off.iter().chain(&y.work) {
+            let day = *d.get_ref();
+            if day.year() != y.year {
+                return Err(err(Some(d.span()), format!("{day} is not in {}", y.year)));
+            }
+            if !seen.insert(day) {
+                return Err(err(Some(d.span()), format!("{day} is listed twice")));
             }
         }
         for d in &y.work {
-            if d.year() != y.year {
-                bail!("{d} is not in {}", y.year);
-            }
-            if !is_weekend(*d) {
-                bail!("make-up working day {d} is not a weekend day");
-            }
-            if y.off.contains(d) {
-                bail!("{d} is both a rest day and a working day");
+            let day = *d.get_ref();
+            if !is_weekend(day) {
+                return Err(err(
+                    Some(d.span()),
+                    format!("make-up working day {day} is not a weekend day"),
+                ));
             }
         }
-        self.off.extend(y.off);
-        self.work.extend(y.work);
+        self.off.extend(y.off.iter().map(|d| *d.get_ref()));
+        self.work.extend(y.work.iter().map(|d| *d.get_ref()));
+        self.years.insert(
+            y.year,
+            YearNotice {
+                year: y.year,
+                source: y.source,
+                origin,
+                text: text.to_string(),
+            },
+        );
         Ok(())
     }
 
-    /// Years with an official calendar; outside them only weekends are rest days.
+    /// Years with an official calendar; outside them only weekends are rest days, and a
+    /// deadline through such a year is provisional.
     pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
-        self.years.iter().copied()
+        self.years.keys().copied()
+    }
+
+    /// The notices loaded, by year.
+    pub fn notices(&self) -> impl Iterator<Item = &YearNotice> {
+        self.years.values()
     }
 
     pub fn covers(&self, d: NaiveDate) -> bool {
-        self.years.contains(&d.year())
+        self.years.contains_key(&d.year())
+    }
+
+    /// Whether every day after `start` up to and including `end` lies in a year with a
+    /// notice: a due date computed over that span is final, otherwise provisional.
+    pub fn covers_span(&self, start: NaiveDate, end: NaiveDate) -> bool {
+        let (lo, hi) = if start <= end {
+            (start, end)
+        } else {
+            (end, start)
+        };
+        let first = lo.succ_opt().unwrap_or(lo).year().min(hi.year());
+        (first..=hi.year()).all(|y| self.years.contains_key(&y))
     }
 
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
@@ -151,6 +290,16 @@ impl Calendar {
         self.add_working_days(d, 1)
     }
 
+    /// `d` itself when it is a working day, else the next one (Civil Code art. 203: a
+    /// period whose last day is a rest day ends on the next working day).
+    pub fn working_day_on_or_after(&self, d: NaiveDate) -> NaiveDate {
+        if self.is_working_day(d) {
+            d
+        } else {
+            self.next_working_day(d)
+        }
+    }
+
     /// Deadline for a clock that starts at instant `t`: N working days after its
     /// Asia/Shanghai date.
     pub fn deadline_after(&self, t: DateTime<Utc>, n: u32) -> NaiveDate {
@@ -186,6 +335,15 @@ pub fn day_start_utc(d: NaiveDate) -> String {
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| DateTime::from_naive_utc_and_offset(midnight, Utc));
     crate::store::ts(start)
+}
+
+/// 1-based line of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.as_bytes()[..at.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn is_weekend(d: NaiveDate) -> bool {
@@ -313,18 +471,77 @@ mod tests {
     }
 
     #[test]
-    fn bad_files_are_rejected() {
+    fn bad_files_are_rejected_with_their_line() {
+        let add =
+            |cal: &mut Calendar, text: &str| cal.add_year("cn-2027.toml", text, Origin::BuiltIn);
         let mut cal = Calendar::default();
-        assert!(cal
-            .add_year("year = 2027\noff = []\nwork = [2027-03-03]\n")
-            .is_err());
-        assert!(cal
-            .add_year("year = 2027\noff = [2028-01-01]\nwork = []\n")
-            .is_err());
-        assert!(cal
-            .add_year("year = 2027\noff = []\nwork = []\nextra = 1\n")
-            .is_err());
-        assert!(cal.add_year("year = 2027\noff = []\nwork = []\n").is_ok());
-        assert!(cal.add_year("year = 2027\noff = []\nwork = []\n").is_err());
+        let e = add(&mut cal, "year = 2027\noff = []\nwork = [\"2027-03-03\"]\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("cn-2027.toml:3: make-up working day 2027-03-03"),
+            "{e}"
+        );
+        let e = add(&mut cal, "year = 2027\noff = [\"2028-01-01\"]\nwork = []\n").unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (Some(2), "2028-01-01 is not in 2027")
+        );
+        let e = add(
+            &mut cal,
+            "year = 2027\noff = [\n  \"2027-01-01\",\n  \"2027-01-01\",\n]\nwork = []\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (Some(4), "2027-01-01 is listed twice")
+        );
+        let e = add(
+            &mut cal,
+            "year = 2027\noff = [\"2027-02-06\"]\nwork = [\"2027-02-06\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        let e = add(&mut cal, "year = 2027\noff = []\nwork = []\nextra = 1\n").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        let e = add(&mut cal, "year = 2027\noff = [\"2027-13-01\"]\nwork = []\n").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(cal.years().next().is_none(), "nothing was added");
+        assert!(add(&mut cal, "year = 2027\noff = []\nwork = []\n").is_ok());
+        assert!(add(&mut cal, "year = 2027\noff = []\nwork = []\n").is_err());
+    }
+
+    #[test]
+    fn a_folder_lacking_a_year_falls_back_to_the_built_in_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("cn-2027.toml"),
+            "year = 2027\noff = [\"2027-01-01\"]\nwork = []\n",
+        )
+        .unwrap();
+        let cal = Calendar::load(dir.path()).unwrap();
+        assert_eq!(
+            cal.years().collect::<Vec<_>>(),
+            vec![2024, 2025, 2026, 2027]
+        );
+        // 2026-02-16 is in the Spring Festival: known although the folder has no 2026 file.
+        assert!(!cal.is_working_day(d("2026-02-16")));
+        assert!(!cal.is_working_day(d("2027-01-01")));
+        let origins: Vec<String> = cal.notices().map(|n| n.origin.to_string()).collect();
+        assert_eq!(
+            origins,
+            ["built in", "built in", "built in", "file cn-2027.toml"]
+        );
+    }
+
+    #[test]
+    fn a_span_is_covered_only_when_every_year_after_its_start_is() {
+        let cal = Calendar::built_in();
+        assert!(cal.covers_span(d("2026-12-01"), d("2026-12-31")));
+        assert!(!cal.covers_span(d("2026-12-20"), d("2027-01-08")));
+        // The start day is not counted: a clock started on 31 December 2026 whose period
+        // ends in 2027 is provisional; one started on 2023-12-31 ending in 2024 is not.
+        assert!(!cal.covers_span(d("2026-12-31"), d("2027-01-04")));
+        assert!(cal.covers_span(d("2023-12-31"), d("2024-01-03")));
     }
 }

@@ -3,10 +3,11 @@
 //! stage (pending → reminded → due → escalated) and `next_check_on`, the date the sweep
 //! must next look at it. Closing a clock records whether it was met.
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::calendar::{shanghai_date, Calendar};
+use super::period::{Due, Period};
 use crate::store::{self, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -27,7 +28,21 @@ pub enum ClockKind {
     RewardNotice,
     /// Reward claim window, from the notice (60 calendar days; the policy's `claim_days`).
     RewardClaim,
+    /// Quick reward (快奖): approval of the proposal, from the proposal (the policy's
+    /// `quick_approve_working_days`).
+    RewardApprove,
+    /// Quick reward: payment, from the reporter's claim (`quick_pay_working_days`).
+    RewardPay,
 }
+
+/// The reward clocks: they run on after the case is closed and end with the reward's own
+/// steps, so they are closed only by name.
+pub const REWARD_KINDS: [ClockKind; 4] = [
+    ClockKind::RewardNotice,
+    ClockKind::RewardClaim,
+    ClockKind::RewardApprove,
+    ClockKind::RewardPay,
+];
 
 impl ClockKind {
     pub fn code(self) -> &'static str {
@@ -39,6 +54,8 @@ impl ClockKind {
             ClockKind::Feedback => "feedback",
             ClockKind::RewardNotice => "reward_notice",
             ClockKind::RewardClaim => "reward_claim",
+            ClockKind::RewardApprove => "reward_approve",
+            ClockKind::RewardPay => "reward_pay",
         }
     }
 
@@ -51,6 +68,8 @@ impl ClockKind {
             ClockKind::Feedback,
             ClockKind::RewardNotice,
             ClockKind::RewardClaim,
+            ClockKind::RewardApprove,
+            ClockKind::RewardPay,
         ]
         .into_iter()
         .find(|k| k.code() == s)
@@ -63,45 +82,86 @@ pub fn remind_on(cal: &Calendar, start: NaiveDate, due: NaiveDate, before: u32) 
     cal.sub_working_days(due, before).max(start)
 }
 
-/// Open a clock in the caller's transaction.
-pub async fn open(
-    tx: &mut Tx<'_>,
-    cal: &Calendar,
-    report_id: &str,
-    kind: ClockKind,
-    started: DateTime<Utc>,
-    working_days: u32,
-    remind_before: u32,
-) -> Result<NaiveDate, sqlx::Error> {
-    let start = shanghai_date(started);
-    let due = cal.add_working_days(start, working_days);
-    insert(tx, cal, report_id, kind, started, due, remind_before).await?;
-    Ok(due)
+/// A clock to open: what it is, the day its period counts from, the period and the rule
+/// (`id@version`, [`super::rules`]) that set it.
+#[derive(Debug, Clone)]
+pub struct NewClock<'a> {
+    pub report_id: &'a str,
+    pub kind: ClockKind,
+    /// When the event that starts the clock happened.
+    pub started: DateTime<Utc>,
+    /// The Asia/Shanghai day the period counts from (not counted itself); usually the day
+    /// of `started`, earlier for a letter recorded after it arrived.
+    pub start_on: NaiveDate,
+    pub period: Period,
+    pub rule: &'a str,
+    pub remind_before: u32,
 }
 
-pub async fn insert(
-    tx: &mut Tx<'_>,
-    cal: &Calendar,
-    report_id: &str,
-    kind: ClockKind,
-    started: DateTime<Utc>,
-    due: NaiveDate,
-    remind_before: u32,
-) -> Result<(), sqlx::Error> {
-    let start = shanghai_date(started);
-    let remind = remind_on(cal, start, due, remind_before);
-    sqlx::query(
-        "INSERT INTO clocks (report_id, kind, started_at, due_on, remind_on, stage, next_check_on) \
-         VALUES ($1, $2, $3, $4, $5, 'pending', $5)",
-    )
-    .bind(report_id)
-    .bind(kind.code())
-    .bind(store::ts(started))
-    .bind(due.to_string())
+impl<'a> NewClock<'a> {
+    /// A clock whose period counts from the day of `started`.
+    pub fn new(
+        report_id: &'a str,
+        kind: ClockKind,
+        started: DateTime<Utc>,
+        period: Period,
+        rule: &'a str,
+    ) -> Self {
+        Self {
+            report_id,
+            kind,
+            started,
+            start_on: shanghai_date(started),
+            period,
+            rule,
+            remind_before: 1,
+        }
+    }
+
+    pub fn remind_before(mut self, n: u32) -> Self {
+        self.remind_before = n;
+        self
+    }
+
+    pub fn start_on(mut self, d: NaiveDate) -> Self {
+        self.start_on = d;
+        self
+    }
+
+    /// Its due date and reminder date under `cal`.
+    pub fn dates(&self, cal: &Calendar) -> (Due, NaiveDate) {
+        let due = self.period.due(cal, self.start_on);
+        (
+            due,
+            remind_on(cal, self.start_on, due.on, self.remind_before),
+        )
+    }
+}
+
+/// The head of a clock insert (multi-row in intake); the values follow in this order.
+pub const INSERT_HEAD: &str = "INSERT INTO clocks (report_id, kind, started_at, start_on, due_on, \
+    remind_on, stage, next_check_on, period_unit, period_len, provisional, rule, remind_before) VALUES";
+
+/// Open a clock in the caller's transaction; returns its due date.
+pub async fn open(tx: &mut Tx<'_>, cal: &Calendar, c: &NewClock<'_>) -> Result<Due, sqlx::Error> {
+    let (due, remind) = c.dates(cal);
+    sqlx::query(&format!(
+        "{INSERT_HEAD} ($1, $2, $3, $4, $5, $6, 'pending', $6, $7, $8, $9, $10, $11)"
+    ))
+    .bind(c.report_id)
+    .bind(c.kind.code())
+    .bind(store::ts(c.started))
+    .bind(c.start_on.to_string())
+    .bind(due.on.to_string())
     .bind(remind.to_string())
+    .bind(c.period.unit())
+    .bind(i64::from(c.period.length()))
+    .bind(i64::from(due.provisional))
+    .bind(c.rule)
+    .bind(i64::from(c.remind_before))
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    Ok(due)
 }
 
 /// Close the open clocks of these kinds, recording met or missed. Empty: every case-handling
@@ -123,7 +183,11 @@ pub async fn close(
         let list: Vec<String> = kinds.iter().map(|k| format!("'{}'", k.code())).collect();
         sql.push_str(&format!(" AND kind IN ({})", list.join(", ")));
     } else {
-        sql.push_str(" AND kind NOT IN ('reward_notice', 'reward_claim')");
+        let list: Vec<String> = REWARD_KINDS
+            .iter()
+            .map(|k| format!("'{}'", k.code()))
+            .collect();
+        sql.push_str(&format!(" AND kind NOT IN ({})", list.join(", ")));
     }
     sqlx::query(&sql)
         .bind(store::ts(now))
@@ -135,7 +199,9 @@ pub async fn close(
 }
 
 /// Move the due date of an open clock (an approved extension): `months` calendar months
-/// from the clock's start. The reminder stages start again.
+/// from the clock's start, moved off a rest day, and never earlier than the due date it
+/// already has (a complex extension approved after a major one does not shorten it). The
+/// reminder stages start again.
 pub async fn extend(
     tx: &mut Tx<'_>,
     cal: &Calendar,
@@ -143,36 +209,55 @@ pub async fn extend(
     kind: ClockKind,
     months: u32,
     extension: &str,
-    remind_before: u32,
-) -> Result<Option<NaiveDate>, sqlx::Error> {
-    let row: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, started_at FROM clocks WHERE report_id = $1 AND kind = $2 AND closed_at IS NULL",
+) -> Result<Option<Due>, sqlx::Error> {
+    type Row = (i64, String, String, String, i64, i64, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, start_on, due_on, period_unit, period_len, remind_before, extension FROM clocks \
+         WHERE report_id = $1 AND kind = $2 AND closed_at IS NULL",
     )
     .bind(report_id)
     .bind(kind.code())
     .fetch_optional(&mut **tx)
     .await?;
-    let Some((id, started)) = row else {
+    let Some((id, start_on, due_on, unit, len, remind_before, had)) = row else {
         return Ok(None);
     };
-    let start = store::parse_ts(&started)
-        .map(shanghai_date)
-        .map_err(|e| sqlx::Error::Decode(e.into()))?;
-    let Some(due) = start.checked_add_months(Months::new(months)) else {
-        return Ok(None);
-    };
-    let remind = remind_on(cal, start, due, remind_before);
+    let (start, current) = (date(&start_on)?, date(&due_on)?);
+    let longer = Period::Months(months);
+    let mut due = longer.due(cal, start);
+    let mut period = longer;
+    let mut extension = extension.to_string();
+    if due.on < current {
+        // Keep the longer period it already has (and how it was counted).
+        period = Period::from_stored(&unit, len).unwrap_or(longer);
+        due = period.due(cal, start);
+        extension = had.unwrap_or(extension);
+    }
+    let remind = remind_on(
+        cal,
+        start,
+        due.on,
+        u32::try_from(remind_before).unwrap_or(3),
+    );
     sqlx::query(
         "UPDATE clocks SET due_on = $1, remind_on = $2, stage = 'pending', next_check_on = $2, \
-         extension = $3 WHERE id = $4",
+         extension = $3, period_unit = $4, period_len = $5, provisional = $6 WHERE id = $7",
     )
-    .bind(due.to_string())
+    .bind(due.on.to_string())
     .bind(remind.to_string())
-    .bind(extension)
+    .bind(&extension)
+    .bind(period.unit())
+    .bind(i64::from(period.length()))
+    .bind(i64::from(due.provisional))
     .bind(id)
     .execute(&mut **tx)
     .await?;
     Ok(Some(due))
+}
+
+/// A stored `YYYY-MM-DD`.
+pub fn date(s: &str) -> Result<NaiveDate, sqlx::Error> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| sqlx::Error::Decode(e.into()))
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -186,17 +271,28 @@ pub struct ClockView {
     pub outcome: Option<String>,
     /// Working days left (negative: days late); only for open clocks.
     pub working_days_left: Option<i64>,
+    /// The due date crosses a year whose holiday notice is not loaded yet: it may move
+    /// when the notice is added.
+    pub provisional: bool,
+    /// The deadline rule it was computed under (`id@version`).
+    pub rule: Option<String>,
+    /// The day the period counts from (Asia/Shanghai).
+    pub start_on: Option<String>,
 }
 
-type ClockRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+#[derive(sqlx::FromRow)]
+struct ClockRow {
+    kind: String,
+    started_at: String,
+    due_on: String,
+    stage: String,
+    extension: Option<String>,
+    closed_at: Option<String>,
+    outcome: Option<String>,
+    provisional: i64,
+    rule: Option<String>,
+    start_on: Option<String>,
+}
 
 pub async fn for_report(
     pool: &sqlx::AnyPool,
@@ -204,8 +300,8 @@ pub async fn for_report(
     report_id: &str,
 ) -> Result<Vec<ClockView>, sqlx::Error> {
     let rows: Vec<ClockRow> = sqlx::query_as(
-        "SELECT kind, started_at, due_on, stage, extension, closed_at, outcome FROM clocks \
-         WHERE report_id = $1 ORDER BY id",
+        "SELECT kind, started_at, due_on, stage, extension, closed_at, outcome, provisional, \
+         rule, start_on FROM clocks WHERE report_id = $1 ORDER BY id",
     )
     .bind(report_id)
     .fetch_all(pool)
@@ -213,23 +309,24 @@ pub async fn for_report(
     let today = shanghai_date(Utc::now());
     Ok(rows
         .into_iter()
-        .map(
-            |(kind, started_at, due_on, stage, extension, closed_at, outcome)| {
-                let left = (closed_at.is_none())
-                    .then(|| NaiveDate::parse_from_str(&due_on, "%Y-%m-%d").ok())
-                    .flatten()
-                    .map(|due| cal.working_days_between(today, due));
-                ClockView {
-                    kind,
-                    started_at,
-                    due_on,
-                    stage,
-                    extension,
-                    closed_at,
-                    outcome,
-                    working_days_left: left,
-                }
-            },
-        )
+        .map(|r| {
+            let left = (r.closed_at.is_none())
+                .then(|| NaiveDate::parse_from_str(&r.due_on, "%Y-%m-%d").ok())
+                .flatten()
+                .map(|due| cal.working_days_between(today, due));
+            ClockView {
+                kind: r.kind,
+                started_at: r.started_at,
+                due_on: r.due_on,
+                stage: r.stage,
+                extension: r.extension,
+                closed_at: r.closed_at,
+                outcome: r.outcome,
+                working_days_left: left,
+                provisional: r.provisional != 0,
+                rule: r.rule,
+                start_on: r.start_on,
+            }
+        })
         .collect())
 }

@@ -59,14 +59,30 @@ pub struct PreparedTip {
     pub identity: SealedIdentity,
     pub evidence: Vec<PreparedEvidence>,
     pub received_at: DateTime<Utc>,
-    pub accept_by: NaiveDate,
-    /// When the acceptance reminder goes out (DOMAIN §4).
-    pub accept_remind_on: NaiveDate,
+    /// The acceptance clock (DOMAIN §4), from the day the tip arrived.
+    pub accept: AcceptClock,
     /// Region the case belongs to (the target's, or the configured default).
     pub case_region: String,
     pub idempotency: Option<SavedResponse>,
     /// Channel rows written after the report (see [`super::TipExtra`]).
     pub extra: Option<Arc<dyn super::TipExtra>>,
+}
+
+/// The acceptance clock of a new tip, computed before the write.
+#[derive(Debug, Clone)]
+pub struct AcceptClock {
+    /// When the tip arrived (the caller spoke to the agent, the letter was received).
+    pub started_at: DateTime<Utc>,
+    /// The Asia/Shanghai day the period counts from.
+    pub start_on: NaiveDate,
+    pub due: crate::deadlines::period::Due,
+    pub remind_on: NaiveDate,
+    pub working_days: u32,
+    pub remind_before: u32,
+    /// The deadline rule (`id@version`).
+    pub rule: String,
+    /// Set for a staff entry: the day the letter, visit or call reached the bureau.
+    pub received_on: Option<NaiveDate>,
 }
 
 pub enum Outcome {
@@ -153,6 +169,9 @@ struct ReportRow<'a> {
     target_key: String,
     accept_by: String,
     remind_on: String,
+    started_at: String,
+    start_on: String,
+    received_on: Option<String>,
     occurred_from: Option<String>,
     occurred_to: Option<String>,
 }
@@ -197,8 +216,11 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
                 .collect::<Vec<_>>()
                 .join(" "),
             target_key: crate::staff::target_key(&p.tip.target.name),
-            accept_by: p.accept_by.to_string(),
-            remind_on: p.accept_remind_on.to_string(),
+            accept_by: p.accept.due.on.to_string(),
+            remind_on: p.accept.remind_on.to_string(),
+            started_at: store::ts(p.accept.started_at),
+            start_on: p.accept.start_on.to_string(),
+            received_on: p.accept.received_on.map(|d| d.to_string()),
             occurred_from: p.tip.occurred_from.map(|d| d.to_string()),
             occurred_to: p.tip.occurred_to.map(|d| d.to_string()),
         })
@@ -208,8 +230,8 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         "INSERT INTO reports (id, tracking_code, passcode_hash, channel, status, target_name, \
          target_kind, target_region, target_address, categories, description, occurred_from, \
          occurred_to, amount_estimate_fen, anonymous, relation, locale, recorded_by, received_at, \
-         accept_by, case_region, target_key) VALUES",
-        22,
+         accept_by, case_region, target_key, received_on) VALUES",
+        23,
         &rows,
         |q, r| {
             let (p, t) = (r.p, &r.p.tip);
@@ -235,22 +257,30 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
                 .bind(r.accept_by.as_str())
                 .bind(p.case_region.as_str())
                 .bind(r.target_key.as_str())
+                .bind(r.received_on.as_deref())
         },
     )
     .await?;
     store::insert_rows(
         tx,
-        "INSERT INTO clocks (report_id, kind, started_at, due_on, remind_on, stage, next_check_on) VALUES",
-        7,
+        crate::deadlines::clocks::INSERT_HEAD,
+        13,
         &rows,
         |q, r| {
+            let a = &r.p.accept;
             q.bind(r.p.report_id.as_str())
                 .bind("accept")
-                .bind(r.at.as_str())
+                .bind(r.started_at.as_str())
+                .bind(r.start_on.as_str())
                 .bind(r.accept_by.as_str())
                 .bind(r.remind_on.as_str())
                 .bind("pending")
                 .bind(r.remind_on.as_str())
+                .bind("working_days")
+                .bind(i64::from(a.working_days))
+                .bind(i64::from(a.due.provisional))
+                .bind(a.rule.as_str())
+                .bind(i64::from(a.remind_before))
         },
     )
     .await?;
@@ -472,8 +502,19 @@ mod tests {
             identity,
             evidence: vec![],
             received_at: chrono::Utc::now(),
-            accept_by: today,
-            accept_remind_on: today,
+            accept: AcceptClock {
+                started_at: chrono::Utc::now(),
+                start_on: today,
+                due: crate::deadlines::period::Due {
+                    on: today,
+                    provisional: false,
+                },
+                remind_on: today,
+                working_days: 15,
+                remind_before: 3,
+                rule: "national@1".into(),
+                received_on: None,
+            },
             case_region: "371502".into(),
             idempotency: None,
             extra: None,

@@ -43,6 +43,10 @@ pub struct LookupView {
     pub messages: Vec<MessageView>,
     /// Filled in by the rewards module once a reward exists.
     pub reward: Option<serde_json::Value>,
+    /// While the acceptance decision is pending: the day it is due, and whether that day
+    /// may still move (a year whose holiday notice is not published yet).
+    pub accept_by: Option<String>,
+    pub accept_by_provisional: bool,
 }
 
 /// A reporter who proved they hold a tip's code and passcode.
@@ -170,7 +174,16 @@ impl Intake {
                 attachments: counts.iter().find(|c| c.0 == id).map_or(0, |c| c.1),
             })
             .collect();
+        let accept: Option<(String, i64)> = sqlx::query_as(
+            "SELECT due_on, provisional FROM clocks WHERE report_id = $1 AND kind = 'accept' \
+             AND closed_at IS NULL",
+        )
+        .bind(&who.report_id)
+        .fetch_optional(&db.pool)
+        .await?;
         Ok(LookupView {
+            accept_by_provisional: accept.as_ref().is_some_and(|a| a.1 != 0),
+            accept_by: accept.map(|a| a.0),
             status: who.status.code().to_string(),
             status_label: i18n::t(locale, &format!("status-{}", who.status.code()), &[]),
             timeline,

@@ -15,13 +15,16 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::deadlines::calendar::{shanghai_date, Calendar};
+use crate::deadlines::calendar::shanghai_date;
+use crate::deadlines::period::Period;
+use crate::deadlines::rules::RuleSet;
+use crate::deadlines::Calendars;
 use crate::error::{AppError, AppResult};
 use crate::evidence::Processed;
 use crate::i18n::Locale;
 use crate::store::Db;
 use crate::vault::{rotate::evidence_context, rotate::idempotency_context, Identity, Vault};
-use committer::{Committer, Outcome, PreparedEvidence, PreparedTip, SavedResponse};
+use committer::{AcceptClock, Committer, Outcome, PreparedEvidence, PreparedTip, SavedResponse};
 use domain::{tracking, Category, Channel, RegionCode, Relation, TargetKind};
 
 #[derive(Debug, Clone)]
@@ -47,6 +50,17 @@ pub struct NewTip {
     pub locale: Locale,
     /// The staff member or call-centre agent who recorded a non-written report.
     pub recorded_by: Option<String>,
+    /// When the tip reached the bureau, if before it is stored: its clocks start then.
+    pub arrived: Option<Arrived>,
+}
+
+/// When a tip recorded later reached the bureau (DOMAIN §4: the clock starts at receipt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrived {
+    /// The caller spoke to the hotline agent at this instant.
+    At(DateTime<Utc>),
+    /// The letter, visit or call reached the bureau on this Asia/Shanghai day.
+    On(NaiveDate),
 }
 
 /// What the reporter gets back (CONTRACT §3). The passcode appears only here.
@@ -57,6 +71,10 @@ pub struct Receipt {
     pub status: String,
     pub received_at: String,
     pub accept_by: String,
+    /// `accept_by` was computed across a year whose holiday notice is not loaded yet: it
+    /// may move when the notice is published.
+    #[serde(default)]
+    pub accept_by_provisional: bool,
     /// Internal case id, for the caller's own records (never sent to the reporter).
     #[serde(skip)]
     pub report_id: String,
@@ -93,15 +111,15 @@ pub enum Submitted {
 pub struct Intake {
     db: Db,
     vault: Arc<Vault>,
-    calendar: Arc<Calendar>,
+    calendar: Calendars,
+    rules: Arc<RuleSet>,
     committer: Committer,
-    accept_days: u32,
     default_region: String,
     remind_before: u32,
 }
 
 impl Intake {
-    pub fn new(db: Db, vault: Arc<Vault>, calendar: Arc<Calendar>, accept_days: u32) -> Self {
+    pub fn new(db: Db, vault: Arc<Vault>, calendar: Calendars, rules: Arc<RuleSet>) -> Self {
         let writers = match db.backend {
             crate::store::Backend::Sqlite => 1,
             crate::store::Backend::Postgres => 4,
@@ -111,8 +129,8 @@ impl Intake {
             db,
             vault,
             calendar,
+            rules,
             committer,
-            accept_days,
             default_region: crate::staff::NATIONAL.to_string(),
             remind_before: 3,
         }
@@ -125,7 +143,7 @@ impl Intake {
         self
     }
 
-    pub fn calendar(&self) -> &Arc<Calendar> {
+    pub fn calendar(&self) -> &Calendars {
         &self.calendar
     }
 
@@ -139,6 +157,41 @@ impl Intake {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The acceptance clock of a tip: from the day it arrived (never later than now), with
+    /// the period of the rule in force that day for the case's region.
+    fn accept_clock(&self, tip: &NewTip, region: &str, now: DateTime<Utc>) -> AcceptClock {
+        let (started_at, start_on, received_on) = match tip.arrived {
+            Some(Arrived::At(t)) => {
+                let t = t.min(now);
+                (t, shanghai_date(t), None)
+            }
+            Some(Arrived::On(d)) => {
+                let d = d.min(shanghai_date(now));
+                (now, d, Some(d))
+            }
+            None => (now, shanghai_date(now), None),
+        };
+        let rule = self.rules.select(region, start_on);
+        let cal = self.calendar.current();
+        let working_days = rule.accept_working_days;
+        let due = Period::WorkingDays(working_days).due(&cal, start_on);
+        AcceptClock {
+            started_at,
+            start_on,
+            due,
+            remind_on: crate::deadlines::clocks::remind_on(
+                &cal,
+                start_on,
+                due.on,
+                self.remind_before,
+            ),
+            working_days,
+            remind_before: self.remind_before,
+            rule: rule.label(),
+            received_on,
+        }
     }
 
     /// Store a tip with its evidence; return the receipt once it is durable.
@@ -163,18 +216,12 @@ impl Intake {
         extra: Option<Arc<dyn TipExtra>>,
     ) -> AppResult<Submitted> {
         let received_at = Utc::now();
-        let accept_by = self.calendar.deadline_after(received_at, self.accept_days);
-        let accept_remind_on = crate::deadlines::clocks::remind_on(
-            &self.calendar,
-            shanghai_date(received_at),
-            accept_by,
-            self.remind_before,
-        );
         let case_region = tip
             .target
             .region
             .as_ref()
             .map_or_else(|| self.default_region.clone(), |r| r.as_str().to_string());
+        let accept = self.accept_clock(&tip, &case_region, received_at);
         let sealer = self.vault.sealer().await?;
         let report_id = uuid::Uuid::now_v7().to_string();
         let sealed_identity = self.vault.seal_identity(&sealer, &report_id, &tip.identity);
@@ -205,7 +252,8 @@ impl Intake {
                 passcode: tracking::new_passcode(),
                 status: "received".into(),
                 received_at: received_at.to_rfc3339_opts(SecondsFormat::Secs, true),
-                accept_by: accept_by.format("%Y-%m-%d").to_string(),
+                accept_by: accept.due.on.format("%Y-%m-%d").to_string(),
+                accept_by_provisional: accept.due.provisional,
                 report_id: report_id.clone(),
             };
             let saved = idem.as_ref().map(|(scope, digest, request)| {
@@ -230,8 +278,7 @@ impl Intake {
                 identity: sealed_identity.clone(),
                 evidence: sealed_evidence.clone(),
                 received_at,
-                accept_by,
-                accept_remind_on,
+                accept: accept.clone(),
                 case_region: case_region.clone(),
                 idempotency: saved,
                 extra: extra.clone(),

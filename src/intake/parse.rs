@@ -243,6 +243,7 @@ pub fn to_new_tip(raw: RawReport, locale: Locale, today: NaiveDate) -> Result<Ne
         identity,
         locale,
         recorded_by: None,
+        arrived: None,
     })
 }
 

@@ -17,7 +17,8 @@ use super::policy::{self, Computation, ComputeError, Grade, Input, Policy};
 use super::{policies, share};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::deadlines::calendar::shanghai_date;
-use crate::deadlines::clocks::{self, ClockKind};
+use crate::deadlines::clocks::{self, ClockKind, NewClock};
+use crate::deadlines::period::{Due, Period};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::intake::domain::{tracking, Status};
@@ -565,6 +566,9 @@ async fn settle(tx: &mut Tx<'_>, r: &RewardRow, now: DateTime<Utc>) -> AppResult
     if leaving_notice {
         clocks::close(tx, &r.report_id, &[ClockKind::RewardClaim], now).await?;
     }
+    if status == "paid" {
+        clocks::close(tx, &r.report_id, &[ClockKind::RewardPay], now).await?;
+    }
     Ok(status)
 }
 
@@ -694,21 +698,74 @@ pub async fn open_notice_clock(op: &mut Op<'_>) -> AppResult<()> {
         .bind(&op.case.id)
         .fetch_one(&mut *op.tx)
         .await?;
-    let days = if quick != 0 {
-        u32::try_from(wf.config.rewards.quick_notice_working_days).unwrap_or(2)
+    // No policy covers the case (a region without one): the national default, 5 working
+    // days; the proposal will then say that no policy applies.
+    let policy = policy_for(wf, &op.case).ok();
+    let (days, rule) = if quick != 0 {
+        (
+            u32::try_from(wf.config.rewards.quick_notice_working_days).unwrap_or(2),
+            "rewards.quick_notice_working_days".to_string(),
+        )
     } else {
-        // No policy covers the case (a region without one): the national default, 5
-        // working days; the proposal will then say that no policy applies.
-        policy_for(wf, &op.case).map_or(5, |p| p.notice_working_days)
+        policy.as_ref().map_or((5, "national@1".to_string()), |p| {
+            (p.notice_working_days, p.label())
+        })
     };
-    clocks::open(
+    let case_id = op.case.id.clone();
+    open_reward_clock(
         &mut op.tx,
-        &wf.calendar,
-        &op.case.id.clone(),
+        wf,
+        &case_id,
         ClockKind::RewardNotice,
-        Utc::now(),
-        days,
-        1,
+        Period::WorkingDays(days),
+        &rule,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Open a reward clock of a case from now, with the period its reward policy sets (the
+/// policy is the clock's rule).
+async fn open_reward_clock(
+    tx: &mut Tx<'_>,
+    wf: &Workflow,
+    case_id: &str,
+    kind: ClockKind,
+    period: Period,
+    rule: &str,
+) -> Result<Due, sqlx::Error> {
+    let clock = NewClock::new(case_id, kind, Utc::now(), period, rule);
+    clocks::open(tx, &wf.calendar.current(), &clock).await
+}
+
+/// A quick reward's (快奖) own clocks for its approval and payment steps.
+async fn quick_clock(
+    tx: &mut Tx<'_>,
+    wf: &Workflow,
+    case_id: &str,
+    kind: ClockKind,
+    pol: &Policy,
+) -> Result<(), sqlx::Error> {
+    let quick: i64 = sqlx::query_scalar("SELECT reward_quick FROM reports WHERE id = $1")
+        .bind(case_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    if quick == 0 {
+        return Ok(());
+    }
+    let days = if kind == ClockKind::RewardApprove {
+        pol.quick_approve_working_days
+    } else {
+        pol.quick_pay_working_days
+    };
+    clocks::close(tx, case_id, &[kind], Utc::now()).await?;
+    open_reward_clock(
+        tx,
+        wf,
+        case_id,
+        kind,
+        Period::WorkingDays(days),
+        &pol.label(),
     )
     .await?;
     Ok(())
@@ -1105,15 +1162,24 @@ pub async fn propose(
                 .collect::<Vec<_>>());
             data["remainder_rule"] = serde_json::json!(share::REMAINDER_RULE);
         }
+        quick_clock(&mut op.tx, op.wf, case_id, ClockKind::RewardApprove, pol).await?;
         op.event("reward_proposed", None, None, Some(&why), data.clone())
             .await?;
         Ok(data)
     })
 }
 
-/// Large recovered amounts need the collective-decision and legal-review records.
-async fn collective_and_legal(op: &mut Op<'_>, recovered: i64) -> AppResult<()> {
-    if recovered < op.wf.config.workflow.collective_threshold_fen {
+/// Large recovered amounts, and rewards above the policy's threshold, need the
+/// collective-decision and legal-review records (DOMAIN §5).
+async fn collective_and_legal(
+    op: &mut Op<'_>,
+    recovered: i64,
+    amount: i64,
+    pol: Option<&Policy>,
+) -> AppResult<()> {
+    if recovered < op.wf.config.workflow.collective_threshold_fen
+        && !pol.is_some_and(|p| p.needs_collective(amount))
+    {
         return Ok(());
     }
     let collective: i64 = sqlx::query_scalar(
@@ -1203,7 +1269,9 @@ pub async fn approve(
             ));
         };
         let d = decision(&mut op.tx, case_id).await?;
-        collective_and_legal(&mut op, d.recovered_fen.unwrap_or(0)).await?;
+        let set = policies(&op.wf.config)?;
+        let pol = set.get(&r.policy_id, u32::try_from(r.policy_version).unwrap_or(0));
+        collective_and_legal(&mut op, d.recovered_fen.unwrap_or(0), r.amount_fen, pol).await?;
         let note = req
             .reason
             .as_deref()
@@ -1244,6 +1312,9 @@ pub async fn approve(
             .rows_affected();
         if moved != 1 {
             return Err(conflict("concurrent_change", "error-concurrent-change"));
+        }
+        if complete {
+            clocks::close(&mut op.tx, case_id, &[ClockKind::RewardApprove], now_t).await?;
         }
         let data = serde_json::json!({
             "reward_id": r.id,
@@ -1295,6 +1366,7 @@ pub async fn return_proposal(
         .bind(&r.id)
         .execute(&mut *op.tx)
         .await?;
+        clocks::close(&mut op.tx, case_id, &[ClockKind::RewardApprove], Utc::now()).await?;
         let data = serde_json::json!({ "reward_id": r.id, "status": "returned" });
         op.event("reward_returned", None, None, Some(&why), data.clone())
             .await?;
@@ -1324,7 +1396,19 @@ pub async fn notify_reporter(
             .get(&r.policy_id, u32::try_from(r.policy_version).unwrap_or(0))
             .map_or(60, |pol| pol.claim_days);
         let now = Utc::now();
-        let claim_by = shanghai_date(now) + Duration::days(i64::from(claim_days));
+        // The window's last day moves off a rest day (Civil Code art. 203).
+        let rule = format!("{}@{}", r.policy_id, r.policy_version);
+        clocks::close(&mut op.tx, case_id, &[ClockKind::RewardNotice], now).await?;
+        let claim_by = open_reward_clock(
+            &mut op.tx,
+            op.wf,
+            case_id,
+            ClockKind::RewardClaim,
+            Period::Days(claim_days),
+            &rule,
+        )
+        .await?
+        .on;
         sqlx::query(
             "UPDATE rewards SET status = 'notified', notified_at = $1, claim_by = $2, \
              version = version + 1 WHERE id = $3",
@@ -1341,17 +1425,6 @@ pub async fn notify_reporter(
         )
         .bind(&r.id)
         .execute(&mut *op.tx)
-        .await?;
-        clocks::close(&mut op.tx, case_id, &[ClockKind::RewardNotice], now).await?;
-        clocks::insert(
-            &mut op.tx,
-            &op.wf.calendar,
-            case_id,
-            ClockKind::RewardClaim,
-            now,
-            claim_by,
-            3,
-        )
         .await?;
         // Each share's reporter is told through their own tip's channel.
         for sh in &shares {
@@ -1625,13 +1698,7 @@ pub async fn reverse(
         .bind(&r.id)
         .execute(&mut *op.tx)
         .await?;
-        clocks::close(
-            &mut op.tx,
-            case_id,
-            &[ClockKind::RewardNotice, ClockKind::RewardClaim],
-            now,
-        )
-        .await?;
+        clocks::close(&mut op.tx, case_id, &clocks::REWARD_KINDS, now).await?;
         // Every co-reporter who was told of the reward is told of its reversal; what was
         // paid (any share) is due back.
         if r.notified_at.is_some() {
@@ -2003,8 +2070,16 @@ pub async fn claim(
         let e = conflict("already_claimed", "error-reward-already-claimed");
         return Err(deny_claim(wf, report_id, loc(e)).await);
     }
-    // The reward is claimed, and its claim clock met, once no share is still open.
-    settle(&mut tx, &r, now).await?;
+    // The reward is claimed, and its claim clock met, once no share is still open; a
+    // quick reward's payment clock starts then.
+    if settle(&mut tx, &r, now).await? == "claimed" {
+        if let Some(pol) = policies(&wf.config).ok().and_then(|set| {
+            set.get(&r.policy_id, u32::try_from(r.policy_version).unwrap_or(0))
+                .cloned()
+        }) {
+            quick_clock(&mut tx, wf, &r.report_id, ClockKind::RewardPay, &pol).await?;
+        }
+    }
     tell(&mut tx, wf, report_id, "reward_claimed", None).await?;
     audit::append(
         &mut tx,

@@ -120,6 +120,13 @@ pub struct Policy {
     pub claim_days: u32,
     /// Working days to notify the reporter after approval (default 5).
     pub notice_working_days: u32,
+    /// Rewards strictly above this need a collective-decision record and a legal review
+    /// before approval (DOMAIN §5); `None`: only the recovered-amount rule applies.
+    pub collective_threshold_fen: Option<i64>,
+    /// Quick reward (快奖): working days from the proposal to its approval (default 3) and
+    /// from the reporter's claim to the payment (default 5).
+    pub quick_approve_working_days: u32,
+    pub quick_pay_working_days: u32,
     /// The file (or name) the policy was loaded from, for error messages and audits.
     pub source: String,
 }
@@ -137,6 +144,17 @@ impl Policy {
     }
 
     /// Whether the policy is in force on `date` (`effective_from ..= effective_to`).
+    /// `id@version`, as recorded on the reward clocks it sets.
+    pub fn label(&self) -> String {
+        format!("{}@{}", self.id, self.version)
+    }
+
+    /// Whether a reward of `amount_fen` needs a collective decision and legal review.
+    pub fn needs_collective(&self, amount_fen: i64) -> bool {
+        self.collective_threshold_fen
+            .is_some_and(|t| amount_fen > t)
+    }
+
     pub fn in_force_on(&self, date: NaiveDate) -> bool {
         date >= self.effective_from && self.effective_to.map_or(true, |to| date <= to)
     }
@@ -236,6 +254,9 @@ struct RawPolicy {
     approval_threshold_fen: Option<Spanned<i64>>,
     claim_days: Option<Spanned<u32>>,
     notice_working_days: Option<Spanned<u32>>,
+    collective_threshold_fen: Option<Spanned<i64>>,
+    quick_approve_working_days: Option<Spanned<u32>>,
+    quick_pay_working_days: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]
@@ -356,6 +377,10 @@ impl Policy {
     /// # approval_threshold_fen = 1_000_000  (optional)
     /// claim_days = 60           # optional, default 60
     /// notice_working_days = 5   # optional, default 5
+    /// # collective_threshold_fen = 5_000_000  (optional: rewards above it need a collective
+    /// #                                         decision and legal review)
+    /// quick_approve_working_days = 3   # optional, default 3 (quick rewards)
+    /// quick_pay_working_days = 5       # optional, default 5 (quick rewards)
     ///
     /// [[scheme.marginal]]       # or [scheme.grade] A = 600 B = 400 C = 200
     /// up_to_fen = 5_000_000     # or [[scheme.bands]] from_fen, to_fen, reward_fen
@@ -457,6 +482,11 @@ impl Policy {
             None => None,
         };
 
+        let collective_threshold_fen = match &raw.collective_threshold_fen {
+            Some(v) => Some(ctx.non_negative("collective_threshold_fen", v)?),
+            None => None,
+        };
+
         let scheme = match &raw.scheme {
             RawScheme::Marginal(brackets) => Scheme::Marginal(validate_brackets(
                 &ctx,
@@ -504,6 +534,9 @@ impl Policy {
             approval_threshold_fen,
             claim_days: raw.claim_days.map_or(60, |v| *v.get_ref()),
             notice_working_days: raw.notice_working_days.map_or(5, |v| *v.get_ref()),
+            collective_threshold_fen,
+            quick_approve_working_days: raw.quick_approve_working_days.map_or(3, |v| *v.get_ref()),
+            quick_pay_working_days: raw.quick_pay_working_days.map_or(5, |v| *v.get_ref()),
             source: file.to_owned(),
         })
     }

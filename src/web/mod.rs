@@ -174,13 +174,21 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-async fn metrics() -> HttpResponse {
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let mut body = crate::telemetry::metrics().render();
+    // The calendar figures are read at scrape time: the provisional count is shared state
+    // (the same on every instance), the years are this instance's calendar.
+    let provisional = crate::deadlines::published::provisional_open(&state.db)
+        .await
+        .ok();
+    let years: Vec<i32> = state.workflow.calendar.current().years().collect();
+    body.push_str(&crate::telemetry::calendar_metrics(provisional, &years));
     HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         ))
-        .body(crate::telemetry::metrics().render())
+        .body(body)
 }
 
 /// The request middleware: the caller's locale for errors, security headers, one log line

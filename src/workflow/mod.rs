@@ -8,6 +8,7 @@ pub mod assign;
 pub mod feedback;
 pub mod ops;
 pub mod query;
+pub mod recalendar;
 pub mod reveal;
 pub mod sweep;
 
@@ -19,7 +20,11 @@ use serde::Serialize;
 
 use crate::audit::{self, Entry, Outcome};
 use crate::config::Config;
-use crate::deadlines::calendar::Calendar;
+use crate::deadlines::calendar::shanghai_date;
+use crate::deadlines::clocks::{self, ClockKind, NewClock};
+use crate::deadlines::period::{Due, Period};
+use crate::deadlines::rules::{Rule, RuleSet};
+use crate::deadlines::Calendars;
 use crate::error::{AppError, AppResult};
 use crate::intake::domain::Status;
 use crate::staff::principal::Principal;
@@ -30,7 +35,8 @@ use crate::store::{self, Db, Tx};
 #[derive(Clone)]
 pub struct Workflow {
     pub db: Db,
-    pub calendar: Arc<Calendar>,
+    pub calendar: Calendars,
+    pub rules: Arc<RuleSet>,
     pub config: Config,
 }
 
@@ -440,6 +446,25 @@ impl<'a> Op<'a> {
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(id)
+    }
+
+    /// Open a clock of this case starting now, with the period that the deadline rule in
+    /// force today for the case's region sets.
+    pub async fn open_clock(
+        &mut self,
+        kind: ClockKind,
+        period: impl FnOnce(&Rule) -> Period,
+        remind_before: u32,
+    ) -> AppResult<Due> {
+        let now = Utc::now();
+        let rule = self
+            .wf
+            .rules
+            .select(&self.case.case_region, shanghai_date(now));
+        let label = rule.label();
+        let clock = NewClock::new(&self.case.id, kind, now, period(rule), &label)
+            .remind_before(remind_before);
+        Ok(clocks::open(&mut self.tx, &self.wf.calendar.current(), &clock).await?)
     }
 
     /// `SELECT COUNT(*) …` with `$1` bound to this case's id, in the operation's transaction.

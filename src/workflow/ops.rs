@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::{conflict, reason, Action, Op, Workflow};
 use crate::deadlines::clocks::{self, ClockKind};
+use crate::deadlines::period::Period;
 use crate::error::{AppError, AppResult};
 use crate::intake::domain::Status;
 use crate::notify::{self, NewJob};
@@ -113,8 +114,19 @@ fn remind_before(wf: &Workflow) -> u32 {
     u32::try_from(wf.config.workflow.remind_before_working_days).unwrap_or(3)
 }
 
-fn wd(n: i64) -> u32 {
-    u32::try_from(n).unwrap_or(0)
+/// A real-name reporter is told of the acceptance decision (accepted, not accepted,
+/// transferred or merged) within the notify period (Handling-2022: 5 working days).
+async fn notify_real_name(op: &mut Op<'_>) -> AppResult<()> {
+    if op.case.anonymous {
+        return Ok(());
+    }
+    op.open_clock(
+        ClockKind::NotifyAccept,
+        |r| Period::WorkingDays(r.notify_working_days),
+        1,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Add the reporter-visible timeline entry and queue feedback through the tip's channel.
@@ -173,34 +185,18 @@ async fn apply(
     let why = reason("reason", req.reason.as_deref())?;
     let now = Utc::now();
     let wf = op.wf;
-    let cfg = &wf.config.workflow;
     let mut data = serde_json::json!({});
     match to {
         Status::Accepted => {
             op.set_status(to).await?;
             clocks::close(&mut op.tx, &op.case.id.clone(), &[ClockKind::Accept], now).await?;
-            clocks::open(
-                &mut op.tx,
-                &wf.calendar,
-                &op.case.id.clone(),
+            op.open_clock(
                 ClockKind::Handle,
-                now,
-                wd(cfg.handle_working_days),
+                |r| Period::WorkingDays(r.handle_working_days),
                 remind_before(wf),
             )
             .await?;
-            if !op.case.anonymous {
-                clocks::open(
-                    &mut op.tx,
-                    &wf.calendar,
-                    &op.case.id.clone(),
-                    ClockKind::NotifyAccept,
-                    now,
-                    wd(cfg.notify_accept_working_days),
-                    remind_before(wf).min(1),
-                )
-                .await?;
-            }
+            notify_real_name(op).await?;
             let assignee = super::assign::pick_handler(&mut op.tx, &op.case).await?;
             if let Some(a) = &assignee {
                 super::assign::set_assignee(op, a, "auto").await?;
@@ -214,18 +210,7 @@ async fn apply(
                 .ok_or_else(|| AppError::invalid("ground", "error-required"))?;
             op.set_status(to).await?;
             clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
-            if !op.case.anonymous {
-                clocks::open(
-                    &mut op.tx,
-                    &wf.calendar,
-                    &op.case.id.clone(),
-                    ClockKind::NotifyAccept,
-                    now,
-                    wd(cfg.notify_accept_working_days),
-                    1,
-                )
-                .await?;
-            }
+            notify_real_name(op).await?;
             data["ground"] = serde_json::json!(ground);
             let note = crate::i18n::t(
                 crate::i18n::Locale::ZhCn,
@@ -256,6 +241,7 @@ async fn apply(
             };
             op.set_status(to).await?;
             clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
+            notify_real_name(op).await?;
             data["destination"] = serde_json::json!(dest);
             data["destination_region"] = serde_json::json!(region);
             tell_reporter(op, to, None).await?;
@@ -299,6 +285,7 @@ async fn apply(
                 .execute(&mut *op.tx)
                 .await?;
             clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
+            notify_real_name(op).await?;
             data["merged_into"] = serde_json::json!(into);
             tell_reporter(op, to, None).await?;
         }
@@ -316,13 +303,9 @@ async fn apply(
                 now,
             )
             .await?;
-            clocks::open(
-                &mut op.tx,
-                &wf.calendar,
-                &op.case.id.clone(),
+            op.open_clock(
                 ClockKind::Feedback,
-                now,
-                wd(cfg.feedback_working_days),
+                |r| Period::WorkingDays(r.feedback_working_days),
                 1,
             )
             .await?;
@@ -620,16 +603,14 @@ pub async fn party_notice(
         {
             return Err(conflict("defence_period_open", "error-defence-period-open"));
         }
-        let due = clocks::open(
-            &mut op.tx,
-            &wf.calendar,
-            &op.case.id.clone(),
-            ClockKind::Defence,
-            Utc::now(),
-            wd(wf.config.workflow.defence_working_days),
-            1,
-        )
-        .await?;
+        let due = op
+            .open_clock(
+                ClockKind::Defence,
+                |r| Period::WorkingDays(r.defence_working_days),
+                1,
+            )
+            .await?
+            .on;
         let event_id = op
             .event(
                 "party_notice",
@@ -883,6 +864,19 @@ pub async fn decide_extension(
         }
         let mut due = None;
         if req.approve {
+            // The months of the rule the handling clock was opened under.
+            let label: Option<String> = sqlx::query_scalar(
+                "SELECT rule FROM clocks WHERE report_id = $1 AND kind = 'handle' AND closed_at IS NULL",
+            )
+            .bind(&op.case.id)
+            .fetch_optional(&mut *op.tx)
+            .await?
+            .flatten();
+            let today = crate::deadlines::calendar::shanghai_date(Utc::now());
+            let rule = label
+                .as_deref()
+                .and_then(|l| wf.rules.get(l))
+                .unwrap_or_else(|| wf.rules.select(&op.case.case_region, today));
             let months = if kind == "major" {
                 if !op.case.major {
                     return Err(conflict("not_major", "error-not-major"));
@@ -897,20 +891,20 @@ pub async fn decide_extension(
                         "error-collective-decision-required",
                     ));
                 }
-                wf.config.workflow.major_extension_months
+                rule.major_extension_months
             } else {
-                wf.config.workflow.complex_extension_months
+                rule.complex_extension_months
             };
             due = clocks::extend(
                 &mut op.tx,
-                &wf.calendar,
+                &wf.calendar.current(),
                 &op.case.id.clone(),
                 ClockKind::Handle,
-                u32::try_from(months).unwrap_or(3),
+                months,
                 &kind,
-                remind_before(wf),
             )
-            .await?;
+            .await?
+            .map(|d| d.on);
             if due.is_none() {
                 return Err(conflict("no_open_clock", "error-no-open-clock"));
             }

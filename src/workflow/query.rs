@@ -45,6 +45,8 @@ pub struct CaseSummary {
     pub next_due: Option<String>,
     pub next_clock: Option<String>,
     pub working_days_left: Option<i64>,
+    /// The nearest due date may move when a year's holiday notice is added.
+    pub provisional: bool,
 }
 
 fn bounds(prefix: &str) -> (String, String) {
@@ -71,6 +73,7 @@ type SummaryRow = (
     i64,
     Option<String>,
     Option<String>,
+    Option<i64>,
 );
 
 pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Vec<CaseSummary>> {
@@ -88,7 +91,8 @@ pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Ve
         "SELECT r.id, r.status, r.channel, r.categories, r.target_name, r.target_kind, r.case_region, \
          r.received_at, u.username, r.major, \
          (SELECT MIN(c.due_on) FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL), \
-         (SELECT c.kind FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL ORDER BY c.due_on LIMIT 1) \
+         (SELECT c.kind FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL ORDER BY c.due_on LIMIT 1), \
+         (SELECT c.provisional FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL ORDER BY c.due_on LIMIT 1) \
          FROM reports r LEFT JOIN staff_users u ON u.id = r.assignee_id \
          WHERE r.case_region >= $1 AND r.case_region <= $2 \
          AND r.target_key NOT IN (SELECT target_key FROM staff_conflicts WHERE user_id = $3)",
@@ -161,13 +165,14 @@ pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Ve
     }
     let rows = query.fetch_all(&wf.db.pool).await?;
     let today = shanghai_date(Utc::now());
+    let cal = wf.calendar.current();
     Ok(rows
         .into_iter()
         .map(|r| {
             let left =
                 r.10.as_deref()
                     .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                    .map(|d| wf.calendar.working_days_between(today, d));
+                    .map(|d| cal.working_days_between(today, d));
             CaseSummary {
                 id: r.0,
                 status: r.1,
@@ -182,6 +187,7 @@ pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Ve
                 next_due: r.10,
                 next_clock: r.11,
                 working_days_left: left,
+                provisional: r.12.unwrap_or(0) != 0,
             }
         })
         .collect())
@@ -197,6 +203,8 @@ pub struct OverdueItem {
     pub region: String,
     pub assignee: Option<String>,
     pub target_name: String,
+    /// The due date may move when a year's holiday notice is added.
+    pub provisional: bool,
 }
 
 type OverdueRow = (
@@ -207,6 +215,7 @@ type OverdueRow = (
     String,
     Option<String>,
     String,
+    i64,
 );
 
 /// Open clocks past their due date in the caller's region, latest first by lateness.
@@ -217,7 +226,8 @@ pub async fn overdue(wf: &Workflow, p: &Principal, limit: i64) -> AppResult<Vec<
     let today = shanghai_date(Utc::now());
     let (lo, hi) = bounds(region_prefix(&p.region));
     let rows: Vec<OverdueRow> = sqlx::query_as(
-        "SELECT c.report_id, c.kind, c.due_on, r.status, r.case_region, u.username, r.target_name \
+        "SELECT c.report_id, c.kind, c.due_on, r.status, r.case_region, u.username, r.target_name, \
+         c.provisional \
          FROM clocks c JOIN reports r ON r.id = c.report_id LEFT JOIN staff_users u ON u.id = r.assignee_id \
          WHERE c.closed_at IS NULL AND c.due_on < $1 AND r.case_region >= $2 AND r.case_region <= $3 \
          AND r.target_key NOT IN (SELECT target_key FROM staff_conflicts WHERE user_id = $4) \
@@ -230,12 +240,13 @@ pub async fn overdue(wf: &Workflow, p: &Principal, limit: i64) -> AppResult<Vec<
     .bind(limit.clamp(1, 1000))
     .fetch_all(&wf.db.pool)
     .await?;
+    let cal = wf.calendar.current();
     Ok(rows
         .into_iter()
         .map(
-            |(case_id, clock, due_on, status, region, assignee, target_name)| {
+            |(case_id, clock, due_on, status, region, assignee, target_name, provisional)| {
                 let late = chrono::NaiveDate::parse_from_str(&due_on, "%Y-%m-%d")
-                    .map(|d| wf.calendar.working_days_between(d, today))
+                    .map(|d| cal.working_days_between(d, today))
                     .unwrap_or(0);
                 OverdueItem {
                     case_id,
@@ -246,6 +257,7 @@ pub async fn overdue(wf: &Workflow, p: &Principal, limit: i64) -> AppResult<Vec<
                     region,
                     assignee,
                     target_name,
+                    provisional: provisional != 0,
                 }
             },
         )
@@ -298,7 +310,11 @@ pub struct CaseDetail {
     pub received_at: String,
     /// The reporter as handlers see them: a pseudonym, never identity.
     pub reporter: serde_json::Value,
+    /// Username of the staff member who recorded a non-written report.
     pub recorded_by: Option<String>,
+    /// For a letter, visit or call recorded by staff: the day it reached the bureau (its
+    /// clocks started then); `received_at` is when it was recorded.
+    pub received_on: Option<String>,
     pub assignee: Option<String>,
     pub major: bool,
     pub merged_into: Option<String>,
@@ -327,6 +343,7 @@ type DetailRow = (
     Option<i64>,
     Option<i64>,
     Option<i64>,
+    Option<String>,
     Option<String>,
 );
 
@@ -376,7 +393,7 @@ pub async fn detail(
     let r: DetailRow = sqlx::query_as(
         "SELECT r.target_name, r.target_region, r.target_address, r.target_kind, r.description, \
          r.occurred_from, r.occurred_to, r.amount_estimate_fen, r.relation, u.username, r.merged_into, \
-         r.verified_fen, r.recovered_fen, r.reward_due, r.decision \
+         r.verified_fen, r.recovered_fen, r.reward_due, r.decision, r.received_on \
          FROM reports r LEFT JOIN staff_users u ON u.id = r.recorded_by WHERE r.id = $1",
     )
     .bind(id)
@@ -435,6 +452,7 @@ pub async fn detail(
         occurred_to: r.6,
         amount_estimate_fen: r.7,
         received_at: case.received_at.clone(),
+        received_on: r.15,
         reporter: serde_json::json!({
             "pseudonym": pseudonym(vault, &case.id),
             "anonymous": case.anonymous,
@@ -447,7 +465,7 @@ pub async fn detail(
         merged_into: r.10,
         decision: serde_json::json!({ "outcome": r.14, "verified_fen": r.11, "recovered_fen": r.12, "reward_due": r.13.map(|v| v != 0) }),
         version: case.version,
-        clocks: clocks::for_report(&wf.db.pool, &wf.calendar, id).await?,
+        clocks: clocks::for_report(&wf.db.pool, &wf.calendar.current(), id).await?,
         events: events
             .into_iter()
             .map(|e| CaseEvent {

@@ -49,7 +49,7 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate, limit: i64) -> anyhow::Resul
         } else if today == due {
             (
                 "due",
-                Some(wf.calendar.next_working_day(due)),
+                Some(wf.calendar.current().next_working_day(due)),
                 "deadline-today",
             )
         } else {
@@ -87,7 +87,11 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate, limit: i64) -> anyhow::Resul
         }
         recipients.sort_by(|a, b| a.id.cmp(&b.id));
         recipients.dedup_by(|a, b| a.id == b.id);
-        let late = wf.calendar.working_days_between(due, today).max(0);
+        let late = wf
+            .calendar
+            .current()
+            .working_days_between(due, today)
+            .max(0);
         let args = [
             ("clock", kind.clone()),
             ("due", due_on.clone()),
@@ -141,9 +145,11 @@ async fn load(tx: &mut Tx<'_>, id: &str) -> Result<Option<CaseRow>, sqlx::Error>
 }
 
 /// Who answers for a clock: the assignee (or, unassigned, the region's intake staff for
-/// the acceptance clock and its supervisors otherwise).
+/// the acceptance clock and its supervisors otherwise); the region's finance staff for a
+/// quick reward's approval and payment steps.
 async fn responsible(wf: &Workflow, case: &CaseRow, kind: &str) -> anyhow::Result<Vec<StaffUser>> {
-    if kind != "accept" {
+    let finance_step = matches!(kind, "reward_approve" | "reward_pay");
+    if kind != "accept" && !finance_step {
         if let Some(a) = &case.assignee_id {
             if let Some(u) = staff::by_id(&wf.db.pool, a).await? {
                 return Ok(vec![u]);
@@ -152,6 +158,8 @@ async fn responsible(wf: &Workflow, case: &CaseRow, kind: &str) -> anyhow::Resul
     }
     let role = if kind == "accept" {
         Role::Intake
+    } else if finance_step {
+        Role::Finance
     } else {
         Role::Supervisor
     };

@@ -319,7 +319,8 @@
       h('span.status.s-' + c.status + '#case-status', C.label('status', c.status)),
       c.major ? h('span.tag.major', C.t('major')) : null));
     el.appendChild(kv([
-      ['col.channel', C.label('channel', c.channel)], ['col.region', c.region], ['col.received', C.fmtTime(c.received_at)],
+      ['col.channel', C.label('channel', c.channel)], ['col.region', c.region],
+      ['case.receivedOn', c.received_on], [c.received_on ? 'case.recordedAt' : 'col.received', C.fmtTime(c.received_at)],
       ['case.assignee', c.assignee || C.t('case.unassigned')], ['case.recordedBy', c.recorded_by],
       ['case.mergedInto', c.merged_into], ['case.version', String(c.version)]]));
 
@@ -387,8 +388,12 @@
     if (!c.clocks.length) cl.appendChild(h('p', C.t('empty')));
     else cl.appendChild(C.table(['col.clock', 'case.clockStarted', 'case.clockDue', 'case.clockState'], c.clocks.map(function (k) {
       var state = k.closed_at ? C.t(k.outcome === 'met' ? 'case.clockMet' : k.outcome === 'missed' ? 'case.clockMissed' : 'case.clockClosed') : null;
-      return h('tr', { 'data-clock': k.kind }, h('td', C.label('clock', k.kind), k.extension ? ' (' + C.label('ext', k.extension) + ')' : ''),
-        h('td', C.fmtTime(k.started_at)), h('td', k.due_on), h('td', state || C.dueBadge(k.working_days_left, k.due_on)));
+      return h('tr', { 'data-clock': k.kind, 'data-provisional': k.provisional ? '1' : '0' },
+        h('td', C.label('clock', k.kind), k.extension ? ' (' + C.label('ext', k.extension) + ')' : '',
+          k.rule ? h('span.small.rule', { title: C.t('case.clockRule') }, ' ' + k.rule) : null),
+        h('td', k.start_on || C.fmtTime(k.started_at)),
+        h('td', k.due_on, k.provisional ? C.provisionalTag() : null),
+        h('td', state || C.dueBadge(k.working_days_left, k.due_on)));
     })));
     right.appendChild(cl);
 

@@ -150,6 +150,11 @@
 
   // ---------- deadline colour ----------
   /** green: more than 3 working days; amber: 0–3; red: late. */
+  // A due date computed across a year whose holiday notice is not loaded yet (暂定).
+  C.provisionalTag = function () {
+    return C.h('span.tag.provisional', { title: C.t('due.provisionalHint') }, C.t('due.provisional'));
+  };
+
   C.dueBadge = function (left, due) {
     if (left === null || left === undefined) return C.h('span.due.none', C.t('due.none'));
     var cls = left < 0 ? 'late' : left <= 3 ? 'soon' : 'ok';

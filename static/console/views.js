@@ -63,7 +63,8 @@
           h('td', c.region),
           h('td', C.fmtTime(c.received_at)),
           h('td', c.assignee || '—'),
-          h('td', C.dueBadge(c.working_days_left, c.next_due), c.next_clock ? h('span.small', ' ' + C.label('clock', c.next_clock)) : null)));
+          h('td', C.dueBadge(c.working_days_left, c.next_due), c.next_clock ? h('span.small', ' ' + C.label('clock', c.next_clock)) : null,
+            c.provisional ? C.provisionalTag() : null)));
       });
       if (list.length) lastReceived = list[list.length - 1].received_at;
       more.hidden = list.length < 50;
@@ -100,7 +101,7 @@
       el.appendChild(C.table(['col.case', 'col.target', 'col.clock', 'col.due', 'col.late', 'col.status', 'col.region', 'col.assignee'],
         list.map(function (o) {
           return h('tr', { 'data-case': o.case_id },
-            h('td', caseLink(o.case_id)), h('td', o.target_name), h('td', C.label('clock', o.clock)), h('td', o.due_on),
+            h('td', caseLink(o.case_id)), h('td', o.target_name), h('td', C.label('clock', o.clock)), h('td', o.due_on, o.provisional ? C.provisionalTag() : null),
             h('td', C.dueBadge(-o.working_days_late, o.due_on)), h('td', C.label('status', o.status)),
             h('td', o.region), h('td', o.assignee || '—'));
         })));

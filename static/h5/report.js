@@ -532,6 +532,7 @@
     $('receipt-code').setAttribute('data-raw', r.tracking_code);
     $('receipt-passcode').setAttribute('data-raw', r.passcode);
     $('receipt-accept-by').textContent = r.accept_by ? J.t('receipt.acceptBy', { date: J.formatDay(r.accept_by) }) : '';
+    $('receipt-provisional').hidden = !r.accept_by_provisional;
     $('copy-msg').textContent = '';
   }
   R.renderReceipt = renderReceipt;

@@ -83,6 +83,10 @@
     var b = last;
     if (!b) return;
     $('case-status').textContent = label('st.', b.status);
+    var by = $('case-accept-by');
+    by.hidden = !b.accept_by;
+    by.textContent = b.accept_by ? J.t('receipt.acceptBy', { date: J.formatDay(b.accept_by) }) : '';
+    $('case-provisional').hidden = !(b.accept_by && b.accept_by_provisional);
 
     // Oldest first as the server sends them (same-second entries keep its order); the status
     // is named where it changes, so an "information added" entry reads as just that.

@@ -85,7 +85,7 @@ async fn reminders_escalation_and_overdue_board(sqlite: Backend) {
     assert!(!mails[0]["text"].as_str().unwrap().contains("handler1"));
 
     let (due, remind) = clock(&app, &case, "handle").await;
-    let cal = app.state.workflow.calendar.clone();
+    let cal = app.state.workflow.calendar.current();
     assert_eq!(
         cal.working_days_between(remind, due),
         3,

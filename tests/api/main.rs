@@ -1,9 +1,12 @@
 //! HTTP tests against the real server, each on SQLite and on PostgreSQL.
 
 mod helpers;
+mod oracle;
 mod staffkit;
+mod tools;
 
 mod bots;
+mod calendar;
 mod console;
 mod deadlines;
 mod followup;
