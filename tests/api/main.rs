@@ -1,6 +1,8 @@
 //! HTTP tests against the real server, each on SQLite and on PostgreSQL.
 
 mod helpers;
+#[path = "../support/smtp_sink.rs"]
+mod smtp_sink;
 mod staffkit;
 
 mod bots;
