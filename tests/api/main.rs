@@ -4,6 +4,8 @@ mod helpers;
 #[path = "../support/smtp_sink.rs"]
 mod smtp_sink;
 mod staffkit;
+#[path = "../support/tools.rs"]
+mod tools;
 
 mod bots;
 mod console;
