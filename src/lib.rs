@@ -24,3 +24,8 @@ pub mod vault;
 pub mod web;
 pub mod wechat;
 pub mod workflow;
+
+/// The one rule for tests that need a program from outside the Rust toolchain.
+#[cfg(test)]
+#[path = "../tests/support/tools.rs"]
+mod test_tools;

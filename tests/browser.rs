@@ -2,15 +2,18 @@
 //! port with a fresh SQLite database and master key, then runs `tests/browser/h5.mjs`
 //! (playwright-core driving headless Chromium at phone size).
 //!
-//! Needs node on PATH, Chromium at `$CHROMIUM` or `/usr/bin/chromium`, and
-//! `node_modules/playwright-core` (`npm ci`). When one is missing the test prints one line
-//! saying so and passes — except under `CI=true`, where it fails.
+//! Needs node on PATH, Chromium at `$CHROMIUM` or as `chromium` on PATH, and
+//! `node_modules/playwright-core` (`npm ci`). When one is missing the test prints one
+//! `SKIPPED` line and passes, except under `CI=true`, where it fails (tests/support/tools.rs).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "support/tools.rs"]
+mod tools;
 
 /// Kills the server when the test ends, however it ends.
 struct ServerGuard(Child);
@@ -22,35 +25,11 @@ impl Drop for ServerGuard {
     }
 }
 
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
-}
-
+/// Chromium, once [`browser_ready`] has found it.
 fn chromium_path() -> PathBuf {
-    std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
-/// What is missing to run the browser test, if anything.
-fn missing_prerequisites(root: &Path) -> Vec<String> {
-    let mut missing = Vec::new();
-    if !on_path("node") {
-        missing.push("node is not on PATH".to_string());
-    }
-    let chromium = chromium_path();
-    if !chromium.is_file() {
-        missing.push(format!("no Chromium at {}", chromium.display()));
-    }
-    if !root
-        .join("node_modules/playwright-core/package.json")
-        .is_file()
-    {
-        missing.push("node_modules/playwright-core is not installed".to_string());
-    }
-    missing
+    tools::CHROMIUM
+        .path()
+        .expect("browser_ready found chromium")
 }
 
 fn free_port() -> u16 {
@@ -83,14 +62,7 @@ fn h5_end_to_end() {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let in_ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
-    let missing = missing_prerequisites(&root);
-    if !missing.is_empty() {
-        let what = missing.join("; ");
-        if in_ci {
-            panic!("h5 browser test cannot run in CI: {what} (run: apt-get install -y chromium && npm ci)");
-        }
-        println!("SKIPPED h5 browser test: {what} (run: apt-get install -y chromium && npm ci)");
+    if !browser_ready("browser::h5_end_to_end") {
         return;
     }
 
@@ -270,19 +242,10 @@ fn run_node(server: Server, script: &str, envs: &[(&str, &str)], artifacts: &str
     }
 }
 
-/// Whether the browser prerequisites are there; prints why not (or panics under CI=true).
-fn browser_ready(root: &Path, what: &str) -> bool {
-    let in_ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
-    let missing = missing_prerequisites(root);
-    if missing.is_empty() {
-        return true;
-    }
-    let missing = missing.join("; ");
-    if in_ci {
-        panic!("{what} browser test cannot run in CI: {missing} (run: apt-get install -y chromium && npm ci)");
-    }
-    println!("SKIPPED {what} browser test: {missing} (run: apt-get install -y chromium && npm ci)");
-    false
+/// Whether node, Chromium and playwright-core are there (tests/support/tools.rs: otherwise
+/// one SKIPPED line, or a failure under CI=true).
+fn browser_ready(test: &str) -> bool {
+    tools::need(test, &[tools::NODE, tools::CHROMIUM, tools::PLAYWRIGHT])
 }
 
 /// The staff console, end to end: the real server, staff created with `jubao user add`,
@@ -294,7 +257,7 @@ fn console_end_to_end() {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if !browser_ready(&root, "console") {
+    if !browser_ready("browser::console_end_to_end") {
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -329,7 +292,7 @@ fn console_setup_page() {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if !browser_ready(&root, "setup page") {
+    if !browser_ready("browser::console_setup_page") {
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");

@@ -3,25 +3,30 @@
 //!
 //! The fuzz build instruments its code with a nightly-only sanitizer, so the test needs the
 //! nightly toolchain and `cargo-fuzz` (`cargo install cargo-fuzz`). It runs under `CI=true`
-//! (where a missing tool fails the test) or when `JUBAO_FUZZ=1`; otherwise it prints one
-//! `SKIPPED` line, so a developer's `cargo test` does not pay for a sanitizer build.
-//! `JUBAO_FUZZ_SECONDS` sets the time per target (default 15).
+//! or when `JUBAO_FUZZ=1`; otherwise it prints one `SKIPPED` line, so a developer's
+//! `cargo test` does not pay for a sanitizer build. When it runs, a missing tool is handled
+//! as for every test (tests/support/tools.rs): one `SKIPPED` line, or a failure under
+//! `CI=true`. `JUBAO_FUZZ_SECONDS` sets the time per target (default 15).
 
 use std::path::Path;
 use std::process::Command;
+
+#[path = "support/tools.rs"]
+mod tools;
 
 const TARGETS: [&str; 2] = ["xml_parse", "decrypt"];
 
 #[test]
 fn fuzz_targets_run_clean_for_a_bounded_time() {
-    let in_ci = std::env::var("CI").map(|v| v == "true").unwrap_or(false);
-    let asked = std::env::var("JUBAO_FUZZ")
-        .map(|v| v == "1")
-        .unwrap_or(false);
-    if !in_ci && !asked {
-        println!(
-            "SKIPPED: fuzzing (runs under CI=true or JUBAO_FUZZ=1; needs nightly and cargo-fuzz)"
-        );
+    let test = "fuzz::fuzz_targets_run_clean_for_a_bounded_time";
+    let asked = std::env::var("JUBAO_FUZZ").is_ok_and(|v| v == "1");
+    if !tools::in_ci() && !asked {
+        tools::skipped(&format!(
+            "SKIPPED: {test} runs only under CI=true or JUBAO_FUZZ=1 (it needs nightly and cargo-fuzz)"
+        ));
+        return;
+    }
+    if !tools::need(test, &[tools::NIGHTLY, tools::CARGO_FUZZ]) {
         return;
     }
     let seconds: u32 = std::env::var("JUBAO_FUZZ_SECONDS")

@@ -150,7 +150,10 @@ mod tests {
     #[test]
     fn stored_form_round_trips() {
         for p in [Period::WorkingDays(15), Period::Months(3), Period::Days(60)] {
-            assert_eq!(Period::from_stored(p.unit(), i64::from(p.length())), Some(p));
+            assert_eq!(
+                Period::from_stored(p.unit(), i64::from(p.length())),
+                Some(p)
+            );
         }
         assert_eq!(Period::from_stored("weeks", 2), None);
         assert_eq!(Period::from_stored("days", -1), None);

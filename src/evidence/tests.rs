@@ -522,9 +522,14 @@ fn png_chunk_types(png: &[u8]) -> Vec<String> {
     types
 }
 
-/// Metadata exiftool reports for `bytes`, or `None` when exiftool is not
-/// installed (the caller then skips that part of the check).
+/// Metadata exiftool reports for `bytes`, or `None` when exiftool is not installed (the
+/// caller then leaves out that part of the check; see tests/support/tools.rs).
 fn exiftool_metadata(bytes: &[u8], name: &str) -> Option<String> {
+    let part =
+        "the exiftool check in evidence::tests::jpeg_gps_exif_and_serial_are_removed_losslessly";
+    if !crate::test_tools::need(part, &[crate::test_tools::EXIFTOOL]) {
+        return None;
+    }
     let path = std::env::temp_dir().join(format!("jubao-evidence-{}-{name}", std::process::id()));
     std::fs::write(&path, bytes).expect("write temp file");
     let output = std::process::Command::new("exiftool")
@@ -546,14 +551,8 @@ fn exiftool_metadata(bytes: &[u8], name: &str) -> Option<String> {
         .arg(&path)
         .output();
     let _ = std::fs::remove_file(&path);
-    match output {
-        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("exiftool not on PATH; skipping the exiftool part of this check");
-            None
-        }
-        Err(e) => panic!("running exiftool: {e}"),
-    }
+    let out = output.expect("run exiftool");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 // ---------------------------------------------------------------------------

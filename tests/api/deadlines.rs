@@ -83,6 +83,25 @@ async fn reminders_escalation_and_overdue_board(sqlite: Backend) {
     assert!(mails[0]["subject"].as_str().unwrap().contains("有新进展"));
     assert!(mails[0]["text"].as_str().unwrap().contains("已受理"));
     assert!(!mails[0]["text"].as_str().unwrap().contains("handler1"));
+    // Once the server has the mail server's answer, the delivery meets the "tell the
+    // reporter" clock, so the sweeps below do not escalate it. (The sink holds the message a
+    // moment before the server hears back.)
+    let mut notify: Option<String> = None;
+    for _ in 0..200 {
+        notify = sqlx::query_scalar(
+            "SELECT outcome FROM clocks WHERE report_id = $1 AND kind = 'notify_accept' \
+             AND closed_at IS NOT NULL",
+        )
+        .bind(&case)
+        .fetch_optional(&app.db.pool)
+        .await
+        .unwrap();
+        if notify.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(notify.as_deref(), Some("met"), "notify_accept closed");
 
     let (due, remind) = clock(&app, &case, "handle").await;
     let cal = app.state.workflow.calendar.current();

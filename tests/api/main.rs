@@ -2,7 +2,10 @@
 
 mod helpers;
 mod oracle;
+#[path = "../support/smtp_sink.rs"]
+mod smtp_sink;
 mod staffkit;
+#[path = "../support/tools.rs"]
 mod tools;
 
 mod bots;

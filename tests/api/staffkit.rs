@@ -1,12 +1,11 @@
 //! Staff-side test helpers: accounts, sign-in (with TOTP where the role needs it), calls
-//! with a bearer token, and a real SMTP server on loopback.
-
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+//! with a bearer token, and (from `tests/support/smtp_sink.rs`) a real SMTP server on
+//! loopback.
 
 use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
+pub use crate::smtp_sink::SmtpSink;
 
 pub const PASSWORD: &str = "correct-horse-battery";
 
@@ -157,76 +156,4 @@ pub async fn status_of(app: &TestApp, case: &str) -> String {
         .fetch_one(&app.db.pool)
         .await
         .unwrap()
-}
-
-/// A real SMTP server (Python's aiosmtpd) on a loopback port; messages land in a folder.
-pub struct SmtpSink {
-    pub port: u16,
-    pub dir: tempfile::TempDir,
-    child: Child,
-}
-
-impl SmtpSink {
-    pub fn start() -> SmtpSink {
-        Self::start_on(None)
-    }
-
-    pub fn start_on(port: Option<u16>) -> SmtpSink {
-        let dir = tempfile::tempdir().unwrap();
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(dir.path())
-            .args(port.map(|p| p.to_string()))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 with aiosmtpd (pip install aiosmtpd) is needed for the email tests");
-        let mut line = String::new();
-        use std::io::BufRead;
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| {
-            panic!("smtp sink did not start (is aiosmtpd installed?): {line:?}")
-        });
-        SmtpSink { port, dir, child }
-    }
-
-    pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Every message received so far: `{to, from, subject, text, html}`, decoded.
-    pub fn messages(&self) -> Vec<Value> {
-        let mut files: Vec<_> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-            .collect()
-    }
-
-    /// Wait until at least `n` messages arrived (the outbox sends in the background).
-    pub async fn wait_for(&self, n: usize) -> Vec<Value> {
-        for _ in 0..200 {
-            let m = self.messages();
-            if m.len() >= n {
-                return m;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("expected {n} emails, got {}", self.messages().len());
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

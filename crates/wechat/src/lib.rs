@@ -7,3 +7,8 @@
 
 pub mod crypto;
 pub mod xml;
+
+/// The one rule for tests that need a program from outside the Rust toolchain.
+#[cfg(test)]
+#[path = "../../../tests/support/tools.rs"]
+mod test_tools;
