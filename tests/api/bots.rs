@@ -458,6 +458,7 @@ where
 both_databases!(
     safe_mode_conversation_files_a_report_with_media,
     plaintext_conversation_in_english,
+    provisional_acceptance_date_is_explained,
     wecom_url_check_and_conversation,
     bad_input_is_refused_politely,
     retry_storm_files_one_tip,
@@ -579,6 +580,35 @@ async fn plaintext_conversation_in_english(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(locale, "en");
+    app.stop().await;
+    fake.handle.stop(true).await;
+}
+
+/// A receipt whose acceptance date runs into a year with no holiday notice says so in plain
+/// words (here the national rule is set to 400 working days, so every date is provisional).
+async fn provisional_acceptance_date_is_explained(app: TestApp) {
+    let fake = FakePlatform::start().await;
+    let backend = app.backend;
+    app.stop().await;
+    if !tools::need("bots provisional date", &[tools::PYTHON3, tools::OPENSSL]) {
+        return;
+    }
+    let Some(app) = spawn_app_with(backend, |c| {
+        configure(&fake)(c);
+        c.intake.accept_working_days = 400;
+    })
+    .await
+    else {
+        return;
+    };
+    let bot = Bot::new(Mode::Plain, "oUser-plain-0003");
+    play(&bot, &app, EN_SCRIPT).await;
+    let filed = bot.say(&app, "1").await;
+    assert!(filed.contains("Tracking code"), "{filed}");
+    assert!(
+        filed.contains("provisional") && filed.contains("holidays"),
+        "{filed}"
+    );
     app.stop().await;
     fake.handle.stop(true).await;
 }

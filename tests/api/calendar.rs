@@ -599,8 +599,59 @@ async fn extensions_never_shorten_and_end_on_a_working_day(app: TestApp) {
     app.stop().await;
 }
 
+/// The citizen's receipt and status page, the staff answer, the operator's warning and
+/// the metrics say when a date is provisional (the national rule here is 400 working days,
+/// so every acceptance date runs into a year with no notice).
+async fn provisional_dates_are_said_everywhere(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |c| c.intake.accept_working_days = 400).await else {
+        return;
+    };
+    let r = app.file_tip(&anonymous_report()).await;
+    assert_eq!(r["accept_by_provisional"], true);
+    let view: Value = app
+        .lookup(
+            r["tracking_code"].as_str().unwrap(),
+            r["passcode"].as_str().unwrap(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["accept_by"], r["accept_by"]);
+    assert_eq!(view["accept_by_provisional"], true);
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let mut visit = anonymous_report();
+    visit["medium"] = json!("visit");
+    let s = post_ok(&app, &intake, "/api/v1/staff/reports", &visit, 201).await;
+    assert_eq!(s["accept_by_provisional"], true);
+    let warnings = jubao::workflow::recalendar::warnings(&app.state.workflow)
+        .await
+        .unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("2 open deadlines are provisional")),
+        "{warnings:?}"
+    );
+    // The overdue board carries the flag too (a clock moved into the past by hand).
+    sqlx::query("UPDATE clocks SET due_on = '2020-01-02' WHERE kind = 'accept'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let board: Value = get(&app, &intake.token, "/api/v1/cases/overdue")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = board.as_array().unwrap();
+    assert_eq!(items.len(), 2, "{board}");
+    assert!(items.iter().all(|i| i["provisional"] == true), "{board}");
+    app.stop().await;
+}
+
 both_databases!(
-    backend: adding_a_year_recomputes_provisional_deadlines,
+    backend: provisional_dates_are_said_everywhere,
+    adding_a_year_recomputes_provisional_deadlines,
     a_bad_holiday_file_changes_nothing,
 );
 both_databases!(

@@ -20,6 +20,7 @@ use crate::tools;
 
 both_databases!(backend:
     signed_work_order_files_a_tip,
+    provisional_acceptance_date_is_read_out,
     bad_work_orders_store_nothing,
     duplicate_and_concurrent_call_ids_make_one_case,
     callback_is_retried_until_acknowledged_and_arrives_once,
@@ -229,6 +230,27 @@ async fn signed_work_order_files_a_tip(backend: Backend) {
     assert_eq!((source.as_str(), agent.as_str()), ("12393", "A-007"));
     assert_eq!(received_at, "2026-11-20T01:30:00.000000Z");
     assert_eq!(recording, "none");
+    // The acceptance clock starts when the caller spoke to the agent (20 November, Beijing
+    // time), not when the bridge delivered the order; the agent is given the date to read.
+    let (start_on, due_on): (String, String) = sqlx::query_as(
+        "SELECT start_on, due_on FROM clocks WHERE report_id = $1 AND kind = 'accept'",
+    )
+    .bind(&id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(start_on, "2026-11-20");
+    assert_eq!(r["accept_by"], due_on.as_str());
+    assert_eq!(r["accept_by_provisional"], false);
+    assert!(r["accept_by_note"].is_null());
+    let (from, to) = ("2026-11-01".parse().unwrap(), "2027-02-28".parse().unwrap());
+    if let Some(o) = crate::oracle::load("hotline acceptance date check", from, to) {
+        assert_eq!(
+            due_on,
+            o.add_working_days("2026-11-20".parse().unwrap(), 15)
+                .to_string()
+        );
+    }
     assert_eq!(
         scalar_i64(
             &app,
@@ -278,6 +300,38 @@ async fn signed_work_order_files_a_tip(backend: Backend) {
     for s in [SECRET, CALLER_NAME, "063587654321", "8765 4321", pass] {
         assert!(!logs.contains(s), "{s} in logs");
     }
+    app.stop().await;
+}
+
+/// The agent's answer names the acceptance date and, when it is provisional (here the
+/// national rule is 400 working days, so it runs into a year with no notice), a sentence to
+/// read to the caller.
+async fn provisional_acceptance_date_is_read_out(backend: Backend) {
+    if !tools::need("hotline provisional date", &[tools::PYTHON3]) {
+        return;
+    }
+    let Some(app) = spawn_app_with(backend, |c| {
+        c.hotline = vec![source("12393")];
+        c.intake.accept_working_days = 400;
+    })
+    .await
+    else {
+        return;
+    };
+    let res = post_signed(&app, "12393", SECRET, &work_order("C-20261120-0400")).await;
+    assert_eq!(res.status(), 201);
+    let r: Value = res.json().await.unwrap();
+    assert_eq!(r["accept_by_provisional"], true);
+    let note = r["accept_by_note"].as_str().unwrap();
+    assert!(note.contains("暂定") && note.contains("节假日"), "{note}");
+    // The replay of the same call says the same.
+    let again: Value = post_signed(&app, "12393", SECRET, &work_order("C-20261120-0400"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["accept_by_note"], r["accept_by_note"]);
     app.stop().await;
 }
 
@@ -403,6 +457,13 @@ async fn bad_work_orders_store_nothing(backend: Backend) {
     cases.push((o, "invalid_field", "caller_number"));
     let mut o = work_order("C-bad");
     o["received_at"] = json!("yesterday");
+    cases.push((o, "invalid_field", "received_at"));
+    // A call in the future (beyond the signature's clock skew) or before 2018.
+    let mut o = work_order("C-bad-future");
+    o["received_at"] = json!((chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339());
+    cases.push((o, "invalid_field", "received_at"));
+    let mut o = work_order("C-bad-old");
+    o["received_at"] = json!("2017-12-31T09:00:00+08:00");
     cases.push((o, "invalid_field", "received_at"));
     let mut o = work_order("C-bad");
     o["call_id"] = json!("");
