@@ -84,6 +84,8 @@ fn h5_end_to_end() {
         )
         .env("JUBAO_KEYS_MASTER_KEY_FILE", tmp.path().join("master.key"))
         .env("JUBAO_SERVER_LISTEN", addr.to_string())
+        // Every acceptance date then runs into a year with no holiday notice (provisional).
+        .env("JUBAO_INTAKE_ACCEPT_WORKING_DAYS", "400")
         .env_remove("JUBAO_MASTER_KEY")
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("clone log"))
@@ -177,6 +179,8 @@ impl Server {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
         let log = std::fs::File::create(tmp.join("server.log")).expect("server log");
         let child = jubao(root, tmp, addr, &["serve"])
+            // Every acceptance date then runs into a year with no holiday notice (暂定).
+            .env("JUBAO_INTAKE_ACCEPT_WORKING_DAYS", "400")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log"))
             .stderr(log)

@@ -172,6 +172,8 @@ try {
     assert.match(await row.innerText(), /聊城市某某中医医院/);
     assert.match(await row.innerText(), /已收到/);
     assert.match(await row.innerText(), /剩 \d+ 个工作日/);
+    // The server's acceptance rule is 400 working days (tests/browser.rs): provisional.
+    assert.match(await row.innerText(), /暂定/);
     caseId = await row.getAttribute('data-case');
     assert.ok(caseId);
     await snap(p, 'inbox-intake');
@@ -195,6 +197,11 @@ try {
     // Exactly the actions the API lists: intake may accept, not accept, merge; nothing else.
     const actions = await p.locator('details.action').evaluateAll((els) => els.map((e) => e.dataset.action));
     assert.deepEqual(actions.sort(), ['accept', 'merge', 'not_accept']);
+    // The acceptance deadline: marked provisional, with the rule it was computed under.
+    const accept = p.locator('#clocks tr[data-clock="accept"]');
+    assert.equal(await accept.getAttribute('data-provisional'), '1');
+    assert.match(await accept.innerText(), /暂定/);
+    assert.match(await accept.innerText(), /national@1/);
   });
 
   await check('intake accepts the tip with a reason, using only the keyboard', async () => {

@@ -472,6 +472,11 @@ try {
     assert.ok(m, `accept_by ${receipt.accept_by}`);
     assert.equal(await text(page, '#receipt-accept-by'),
       `我们将在 ${Number(m[1])}年${Number(m[2])}月${Number(m[3])}日 前决定是否受理。`);
+    // The server runs with a 400-working-day acceptance rule (tests/browser.rs), so the date
+    // runs into a year with no holiday notice: the page says, in plain words, it may move.
+    assert.equal(receipt.accept_by_provisional, true);
+    assert.ok(await page.locator('#receipt-provisional').isVisible(), 'provisional note shown');
+    assert.match(await text(page, '#receipt-provisional'), /暂定.*节假日安排还没有公布/);
     const box = await page.locator('#receipt-passcode').evaluate((e) => ({
       fontSize: parseFloat(getComputedStyle(e).fontSize),
       height: e.getBoundingClientRect().height,
@@ -524,6 +529,8 @@ try {
     assert.ok(!req.url().includes(passcode), 'passcode not in the URL');
     assert.deepEqual(JSON.parse(req.postData()), { tracking_code: code, passcode });
     assert.match(await text(spage, '#case-status'), /已收到/);
+    assert.match(await text(spage, '#case-accept-by'), /^我们将在 \d{4}年\d{1,2}月\d{1,2}日 前决定是否受理。$/);
+    assert.ok(await spage.locator('#case-provisional').isVisible(), 'the status page says the date is provisional');
     const received = spage.locator('#case-timeline li[data-status="received"]');
     assert.equal(await received.count(), 1);
     assert.match(await received.innerText(), /已收到/);
