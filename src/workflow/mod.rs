@@ -237,12 +237,14 @@ impl Action {
             Action::Merge => &[Received, Accepted],
             Action::Transfer => &[Received, Accepted, Checking],
             Action::StartCheck => &[Accepted],
-            Action::Decide
-            | Action::Finding
-            | Action::PartyNotice
-            | Action::Statement
-            | Action::LegalReview => &[Checking],
-            Action::CollectiveDecision | Action::MarkMajor => &[Accepted, Checking],
+            Action::Decide | Action::Finding | Action::PartyNotice | Action::Statement => {
+                &[Checking]
+            }
+            // Also after the decision: a reward above the policy's threshold needs both
+            // before it is approved (DOMAIN §5).
+            Action::LegalReview => &[Checking, Decided],
+            Action::CollectiveDecision => &[Accepted, Checking, Decided],
+            Action::MarkMajor => &[Accepted, Checking],
             Action::RequestExtension | Action::DecideExtension => &[Accepted, Checking],
             Action::Close => &[Decided],
             Action::Assign => &[Accepted, Checking],

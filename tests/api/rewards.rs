@@ -601,6 +601,33 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     .await;
     assert_eq!(p["amount_fen"], 1_000_100);
     assert_eq!(p["needs_supervisor"], true);
+    // A quick reward's approval step has its own clock (the policy's 3 working days).
+    let quick = |kind: &'static str| {
+        let (app, case) = (&app, &case);
+        async move {
+            sqlx::query_as::<_, (String, String, Option<String>, Option<String>)>(
+                "SELECT start_on, due_on, outcome, rule FROM clocks WHERE report_id = $1 AND kind = $2",
+            )
+            .bind(case)
+            .bind(kind)
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap()
+        }
+    };
+    let today = jubao::deadlines::calendar::shanghai_date(chrono::Utc::now());
+    let oracle = crate::oracle::load(
+        "quick reward clocks check",
+        today,
+        today + chrono::Duration::days(60),
+    );
+    let approve = quick("reward_approve").await;
+    assert_eq!(approve.len(), 1);
+    assert_eq!(approve[0].2, None, "open");
+    assert_eq!(approve[0].3.as_deref(), Some("default@1"));
+    if let Some(o) = &oracle {
+        assert_eq!(approve[0].1, o.add_working_days(today, 3).to_string());
+    }
     // Flags are fixed once proposed.
     post_ok(
         &app,
@@ -640,6 +667,7 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     .await;
     let a = post_ok(&app, &t.sup, &path("/approve"), &json!({}), 200).await;
     assert_eq!(a["status"], "approved");
+    assert_eq!(quick("reward_approve").await[0].2.as_deref(), Some("met"));
     let b: Value = get(&app, &t.f1.token, "/api/v1/finance/budgets")
         .await
         .json()
@@ -659,6 +687,13 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     assert_eq!(res.status(), 200);
     let done: Value = res.json().await.unwrap();
     assert_eq!(done["method"], "in_person");
+    // The claim starts the quick reward's payment clock (5 working days).
+    let pay = quick("reward_pay").await;
+    assert_eq!(pay.len(), 1);
+    assert_eq!(pay[0].2, None, "open until paid");
+    if let Some(o) = &oracle {
+        assert_eq!(pay[0].1, o.add_working_days(today, 5).to_string());
+    }
     // The digest is kept on the reward's (only) share, bound to it.
     let digest: Option<Vec<u8>> = sqlx::query_scalar(
         "SELECT s.id_check_digest FROM reward_shares s JOIN rewards r ON r.id = s.reward_id \
@@ -683,6 +718,7 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     assert_eq!(e["error"]["code"], "id_mismatch");
     post_ok(&app, &t.f1, &path("/payment"), &json!({"method": "in_person", "reference": "收据 0001", "amount_fen": 1_000_100, "id_last6": "12345x"}), 200).await;
     assert_eq!(reward_status(&app, &case).await, "paid");
+    assert_eq!(quick("reward_pay").await[0].2.as_deref(), Some("met"));
 
     // A second case: notified, then the claim window passes.
     let mut body2 = anonymous_report();
@@ -699,6 +735,17 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     )
     .await;
     post_ok(&app, &f2, &path2("/approve"), &json!({}), 200).await;
+    let not_quick: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM clocks WHERE report_id = $1 AND kind IN ('reward_approve', 'reward_pay')",
+    )
+    .bind(&case2)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        not_quick, 0,
+        "only a quick reward has approval and payment clocks"
+    );
     post_ok(&app, &t.handler, &path2("/notice"), &json!({}), 200).await;
     sqlx::query("UPDATE rewards SET claim_by = '2000-01-01' WHERE report_id = $1")
         .bind(&case2)
@@ -1573,7 +1620,85 @@ async fn rewards_from_before_shares_keep_working(backend: Backend) {
 
 both_databases!(backend: rewards_from_before_shares_keep_working);
 
+/// A reward above the policy's `collective_threshold_fen` (50,000 yuan in the default
+/// policy) needs a collective decision and a legal review before it is approved, even when
+/// the recovered amount alone would not; a quick reward's approval clock is escalated to the
+/// region's finance staff when it passes, like any other clock.
+async fn large_reward_needs_collective_decision_and_quick_clock_escalates(app: TestApp) {
+    let t = team(&app).await;
+    let fin = staff_with_email(
+        &app,
+        "finance9",
+        "finance",
+        "371500",
+        Some("finance9@jubao.test"),
+    )
+    .await;
+    // 2,000,000 yuan verified, nothing recovered: 2,500 + 4,000 + 3% of 1,850,000 = 62,000 yuan.
+    let (case, _, _) = decided_case(&app, &t, &anonymous_report(), 200_000_000, 0).await;
+    let path = |p: &str| format!("/api/v1/cases/{case}{p}");
+    post_ok(
+        &app,
+        &t.sup,
+        &path("/reward/flags"),
+        &json!({"quick": true, "reason": "快奖"}),
+        200,
+    )
+    .await;
+    let p = post_ok(
+        &app,
+        &t.handler,
+        &path("/reward"),
+        &json!({"reason": "申请奖励"}),
+        200,
+    )
+    .await;
+    assert_eq!(p["amount_fen"], 6_200_000);
+    let e = post_ok(&app, &fin, &path("/reward/approve"), &json!({}), 409).await;
+    assert_eq!(e["error"]["code"], "collective_decision_required");
+    assert_eq!(reward_status(&app, &case).await, "proposed");
+    post_ok(&app, &t.sup, &path("/collective-decisions"), &json!({"meeting_date": "2026-11-20", "participants": ["局长", "副局长", "科长"], "conclusion": "同意奖励"}), 200).await;
+    let e = post_ok(&app, &fin, &path("/reward/approve"), &json!({}), 409).await;
+    assert_eq!(e["error"]["code"], "legal_review_required", "{e}");
+    post_ok(
+        &app,
+        &t.legal,
+        &path("/legal-review"),
+        &json!({"opinion": "approve"}),
+        200,
+    )
+    .await;
+
+    // The quick approval clock passes: the sweep escalates it to finance (and supervisors).
+    let (id, due): (i64, String) = sqlx::query_as(
+        "SELECT id, due_on FROM clocks WHERE report_id = $1 AND kind = 'reward_approve' AND closed_at IS NULL",
+    )
+    .bind(&case)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let late = due.parse::<chrono::NaiveDate>().unwrap() + chrono::Duration::days(7);
+    let s = jubao::workflow::sweep::sweep(&app.state.workflow, late, 500)
+        .await
+        .unwrap();
+    assert!(s.escalated >= 1, "{s:?}");
+    let mailed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE dedupe_key = $1")
+        .bind(format!("clock:{id}:escalated:{}", fin.id))
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(mailed, 1, "finance is told of the late quick approval");
+    let a = post_ok(&app, &fin, &path("/reward/approve"), &json!({}), 200).await;
+    assert_eq!(
+        a["status"], "proposed",
+        "a supervisor approves too (above 10,000 yuan)"
+    );
+    audit_ok(&app).await;
+    app.stop().await;
+}
+
 both_databases!(
+    large_reward_needs_collective_decision_and_quick_clock_escalates,
     propose_approve_notify_claim_pay,
     supervisor_in_person_and_expiry,
     ledger_export_row_by_row,
