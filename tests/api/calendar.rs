@@ -654,7 +654,68 @@ both_databases!(
     adding_a_year_recomputes_provisional_deadlines,
     a_bad_holiday_file_changes_nothing,
 );
+/// Clocks written before periods were stored get theirs at start (read back under the
+/// calendar they were counted with); the daily check runs on one instance a day.
+async fn old_clocks_are_filled_in_and_the_daily_check_runs_once(app: TestApp) {
+    let r = app.file_tip(&anonymous_report()).await;
+    let case = case_id_of(&app, r["tracking_code"].as_str().unwrap()).await;
+    sqlx::query(
+        "UPDATE clocks SET start_on = NULL, period_len = 0, rule = NULL WHERE report_id = $1",
+    )
+    .bind(&case)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let cal = app.state.workflow.calendar.current();
+    assert_eq!(
+        jubao::deadlines::published::backfill(&app.db, &cal)
+            .await
+            .unwrap(),
+        1
+    );
+    let (start_on, unit, len, rule): (String, String, i64, String) = sqlx::query_as(
+        "SELECT start_on, period_unit, period_len, rule FROM clocks WHERE report_id = $1",
+    )
+    .bind(&case)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (start_on.as_str(), unit.as_str(), len, rule.as_str()),
+        (
+            today().to_string().as_str(),
+            "working_days",
+            15,
+            "national@1"
+        )
+    );
+    assert_eq!(
+        jubao::deadlines::published::backfill(&app.db, &cal)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+
+    use jubao::notify::worker::Periodic;
+    let check = jubao::workflow::recalendar::CalendarCheck(app.state.workflow.clone());
+    sqlx::query("UPDATE calendar_state SET warned_on = NULL")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    check.tick().await.unwrap();
+    let warned: Option<String> = sqlx::query_scalar("SELECT warned_on FROM calendar_state")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(warned, Some(today().to_string()));
+    // A second instance's tick the same day finds it done (and a second tick changes nothing).
+    check.tick().await.unwrap();
+    app.stop().await;
+}
+
 both_databases!(
+    old_clocks_are_filled_in_and_the_daily_check_runs_once,
     received_on_starts_the_clock,
     extensions_never_shorten_and_end_on_a_working_day,
 );
