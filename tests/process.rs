@@ -415,3 +415,61 @@ async fn user_add_and_audit_verify() {
     assert_ne!(code, 0);
     assert!(err.contains("broken at entry 2"), "{err}");
 }
+
+/// `jubao calendar status` and `reload` as an operator runs them: the years in force with
+/// where they came from; a year added to the folder is published by `reload`; a bad file
+/// is named with its line and the command fails, changing nothing.
+#[test]
+fn calendar_status_and_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let holidays = dir.path().join("holidays");
+    std::fs::create_dir(&holidays).unwrap();
+    let db = format!("sqlite://{}/jubao.db", dir.path().display());
+    let run = |args: &[&str]| {
+        let out = command(dir.path(), &db)
+            .env("JUBAO_CALENDAR_HOLIDAYS_DIR", &holidays)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&["calendar", "reload"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("calendar reloaded"), "{out}");
+    let (ok, out, err) = run(&["calendar", "status"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.lines().any(|l| l.starts_with("2026  built in")),
+        "{out}"
+    );
+    std::fs::write(
+        holidays.join("cn-2099.toml"),
+        "year = 2099\noff = [\"2099-01-01\"]\nwork = []\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(&["calendar", "reload"]);
+    assert!(ok, "{err}");
+    let (_, out, _) = run(&["calendar", "status"]);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("2099  file cn-2099.toml")),
+        "{out}"
+    );
+    std::fs::write(
+        holidays.join("cn-2098.toml"),
+        "year = 2098\noff = []\nwork = [\"2098-01-02\"]\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(&["calendar", "reload"]);
+    assert!(!ok);
+    assert!(
+        err.contains("cn-2098.toml:3: make-up working day 2098-01-02 is not a weekend day"),
+        "{err}"
+    );
+    let (_, out, _) = run(&["calendar", "status"]);
+    assert!(!out.contains("2098"), "nothing changed: {out}");
+}

@@ -714,7 +714,45 @@ async fn old_clocks_are_filled_in_and_the_daily_check_runs_once(app: TestApp) {
     app.stop().await;
 }
 
+/// A real-name reporter is told of a transfer or a merge within the notify period, as of
+/// an acceptance (Handling-2022); an anonymous one has no such clock.
+async fn transfer_and_merge_open_the_notify_clock(app: TestApp) {
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let sup = staff(&app, "sup1", "supervisor", "371500").await;
+    let named = named_report("赵六", &resident_id("37150219800101123"), "13900139000");
+    let first = file_case(&app, &anonymous_report()).await;
+    let mut body = named.clone();
+    body["description"] = json!("该诊所虚构诊疗项目，医保结算金额较大，请核查处理。");
+    let transferred = file_case(&app, &body).await;
+    body["description"] = json!("同一诊所再次虚构诊疗项目，医保结算，请一并核查。");
+    let merged = file_case(&app, &body).await;
+    let anon = file_case(&app, &{
+        let mut b = anonymous_report();
+        b["description"] = json!("匿名反映：另一家药店串换药品，用医保卡结算日用品。");
+        b
+    })
+    .await;
+    let path = |case: &str| format!("/api/v1/cases/{case}/transitions");
+    let to_police = json!({"to": "transferred", "reason": "涉嫌犯罪", "destination": "police"});
+    post_ok(&app, &sup, &path(&transferred), &to_police, 200).await;
+    let merge = json!({"to": "merged", "reason": "同一事项", "merge_into": first});
+    post_ok(&app, &intake, &path(&merged), &merge, 200).await;
+    post_ok(&app, &sup, &path(&anon), &to_police, 200).await;
+    for (case, want) in [(&transferred, 1), (&merged, 1), (&anon, 0)] {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM clocks WHERE report_id = $1 AND kind = 'notify_accept' AND closed_at IS NULL",
+        )
+        .bind(case)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(n, want, "{case}");
+    }
+    app.stop().await;
+}
+
 both_databases!(
+    transfer_and_merge_open_the_notify_clock,
     old_clocks_are_filled_in_and_the_daily_check_runs_once,
     received_on_starts_the_clock,
     extensions_never_shorten_and_end_on_a_working_day,
