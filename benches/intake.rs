@@ -2,8 +2,8 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use jubao::deadlines::calendar::Calendar;
+use jubao::domain::tracking;
 use jubao::i18n::Locale;
-use jubao::intake::domain::tracking;
 use jubao::intake::parse::{parse_json, to_new_tip, RawReport};
 use jubao::vault::crypto::{keyed_digest, seal, SecretKey};
 

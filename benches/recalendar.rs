@@ -100,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
         calendar: Calendars::new(built.clone()),
         rules: std::sync::Arc::new(RuleSet::load(&config)?),
         config,
+        rewards: std::sync::Arc::new(jubao::workflow::NoRewards),
     };
     let mut with_year = built.clone();
     with_year.add_year(

@@ -166,6 +166,7 @@ async fn main() -> anyhow::Result<()> {
         calendar,
         rules,
         config,
+        rewards: std::sync::Arc::new(jubao::workflow::NoRewards),
     };
     let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")
         .fetch_one(&db.pool)

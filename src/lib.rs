@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod deadlines;
 pub mod dialog;
+pub mod domain;
 pub mod error;
 pub mod evidence;
 pub mod i18n;

@@ -80,6 +80,7 @@ impl Application {
             calendar,
             rules,
             config: config.clone(),
+            rewards: Arc::new(crate::rewards::Steps),
         };
         // Publish the years this instance loaded, take the calendar every instance shares,
         // and recompute the deadlines a new year fixes. (Only on a current schema: `build`
@@ -132,6 +133,7 @@ impl Application {
                     crate::bots::jobs::MESSAGE_KIND,
                     Arc::new(BotJobs(bots.clone())),
                 )
+                .every(Arc::new(crate::rewards::Sweeper(workflow.clone())))
                 .every(Arc::new(Sweeper(workflow.clone())))
                 .every(Arc::new(crate::workflow::recalendar::CalendarCheck(
                     workflow.clone(),

@@ -9,7 +9,7 @@ use prometheus::{
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
-use crate::intake::domain::Channel;
+use crate::domain::Channel;
 
 /// Install the global subscriber. `format` is `human` or `json`; `filter` a tracing filter
 /// (`JUBAO_LOG_FILTER` / `[log] filter`). Safe to call twice (the second call is ignored).

@@ -30,9 +30,9 @@ use futures_util::future::BoxFuture;
 
 use crate::config::Config;
 use crate::dialog::{self, Action, Checks, Engine, Input, Msg, ReportDraft};
+use crate::domain::{tracking, Channel, MobilePhone, RegionCode, ResidentId};
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
-use crate::intake::domain::{tracking, Channel, MobilePhone, RegionCode, ResidentId};
 use crate::intake::followup::LookupLimits;
 use crate::intake::parse::{parse_json, to_new_tip, RawReport};
 use crate::intake::{IdempotencyKey, Intake, Receipt, Submitted};

@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use anyhow::{anyhow, bail};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
@@ -33,17 +32,16 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, HotlineSource};
+use crate::domain::{bounded_text, Channel};
 use crate::error::{human_bytes, request_locale, AppError, AppResult};
 use crate::evidence::{self, Limits};
 use crate::i18n::Locale;
-use crate::intake::domain::{bounded_text, Channel};
 use crate::intake::parse::{parse_json, to_new_tip, RawReport, RawReporter, RawTarget};
-use crate::intake::{IdempotencyKey, NewTip, Submitted, TipExtra};
+use crate::intake::{IdempotencyKey, Intake, NewTip, Submitted, TipExtra};
 use crate::notify::worker::{Handler, JobError};
 use crate::notify::{self, Claimed, NewJob};
 use crate::store::{self, Db, Tx};
 use crate::vault::{Identity, IdentityField, Vault};
-use crate::web::AppState;
 use crate::workflow::feedback::{Notice, Sender};
 
 /// Outbox job kind that fetches a call's recording.
@@ -74,13 +72,6 @@ pub fn sign(secret: &[u8], timestamp: &str, body: &[u8]) -> String {
 }
 
 /// The end of the previous secret's overlap, if one is configured.
-fn previous_until(s: &HotlineSource) -> Option<DateTime<Utc>> {
-    s.previous_secret_until
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
-        .map(|t| t.with_timezone(&Utc))
-}
-
 /// Whether a work order's headers sign `body` for source `s` at `now`: the timestamp is
 /// unix seconds within ±[`MAX_SKEW_SECS`], and the signature is the HMAC under the current
 /// secret or, before `previous_secret_until`, the previous one. Compared in constant time;
@@ -113,48 +104,11 @@ pub fn verify(
     let mut ok = mac(s.secret.as_bytes(), ts, body)
         .verify_slice(&given)
         .is_ok();
-    if let (Some(prev), Some(until)) = (s.previous_secret.as_deref(), previous_until(s)) {
+    if let (Some(prev), Some(until)) = (s.previous_secret.as_deref(), s.previous_until()) {
         let prev_ok = mac(prev.as_bytes(), ts, body).verify_slice(&given).is_ok();
         ok |= prev_ok && now < until;
     }
     ok
-}
-
-/// Start-up checks of one `[[hotline]]` table (called from the config validation).
-pub fn check_source(s: &HotlineSource) -> anyhow::Result<()> {
-    if s.source.is_empty()
-        || s.source.len() > 32
-        || !s
-            .source
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        bail!("source must be 1–32 letters, digits, - or _ (it is a URL path segment)");
-    }
-    if s.secret.is_empty() {
-        bail!("secret must not be empty");
-    }
-    match (&s.previous_secret, &s.previous_secret_until) {
-        (Some(p), Some(_)) if p.is_empty() => bail!("previous_secret must not be empty"),
-        (Some(_), Some(_)) if previous_until(s).is_none() => {
-            bail!("previous_secret_until must be an RFC 3339 time, e.g. 2026-12-01T00:00:00+08:00")
-        }
-        (Some(_), None) => {
-            bail!("previous_secret needs previous_secret_until (end of the overlap)")
-        }
-        (None, Some(_)) => bail!("previous_secret_until without previous_secret"),
-        _ => {}
-    }
-    if let Some(u) = s.callback_url.as_deref().filter(|u| !u.is_empty()) {
-        let url = reqwest::Url::parse(u).map_err(|_| anyhow!("callback_url is not a URL"))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            bail!("callback_url must be an http(s) URL");
-        }
-    }
-    if s.allow_recording_hosts.iter().any(|h| h.trim().is_empty()) {
-        bail!("allow_recording_hosts has an empty entry");
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -545,22 +499,24 @@ fn answer(status: StatusCode, body: &serde_json::Value, duplicate: bool) -> Http
         }))
 }
 
-/// `POST /bridges/hotline/{source}/tickets` (CONTRACT §5).
+/// `POST /bridges/hotline/{source}/tickets` (CONTRACT §5); `web` routes it here with the
+/// configuration and the intake.
 pub async fn tickets(
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
-    state: web::Data<AppState>,
+    config: &Config,
+    intake: &Intake,
 ) -> AppResult<HttpResponse> {
     let name = path.into_inner();
-    let Some(source) = state.config.hotline.iter().find(|h| h.source == name) else {
+    let Some(source) = config.hotline.iter().find(|h| h.source == name) else {
         return Err(AppError::new(
             StatusCode::NOT_FOUND,
             "unknown_source",
             "error-hotline-unknown-source",
         ));
     };
-    let max = usize::try_from(state.config.intake.max_json_bytes.max(1)).unwrap_or(usize::MAX);
+    let max = usize::try_from(config.intake.max_json_bytes.max(1)).unwrap_or(usize::MAX);
     let body = read_body(&req, payload, max).await?;
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
     if !verify(
@@ -578,7 +534,7 @@ pub async fn tickets(
     // parse_json accepted it, so it is a JSON value.
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| AppError::bad_request("invalid_json", "error-invalid-json"))?;
-    let order = to_order(wo, source, locale, state.intake.today())?;
+    let order = to_order(wo, source, locale, intake.today())?;
     let idem = IdempotencyKey {
         scope: format!("hotline:{}", source.source),
         key: order.call_id.clone(),
@@ -590,10 +546,9 @@ pub async fn tickets(
         agent_id: order.agent_id,
         received_at: order.received_at,
         recording_url: order.recording_url,
-        max_attempts: state.config.outbox.max_attempts,
+        max_attempts: config.outbox.max_attempts,
     });
-    match state
-        .intake
+    match intake
         .submit_with(Channel::Hotline, order.tip, vec![], Some(idem), Some(extra))
         .await?
     {

@@ -13,8 +13,8 @@ use sqlx::Acquire;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::NewTip;
+use crate::domain::{Channel, Status};
 use crate::error::{AppError, AppResult};
-use crate::intake::domain::{Channel, Status};
 use crate::store::{self, is_unique_violation, Db, Tx};
 use crate::vault::SealedIdentity;
 
@@ -215,7 +215,7 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
                 .map(|c| c.code())
                 .collect::<Vec<_>>()
                 .join(" "),
-            target_key: crate::staff::target_key(&p.tip.target.name),
+            target_key: crate::domain::region::target_key(&p.tip.target.name),
             accept_by: p.accept.due.on.to_string(),
             remind_on: p.accept.remind_on.to_string(),
             started_at: store::ts(p.accept.started_at),

@@ -6,8 +6,8 @@
 use chrono::Utc;
 use serde::Serialize;
 
-use super::domain::{bounded_text, tracking, Status};
 use super::{seal_evidence, Intake};
+use crate::domain::{bounded_text, tracking, Status};
 use crate::error::{AppError, AppResult};
 use crate::evidence::Processed;
 use crate::i18n::{self, Locale};
@@ -41,7 +41,8 @@ pub struct LookupView {
     pub status_label: String,
     pub timeline: Vec<TimelineEntry>,
     pub messages: Vec<MessageView>,
-    /// Filled in by the rewards module once a reward exists.
+    /// The reward, once one exists: filled in by the caller from
+    /// `rewards::flow::reporter_view` (intake does not reach up to rewards).
     pub reward: Option<serde_json::Value>,
     /// While the acceptance decision is pending: the day it is due, and whether that day
     /// may still move (a year whose holiday notice is not published yet).
@@ -188,7 +189,8 @@ impl Intake {
             status_label: i18n::t(locale, &format!("status-{}", who.status.code()), &[]),
             timeline,
             messages,
-            reward: crate::rewards::flow::reporter_view(&db.pool, &who.report_id).await?,
+            // The reward's part is filled in by the caller (rewards sits above intake).
+            reward: None,
         })
     }
 

@@ -6,7 +6,6 @@
 //! others down. Nothing is acknowledged before the commit returns.
 
 pub mod committer;
-pub mod domain;
 pub mod followup;
 pub mod parse;
 
@@ -19,13 +18,13 @@ use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::period::Period;
 use crate::deadlines::rules::RuleSet;
 use crate::deadlines::Calendars;
+use crate::domain::{tracking, Category, Channel, RegionCode, Relation, TargetKind};
 use crate::error::{AppError, AppResult};
 use crate::evidence::Processed;
 use crate::i18n::Locale;
 use crate::store::Db;
 use crate::vault::{rotate::evidence_context, rotate::idempotency_context, Identity, Vault};
 use committer::{AcceptClock, Committer, Outcome, PreparedEvidence, PreparedTip, SavedResponse};
-use domain::{tracking, Category, Channel, RegionCode, Relation, TargetKind};
 
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -131,7 +130,7 @@ impl Intake {
             calendar,
             rules,
             committer,
-            default_region: crate::staff::NATIONAL.to_string(),
+            default_region: crate::domain::region::NATIONAL.to_string(),
             remind_before: 3,
         }
     }

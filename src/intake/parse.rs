@@ -6,11 +6,11 @@ use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::domain::{
+use super::{NewTip, Target};
+use crate::domain::{
     bounded_text, parse_date, Category, Email, MobilePhone, RegionCode, Relation, ResidentId,
     TargetKind,
 };
-use super::{NewTip, Target};
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::vault::{Identity, IdentityField};

@@ -43,3 +43,30 @@ pub fn load_policies(dir: &str) -> anyhow::Result<Arc<PolicySet>> {
         .insert(dir.to_string(), set.clone());
     Ok(set)
 }
+
+/// The reward steps that case operations start, registered in the workflow at start-up.
+pub struct Steps;
+
+impl crate::workflow::RewardSteps for Steps {
+    fn reward_due<'a, 'b: 'a>(
+        &'a self,
+        op: &'a mut crate::workflow::Op<'b>,
+    ) -> futures_util::future::BoxFuture<'a, AppResult<()>> {
+        Box::pin(flow::open_notice_clock(op))
+    }
+}
+
+/// Claim reminders and expiry ([`flow::sweep`]) as the outbox worker's periodic task; it is
+/// registered before the deadline sweep, so an expired reward's claim clock closes rather
+/// than escalates.
+pub struct Sweeper(pub crate::workflow::Workflow);
+
+impl crate::notify::worker::Periodic for Sweeper {
+    fn tick(&self) -> futures_util::future::BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            let today = crate::deadlines::calendar::shanghai_date(chrono::Utc::now());
+            flow::sweep(&self.0, today).await?;
+            Ok(())
+        })
+    }
+}

@@ -11,8 +11,8 @@ use argon2::Argon2;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Invalid;
 use crate::error::{AppError, AppResult};
-use crate::intake::domain::{Invalid, RegionCode};
 use crate::store::{self, is_unique_violation, Tx};
 
 /// Staff roles, DOMAIN §6: operation, management and audit kept apart.
@@ -100,82 +100,10 @@ pub fn roles_string(roles: &[Role]) -> String {
     roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
 }
 
-/// The national level, which sees every region.
-pub const NATIONAL: &str = "000000";
-
-/// A staff region: `000000` (national) or a real 6-digit administrative code.
-pub fn parse_region(s: &str) -> Result<String, Invalid> {
-    let s = s.trim();
-    if s == NATIONAL {
-        return Ok(s.to_string());
-    }
-    RegionCode::parse(s).map(|r| r.as_str().to_string())
-}
-
-/// The code prefix a region covers: `370000` → `37`, `371500` → `3715`, `371502` → itself,
-/// `000000` → everything.
-pub fn region_prefix(region: &str) -> &str {
-    if region == NATIONAL {
-        return "";
-    }
-    if let Some(p) = region.strip_suffix("0000") {
-        return p;
-    }
-    if let Some(p) = region.strip_suffix("00") {
-        return p;
-    }
-    region
-}
-
-/// Whether a user of `staff_region` may see a case in `case_region` (a city sees its
-/// counties, a county only itself).
-pub fn region_covers(staff_region: &str, case_region: &str) -> bool {
-    case_region.starts_with(region_prefix(staff_region))
-}
-
-/// The regions whose staff see a case in `case_region`, most local first.
-pub fn enclosing_regions(case_region: &str) -> Vec<String> {
-    let mut out = vec![case_region.to_string()];
-    if case_region.len() == 6 {
-        for r in [
-            format!("{}00", &case_region[..4]),
-            format!("{}0000", &case_region[..2]),
-            NATIONAL.to_string(),
-        ] {
-            if !out.contains(&r) {
-                out.push(r);
-            }
-        }
-    }
-    out
-}
-
-/// The parent level that must be told about a major case: county → city → province →
-/// national.
-pub fn parent_region(region: &str) -> Option<String> {
-    if region == NATIONAL || region.len() != 6 {
-        return None;
-    }
-    if region.ends_with("0000") {
-        return Some(NATIONAL.into());
-    }
-    if region.ends_with("00") {
-        return Some(format!("{}0000", &region[..2]));
-    }
-    Some(format!("{}00", &region[..4]))
-}
-
-/// Institution names as compared for recusal: no whitespace, full-width folded, lower case.
-pub fn target_key(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+pub use crate::domain::region::{
+    enclosing_regions, parent_region, parse_region, region_covers, region_prefix, target_key,
+    NATIONAL,
+};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 

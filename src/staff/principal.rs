@@ -1,18 +1,13 @@
 //! The authenticated staff member behind a request (`Authorization: Bearer …`).
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::http::StatusCode;
 
 use super::auth::Claims;
 use super::{parse_roles, region_covers, Role};
 use crate::audit::{self, Actor};
 use crate::error::AppError;
-use crate::store;
-use crate::web::AppState;
+use crate::store::{self, Db};
+use crate::vault::Vault;
 
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -67,15 +62,15 @@ type SessionUser = (
     i64,
 );
 
-async fn authenticate(req: HttpRequest, allow_enrol: bool) -> Result<Principal, AppError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?
-        .clone();
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+/// Check a bearer token (the `Authorization` header's value, if any) against its session:
+/// the staff member it names, or a 401 (audited as a refused token).
+pub async fn authenticate(
+    db: &Db,
+    vault: &Vault,
+    authorization: Option<&str>,
+    allow_enrol: bool,
+) -> Result<Principal, AppError> {
+    let token = authorization
         .and_then(|v| {
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
@@ -86,12 +81,12 @@ async fn authenticate(req: HttpRequest, allow_enrol: bool) -> Result<Principal, 
         return Err(unauthorized("unauthenticated", "error-unauthenticated"));
     };
     let reject = |reason: String| {
-        let db = state.db.clone();
+        let db = db.clone();
         async move {
             audit::record_denied(&db, &Actor::anonymous(), "auth.token", None, &reason).await;
         }
     };
-    let claims: Claims = match state.vault.verify_token(token) {
+    let claims: Claims = match vault.verify_token(token) {
         Ok(c) => c,
         Err(e) => {
             let expired = matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature);
@@ -115,7 +110,7 @@ async fn authenticate(req: HttpRequest, allow_enrol: bool) -> Result<Principal, 
     )
     .bind(&claims.sid)
     .bind(&claims.sub)
-    .fetch_optional(&state.db.pool)
+    .fetch_optional(&db.pool)
     .await?;
     let Some((revoked, expires_at, mfa, username, display_name, roles, region, locale, active)) =
         row
@@ -146,24 +141,4 @@ async fn authenticate(req: HttpRequest, allow_enrol: bool) -> Result<Principal, 
         ));
     }
     Ok(p)
-}
-
-impl FromRequest for Principal {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { authenticate(req, false).await })
-    }
-}
-
-impl FromRequest for Enrolling {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move { authenticate(req, true).await.map(Enrolling) })
-    }
 }

@@ -1,6 +1,7 @@
 //! HTTP: routes, the request middleware, static pages, health and metrics.
 
 pub mod bots;
+mod extract;
 pub mod reports;
 pub mod rewards;
 pub mod staff;
@@ -63,7 +64,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(metrics))
         .route(
             "/bridges/hotline/{source}/tickets",
-            web::post().to(crate::channels::hotline::tickets),
+            web::post().to(hotline_tickets),
         )
         .service(
             web::scope("/api/v1")
@@ -172,6 +173,15 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "not ready" }))
         }
     }
+}
+
+async fn hotline_tickets(
+    req: actix_web::HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> crate::error::AppResult<HttpResponse> {
+    crate::channels::hotline::tickets(req, path, payload, &state.config, &state.intake).await
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {

@@ -6,9 +6,9 @@ use serde::Deserialize;
 
 use super::upload::{process_files, read_body};
 use super::{client_address, AppState};
+use crate::domain::Channel;
 use crate::error::{request_locale, AppError, AppResult};
 use crate::i18n::Locale;
-use crate::intake::domain::Channel;
 use crate::intake::followup::LookupLimits;
 use crate::intake::parse::{parse_json, to_new_tip, RawReport};
 use crate::intake::{IdempotencyKey, Submitted};
@@ -119,10 +119,11 @@ pub async fn lookup(
         .intake
         .authenticate(&r.tracking_code, &r.passcode, &client, limits(&state))
         .await?;
-    let view = state
+    let mut view = state
         .intake
         .view(&who, answer_locale(&req, who.locale))
         .await?;
+    view.reward = crate::rewards::flow::reporter_view(&state.db.pool, &who.report_id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -147,6 +148,7 @@ pub async fn add_message(
         .intake
         .add_message(&who, &r.body, evidence, locale)
         .await?;
-    let view = state.intake.view(&who, locale).await?;
+    let mut view = state.intake.view(&who, locale).await?;
+    view.reward = crate::rewards::flow::reporter_view(&state.db.pool, &who.report_id).await?;
     Ok(HttpResponse::Created().json(view))
 }

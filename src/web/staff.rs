@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use crate::audit::{self, Entry, Outcome};
+use crate::domain::Channel;
 use crate::error::{request_locale, AppError, AppResult};
-use crate::intake::domain::Channel;
 use crate::intake::parse::{parse_json, to_new_tip, RawReport};
 use crate::intake::Submitted;
 use crate::notify;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use chrono::Utc;
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 
 use crate::audit::{self, Entry, Outcome};
@@ -25,8 +26,8 @@ use crate::deadlines::clocks::{self, ClockKind, NewClock};
 use crate::deadlines::period::{Due, Period};
 use crate::deadlines::rules::{Rule, RuleSet};
 use crate::deadlines::Calendars;
+use crate::domain::Status;
 use crate::error::{AppError, AppResult};
-use crate::intake::domain::Status;
 use crate::staff::principal::Principal;
 use crate::staff::Role;
 use crate::store::{self, Db, Tx};
@@ -38,6 +39,24 @@ pub struct Workflow {
     pub calendar: Calendars,
     pub rules: Arc<RuleSet>,
     pub config: Config,
+    /// The reward steps a case operation starts (rewards sits above workflow and registers
+    /// itself at start-up).
+    pub rewards: Arc<dyn RewardSteps>,
+}
+
+/// What a case operation asks of the rewards module, in the operation's own transaction.
+pub trait RewardSteps: Send + Sync {
+    /// The decision granted a reward: start its notice clock.
+    fn reward_due<'a, 'b: 'a>(&'a self, op: &'a mut Op<'b>) -> BoxFuture<'a, AppResult<()>>;
+}
+
+/// No reward steps (tools that never decide a case: `jubao calendar reload`, benchmarks).
+pub struct NoRewards;
+
+impl RewardSteps for NoRewards {
+    fn reward_due<'a, 'b: 'a>(&'a self, _: &'a mut Op<'b>) -> BoxFuture<'a, AppResult<()>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// The case columns of a report.

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use super::{conflict, reason, Action, Op, Workflow};
 use crate::deadlines::clocks::{self, ClockKind};
 use crate::deadlines::period::Period;
+use crate::domain::Status;
 use crate::error::{AppError, AppResult};
-use crate::intake::domain::Status;
 use crate::notify::{self, NewJob};
 use crate::staff::principal::Principal;
 use crate::staff::{self, Role};
@@ -310,7 +310,8 @@ async fn apply(
             )
             .await?;
             if data["reward_due"] == true {
-                crate::rewards::flow::open_notice_clock(op).await?;
+                let rewards = op.wf.rewards.clone();
+                rewards.reward_due(op).await?;
             }
             tell_reporter(op, to, None).await?;
         }

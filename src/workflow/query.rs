@@ -125,20 +125,17 @@ pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Ve
         _ => return Err(AppError::invalid("assigned", "error-wrong-type")),
     }
     if let Some(s) = q.status.as_deref().filter(|s| !s.is_empty()) {
-        let s =
-            crate::intake::domain::Status::parse(s).map_err(|m| AppError::invalid("status", m))?;
+        let s = crate::domain::Status::parse(s).map_err(|m| AppError::invalid("status", m))?;
         add(&mut sql, " AND r.status = ?", s.code().into());
     } else {
         sql.push_str(" AND r.is_open = 1");
     }
     if let Some(c) = q.channel.as_deref().filter(|s| !s.is_empty()) {
-        let c = crate::intake::domain::Channel::parse(c)
-            .map_err(|m| AppError::invalid("channel", m))?;
+        let c = crate::domain::Channel::parse(c).map_err(|m| AppError::invalid("channel", m))?;
         add(&mut sql, " AND r.channel = ?", c.code().into());
     }
     if let Some(c) = q.category.as_deref().filter(|s| !s.is_empty()) {
-        let c = crate::intake::domain::Category::parse(c)
-            .map_err(|m| AppError::invalid("category", m))?;
+        let c = crate::domain::Category::parse(c).map_err(|m| AppError::invalid("category", m))?;
         add(
             &mut sql,
             " AND EXISTS (SELECT 1 FROM report_categories k WHERE k.report_id = r.id AND k.category = ?)",

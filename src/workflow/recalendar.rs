@@ -62,6 +62,7 @@ pub async fn reload(config: &Config) -> anyhow::Result<Recomputed> {
         calendar: Calendars::new(local.clone()),
         rules: Arc::new(RuleSet::load(config)?),
         config: config.clone(),
+        rewards: Arc::new(super::NoRewards),
     };
     let done = adopt(&wf, &local).await;
     db.close().await;

@@ -225,11 +225,9 @@ pub struct Sweeper(pub Workflow);
 impl Periodic for Sweeper {
     fn tick(&self) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
+            // (The reward sweep is registered before this one, so an expired reward's
+            // claim clock closes rather than escalates.)
             let today = shanghai_date(Utc::now());
-            // Reward claim windows first: an expired reward's clock closes, not escalates.
-            if let Err(e) = crate::rewards::flow::sweep(&self.0, today).await {
-                tracing::error!(error = %format!("{e:#}"), "reward sweep failed");
-            }
             loop {
                 let s = sweep(&self.0, today, 500).await?;
                 if s.examined < 500 || s.reminded + s.due + s.escalated == 0 {

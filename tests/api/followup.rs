@@ -68,7 +68,7 @@ async fn wrong_code_and_wrong_passcode_look_the_same(app: TestApp) {
         r["passcode"].as_str().unwrap(),
     );
     let wrong_pass = app.lookup(code, "1111222233334444").await;
-    let other_code = jubao::intake::domain::tracking::new_code();
+    let other_code = jubao::domain::tracking::new_code();
     let wrong_code = app.lookup(&other_code, pass).await;
     let garbage = app.lookup("hello", "x").await;
     let (s1, s2, s3) = (wrong_pass.status(), wrong_code.status(), garbage.status());
@@ -116,7 +116,7 @@ async fn failures_are_rate_limited_per_code_and_per_client(app: TestApp) {
     );
     // ...but a client guessing across many codes is stopped (20 failures a window).
     for _ in 0..15 {
-        let c = jubao::intake::domain::tracking::new_code();
+        let c = jubao::domain::tracking::new_code();
         app.lookup(&c, "0000000000000000").await;
     }
     let res = app

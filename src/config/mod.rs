@@ -2,6 +2,8 @@
 //! key can be overridden by `JUBAO_<SECTION>_<KEY>`. Unknown keys, in the file or in the
 //! environment, stop start-up with the key named.
 
+mod hotline;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
@@ -457,10 +459,10 @@ impl Config {
             if !seen.insert(("hotline", h.source.clone())) {
                 bail!("[[hotline]] source `{}` appears twice", h.source);
             }
-            crate::channels::hotline::check_source(h)
+            h.check()
                 .with_context(|| format!("[[hotline]] source `{}`", h.source))?;
         }
-        if crate::staff::parse_region(&self.workflow.default_region).is_err() {
+        if crate::domain::region::parse_region(&self.workflow.default_region).is_err() {
             bail!("[workflow] default_region must be a 6-digit region code or 000000");
         }
         if self.evidence.max_files < 0 || self.evidence.max_file_bytes <= 0 {

@@ -1,0 +1,46 @@
+//! Request extractors: the authenticated staff member behind `Authorization: Bearer …`.
+//! The check itself is [`crate::staff::principal::authenticate`]; this is only its HTTP side.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use super::AppState;
+use crate::error::AppError;
+use crate::staff::principal::{authenticate, Enrolling, Principal};
+
+async fn from_headers(req: HttpRequest, allow_enrol: bool) -> Result<Principal, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?
+        .clone();
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    authenticate(&state.db, &state.vault, authorization, allow_enrol).await
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { from_headers(req, false).await })
+    }
+}
+
+/// A staff member who may still be enrolling a second factor (TOTP set-up, logout).
+impl FromRequest for Enrolling {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { from_headers(req, true).await.map(Enrolling) })
+    }
+}
