@@ -1,0 +1,82 @@
+//! Status feedback to the call centre: a signed POST to the source's `callback_url`.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// The `hotline` feedback sender: a signed POST to the source's `callback_url`.
+pub struct CallbackSender {
+    db: Db,
+    sources: Vec<HotlineSource>,
+    client: reqwest::Client,
+}
+
+impl CallbackSender {
+    pub fn new(db: Db, config: &Config) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(CALLBACK_TIMEOUT)
+            .build()?;
+        Ok(Self {
+            db,
+            sources: config.hotline.clone(),
+            client,
+        })
+    }
+
+    async fn send_one(&self, n: &Notice) -> Result<(), JobError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT source, call_id FROM hotline_calls WHERE report_id = $1")
+                .bind(&n.report_id)
+                .fetch_optional(&self.db.pool)
+                .await
+                .map_err(JobError::retry)?;
+        let Some((source, call_id)) = row else {
+            return Err(JobError::permanent("no hotline call for this report"));
+        };
+        let Some(src) = self.sources.iter().find(|s| s.source == source) else {
+            return Err(JobError::permanent(format!(
+                "hotline source {source} is no longer configured"
+            )));
+        };
+        let Some(url) = src.callback_url.as_deref().filter(|u| !u.is_empty()) else {
+            return Err(JobError::permanent(format!(
+                "hotline source {source} has no callback_url"
+            )));
+        };
+        let now = Utc::now();
+        let body = serde_json::to_vec(&serde_json::json!({
+            "call_id": call_id,
+            "status": n.status,
+            "text": n.text,
+            "at": now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        }))
+        .map_err(JobError::permanent)?;
+        let ts = now.timestamp().to_string();
+        let signature = sign(src.secret.as_bytes(), &ts, &body);
+        let resp = self
+            .client
+            .post(url)
+            .header(header::CONTENT_TYPE.as_str(), "application/json")
+            .header("X-Jubao-Timestamp", ts)
+            .header("X-Jubao-Signature", signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| JobError::Retry(format!("hotline callback: {}", e.without_url())))?;
+        if !resp.status().is_success() {
+            return Err(JobError::Retry(format!(
+                "hotline callback answered {}",
+                resp.status().as_u16()
+            )));
+        }
+        tracing::info!(report_id = %n.report_id, source = %source, "hotline callback delivered");
+        Ok(())
+    }
+}
+
+impl Sender for CallbackSender {
+    fn send<'a>(&'a self, notice: &'a Notice) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(self.send_one(notice))
+    }
+}
