@@ -1,0 +1,241 @@
+//! Cases: the inbox, the overdue board, a case, its evidence, transitions and the other case
+//! operations, and identity requests.
+
+#[allow(unused_imports)]
+use super::*;
+
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(query::InboxQuery),
+    responses((status = 200, body = [query::CaseSummary])))]
+pub async fn inbox(
+    state: web::Data<AppState>,
+    p: Principal,
+    q: web::Query<query::InboxQuery>,
+) -> AppResult<HttpResponse> {
+    match query::inbox(&state.workflow, &p, &q).await {
+        Ok(v) => Ok(HttpResponse::Ok().json(v)),
+        Err(e) if e.status.as_u16() == 403 => Err(refuse(&state, &p, "case.list", e).await),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Limit {
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/overdue", tag = "cases", responses((status = 200, body = [query::OverdueItem])))]
+pub async fn overdue(
+    state: web::Data<AppState>,
+    p: Principal,
+    q: web::Query<Limit>,
+) -> AppResult<HttpResponse> {
+    match query::overdue(&state.workflow, &p, q.limit.unwrap_or(200)).await {
+        Ok(v) => Ok(HttpResponse::Ok().json(v)),
+        Err(e) if e.status.as_u16() == 403 => Err(refuse(&state, &p, "case.overdue", e).await),
+        Err(e) => Err(e),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", responses((status = 200, body = query::CaseDetail), (status = 403), (status = 404)))]
+pub async fn case_detail(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(query::detail(&state.workflow, &state.vault, &p, &id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Variant {
+    /// `working` (default: the sanitized copy) or `original` (supervisors, legal).
+    pub variant: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/evidence/{evidence_id}", tag = "cases", params(Variant), responses((status = 200)))]
+pub async fn evidence(
+    state: web::Data<AppState>,
+    p: Principal,
+    path: web::Path<(String, String)>,
+    q: web::Query<Variant>,
+) -> AppResult<HttpResponse> {
+    let original = q.variant.as_deref() == Some("original");
+    let (ctype, bytes) = match query::evidence_file(
+        &state.workflow,
+        &state.vault,
+        &p,
+        &path.0,
+        &path.1,
+        original,
+    )
+    .await
+    {
+        Ok(v) => v,
+        Err(e) if e.status.as_u16() == 403 => {
+            return Err(refuse(&state, &p, "case.evidence", e).await)
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, ctype))
+        .insert_header((header::CONTENT_DISPOSITION, "inline"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(bytes))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/transitions", tag = "cases", request_body = ops::TransitionRequest,
+    responses((status = 200, body = ops::TransitionDone), (status = 403), (status = 409), (status = 422)))]
+pub async fn transition(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let req: ops::TransitionRequest = json(&body)?;
+    Ok(HttpResponse::Ok().json(ops::transition(&state.workflow, &p, &id, req).await?))
+}
+
+/// A `POST /api/v1/cases/{id}/…` endpoint that reads a JSON request of type `$req` and
+/// answers with what the operation `$func` returns; `$tag` groups it in the OpenAPI
+/// description. The case endpoints here and the reward endpoints (`web::rewards`) use it.
+macro_rules! case_endpoint {
+    ($tag:literal, $name:ident, $path:literal, $req:ty, $func:path) => {
+        #[utoipa::path(post, path = $path, tag = $tag, request_body = $req,
+            responses((status = 200), (status = 403), (status = 404), (status = 409), (status = 422)))]
+        pub async fn $name(
+            state: web::Data<AppState>,
+            p: Principal,
+            id: web::Path<String>,
+            body: web::Bytes,
+        ) -> AppResult<HttpResponse> {
+            let req: $req = json(&body)?;
+            Ok(HttpResponse::Ok().json($func(&state.workflow, &p, &id, req).await?))
+        }
+    };
+}
+pub(crate) use case_endpoint;
+
+case_endpoint!(
+    "cases",
+    finding,
+    "/api/v1/cases/{id}/findings",
+    ops::FindingRequest,
+    ops::record_finding
+);
+case_endpoint!(
+    "cases",
+    party_notice,
+    "/api/v1/cases/{id}/party-notice",
+    ops::NoteRequest,
+    ops::party_notice
+);
+case_endpoint!(
+    "cases",
+    statement,
+    "/api/v1/cases/{id}/statement",
+    ops::NoteRequest,
+    ops::record_statement
+);
+case_endpoint!(
+    "cases",
+    collective,
+    "/api/v1/cases/{id}/collective-decisions",
+    ops::CollectiveDecisionRequest,
+    ops::collective_decision
+);
+case_endpoint!(
+    "cases",
+    legal_review,
+    "/api/v1/cases/{id}/legal-review",
+    ops::LegalReviewRequest,
+    ops::legal_review
+);
+case_endpoint!(
+    "cases",
+    major,
+    "/api/v1/cases/{id}/major",
+    ops::NoteRequest,
+    ops::mark_major
+);
+case_endpoint!(
+    "cases",
+    request_extension,
+    "/api/v1/cases/{id}/extensions",
+    ops::ExtensionRequest,
+    ops::request_extension
+);
+case_endpoint!(
+    "cases",
+    assign,
+    "/api/v1/cases/{id}/assignment",
+    ops::AssignRequest,
+    ops::reassign
+);
+case_endpoint!(
+    "cases",
+    message,
+    "/api/v1/cases/{id}/messages",
+    ops::MessageRequest,
+    ops::message
+);
+case_endpoint!(
+    "cases",
+    request_identity,
+    "/api/v1/cases/{id}/identity-requests",
+    reveal::RevealRequest,
+    reveal::request
+);
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/extensions/{request_id}/decision", tag = "cases",
+    request_body = ops::DecisionRequest, responses((status = 200), (status = 403), (status = 409)))]
+pub async fn decide_extension(
+    state: web::Data<AppState>,
+    p: Principal,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let req: ops::DecisionRequest = json(&body)?;
+    Ok(HttpResponse::Ok()
+        .json(ops::decide_extension(&state.workflow, &p, &path.0, &path.1, req).await?))
+}
+
+// ---- identity requests ----
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct StateFilter {
+    pub state: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/identity-requests", tag = "identity", params(StateFilter),
+    responses((status = 200, body = [reveal::IdentityRequestView])))]
+pub async fn identity_requests(
+    state: web::Data<AppState>,
+    p: Principal,
+    q: web::Query<StateFilter>,
+) -> AppResult<HttpResponse> {
+    if p.has(Role::Admin) && p.roles.len() == 1 {
+        return Err(refuse(&state, &p, "identity.list", crate::workflow::forbidden()).await);
+    }
+    Ok(HttpResponse::Ok().json(reveal::list(&state.workflow, &p, q.state.as_deref()).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/identity-requests/{id}/decision", tag = "identity", request_body = reveal::RevealDecision,
+    responses((status = 200, body = reveal::IdentityRequestView), (status = 403), (status = 409)))]
+pub async fn identity_decision(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let req: reveal::RevealDecision = json(&body)?;
+    Ok(HttpResponse::Ok().json(reveal::decide(&state.workflow, &p, &id, req).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/identity-requests/{id}/reveal", tag = "identity",
+    responses((status = 200, body = reveal::RevealedIdentity), (status = 403), (status = 409), (status = 410)))]
+pub async fn identity_reveal(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(reveal::reveal(&state.workflow, &state.vault, &p, &id).await?))
+}
