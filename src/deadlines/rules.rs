@@ -72,11 +72,7 @@ impl Rule {
     }
 
     fn prefix(&self) -> &str {
-        let mut p = self.region.as_str();
-        while p.len() >= 2 && p.ends_with("00") {
-            p = &p[..p.len() - 2];
-        }
-        p
+        crate::domain::region::region_prefix(&self.region)
     }
 
     fn applies(&self, region: &str, on: NaiveDate) -> bool {

@@ -1,0 +1,106 @@
+//! A set of loaded policies (built in, or a folder) and which one applies to a tip.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) const BUILT_IN: [(&str, &str); 3] = [
+    (
+        "config/rewards/default.toml",
+        include_str!("../../../config/rewards/default.toml"),
+    ),
+    (
+        "config/rewards/fujian-2024.toml",
+        include_str!("../../../config/rewards/fujian-2024.toml"),
+    ),
+    (
+        "config/rewards/sichuan-2023.toml",
+        include_str!("../../../config/rewards/sichuan-2023.toml"),
+    ),
+];
+
+/// All loaded policies; `(id, version)` is unique.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PolicySet {
+    policies: Vec<Policy>,
+}
+
+impl PolicySet {
+    /// The three policies shipped in `config/rewards/`, compiled into the binary.
+    pub fn built_in() -> Result<PolicySet, PolicyError> {
+        PolicySet::from_sources(BUILT_IN.iter().copied())
+    }
+
+    /// Loads every `*.toml` file in `dir` (not recursive), in file-name order.
+    pub fn load_dir(dir: impl AsRef<Path>) -> Result<PolicySet, PolicyError> {
+        let dir = dir.as_ref();
+        let io_err = |file: &Path, source| PolicyError::Io {
+            file: file.display().to_string(),
+            source,
+        };
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
+            let path = entry.map_err(|e| io_err(dir, e))?.path();
+            if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        let mut files = Vec::with_capacity(paths.len());
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
+            files.push((path.display().to_string(), text));
+        }
+        PolicySet::from_sources(files.iter().map(|(f, t)| (f.as_str(), t.as_str())))
+    }
+
+    /// Builds a set from `(file name, TOML text)` pairs; rejects a repeated `(id, version)`.
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<PolicySet, PolicyError> {
+        let mut policies: Vec<Policy> = Vec::new();
+        for (file, text) in sources {
+            let p = Policy::from_toml_str(file, text)?;
+            if let Some(other) = policies
+                .iter()
+                .find(|o| o.id == p.id && o.version == p.version)
+            {
+                return Err(PolicyError::Duplicate {
+                    file: file.to_owned(),
+                    other: other.source.clone(),
+                    id: p.id,
+                    version: p.version,
+                });
+            }
+            policies.push(p);
+        }
+        Ok(PolicySet { policies })
+    }
+
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    pub fn get(&self, id: &str, version: u32) -> Option<&Policy> {
+        self.policies
+            .iter()
+            .find(|p| p.id == id && p.version == version)
+    }
+
+    /// The policy for a tip from `region_code` received on `receipt_date`: among the policies
+    /// in force that day whose region covers the code, the most specific region (longest
+    /// prefix) wins; ties go to the highest version, then the latest `effective_from`, then
+    /// the smallest id. `None` if the code is not 6 digits or nothing covers it.
+    pub fn select(&self, region_code: &str, receipt_date: NaiveDate) -> Option<&Policy> {
+        self.policies
+            .iter()
+            .filter(|p| p.covers(region_code) && p.in_force_on(receipt_date))
+            .max_by(|a, b| {
+                a.region_prefix()
+                    .len()
+                    .cmp(&b.region_prefix().len())
+                    .then(a.version.cmp(&b.version))
+                    .then(a.effective_from.cmp(&b.effective_from))
+                    .then_with(|| b.id.cmp(&a.id))
+            })
+    }
+}
