@@ -22,6 +22,7 @@ pub mod flow;
 #[cfg(test)]
 mod tests;
 
+use crate::domain::{MobilePhone, RegionCode, ResidentId};
 use serde::{Deserialize, Serialize};
 
 pub use engine::{
@@ -64,59 +65,31 @@ pub trait Checks {
     fn region(&self, input: &str) -> Option<String>;
 }
 
-/// Self-contained checks: GB 11643 check character and birth date, 11-digit mobile numbers
-/// starting with 13–19 (`+86` / `0086` and separators allowed), 6-digit region codes not
-/// starting with 0.
+/// The checks of the service's own domain types, so that the bot accepts exactly what
+/// intake will: a resident ID with its GB 11643 check character and birth date
+/// ([`ResidentId`]), a mainland mobile number (`+86` / `0086` and separators allowed,
+/// [`MobilePhone`]), a 6-digit code of a real province ([`RegionCode`]). Full-width digits
+/// and letters are normalized first.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BasicChecks;
 
 impl Checks for BasicChecks {
     fn resident_id(&self, input: &str) -> Option<String> {
-        const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        const CHECK: &[u8; 11] = b"10X98765432";
-        let s: String = engine::normalize_text(input)
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_uppercase();
-        let b = s.as_bytes();
-        if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        let sum: u32 = b[..17]
-            .iter()
-            .zip(WEIGHTS)
-            .map(|(d, w)| u32::from(d - b'0') * w)
-            .sum();
-        if b[17] != CHECK[(sum % 11) as usize] {
-            return None;
-        }
-        let birth = chrono::NaiveDate::parse_from_str(s.get(6..14)?, "%Y%m%d").ok()?;
-        (chrono::Datelike::year(&birth) >= 1900).then_some(s)
+        ResidentId::parse(&engine::normalize_text(input))
+            .ok()
+            .map(|id| id.as_str().to_string())
     }
 
     fn phone(&self, input: &str) -> Option<String> {
-        let d: String = engine::normalize_text(input)
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-            .collect();
-        let d = d
-            .strip_prefix("+86")
-            .or_else(|| d.strip_prefix("0086"))
-            .unwrap_or(&d);
-        let b = d.as_bytes();
-        let ok = b.len() == 11
-            && b.iter().all(u8::is_ascii_digit)
-            && b[0] == b'1'
-            && (b'3'..=b'9').contains(&b[1]);
-        ok.then(|| d.to_string())
+        MobilePhone::parse(&engine::normalize_text(input))
+            .ok()
+            .map(|p| p.as_str().to_string())
     }
 
     fn region(&self, input: &str) -> Option<String> {
-        let s = engine::normalize_text(input);
-        let s = s.trim();
-        let ok = s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()) && !s.starts_with('0');
-        ok.then(|| s.to_string())
+        RegionCode::parse(&engine::normalize_text(input))
+            .ok()
+            .map(|r| r.as_str().to_string())
     }
 }
 
