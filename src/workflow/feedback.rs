@@ -14,11 +14,43 @@ use serde::Deserialize;
 use crate::i18n::{self, Locale};
 use crate::notify::email::{Email, Mailer};
 use crate::notify::worker::{Handler, JobError};
-use crate::notify::Claimed;
-use crate::store::Db;
+use crate::notify::{self, Claimed, NewJob};
+use crate::store::{self, Db, Tx};
 use crate::vault::{IdentityField, SealedIdentity, Vault};
 
 pub const KIND: &str = "reporter_feedback";
+
+/// The one path that tells a reporter something: a timeline entry (`kind` = `status`,
+/// `reward`, `deadline`; the `status` the entry shows; an optional plain-language note that
+/// replaces the default text) and, in the same transaction, the job that pushes it through
+/// the tip's channel.
+pub async fn tell(
+    tx: &mut Tx<'_>,
+    max_attempts: i64,
+    report_id: &str,
+    kind: &str,
+    status: &str,
+    note: Option<String>,
+) -> Result<i64, sqlx::Error> {
+    let event_id: i64 = sqlx::query_scalar(
+        "INSERT INTO report_events (report_id, at, kind, status, public_note) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(report_id)
+    .bind(store::ts(chrono::Utc::now()))
+    .bind(kind)
+    .bind(status)
+    .bind(note)
+    .fetch_one(&mut **tx)
+    .await?;
+    let job = NewJob::new(
+        KIND,
+        serde_json::json!({ "report_id": report_id, "event_id": event_id }),
+    )
+    .dedupe(format!("feedback:{event_id}"));
+    notify::enqueue(tx, &job, max_attempts).await?;
+    Ok(event_id)
+}
 
 /// What the reporter is told, in their language, with no staff names.
 #[derive(Debug, Clone)]

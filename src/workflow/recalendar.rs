@@ -28,7 +28,7 @@ use crate::deadlines::Calendars;
 use crate::i18n::{self, Locale};
 use crate::notify::worker::Periodic;
 use crate::store::Db;
-use crate::store::{self, Tx};
+use crate::store::Tx;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Recomputed {
@@ -246,22 +246,8 @@ async fn tell_reporter(
         "timeline-accept-by-moved",
         &[("date", on.to_string())],
     );
-    let event_id: i64 = sqlx::query_scalar(
-        "INSERT INTO report_events (report_id, at, kind, status, public_note) \
-         VALUES ($1, $2, 'deadline', $3, $4) RETURNING id",
-    )
-    .bind(report_id)
-    .bind(store::ts(Utc::now()))
-    .bind(&status)
-    .bind(note)
-    .fetch_one(&mut **tx)
-    .await?;
-    let job = crate::notify::NewJob::new(
-        super::feedback::KIND,
-        serde_json::json!({ "report_id": report_id, "event_id": event_id }),
-    )
-    .dedupe(format!("feedback:{event_id}"));
-    crate::notify::enqueue(tx, &job, wf.config.outbox.max_attempts).await?;
+    let max = wf.config.outbox.max_attempts;
+    super::feedback::tell(tx, max, report_id, "deadline", &status, Some(note)).await?;
     Ok(())
 }
 

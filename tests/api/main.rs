@@ -20,5 +20,6 @@ mod privacy;
 mod reports;
 mod rewards;
 mod rotation;
+mod schema;
 mod staff_auth;
 mod workflow;

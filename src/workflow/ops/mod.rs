@@ -131,23 +131,9 @@ async fn notify_real_name(op: &mut Op<'_>) -> AppResult<()> {
 
 /// Add the reporter-visible timeline entry and queue feedback through the tip's channel.
 async fn tell_reporter(op: &mut Op<'_>, status: Status, note: Option<&str>) -> AppResult<()> {
-    let at = store::ts(Utc::now());
-    let event_id: i64 = sqlx::query_scalar(
-        "INSERT INTO report_events (report_id, at, kind, status, public_note) \
-         VALUES ($1, $2, 'status', $3, $4) RETURNING id",
-    )
-    .bind(&op.case.id)
-    .bind(&at)
-    .bind(status.code())
-    .bind(note.map(str::to_string))
-    .fetch_one(&mut *op.tx)
-    .await?;
-    let job = NewJob::new(
-        super::feedback::KIND,
-        serde_json::json!({ "report_id": op.case.id, "event_id": event_id }),
-    )
-    .dedupe(format!("feedback:{event_id}"));
-    notify::enqueue(&mut op.tx, &job, max_attempts(op.wf)).await?;
+    let max = max_attempts(op.wf);
+    let (id, note) = (op.case.id.clone(), note.map(str::to_string));
+    super::feedback::tell(&mut op.tx, max, &id, "status", status.code(), note).await?;
     Ok(())
 }
 
