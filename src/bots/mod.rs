@@ -251,7 +251,9 @@ impl Bots {
                 max_image_pixels: config.evidence.max_image_pixels.max(1) as u64,
             },
             max_attempts: config.outbox.max_attempts,
-            batch: (db.backend == crate::store::Backend::Sqlite)
+            batch: db
+                .backend
+                .group_small_writes()
                 .then(|| batch::Batcher::start(db.clone())),
             db,
         })

@@ -119,10 +119,7 @@ pub struct Intake {
 
 impl Intake {
     pub fn new(db: Db, vault: Arc<Vault>, calendar: Calendars, rules: Arc<RuleSet>) -> Self {
-        let writers = match db.backend {
-            crate::store::Backend::Sqlite => 1,
-            crate::store::Backend::Postgres => 4,
-        };
+        let writers = db.backend.intake_writers();
         let committer = Committer::start(db.clone(), writers);
         Self {
             db,

@@ -15,7 +15,7 @@ pub mod worker;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::store::{self, Backend, Db, Tx};
+use crate::store::{self, Db, Tx};
 
 /// A job to enqueue.
 #[derive(Debug, Clone)]
@@ -79,10 +79,7 @@ pub struct Claimed {
 /// Lease the next due job, if any, for `lease`.
 pub async fn claim(db: &Db, lease: Duration) -> Result<Option<Claimed>, sqlx::Error> {
     let now = Utc::now();
-    let lock = match db.backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
-    };
+    let lock = db.backend.skip_locked();
     let sql = format!(
         "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id = (\
          SELECT id FROM jobs WHERE state = 'ready' AND run_at <= $2 \

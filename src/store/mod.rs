@@ -29,6 +29,30 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The row lock a job claim adds to its sub-select: PostgreSQL skips rows another
+    /// instance holds; SQLite has one writer, so the `UPDATE` alone is atomic.
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// How many writers the intake group committer runs: SQLite has one writer (more would
+    /// only wait on its lock); PostgreSQL commits concurrent transactions in parallel.
+    pub fn intake_writers(self) -> usize {
+        match self {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        }
+    }
+
+    /// Whether small writes (bot pushes) should share one transaction and one fsync:
+    /// yes on SQLite (one fsynced commit at a time), no on PostgreSQL.
+    pub fn group_small_writes(self) -> bool {
+        self == Backend::Sqlite
+    }
+
     /// SQL for the Asia/Shanghai calendar month (`YYYY-MM`) of `col`, a stored UTC time
     /// ([`ts`]). Statistics count by the month people there live in: a tip received at
     /// 01:00 on 1 February in Beijing (17:00 UTC on 31 January) counts in February. China
