@@ -29,8 +29,8 @@ use chrono::Utc;
 use futures_util::future::BoxFuture;
 
 use crate::config::Config;
-use crate::dialog::{self, Action, Checks, Engine, Input, Msg, ReportDraft};
-use crate::domain::{tracking, Channel, MobilePhone, RegionCode, ResidentId};
+use crate::dialog::{self, Action, Engine, Input, Msg, ReportDraft};
+use crate::domain::{tracking, Channel};
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 use crate::intake::followup::LookupLimits;
@@ -118,35 +118,6 @@ impl std::fmt::Debug for Account {
     }
 }
 
-/// The domain's own checks for the guided report's answers.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DomainChecks;
-
-impl Checks for DomainChecks {
-    fn resident_id(&self, input: &str) -> Option<String> {
-        let s: String = dialog::engine::normalize_text(input)
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        ResidentId::parse(&s).ok().map(|r| r.as_str().to_string())
-    }
-
-    fn phone(&self, input: &str) -> Option<String> {
-        let s: String = dialog::engine::normalize_text(input)
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-            .collect();
-        MobilePhone::parse(&s).ok().map(|p| p.as_str().to_string())
-    }
-
-    fn region(&self, input: &str) -> Option<String> {
-        let s = dialog::engine::normalize_text(input);
-        RegionCode::parse(s.trim())
-            .ok()
-            .map(|r| r.as_str().to_string())
-    }
-}
-
 pub fn locale_of(l: dialog::Locale) -> Locale {
     match l {
         dialog::Locale::ZhCn => Locale::ZhCn,
@@ -193,8 +164,7 @@ impl Bots {
             Engine::load(dir).context("loading the bot flows in bots/")?
         } else {
             Engine::built_in()
-        }
-        .with_checks(DomainChecks);
+        };
         let mut accounts = HashMap::new();
         for a in &config.wechat {
             let crypt = match a.encoding_aes_key.as_deref().filter(|k| !k.is_empty()) {
