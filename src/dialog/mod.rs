@@ -16,6 +16,8 @@
 //! Answers that need the domain's own rules (resident ID, mobile number, region code) go
 //! through the [`Checks`] trait; [`BasicChecks`] is a self-contained version.
 
+mod answers;
+mod conversation;
 pub mod engine;
 pub mod flow;
 
