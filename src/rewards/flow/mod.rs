@@ -54,6 +54,8 @@ mod propose;
 mod sweep;
 mod view;
 
+/// Fen as yuan text with two decimals (for messages only; amounts stay integer fen).
+pub use crate::domain::money::yuan;
 pub use approve::{approve, return_proposal};
 pub use budget::{budgets, deny_plain, set_budget, Budget, BudgetQuery, BudgetRequest};
 pub use claim::{claim, ClaimDone, ClaimRequest};
@@ -300,13 +302,6 @@ async fn settle(tx: &mut Tx<'_>, r: &RewardRow, now: DateTime<Utc>) -> AppResult
         clocks::close(tx, &r.report_id, &[ClockKind::RewardPay], now).await?;
     }
     Ok(status)
-}
-
-/// Fen as yuan text with two decimals (for messages only; amounts stay integer fen).
-pub fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let a = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
 // ---------------------------------------------------------------------------------------------
