@@ -1,6 +1,7 @@
 //! Domain types parsed at the edge. Once a value has one of these types it is valid; the
 //! rest of the service never sees an unchecked string.
 
+pub mod money;
 pub mod region;
 
 use std::fmt;
