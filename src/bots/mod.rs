@@ -100,13 +100,13 @@ enum Owned {
 pub struct Account {
     pub platform: Platform,
     pub name: String,
-    pub token: String,
+    pub token: crate::config::Secret,
     /// App id (Official Account) or corp id (WeCom): the receive id inside ciphertexts.
     pub receive_id: String,
     pub agent_id: i64,
     /// `None`: plaintext mode (Official Account without an EncodingAESKey).
     pub crypt: Option<MsgCrypt>,
-    pub secret: Option<String>,
+    pub secret: Option<crate::config::Secret>,
     pub api_base: String,
 }
 

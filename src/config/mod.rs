@@ -3,6 +3,9 @@
 //! environment, stop start-up with the key named.
 
 mod hotline;
+mod secret;
+
+pub use secret::Secret;
 
 use std::path::{Path, PathBuf};
 
@@ -72,8 +75,8 @@ pub struct KeysConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmtpConfig {
-    /// e.g. `smtp://127.0.0.1:2525`; empty disables email.
-    pub url: String,
+    /// e.g. `smtp://127.0.0.1:2525`; empty disables email. A secret: it may carry the password.
+    pub url: Secret,
     pub from: String,
 }
 
@@ -248,11 +251,11 @@ impl Default for OutboxConfig {
 pub struct WechatAccount {
     pub account: String,
     pub appid: String,
-    pub token: String,
+    pub token: Secret,
     #[serde(default)]
-    pub encoding_aes_key: Option<String>,
+    pub encoding_aes_key: Option<Secret>,
     #[serde(default)]
-    pub appsecret: Option<String>,
+    pub appsecret: Option<Secret>,
     #[serde(default = "default_wechat_api")]
     pub api_base: String,
 }
@@ -263,10 +266,10 @@ pub struct WecomAccount {
     pub account: String,
     pub corp_id: String,
     pub agent_id: i64,
-    pub token: String,
-    pub encoding_aes_key: String,
+    pub token: Secret,
+    pub encoding_aes_key: Secret,
     #[serde(default)]
-    pub secret: Option<String>,
+    pub secret: Option<Secret>,
     #[serde(default = "default_wecom_api")]
     pub api_base: String,
 }
@@ -275,13 +278,13 @@ pub struct WecomAccount {
 #[serde(deny_unknown_fields)]
 pub struct HotlineSource {
     pub source: String,
-    pub secret: String,
+    pub secret: Secret,
     #[serde(default)]
     pub callback_url: Option<String>,
     /// Secret rotation: the secret being replaced still verifies work orders until
     /// `previous_secret_until` (RFC 3339), so the call centre can switch at its own pace.
     #[serde(default)]
-    pub previous_secret: Option<String>,
+    pub previous_secret: Option<Secret>,
     #[serde(default)]
     pub previous_secret_until: Option<String>,
     /// Recording hosts (exact host names or IP addresses as written in the URL) that may
@@ -329,7 +332,7 @@ impl Default for KeysConfig {
 impl Default for SmtpConfig {
     fn default() -> Self {
         Self {
-            url: String::new(),
+            url: Secret::default(),
             from: "jubao <noreply@localhost>".into(),
         }
     }
@@ -514,6 +517,31 @@ mod tests {
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect()
+    }
+
+    /// The shipped file's demo secrets never show in a printed or serialized config.
+    #[test]
+    fn secrets_are_never_printed() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/jubao.toml"))
+                .unwrap();
+        let c = Config::from_toml_and_env(
+            &text,
+            &env(&[("JUBAO_SMTP_URL", "smtps://u:pw-s3cret@mail.example")]),
+        )
+        .unwrap();
+        assert_eq!(c.wechat[0].token.expose(), "demo-token-change-me");
+        let shown = format!("{c:?}{}", serde_json::to_string(&c).unwrap());
+        for secret in [
+            "demo-token-change-me",
+            "demo-appsecret-change-me",
+            "demo-secret-change-me",
+            "demo-hotline-secret-change-me",
+            "pw-s3cret",
+            c.wechat[0].encoding_aes_key.as_deref().unwrap_or("-"),
+        ] {
+            assert!(!shown.contains(secret), "{secret} printed");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::helpers::*;
 use crate::staffkit::*;
 
 fn fast_outbox(c: &mut jubao::config::Config, smtp: &str) {
-    c.smtp.url = smtp.to_string();
+    c.smtp.url = smtp.into();
     c.smtp.from = "医保举报系统 <noreply@jubao.test>".into();
     c.outbox.poll_ms = 20;
     c.outbox.backoff_base_secs = 0;
