@@ -2,7 +2,7 @@
 //! check findings, statement and defence, collective decisions, legal review, major cases,
 //! deadline extensions and messages to the reporter.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -170,150 +170,218 @@ async fn apply(
     let from = op.case.status;
     let why = reason("reason", req.reason.as_deref())?;
     let now = Utc::now();
-    let wf = op.wf;
-    let mut data = serde_json::json!({});
-    match to {
-        Status::Accepted => {
-            op.set_status(to).await?;
-            clocks::close(&mut op.tx, &op.case.id.clone(), &[ClockKind::Accept], now).await?;
-            op.open_clock(
-                ClockKind::Handle,
-                |r| Period::WorkingDays(r.handle_working_days),
-                remind_before(wf),
-            )
-            .await?;
-            notify_real_name(op).await?;
-            let assignee = super::assign::pick_handler(&mut op.tx, &op.case).await?;
-            if let Some(a) = &assignee {
-                super::assign::set_assignee(op, a, "auto").await?;
-            }
-            data["assignee"] = serde_json::json!(assignee);
-            tell_reporter(op, to, None).await?;
-        }
-        Status::NotAccepted => {
-            let ground = req
-                .ground
-                .ok_or_else(|| AppError::invalid("ground", "error-required"))?;
-            op.set_status(to).await?;
-            clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
-            notify_real_name(op).await?;
-            data["ground"] = serde_json::json!(ground);
-            let note = crate::i18n::t(
-                crate::i18n::Locale::ZhCn,
-                &format!(
-                    "ground-{}",
-                    serde_json::to_value(ground)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default()
-                ),
-                &[],
-            );
-            tell_reporter(op, to, Some(&note)).await?;
-        }
-        Status::Transferred => {
-            let dest = req
-                .destination
-                .ok_or_else(|| AppError::invalid("destination", "error-required"))?;
-            let region = match (dest, req.destination_region.as_deref()) {
-                (TransferDestination::OtherRegion, Some(r)) => Some(
-                    staff::parse_region(r)
-                        .map_err(|m| AppError::invalid("destination_region", m))?,
-                ),
-                (TransferDestination::OtherRegion, None) => {
-                    return Err(AppError::invalid("destination_region", "error-required"))
-                }
-                _ => None,
-            };
-            op.set_status(to).await?;
-            clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
-            notify_real_name(op).await?;
-            data["destination"] = serde_json::json!(dest);
-            data["destination_region"] = serde_json::json!(region);
-            tell_reporter(op, to, None).await?;
-        }
-        Status::Merged => {
-            let into = req
-                .merge_into
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| AppError::invalid("merge_into", "error-required"))?;
-            if into == op.case.id {
-                return Err(AppError::invalid("merge_into", "error-merge-target"));
-            }
-            let target: Option<(String, String, Option<String>, String)> = sqlx::query_as(
-                "SELECT received_at, status, merged_into, case_region FROM reports WHERE id = $1",
-            )
-            .bind(into)
-            .fetch_optional(&mut *op.tx)
-            .await?;
-            let Some((target_received, target_status, target_merged, target_region)) = target
-            else {
-                return Err(AppError::invalid("merge_into", "error-merge-target"));
-            };
-            // The earlier case keeps priority: merge only into an earlier, live case the
-            // caller may see.
-            if target_received >= op.case.received_at
-                || target_merged.is_some()
-                || matches!(
-                    target_status.as_str(),
-                    "merged" | "not_accepted" | "transferred"
-                )
-                || !op.p.covers(&target_region)
-            {
-                return Err(AppError::invalid("merge_into", "error-merge-target"));
-            }
-            op.set_status(to).await?;
-            sqlx::query("UPDATE reports SET merged_into = $1 WHERE id = $2")
-                .bind(into)
-                .bind(&op.case.id)
-                .execute(&mut *op.tx)
-                .await?;
-            clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
-            notify_real_name(op).await?;
-            data["merged_into"] = serde_json::json!(into);
-            tell_reporter(op, to, None).await?;
-        }
-        Status::Checking => {
-            op.set_status(to).await?;
-            tell_reporter(op, to, None).await?;
-        }
-        Status::Decided => {
-            data = decide(op, req).await?;
-            op.set_status(to).await?;
-            clocks::close(
-                &mut op.tx,
-                &op.case.id.clone(),
-                &[ClockKind::Handle, ClockKind::Defence],
-                now,
-            )
-            .await?;
-            op.open_clock(
-                ClockKind::Feedback,
-                |r| Period::WorkingDays(r.feedback_working_days),
-                1,
-            )
-            .await?;
-            if data["reward_due"] == true {
-                let rewards = op.wf.rewards.clone();
-                rewards.reward_due(op).await?;
-            }
-            tell_reporter(op, to, None).await?;
-        }
-        Status::Closed => {
-            let feedback = reason("feedback", req.feedback.as_deref())?;
-            op.set_status(to).await?;
-            clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
-            tell_reporter(op, to, Some(&feedback)).await?;
-            data["feedback_chars"] = serde_json::json!(feedback.chars().count());
-        }
+    let mut data = match to {
+        Status::Accepted => accept(op, req, now).await?,
+        Status::NotAccepted => not_accept(op, req, now).await?,
+        Status::Transferred => transfer(op, req, now).await?,
+        Status::Merged => merge(op, req, now).await?,
+        Status::Checking => start_check(op, req, now).await?,
+        Status::Decided => decided(op, req, now).await?,
+        Status::Closed => close(op, req, now).await?,
         Status::Received => return Err(AppError::invalid("to", "error-wrong-type")),
-    }
+    };
     op.event("transition", Some(from), Some(to), Some(&why), data.clone())
         .await?;
     data["from"] = serde_json::json!(from.code());
     data["to"] = serde_json::json!(to.code());
+    Ok(data)
+}
+
+/// The transition to `Accepted`.
+async fn accept(
+    op: &mut Op<'_>,
+    _req: &TransitionRequest,
+    now: DateTime<Utc>,
+) -> AppResult<serde_json::Value> {
+    let to = Status::Accepted;
+    let wf = op.wf;
+    let mut data = serde_json::json!({});
+    op.set_status(to).await?;
+    clocks::close(&mut op.tx, &op.case.id.clone(), &[ClockKind::Accept], now).await?;
+    op.open_clock(
+        ClockKind::Handle,
+        |r| Period::WorkingDays(r.handle_working_days),
+        remind_before(wf),
+    )
+    .await?;
+    notify_real_name(op).await?;
+    let assignee = super::assign::pick_handler(&mut op.tx, &op.case).await?;
+    if let Some(a) = &assignee {
+        super::assign::set_assignee(op, a, "auto").await?;
+    }
+    data["assignee"] = serde_json::json!(assignee);
+    tell_reporter(op, to, None).await?;
+    Ok(data)
+}
+
+/// The transition to `NotAccepted`.
+async fn not_accept(
+    op: &mut Op<'_>,
+    req: &TransitionRequest,
+    now: DateTime<Utc>,
+) -> AppResult<serde_json::Value> {
+    let to = Status::NotAccepted;
+    let mut data = serde_json::json!({});
+    let ground = req
+        .ground
+        .ok_or_else(|| AppError::invalid("ground", "error-required"))?;
+    op.set_status(to).await?;
+    clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
+    notify_real_name(op).await?;
+    data["ground"] = serde_json::json!(ground);
+    let note = crate::i18n::t(
+        crate::i18n::Locale::ZhCn,
+        &format!(
+            "ground-{}",
+            serde_json::to_value(ground)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        ),
+        &[],
+    );
+    tell_reporter(op, to, Some(&note)).await?;
+
+    Ok(data)
+}
+
+/// The transition to `Transferred`.
+async fn transfer(
+    op: &mut Op<'_>,
+    req: &TransitionRequest,
+    now: DateTime<Utc>,
+) -> AppResult<serde_json::Value> {
+    let to = Status::Transferred;
+    let mut data = serde_json::json!({});
+    let dest = req
+        .destination
+        .ok_or_else(|| AppError::invalid("destination", "error-required"))?;
+    let region = match (dest, req.destination_region.as_deref()) {
+        (TransferDestination::OtherRegion, Some(r)) => {
+            Some(staff::parse_region(r).map_err(|m| AppError::invalid("destination_region", m))?)
+        }
+        (TransferDestination::OtherRegion, None) => {
+            return Err(AppError::invalid("destination_region", "error-required"))
+        }
+        _ => None,
+    };
+    op.set_status(to).await?;
+    clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
+    notify_real_name(op).await?;
+    data["destination"] = serde_json::json!(dest);
+    data["destination_region"] = serde_json::json!(region);
+    tell_reporter(op, to, None).await?;
+    Ok(data)
+}
+
+/// The transition to `Merged`.
+async fn merge(
+    op: &mut Op<'_>,
+    req: &TransitionRequest,
+    now: DateTime<Utc>,
+) -> AppResult<serde_json::Value> {
+    let to = Status::Merged;
+    let mut data = serde_json::json!({});
+    let into = req
+        .merge_into
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| AppError::invalid("merge_into", "error-required"))?;
+    if into == op.case.id {
+        return Err(AppError::invalid("merge_into", "error-merge-target"));
+    }
+    let target: Option<(String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT received_at, status, merged_into, case_region FROM reports WHERE id = $1",
+    )
+    .bind(into)
+    .fetch_optional(&mut *op.tx)
+    .await?;
+    let Some((target_received, target_status, target_merged, target_region)) = target else {
+        return Err(AppError::invalid("merge_into", "error-merge-target"));
+    };
+    // The earlier case keeps priority: merge only into an earlier, live case the
+    // caller may see.
+    if target_received >= op.case.received_at
+        || target_merged.is_some()
+        || matches!(
+            target_status.as_str(),
+            "merged" | "not_accepted" | "transferred"
+        )
+        || !op.p.covers(&target_region)
+    {
+        return Err(AppError::invalid("merge_into", "error-merge-target"));
+    }
+    op.set_status(to).await?;
+    sqlx::query("UPDATE reports SET merged_into = $1 WHERE id = $2")
+        .bind(into)
+        .bind(&op.case.id)
+        .execute(&mut *op.tx)
+        .await?;
+    clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
+    notify_real_name(op).await?;
+    data["merged_into"] = serde_json::json!(into);
+    tell_reporter(op, to, None).await?;
+    Ok(data)
+}
+
+/// The transition to `Checking`.
+async fn start_check(
+    op: &mut Op<'_>,
+    _req: &TransitionRequest,
+    _now: DateTime<Utc>,
+) -> AppResult<serde_json::Value> {
+    let to = Status::Checking;
+    let data = serde_json::json!({});
+    op.set_status(to).await?;
+    tell_reporter(op, to, None).await?;
+    Ok(data)
+}
+
+/// The transition to `Decided`.
+async fn decided(
+    op: &mut Op<'_>,
+    req: &TransitionRequest,
+    now: DateTime<Utc>,
+) -> AppResult<serde_json::Value> {
+    let to = Status::Decided;
+    let data = decide(op, req).await?;
+    op.set_status(to).await?;
+    clocks::close(
+        &mut op.tx,
+        &op.case.id.clone(),
+        &[ClockKind::Handle, ClockKind::Defence],
+        now,
+    )
+    .await?;
+    op.open_clock(
+        ClockKind::Feedback,
+        |r| Period::WorkingDays(r.feedback_working_days),
+        1,
+    )
+    .await?;
+    if data["reward_due"] == true {
+        let rewards = op.wf.rewards.clone();
+        rewards.reward_due(op).await?;
+    }
+    tell_reporter(op, to, None).await?;
+    Ok(data)
+}
+
+/// The transition to `Closed`.
+async fn close(
+    op: &mut Op<'_>,
+    req: &TransitionRequest,
+    now: DateTime<Utc>,
+) -> AppResult<serde_json::Value> {
+    let to = Status::Closed;
+    let mut data = serde_json::json!({});
+    let feedback = reason("feedback", req.feedback.as_deref())?;
+    op.set_status(to).await?;
+    clocks::close(&mut op.tx, &op.case.id.clone(), &[], now).await?;
+    tell_reporter(op, to, Some(&feedback)).await?;
+    data["feedback_chars"] = serde_json::json!(feedback.chars().count());
+
     Ok(data)
 }
 
