@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{black_box, Criterion};
-use jubao::bots::{Bots, Platform};
+use jubao::channels::wechat::{Bots, Platform};
 use jubao::config::Config;
 use jubao::deadlines::calendar::Calendar;
 use jubao::intake::Intake;
@@ -139,7 +139,10 @@ fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
                 jubao::dialog::Input::Text(m.content.clone().unwrap_or_default()),
                 1_700_000_000,
             );
-            let text = jubao::bots::render(&out.replies, jubao::bots::locale_of(out.locale));
+            let text = jubao::channels::wechat::render(
+                &out.replies,
+                jubao::channels::wechat::locale_of(out.locale),
+            );
             let reply = reply_text(&m.from_user, &m.to_user, 1700000001, &text);
             let enc = crypt.encrypt(&reply);
             let sig = signature(TOKEN, "1700000001", "42", Some(&enc));

@@ -4,7 +4,6 @@
 //! Data flows one way: channel (web) → intake → vault/store → workflow → notify.
 
 pub mod audit;
-pub mod bots;
 pub mod channels;
 pub mod cli;
 pub mod config;

@@ -10,8 +10,8 @@ use actix_web::{middleware, App, HttpServer};
 use anyhow::Context;
 use tokio::sync::Semaphore;
 
-use crate::bots::jobs::{BotJobs, BotPurge, BotSender};
 use crate::channels::hotline::{CallbackSender, RecordingHandler};
+use crate::channels::wechat::jobs::{BotJobs, BotPurge, BotSender};
 use crate::config::Config;
 use crate::deadlines::calendar::Calendar;
 use crate::deadlines::rules::RuleSet;
@@ -29,7 +29,7 @@ use crate::workflow::Workflow;
 /// Feedback senders for the chat channels: reporter-visible status changes reach the user
 /// as a customer-service message.
 fn bot_senders(
-    bots: &Arc<crate::bots::Bots>,
+    bots: &Arc<crate::channels::wechat::Bots>,
 ) -> std::collections::HashMap<&'static str, Arc<dyn crate::workflow::feedback::Sender>> {
     let sender: Arc<dyn crate::workflow::feedback::Sender> = Arc::new(BotSender(bots.clone()));
     [("wechat", sender.clone()), ("wecom", sender)]
@@ -103,7 +103,11 @@ impl Application {
         }
         let calendar_watch = crate::workflow::recalendar::watch(workflow.clone());
         let mailer = Arc::new(Mailer::new(&config.smtp.url, &config.smtp.from)?);
-        let bots = Arc::new(crate::bots::Bots::new(&config, db.clone(), vault.clone())?);
+        let bots = Arc::new(crate::channels::wechat::Bots::new(
+            &config,
+            db.clone(),
+            vault.clone(),
+        )?);
         let worker = if config.outbox.enabled {
             let mut senders = bot_senders(&bots);
             senders.insert(
@@ -126,11 +130,11 @@ impl Application {
                     }),
                 )
                 .handle(
-                    crate::bots::jobs::MEDIA_KIND,
+                    crate::channels::wechat::jobs::MEDIA_KIND,
                     Arc::new(BotJobs(bots.clone())),
                 )
                 .handle(
-                    crate::bots::jobs::MESSAGE_KIND,
+                    crate::channels::wechat::jobs::MESSAGE_KIND,
                     Arc::new(BotJobs(bots.clone())),
                 )
                 .every(Arc::new(crate::rewards::Sweeper(workflow.clone())))

@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["intake"],
     &["workflow"],
     &["rewards"],
-    &["channels", "bots"],
+    &["channels"],
     &["web"],
     &["startup"],
     &["cli"],

@@ -1,6 +1,6 @@
 //! Bot callbacks (CONTRACT §4): `GET|POST /bots/wechat/{account}` and
 //! `GET|POST /bots/wecom/{account}`. The protocol (signatures, crypto, XML) lives in
-//! [`crate::wechat`]; the conversation in [`crate::bots`].
+//! [`crate::wechat`]; the conversation in [`crate::channels::wechat`].
 //!
 //! Order of checks: unknown account → 404; missing or wrong signature → 401 before the body
 //! is decrypted or parsed (in safe mode `msg_signature` always, over the `Encrypt` text);
@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use rand::Rng;
 
 use super::AppState;
-use crate::bots::{Account, Platform, MAX_BODY_BYTES};
+use crate::channels::wechat::{Account, Platform, MAX_BODY_BYTES};
 use crate::error::{AppError, AppResult};
 use crate::intake::Intake;
 use crate::wechat::crypto::{signature, verify_signature, MsgCrypt};

@@ -37,7 +37,7 @@ pub struct AppState {
     /// Image decoding is CPU- and memory-heavy: at most one per core at a time.
     pub decode_permits: Semaphore,
     /// The WeChat / WeCom bots (CONTRACT §4).
-    pub bots: Arc<crate::bots::Bots>,
+    pub bots: Arc<crate::channels::wechat::Bots>,
     /// Dashboard figures (see `stats`).
     pub stats: stats::StatsCache,
 }
