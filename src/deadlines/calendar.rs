@@ -233,10 +233,6 @@ impl Calendar {
         self.years.values()
     }
 
-    pub fn covers(&self, d: NaiveDate) -> bool {
-        self.years.contains_key(&d.year())
-    }
-
     /// Whether every day after `start` up to and including `end` lies in a year with a
     /// notice: a due date computed over that span is final, otherwise provisional.
     pub fn covers_span(&self, start: NaiveDate, end: NaiveDate) -> bool {

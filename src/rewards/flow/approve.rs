@@ -7,8 +7,7 @@ use chrono::{Datelike, Utc};
 
 use super::budget::budget_for;
 use super::{
-    decision, own_proposal, reward_not_found, reward_of_case, reward_op, wrong_reward_status, yuan,
-    NoteRequest,
+    decision, existing_reward, own_proposal, reward_op, wrong_reward_status, yuan, NoteRequest,
 };
 use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks::{self, ClockKind};
@@ -61,9 +60,7 @@ pub async fn approve(
         if !p.has_any(&[Role::Finance, Role::Supervisor]) {
             return Err(forbidden());
         }
-        let r = reward_of_case(&mut op.tx, case_id)
-            .await?
-            .ok_or_else(reward_not_found)?;
+        let r = existing_reward(&mut op.tx, case_id).await?;
         if r.status != "proposed" {
             return Err(wrong_reward_status(&r.status));
         }
@@ -167,9 +164,7 @@ pub async fn return_proposal(
             return Err(forbidden());
         }
         let why = reason("reason", req.reason.as_deref())?;
-        let r = reward_of_case(&mut op.tx, case_id)
-            .await?
-            .ok_or_else(reward_not_found)?;
+        let r = existing_reward(&mut op.tx, case_id).await?;
         if r.status != "proposed" {
             return Err(wrong_reward_status(&r.status));
         }

@@ -172,6 +172,13 @@ async fn reward_of_case(tx: &mut Tx<'_>, case_id: &str) -> Result<Option<RewardR
     .await
 }
 
+/// The case's reward, or the "no reward" refusal.
+async fn existing_reward(tx: &mut Tx<'_>, case_id: &str) -> AppResult<RewardRow> {
+    reward_of_case(tx, case_id)
+        .await?
+        .ok_or_else(reward_not_found)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------

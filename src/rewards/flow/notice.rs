@@ -6,8 +6,8 @@
 use chrono::Utc;
 
 use super::{
-    is_quick, policy_for, reporter_locale, reward_not_found, reward_of_case, reward_op, shares_of,
-    tell, wrong_reward_status, yuan,
+    existing_reward, is_quick, policy_for, reporter_locale, reward_op, shares_of, tell,
+    wrong_reward_status, yuan,
 };
 use crate::deadlines::clocks::{self, ClockKind, NewClock};
 use crate::deadlines::period::{Due, Period};
@@ -113,9 +113,7 @@ pub async fn notify_reporter(
         if !(is_assignee(p, &op.case) || p.has(Role::Finance)) {
             return Err(forbidden());
         }
-        let r = reward_of_case(&mut op.tx, case_id)
-            .await?
-            .ok_or_else(reward_not_found)?;
+        let r = existing_reward(&mut op.tx, case_id).await?;
         if r.status != "approved" {
             return Err(wrong_reward_status(&r.status));
         }

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    own_proposal, reward_not_found, reward_of_case, reward_op, settle, shares_of, shown, tell,
-    wrong_reward_status, yuan, NoteRequest,
+    existing_reward, own_proposal, reward_op, settle, shares_of, shown, tell, wrong_reward_status,
+    yuan, NoteRequest,
 };
 use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks;
@@ -87,9 +87,7 @@ pub async fn record_payment(
         if paid_on > shanghai_date(now) {
             return Err(AppError::invalid("paid_on", "error-date-future"));
         }
-        let r = reward_of_case(&mut op.tx, case_id)
-            .await?
-            .ok_or_else(reward_not_found)?;
+        let r = existing_reward(&mut op.tx, case_id).await?;
         if !matches!(r.status.as_str(), "notified" | "claimed" | "paid") {
             return Err(wrong_reward_status(&r.status));
         }
@@ -227,9 +225,7 @@ pub async fn reverse(
             return Err(forbidden());
         }
         let why = reason("reason", req.reason.as_deref())?;
-        let r = reward_of_case(&mut op.tx, case_id)
-            .await?
-            .ok_or_else(reward_not_found)?;
+        let r = existing_reward(&mut op.tx, case_id).await?;
         if !matches!(
             r.status.as_str(),
             "approved" | "notified" | "claimed" | "paid"
