@@ -1,18 +1,22 @@
-//! Evidence files attached to a tip: type detection and image sanitizing.
+//! Evidence files attached to a tip: type detection and the sanitized working copy.
 //!
-//! Citizens attach photos, screenshots, PDFs, voice messages and videos. Two
-//! things matter for every file:
+//! Citizens attach photos, screenshots, PDFs, voice messages and videos.
+//! Three things matter for every file:
 //!
 //! * **What it is** is decided from its first bytes only ([`sniff`]). There is
 //!   deliberately no file-name parameter anywhere in this module, so a renamed
 //!   file can never change how it is treated.
 //! * **The original is kept byte for byte** ([`Processed::original`] and its
 //!   SHA-256), because it may be needed as evidence later.
+//! * **Case viewers see only a working copy without metadata.** Metadata can
+//!   identify the whistle-blower (an author name or phone number in a PDF, GPS
+//!   position and device serials in a photo or video, thumbnails of an
+//!   uncropped picture), so every type gets a
+//!   [`Processed::working`] copy that carries none, or, when that cannot be
+//!   made, is **held sealed** ([`Processed::held_sealed`]): kept as the
+//!   original only, and refused to anyone asking for the working copy.
 //!
-//! Images additionally get a *working copy* that case handlers look at. Photo
-//! metadata can identify the whistle-blower (GPS position, camera serial
-//! numbers, owner names, editing software, thumbnails of the uncropped
-//! picture), so the working copy carries no metadata at all:
+//! Images (this file, [`jpeg`], [`raster`]):
 //!
 //! * JPEG without rotation: metadata segments are removed losslessly
 //!   ([`jpeg::strip`]), so the working copy decodes to exactly the same pixels.
@@ -29,13 +33,31 @@
 //! Every image is fully decoded once under strict limits before it is
 //! accepted, so decompression bombs and broken files are rejected early.
 //! The dimensions are read from the file header first and checked against
-//! [`Limits::max_image_pixels`] before any pixel buffer is allocated.
+//! [`Limits::max_image_pixels`] before any pixel buffer is allocated. An image
+//! that cannot be decoded is refused, not held sealed.
+//!
+//! Everything else keeps its format; [`working`] picks the sanitizer:
+//!
+//! * PDF ([`pdf`]): rewritten without the Info dictionary, XMP, document IDs,
+//!   page thumbnails, JavaScript and other automatic actions, and attachments;
+//!   EXIF in embedded JPEG pictures is stripped too. Encrypted or unreadable
+//!   PDFs are held sealed.
+//! * Every other type is held sealed until it has a sanitizer of its own.
+//! * AMR, AMR-WB and SILK voice messages have no place for metadata at all (a
+//!   magic line followed by codec frames), so their working copy is the
+//!   original.
 
 mod header;
 mod jpeg;
+mod pdf;
 mod raster;
 mod sniff;
+mod working;
 
+#[cfg(test)]
+mod checks;
+#[cfg(test)]
+mod pdf_tests;
 #[cfg(test)]
 mod tests;
 
@@ -77,8 +99,8 @@ pub enum MediaKind {
     Video,
 }
 
-/// An accepted evidence file: the untouched original plus, for images, a
-/// sanitized working copy.
+/// An accepted evidence file: the untouched original plus a sanitized working
+/// copy, or the reason there is none.
 #[derive(Clone)]
 pub struct Processed {
     pub kind: MediaKind,
@@ -87,11 +109,17 @@ pub struct Processed {
     /// Exactly the bytes received.
     pub original: Vec<u8>,
     pub original_sha256: [u8; 32],
-    /// Images only: the metadata-free, upright working copy.
+    /// The metadata-free copy case viewers get (for images also upright);
+    /// `None` exactly when the file is [held sealed](Self::held_sealed).
     pub working: Option<Vec<u8>>,
-    /// "image/jpeg" or "image/png" when there is a working copy.
+    /// The working copy's type: "image/jpeg" or "image/png" for images, the
+    /// original's type for everything else.
     pub working_media_type: Option<&'static str>,
     pub working_sha256: Option<[u8; 32]>,
+    /// Why no working copy could be made, when none could: the file is then
+    /// *held sealed*, kept only as the original, which case viewers may not
+    /// download.
+    pub held_sealed: Option<Unsanitizable>,
     /// Width of the working copy.
     pub width: Option<u32>,
     /// Height of the working copy.
@@ -113,6 +141,7 @@ impl fmt::Debug for Processed {
                 "working_sha256",
                 &self.working_sha256.as_ref().map(|h| Hex(h)),
             )
+            .field("held_sealed", &self.held_sealed)
             .field("width", &self.width)
             .field("height", &self.height)
             .finish()
@@ -141,30 +170,33 @@ pub enum EvidenceError {
     ImageTooLarge,
 }
 
-/// Checks, hashes and (for images) sanitizes one uploaded evidence file.
+/// Why a file that was accepted has no working copy and is held sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unsanitizable {
+    /// An encrypted PDF: its metadata cannot be rewritten without its password.
+    #[error("the file is encrypted")]
+    Encrypted,
+    /// The sanitizer could not parse the file (damaged, truncated, or a
+    /// variant it does not know), so it cannot tell what metadata it carries.
+    #[error("the file's structure could not be read")]
+    Unreadable,
+    /// The structure was read, but holds something that cannot be removed
+    /// safely (a compressed movie header, metadata in movie fragments, a codec
+    /// whose tags are not understood).
+    #[error("the file's layout is not one the sanitizer handles")]
+    UnknownLayout,
+}
+
+/// Checks, hashes and sanitizes one uploaded evidence file.
 ///
 /// CPU-bound; the caller runs it on a blocking thread.
 pub fn process(bytes: Vec<u8>, limits: &Limits) -> Result<Processed, EvidenceError> {
     check_file_size(&bytes, limits)?;
     let (kind, media_type) = sniff(&bytes).ok_or(EvidenceError::UnsupportedType)?;
-    let sanitized = match kind {
-        MediaKind::Image => Some(sanitize_guarded(&bytes, media_type, limits)?),
-        MediaKind::Pdf | MediaKind::Audio | MediaKind::Video => None,
-    };
     let original_sha256 = sha256(&bytes);
-    Ok(match sanitized {
-        None => Processed {
-            kind,
-            media_type,
-            original: bytes,
-            original_sha256,
-            working: None,
-            working_media_type: None,
-            working_sha256: None,
-            width: None,
-            height: None,
-        },
-        Some(image) => Processed {
+    if kind == MediaKind::Image {
+        let image = sanitize_guarded(&bytes, media_type, limits)?;
+        return Ok(Processed {
             kind,
             media_type,
             original: bytes,
@@ -172,9 +204,26 @@ pub fn process(bytes: Vec<u8>, limits: &Limits) -> Result<Processed, EvidenceErr
             working_sha256: Some(sha256(&image.bytes)),
             working: Some(image.bytes),
             working_media_type: Some(image.media_type),
+            held_sealed: None,
             width: Some(image.width),
             height: Some(image.height),
-        },
+        });
+    }
+    let (working, held_sealed) = match working::copy(&bytes, media_type, limits) {
+        Ok(copy) => (Some(copy), None),
+        Err(why) => (None, Some(why)),
+    };
+    Ok(Processed {
+        kind,
+        media_type,
+        original: bytes,
+        original_sha256,
+        working_sha256: working.as_deref().map(sha256),
+        working_media_type: working.as_ref().map(|_| media_type),
+        working,
+        held_sealed,
+        width: None,
+        height: None,
     })
 }
 

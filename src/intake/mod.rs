@@ -316,7 +316,8 @@ impl Intake {
     }
 }
 
-/// Seal one processed file for storage (original and, for images, the working copy).
+/// Seal one processed file for storage: the original and, unless the file is held sealed
+/// (`Processed::held_sealed`), its working copy without metadata.
 pub fn seal_evidence(
     sealer: &crate::vault::Sealer,
     report_id: &str,
