@@ -42,11 +42,15 @@
 //!   page thumbnails, JavaScript and other automatic actions, and attachments;
 //!   EXIF in embedded JPEG pictures is stripped too. Encrypted or unreadable
 //!   PDFs are held sealed.
+//! * MP4, MOV, M4A, 3GP ([`bmff`]): metadata boxes (`udta`, `meta`, `uuid`,
+//!   previews, timed-metadata tracks) are overwritten in place by `free` boxes
+//!   of the same size, so no sample offset moves; creation times are zeroed.
 //! * Every other type is held sealed until it has a sanitizer of its own.
 //! * AMR, AMR-WB and SILK voice messages have no place for metadata at all (a
 //!   magic line followed by codec frames), so their working copy is the
 //!   original.
 
+mod bmff;
 mod header;
 mod jpeg;
 mod pdf;
@@ -54,6 +58,8 @@ mod raster;
 mod sniff;
 mod working;
 
+#[cfg(test)]
+mod bmff_tests;
 #[cfg(test)]
 mod checks;
 #[cfg(test)]

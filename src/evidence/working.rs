@@ -1,7 +1,7 @@
 //! The working copy of everything that is not an image: picks the sanitizer for
 //! the sniffed type and guards it against panics.
 
-use super::{pdf, Limits, Unsanitizable};
+use super::{bmff, pdf, Limits, Unsanitizable};
 
 /// The metadata-free copy of a non-image file of type `media_type` (as
 /// [`super::sniff`] named it), in the same format as the original.
@@ -22,6 +22,9 @@ pub(super) fn copy(
 fn dispatch(bytes: &[u8], media_type: &str, limits: &Limits) -> Result<Vec<u8>, Unsanitizable> {
     match media_type {
         "application/pdf" => pdf::sanitize(bytes, limits),
+        "video/mp4" | "video/quicktime" | "video/3gpp" | "video/3gpp2" | "audio/mp4" => {
+            bmff::sanitize(bytes)
+        }
         // A magic line followed by codec frames: there is no container that
         // could carry a name, a place or a device, so the copy is the original.
         "audio/amr" | "audio/amr-wb" | "audio/silk" => Ok(bytes.to_vec()),
