@@ -45,6 +45,9 @@
 //! * MP4, MOV, M4A, 3GP ([`bmff`]): metadata boxes (`udta`, `meta`, `uuid`,
 //!   previews, timed-metadata tracks) are overwritten in place by `free` boxes
 //!   of the same size, so no sample offset moves; creation times are zeroed.
+//! * MP3 and AAC ([`tags`]): ID3v2, ID3v1, APE and Lyrics3 tags are cut off.
+//! * WAV ([`riff`]): only the `fmt `, `fact` and `data` chunks are kept.
+//! * Ogg Opus, Vorbis and Speex ([`ogg`]): the comment header is emptied in place.
 //! * Every other type is held sealed until it has a sanitizer of its own.
 //! * AMR, AMR-WB and SILK voice messages have no place for metadata at all (a
 //!   magic line followed by codec frames), so their working copy is the
@@ -53,11 +56,16 @@
 mod bmff;
 mod header;
 mod jpeg;
+mod ogg;
 mod pdf;
 mod raster;
+mod riff;
 mod sniff;
+mod tags;
 mod working;
 
+#[cfg(test)]
+mod audio_tests;
 #[cfg(test)]
 mod bmff_tests;
 #[cfg(test)]

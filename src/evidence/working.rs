@@ -1,7 +1,7 @@
 //! The working copy of everything that is not an image: picks the sanitizer for
 //! the sniffed type and guards it against panics.
 
-use super::{bmff, pdf, Limits, Unsanitizable};
+use super::{bmff, ogg, pdf, riff, tags, Limits, Unsanitizable};
 
 /// The metadata-free copy of a non-image file of type `media_type` (as
 /// [`super::sniff`] named it), in the same format as the original.
@@ -25,6 +25,9 @@ fn dispatch(bytes: &[u8], media_type: &str, limits: &Limits) -> Result<Vec<u8>, 
         "video/mp4" | "video/quicktime" | "video/3gpp" | "video/3gpp2" | "audio/mp4" => {
             bmff::sanitize(bytes)
         }
+        "audio/mpeg" | "audio/aac" => tags::sanitize(bytes),
+        "audio/wav" => riff::sanitize(bytes),
+        "audio/ogg" => ogg::sanitize(bytes),
         // A magic line followed by codec frames: there is no container that
         // could carry a name, a place or a device, so the copy is the original.
         "audio/amr" | "audio/amr-wb" | "audio/silk" => Ok(bytes.to_vec()),
