@@ -1,7 +1,7 @@
 //! Evidence files attached to a tip: type detection and the sanitized working copy.
 //!
-//! Citizens attach photos, screenshots, PDFs, voice messages and videos.
-//! Three things matter for every file:
+//! Citizens attach photos, screenshots, PDFs, Office documents, voice messages and
+//! videos. Three things matter for every file:
 //!
 //! * **What it is** is decided from its first bytes only ([`sniff`]). There is
 //!   deliberately no file-name parameter anywhere in this module, so a renamed
@@ -10,8 +10,8 @@
 //!   SHA-256), because it may be needed as evidence later.
 //! * **Case viewers see only a working copy without metadata.** Metadata can
 //!   identify the whistle-blower (an author name or phone number in a PDF, GPS
-//!   position and device serials in a photo or video, thumbnails of an
-//!   uncropped picture), so every type gets a
+//!   position and device serials in a photo or video, the owner of an Office
+//!   licence, thumbnails of an uncropped picture), so every type gets a
 //!   [`Processed::working`] copy that carries none, or, when that cannot be
 //!   made, is **held sealed** ([`Processed::held_sealed`]): kept as the
 //!   original only, and refused to anyone asking for the working copy.
@@ -48,7 +48,9 @@
 //! * MP3 and AAC ([`tags`]): ID3v2, ID3v1, APE and Lyrics3 tags are cut off.
 //! * WAV ([`riff`]): only the `fmt `, `fact` and `data` chunks are kept.
 //! * Ogg Opus, Vorbis and Speex ([`ogg`]): the comment header is emptied in place.
-//! * Every other type is held sealed until it has a sanitizer of its own.
+//! * WebM ([`webm`]): tags, attachments and titles become EBML `Void` elements.
+//! * DOCX, XLSX, PPTX ([`office`]): the `docProps/` parts (core, app and custom
+//!   properties, thumbnail) and the relationships to them are dropped.
 //! * AMR, AMR-WB and SILK voice messages have no place for metadata at all (a
 //!   magic line followed by codec frames), so their working copy is the
 //!   original.
@@ -56,12 +58,14 @@
 mod bmff;
 mod header;
 mod jpeg;
+mod office;
 mod ogg;
 mod pdf;
 mod raster;
 mod riff;
 mod sniff;
 mod tags;
+mod webm;
 mod working;
 
 #[cfg(test)]
@@ -70,6 +74,8 @@ mod audio_tests;
 mod bmff_tests;
 #[cfg(test)]
 mod checks;
+#[cfg(test)]
+mod container_tests;
 #[cfg(test)]
 mod pdf_tests;
 #[cfg(test)]
@@ -111,6 +117,8 @@ pub enum MediaKind {
     Pdf,
     Audio,
     Video,
+    /// An Office Open XML document (DOCX, XLSX, PPTX).
+    Document,
 }
 
 /// An accepted evidence file: the untouched original plus a sanitized working

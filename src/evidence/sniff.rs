@@ -10,22 +10,31 @@
 //!   voice messages are SILK v3, sometimes behind a 0x02 byte).
 //! * MP3 files without an ID3 tag, which `infer` only recognises for one of
 //!   the possible frame headers.
+//!
+//! ZIP files are opened: an Office Open XML document (DOCX, XLSX, PPTX) is
+//! one whose `[Content_Types].xml` declares the main part of Word, Excel or
+//! PowerPoint ([`office::detect`]; `infer` guesses from the order of the first
+//! entries, which depends on the program that wrote the file). Any other ZIP
+//! is refused.
 
-use super::MediaKind;
+use super::{office, MediaKind};
 
 type Sniffed = (MediaKind, &'static str);
 
 /// Decides the type of an evidence file from its first bytes.
 ///
 /// Returns `None` for anything that is not accepted as evidence; that
-/// includes formats `infer` knows but we do not take (HEIC, TIFF, ZIP,
-/// Matroska, executables, ...).
+/// includes formats `infer` knows but we do not take (HEIC, TIFF, plain ZIP,
+/// OpenDocument, legacy .doc, Matroska, executables, ...).
 pub fn sniff(bytes: &[u8]) -> Option<(MediaKind, &'static str)> {
     if let Some(brand) = iso_major_brand(bytes) {
         return classify_iso_brand(brand);
     }
     if let Some(found) = voice_magic(bytes) {
         return Some(found);
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return office::detect(bytes).map(|media_type| (MediaKind::Document, media_type));
     }
     if let Some(found) = infer::get(bytes) {
         return classify_infer(found.mime_type());

@@ -1,7 +1,7 @@
 //! The working copy of everything that is not an image: picks the sanitizer for
 //! the sniffed type and guards it against panics.
 
-use super::{bmff, ogg, pdf, riff, tags, Limits, Unsanitizable};
+use super::{bmff, office, ogg, pdf, riff, tags, webm, Limits, Unsanitizable};
 
 /// The metadata-free copy of a non-image file of type `media_type` (as
 /// [`super::sniff`] named it), in the same format as the original.
@@ -28,6 +28,8 @@ fn dispatch(bytes: &[u8], media_type: &str, limits: &Limits) -> Result<Vec<u8>, 
         "audio/mpeg" | "audio/aac" => tags::sanitize(bytes),
         "audio/wav" => riff::sanitize(bytes),
         "audio/ogg" => ogg::sanitize(bytes),
+        "video/webm" => webm::sanitize(bytes),
+        office::DOCX | office::XLSX | office::PPTX => office::sanitize(bytes, limits),
         // A magic line followed by codec frames: there is no container that
         // could carry a name, a place or a device, so the copy is the original.
         "audio/amr" | "audio/amr-wb" | "audio/silk" => Ok(bytes.to_vec()),
