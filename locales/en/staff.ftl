@@ -18,6 +18,7 @@ error-invalid-setup-code = The setup code is wrong or already used.
 error-forbidden = You are not allowed to do this.
 error-case-not-found = No such case.
 error-record-not-found = No such record.
+error-evidence-held-sealed = This file could not be cleaned of the metadata that may identify the reporter (for example an encrypted PDF), so it is held sealed and cannot be viewed here.
 error-illegal-transition = The case is “{ $status }”; this step is not possible. Possible next statuses: { $allowed }.
 error-wrong-status = The case is “{ $status ->
         [received] received

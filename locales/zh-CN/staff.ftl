@@ -18,6 +18,7 @@ error-invalid-setup-code = 初始化码不正确或已使用。
 error-forbidden = 您没有权限执行此操作。
 error-case-not-found = 案件不存在。
 error-record-not-found = 记录不存在。
+error-evidence-held-sealed = 该文件无法清除可能暴露举报人身份的元数据（例如加密的 PDF），已封存，不能在此查看。
 error-illegal-transition = 当前状态为“{ $status }”，不能进行此操作。可转为：{ $allowed }。
 error-wrong-status = 案件当前状态为“{ $status ->
         [received] 已收到

@@ -283,6 +283,12 @@ pub struct EvidenceItem {
     pub width: Option<i64>,
     pub height: Option<i64>,
     pub has_working_copy: bool,
+    /// The type of the working copy, which is what the default download serves.
+    pub working_media_type: Option<String>,
+    /// No working copy without metadata could be made (an encrypted PDF, a damaged
+    /// file): the file is held sealed, kept as the original only, and the default
+    /// download refuses it (`evidence_held_sealed`).
+    pub held_sealed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -491,6 +497,8 @@ pub async fn detail(
                 width: e.5,
                 height: e.6,
                 has_working_copy: e.7.is_some(),
+                held_sealed: e.7.is_none(),
+                working_media_type: e.7,
             })
             .collect(),
         actions: available_actions(p, &case),
@@ -498,7 +506,8 @@ pub async fn detail(
 }
 
 /// The sanitized working copy (or, for supervisors and legal reviewers, the original) of
-/// one evidence file of a case the caller may see.
+/// one evidence file of a case the caller may see. A file without a working copy is held
+/// sealed: asking for its working copy is refused, never answered with the original.
 pub async fn evidence_file(
     wf: &Workflow,
     vault: &crate::vault::Vault,
@@ -528,7 +537,8 @@ pub async fn evidence_file(
     };
     let (variant, ctype) = match (original, working_type) {
         (false, Some(w)) => ("working", w),
-        _ => ("original", media_type),
+        (false, None) => return Err(evidence_held_sealed()),
+        (true, _) => ("original", media_type),
     };
     let sealed: Vec<u8> = sqlx::query_scalar(
         "SELECT data FROM evidence_blobs WHERE evidence_id = $1 AND variant = $2",
@@ -545,4 +555,10 @@ pub async fn evidence_file(
         .await
         .map_err(AppError::internal)?;
     Ok((ctype, plain))
+}
+
+/// The working copy of an evidence file that is held sealed was asked for (a 409: the
+/// file exists, but in a state that has no copy for viewers).
+fn evidence_held_sealed() -> AppError {
+    super::conflict("evidence_held_sealed", "error-evidence-held-sealed")
 }

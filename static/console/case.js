@@ -241,7 +241,10 @@
     var li = h('li.evidence', { 'data-evidence': e.id });
     var meta = h('span.small', e.media_type + ' · ' + Math.ceil(e.size_bytes / 1024) + ' KB' + (e.has_working_copy ? ' · ' + C.t('case.evidenceSanitized') : ''));
     var path = '/api/v1/cases/' + encodeURIComponent(c.id) + '/evidence/' + encodeURIComponent(e.id);
-    if (/^image\//.test(e.media_type) || e.has_working_copy) {
+    if (e.held_sealed) {
+      // No copy without metadata could be made: the server refuses the download.
+      li.appendChild(h('p', meta, ' · ', h('span.small', C.t('case.evidenceHeldSealed'))));
+    } else if (/^image\//.test(e.working_media_type || '')) {
       var img = h('img', { alt: C.t('case.evidence') + ' ' + e.id.slice(-6), loading: 'lazy' });
       li.appendChild(h('figure', img, h('figcaption', meta)));
       C.api('GET', path, null, { blob: true }).then(function (b) {

@@ -51,7 +51,11 @@ pub struct Variant {
     pub variant: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}/evidence/{evidence_id}", tag = "cases", params(Variant), responses((status = 200)))]
+/// The working copy (default) or the original of one evidence file. Evidence that is held
+/// sealed (no working copy without metadata could be made) has no working copy: 409
+/// `evidence_held_sealed`.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/evidence/{evidence_id}", tag = "cases", params(Variant),
+    responses((status = 200), (status = 403), (status = 404), (status = 409)))]
 pub async fn evidence(
     state: web::Data<AppState>,
     p: Principal,
