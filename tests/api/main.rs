@@ -12,6 +12,7 @@ mod bots;
 mod calendar;
 mod console;
 mod deadlines;
+mod evidence;
 mod followup;
 mod health;
 mod hotline;

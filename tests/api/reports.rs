@@ -125,8 +125,8 @@ async fn multipart_with_evidence(app: TestApp) {
     use sha2::Digest;
     assert_eq!(rows[0].3, hex::encode(sha2::Sha256::digest(&jpeg)));
     assert_eq!(rows[0].2, jpeg.len() as i64);
-    // Image: sealed original and sealed working copy; PDF: original only.
-    assert_eq!(app.count("evidence_blobs").await, 3);
+    // Image and PDF: each a sealed original and a sealed working copy without metadata.
+    assert_eq!(app.count("evidence_blobs").await, 4);
     // Blobs are sealed: the stored bytes are not the file.
     let blobs: Vec<Vec<u8>> = sqlx::query_scalar("SELECT data FROM evidence_blobs")
         .fetch_all(&app.db.pool)

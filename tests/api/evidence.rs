@@ -1,0 +1,209 @@
+//! Evidence as case viewers get it (DOMAIN §7): a PDF whose Info dictionary and XMP name
+//! the reporter is filed with a tip; the case's intake officer downloads the working copy
+//! and finds neither the name nor, by exiftool, any author, creator or XMP. A PDF that
+//! cannot be sanitized (encrypted) is held sealed: listed as such, and its working copy
+//! is refused with a CONTRACT §7 error.
+
+use lopdf::{dictionary, text_string, Document, Object, Stream};
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+
+use crate::both_databases;
+use crate::helpers::*;
+use crate::staffkit::*;
+use crate::tools;
+
+both_databases!(
+    case_viewer_gets_a_pdf_without_the_reporters_name,
+    encrypted_pdf_is_held_sealed_and_not_served,
+);
+
+const NAME: &str = "张三";
+const PHONE: &str = "13800138000";
+
+/// One page; the reporter's name and phone in the Info dictionary and in XMP.
+fn pdf_naming_the_reporter() -> Document {
+    let mut doc = Document::with_version("1.7");
+    let pages = doc.new_object_id();
+    let content = doc.add_object(Stream::new(
+        dictionary! {},
+        b"BT /F1 18 Tf 72 720 Td (Bill 0042) Tj ET".to_vec(),
+    ));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages, "Contents" => content,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+    });
+    doc.objects.insert(
+        pages,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
+    );
+    let xmp = format!(
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>\
+         <rdf:Description rdf:about='' xmlns:dc='http://purl.org/dc/elements/1.1/'>\
+         <dc:creator><rdf:Seq><rdf:li>{NAME}</rdf:li></rdf:Seq></dc:creator>\
+         <dc:rights><rdf:Alt><rdf:li xml:lang='x-default'>{PHONE}</rdf:li></rdf:Alt></dc:rights>\
+         </rdf:Description></rdf:RDF></x:xmpmeta>"
+    );
+    let metadata = doc.add_object(
+        Stream::new(
+            dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
+            xmp.into_bytes(),
+        )
+        .with_compression(false),
+    );
+    let catalog = doc.add_object(dictionary! {
+        "Type" => "Catalog", "Pages" => pages, "Metadata" => metadata,
+    });
+    let info = doc.add_object(dictionary! {
+        "Author" => text_string(NAME),
+        "Creator" => Object::string_literal(format!("Scan by {PHONE}")),
+        "Title" => text_string(&format!("{NAME}的举报材料")),
+    });
+    doc.trailer.set("Root", catalog);
+    doc.trailer.set("Info", info);
+    doc
+}
+
+fn bytes_of(mut doc: Document) -> Vec<u8> {
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// Files an anonymous tip with one PDF; returns the case id.
+async fn file_with_pdf(app: &TestApp, pdf: Vec<u8>) -> String {
+    let form = Form::new()
+        .part(
+            "report",
+            Part::text(anonymous_report().to_string())
+                .mime_str("application/json")
+                .unwrap(),
+        )
+        .part(
+            "evidence",
+            Part::bytes(pdf)
+                .file_name("材料.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/v1/reports"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{:?}", res.text().await);
+    let receipt: Value = res.json().await.unwrap();
+    case_id_of(app, receipt["tracking_code"].as_str().unwrap()).await
+}
+
+/// The case's one evidence item as the case detail lists it.
+async fn listed_evidence(app: &TestApp, s: &Staff, case: &str) -> Value {
+    let res = get(app, &s.token, &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(res.status(), 200);
+    let detail: Value = res.json().await.unwrap();
+    let items = detail["evidence"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1, "{items:?}");
+    items[0].clone()
+}
+
+async fn case_viewer_gets_a_pdf_without_the_reporters_name(app: TestApp) {
+    let pdf = bytes_of(pdf_naming_the_reporter());
+    assert!(pdf.windows(PHONE.len()).any(|w| w == PHONE.as_bytes()));
+    let case = file_with_pdf(&app, pdf.clone()).await;
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let item = listed_evidence(&app, &intake, &case).await;
+    assert_eq!(item["kind"], "pdf");
+    assert_eq!(item["size_bytes"], pdf.len() as i64);
+    use sha2::Digest;
+    assert_eq!(item["sha256"], hex::encode(sha2::Sha256::digest(&pdf)));
+    assert_eq!(item["held_sealed"], false);
+    assert_eq!(item["working_media_type"], "application/pdf");
+
+    let path = format!(
+        "/api/v1/cases/{case}/evidence/{}",
+        item["id"].as_str().unwrap()
+    );
+    let res = get(&app, &intake.token, &path).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let working = res.bytes().await.unwrap().to_vec();
+    let utf16: Vec<u8> = NAME.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for needle in [NAME.as_bytes(), &utf16, PHONE.as_bytes()] {
+        assert!(
+            !working.windows(needle.len()).any(|w| w == needle),
+            "leaked"
+        );
+    }
+    let doc = Document::load_mem(&working).expect("still a PDF");
+    assert_eq!(doc.get_pages().len(), 1);
+
+    if tools::need(
+        "evidence::case_viewer_gets_a_pdf_without_the_reporters_name (exiftool part)",
+        &[tools::EXIFTOOL],
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("working.pdf");
+        std::fs::write(&file, &working).unwrap();
+        let out = std::process::Command::new("exiftool")
+            .args(["-j", "-a", "-G1"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tags: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let tags = tags[0].as_object().unwrap();
+        for key in tags.keys() {
+            assert!(
+                !key.starts_with("XMP") && !key.ends_with(":Author") && !key.ends_with(":Creator"),
+                "exiftool still reads {key}: {tags:?}"
+            );
+        }
+        assert!(!serde_json::to_string(tags).unwrap().contains(NAME));
+    }
+    app.stop().await;
+}
+
+async fn encrypted_pdf_is_held_sealed_and_not_served(app: TestApp) {
+    let mut doc = pdf_naming_the_reporter();
+    let id = Object::String(
+        b"0123456789abcdef".to_vec(),
+        lopdf::StringFormat::Hexadecimal,
+    );
+    doc.trailer.set("ID", vec![id.clone(), id]);
+    let state = lopdf::EncryptionState::try_from(lopdf::EncryptionVersion::V2 {
+        document: &doc,
+        owner_password: "owner",
+        user_password: "reporter",
+        key_length: 128,
+        permissions: lopdf::Permissions::all(),
+    })
+    .unwrap();
+    doc.encrypt(&state).unwrap();
+    let case = file_with_pdf(&app, bytes_of(doc)).await;
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let item = listed_evidence(&app, &intake, &case).await;
+    assert_eq!(item["held_sealed"], true);
+    assert_eq!(item["has_working_copy"], false);
+    assert!(item["working_media_type"].is_null());
+    let path = format!(
+        "/api/v1/cases/{case}/evidence/{}",
+        item["id"].as_str().unwrap()
+    );
+    let res = get(&app, &intake.token, &path).await;
+    assert_eq!(res.status(), 409);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "evidence_held_sealed");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("封存"),
+        "{body}"
+    );
+    app.stop().await;
+}
