@@ -77,7 +77,11 @@ mod checks;
 #[cfg(test)]
 mod container_tests;
 #[cfg(test)]
+mod image_fixtures;
+#[cfg(test)]
 mod pdf_tests;
+#[cfg(test)]
+mod sniff_tests;
 #[cfg(test)]
 mod tests;
 
