@@ -387,3 +387,22 @@ fn voice_formats_without_a_metadata_container_are_their_own_working_copy() {
         assert_eq!(working(&bytes, media_type), bytes);
     }
 }
+
+#[test]
+fn mutated_audio_never_panics() {
+    let mp3 = [id3v2(), mp3_frames(), ape_tag(), id3v1()].concat();
+    checks::never_panics(&mp3, |b| {
+        let _ = super::tags::sanitize(b);
+    });
+    let wav = riff(&[
+        fmt_pcm(),
+        chunk(b"LIST", b"INFOIART\x04\0\0\0abc\0"),
+        chunk(b"data", &[1; 64]),
+    ]);
+    checks::never_panics(&wav, |b| {
+        let _ = super::riff::sanitize(b);
+    });
+    checks::never_panics(&opus_file().0, |b| {
+        let _ = super::ogg::sanitize(b);
+    });
+}

@@ -372,3 +372,11 @@ fn unsanitizable_mp4_layouts_are_held_sealed() {
     let held = process(fragmented, &Limits::default()).unwrap();
     assert_eq!(held.held_sealed, Some(Unsanitizable::UnknownLayout));
 }
+
+#[test]
+fn mutated_mp4s_never_panic() {
+    let (file, _) = mp4(true, true);
+    checks::never_panics(&file, |b| {
+        let _ = super::bmff::sanitize(b);
+    });
+}

@@ -176,3 +176,28 @@ pub fn exiftool_write(bytes: &[u8], name: &str, args: &[&str]) -> Option<Vec<u8>
     );
     Some(std::fs::read(&path).expect("read back"))
 }
+
+/// Runs `sanitize` on 300 mutations of `base` (bytes overwritten, the tail
+/// cut, size fields blown up to 0xFFFFFFFF, bytes swapped) and fails if any
+/// run panics. Production code runs sanitizers under a panic guard, which
+/// would hide such a panic as "held sealed"; this makes it visible.
+pub fn never_panics(base: &[u8], sanitize: impl Fn(&[u8])) {
+    let mut rng = super::image_fixtures::XorShift(0x9E37_79B9_7F4A_7C15);
+    for round in 0..300 {
+        let mut bytes = base.to_vec();
+        let at = rng.below(bytes.len());
+        match rng.below(4) {
+            0 => {
+                for _ in 0..=rng.below(8) {
+                    let i = rng.below(bytes.len());
+                    bytes[i] = rng.next() as u8;
+                }
+            }
+            1 => bytes.truncate(at),
+            2 => bytes[at..].iter_mut().take(4).for_each(|b| *b = 0xFF),
+            _ => bytes.swap(at, rng.below(base.len())),
+        }
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sanitize(&bytes)));
+        assert!(run.is_ok(), "round {round}: the sanitizer panicked");
+    }
+}

@@ -281,3 +281,14 @@ fn office_detection_and_plain_zip() {
     damaged.truncate(damaged.len() - 30);
     assert_eq!(sniff(&damaged), None);
 }
+
+#[test]
+fn mutated_webm_and_office_files_never_panic() {
+    checks::never_panics(&webm(true), |b| {
+        let _ = super::webm::sanitize(b);
+    });
+    checks::never_panics(&docx(), |b| {
+        let _ = super::office::detect(b);
+        let _ = super::office::sanitize(b, &limits());
+    });
+}

@@ -325,3 +325,30 @@ fn unreadable_pdf_is_held_sealed_not_refused() {
     assert_eq!(processed.held_sealed, Some(Unsanitizable::Unreadable));
     assert!(processed.working.is_none());
 }
+
+/// Objects inside compressed object streams, with a cross-reference stream
+/// for a trailer (how most current producers write PDFs): the Info
+/// dictionary and the XMP are found there too.
+#[test]
+fn pdf_with_object_streams_comes_out_clean() {
+    let mut doc = Document::load_mem(&pdf_with_everything()).unwrap();
+    let mut modern = Vec::new();
+    doc.save_modern(&mut modern).expect("object streams");
+    assert!(
+        modern.windows(7).any(|w| w == b"/ObjStm"),
+        "the fixture uses object streams"
+    );
+    let processed = process(modern, &limits()).expect("accepted");
+    let working = processed.working.expect("a working copy");
+    checks::assert_no_secret_bytes(&working, "PDF with object streams");
+    assert_no_metadata_objects(&working);
+    assert_still_the_same_document(&working);
+    checks::assert_exiftool_clean(&working, "working.pdf");
+}
+
+#[test]
+fn mutated_pdfs_never_panic() {
+    checks::never_panics(&pdf_with_everything(), |b| {
+        let _ = super::pdf::sanitize(b, &limits());
+    });
+}
