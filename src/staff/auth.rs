@@ -6,16 +6,15 @@
 //! random, stored only as keyed digests, and single-use: using one twice revokes the whole
 //! login (its family).
 
-use actix_web::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use totp_rs::{Algorithm, TOTP};
 
-use super::{dummy_hash, verify_password, Role, StaffUser};
+use super::{dummy_hash, verify_password_queued, Role, StaffUser};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::config::StaffConfig;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Kind};
 use crate::store::{self, Db};
 use crate::vault::Vault;
 
@@ -50,7 +49,7 @@ fn random_token(bytes: usize) -> String {
 }
 
 fn unauthorized(code: &'static str, msg: &'static str) -> AppError {
-    AppError::new(StatusCode::UNAUTHORIZED, code, msg)
+    AppError::new(Kind::Unauthorized, code, msg)
 }
 
 fn refresh_digest(vault: &Vault, token: &str) -> Vec<u8> {
@@ -92,10 +91,19 @@ pub async fn login(
     .bind(&username)
     .fetch_optional(&db.pool)
     .await?;
-    let Some((id, hash, totp_secret, last_step, totp_enabled, failed, locked_until, active, roles)) =
-        row
+    let Some((
+        id,
+        hash,
+        totp_secret,
+        last_step,
+        totp_enabled,
+        _failed,
+        locked_until,
+        active,
+        roles,
+    )) = row
     else {
-        let _ = verify_password(dummy_hash(), password);
+        let _ = verify_password_queued(dummy_hash(), password).await?;
         deny(db, &Actor::anonymous(), "auth.login", "unknown user").await;
         return Err(unauthorized(
             "invalid_credentials",
@@ -112,26 +120,26 @@ pub async fn login(
         .and_then(|s| store::parse_ts(s).ok())
     {
         if until > now {
+            // The same work and the same answer as a wrong password: the reply must not
+            // tell a guesser that the name exists (the audit log says why).
+            let _ = verify_password_queued(dummy_hash(), password).await?;
             deny(db, &actor, "auth.login", "account locked").await;
-            let minutes = (until - now).num_minutes() + 1;
-            return Err(AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "account_locked",
-                "error-account-locked",
-            )
-            .arg("minutes", minutes));
+            return Err(unauthorized(
+                "invalid_credentials",
+                "error-invalid-credentials",
+            ));
         }
     }
     if active == 0 {
-        let _ = verify_password(dummy_hash(), password);
+        let _ = verify_password_queued(dummy_hash(), password).await?;
         deny(db, &actor, "auth.login", "account disabled").await;
         return Err(unauthorized(
             "invalid_credentials",
             "error-invalid-credentials",
         ));
     }
-    if !verify_password(&hash, password) {
-        record_failure(db, cfg, &id, failed).await?;
+    if !verify_password_queued(&hash, password).await? {
+        record_failure(db, cfg, &id).await?;
         deny(db, &actor, "auth.login", "wrong password").await;
         return Err(unauthorized(
             "invalid_credentials",
@@ -154,7 +162,7 @@ pub async fn login(
                 mfa = true;
             }
             None => {
-                record_failure(db, cfg, &id, failed).await?;
+                record_failure(db, cfg, &id).await?;
                 deny(db, &actor, "auth.login", "wrong totp code").await;
                 return Err(unauthorized("invalid_totp", "error-invalid-totp").field("totp"));
             }
@@ -167,37 +175,58 @@ pub async fn login(
         .execute(&db.pool)
         .await?;
     let family = uuid::Uuid::now_v7().to_string();
-    let pair = open_session(db, vault, cfg, &actor, &id, &family, mfa, enrol).await?;
+    let s = Session {
+        family: &family,
+        mfa,
+        enrol,
+        ends: None,
+    };
+    let pair = open_session(db, vault, cfg, &actor, &id, s).await?;
     Ok(pair)
 }
 
-async fn record_failure(db: &Db, cfg: &StaffConfig, id: &str, failed: i64) -> AppResult<()> {
-    let failed = failed + 1;
-    let locked = (failed >= cfg.max_failed_logins.max(1))
-        .then(|| store::ts(Utc::now() + Duration::minutes(cfg.lockout_minutes.max(1))));
+/// Count a failed sign-in in one statement (so parallel guesses each count: no stale read),
+/// and lock the account for `lockout_minutes` at the `max_failed_logins`-th.
+async fn record_failure(db: &Db, cfg: &StaffConfig, id: &str) -> AppResult<()> {
+    let until = store::ts(Utc::now() + Duration::minutes(cfg.lockout_minutes));
     sqlx::query(
-        "UPDATE staff_users SET failed_logins = $1, locked_until = COALESCE($2, locked_until) \
+        "UPDATE staff_users SET \
+         locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END, \
+         failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END \
          WHERE id = $3",
     )
-    .bind(if locked.is_some() { 0 } else { failed })
-    .bind(locked)
+    .bind(cfg.max_failed_logins)
+    .bind(until)
     .bind(id)
     .execute(&db.pool)
     .await?;
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a new session carries over: its login family, whether TOTP was checked, whether the
+/// user must still enrol TOTP, and when it ends (`None`: a new login, `session_hours` from
+/// now; a refresh passes the login's end).
+struct Session<'a> {
+    family: &'a str,
+    mfa: bool,
+    enrol: bool,
+    ends: Option<chrono::DateTime<Utc>>,
+}
+
 async fn open_session(
     db: &Db,
     vault: &Vault,
     cfg: &StaffConfig,
     actor: &Actor,
     user_id: &str,
-    family: &str,
-    mfa: bool,
-    enrol: bool,
+    session: Session<'_>,
 ) -> AppResult<TokenPair> {
+    let Session {
+        family,
+        mfa,
+        enrol,
+        ends,
+    } = session;
     let now = Utc::now();
     let sid = uuid::Uuid::now_v7().to_string();
     let refresh = random_token(32);
@@ -213,7 +242,9 @@ async fn open_session(
     .bind(refresh_digest(vault, &refresh))
     .bind(i64::from(mfa))
     .bind(store::ts(now))
-    .bind(store::ts(now + Duration::hours(cfg.session_hours.max(1))))
+    .bind(store::ts(
+        ends.unwrap_or_else(|| now + Duration::hours(cfg.session_hours)),
+    ))
     .execute(&mut *tx)
     .await?;
     audit::append(
@@ -228,7 +259,7 @@ async fn open_session(
     )
     .await?;
     tx.commit().await?;
-    let ttl = cfg.access_token_minutes.max(1) * 60;
+    let ttl = cfg.access_token_minutes * 60;
     let claims = Claims {
         iss: ISSUER.into(),
         sub: user_id.to_string(),
@@ -310,10 +341,13 @@ pub async fn refresh(
         .await;
         return Err(unauthorized("invalid_token", "error-invalid-token"));
     }
-    if store::parse_ts(&expires_at).map_or(true, |t| t <= now) {
-        deny(db, &actor, "auth.refresh", "session expired").await;
-        return Err(unauthorized("session_expired", "error-session-expired"));
-    }
+    let ends = match store::parse_ts(&expires_at) {
+        Ok(t) if t > now => t,
+        _ => {
+            deny(db, &actor, "auth.refresh", "session expired").await;
+            return Err(unauthorized("session_expired", "error-session-expired"));
+        }
+    };
     let active: Option<(i64, String)> =
         sqlx::query_as("SELECT active, roles FROM staff_users WHERE id = $1")
             .bind(&user_id)
@@ -324,7 +358,15 @@ pub async fn refresh(
     };
     let roles = super::parse_roles(&roles).unwrap_or_default();
     let enrol = mfa == 0 && roles.iter().any(|r| r.requires_totp());
-    open_session(db, vault, cfg, &actor, &user_id, &family, mfa != 0, enrol).await
+    // The new session ends when the sign-in's did: refreshing never extends a login past
+    // `session_hours` from the password (an absolute lifetime).
+    let s = Session {
+        family: &family,
+        mfa: mfa != 0,
+        enrol,
+        ends: Some(ends),
+    };
+    open_session(db, vault, cfg, &actor, &user_id, s).await
 }
 
 pub async fn revoke_family(db: &Db, family: &str) -> Result<(), sqlx::Error> {
@@ -414,7 +456,7 @@ pub struct TotpSetup {
 pub async fn totp_setup(db: &Db, vault: &Vault, user: &StaffUser) -> AppResult<TotpSetup> {
     if user.totp_enabled {
         return Err(AppError::new(
-            StatusCode::CONFLICT,
+            Kind::Conflict,
             "totp_already_enabled",
             "error-totp-already-enabled",
         ));
@@ -455,7 +497,7 @@ pub async fn totp_confirm(
             .await?;
     let Some((Some(sealed), 0)) = row else {
         return Err(AppError::new(
-            StatusCode::CONFLICT,
+            Kind::Conflict,
             "totp_not_started",
             "error-totp-not-started",
         ));
