@@ -4,6 +4,8 @@ mod helpers;
 mod oracle;
 #[path = "../support/smtp_sink.rs"]
 mod smtp_sink;
+#[path = "../support/source.rs"]
+mod source;
 mod staffkit;
 #[path = "../support/tools.rs"]
 mod tools;
@@ -15,6 +17,8 @@ mod deadlines;
 mod followup;
 mod health;
 mod hotline;
+mod inputs;
+mod openapi;
 mod permissions;
 mod privacy;
 mod reports;
