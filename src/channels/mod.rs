@@ -43,5 +43,11 @@ pub trait Doors: Send + Sync + 'static {
     fn bots(&self) -> &Arc<wechat::Bots>;
 }
 
+impl AsRef<Intake> for dyn Doors {
+    fn as_ref(&self) -> &Intake {
+        self.intake()
+    }
+}
+
 /// The handlers' state: `web::Data<dyn Doors>`.
 pub type State = actix_web::web::Data<dyn Doors>;

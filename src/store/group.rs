@@ -125,6 +125,6 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(stored, 50);
-        assert!(largest >= 1 && largest <= 64);
+        assert!((1..=64).contains(&largest));
     }
 }

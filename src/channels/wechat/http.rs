@@ -246,7 +246,7 @@ async fn respond(
 ) -> AppResult<HttpResponse> {
     let m = Inbound::parse(xml, MAX_BODY_BYTES).map_err(|_| bad_message())?;
     let (to, from) = (m.from_user.clone(), m.to_user.clone());
-    let reply = state.bots().handle(state.clone(), a, m).await;
+    let reply = state.bots().handle(state.clone().into_inner(), a, m).await;
     let Some(reply) = reply.filter(|r| !r.is_empty()) else {
         return Ok(text("success".into()));
     };

@@ -258,12 +258,15 @@ impl Bots {
 
     /// Handle one authenticated, decoded push: the reply text, or `None` for no reply.
     /// Answers within [`ANSWER_WITHIN`]; retried deliveries get the first one's reply.
-    pub async fn handle(
+    pub async fn handle<H>(
         self: &Arc<Self>,
-        host: crate::channels::State,
+        host: Arc<H>,
         a: &Account,
         m: Inbound,
-    ) -> Option<String> {
+    ) -> Option<String>
+    where
+        H: AsRef<Intake> + Send + Sync + ?Sized + 'static,
+    {
         let digest = self.push_digest(a, &m);
         let deadline = tokio::time::Instant::now() + ANSWER_WITHIN;
         let mut claimed = false;
@@ -276,7 +279,7 @@ impl Bots {
             let task = tokio::spawn(async move {
                 let a = this.account(platform, &name)?;
                 Some(
-                    this.process_owned(host.intake(), a, &digest, &msg, claimed)
+                    this.process_owned((*host).as_ref(), a, &digest, &msg, claimed)
                         .await,
                 )
             });
