@@ -24,6 +24,16 @@ pub struct Body {
     pub files: Vec<UploadedFile>,
 }
 
+/// The request's media type without parameters, lower-cased (`application/json`).
+fn media_type(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
 /// Read a JSON body only (`application/json`, at most `[intake] max_json_bytes`): for the
 /// endpoints that never take files (look-up, claim), so nobody can make them buffer a form.
 pub async fn read_json(
@@ -31,13 +41,7 @@ pub async fn read_json(
     payload: web::Payload,
     state: &State,
 ) -> AppResult<Vec<u8>> {
-    let essence = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    let essence = media_type(req);
     if essence != "application/json" {
         return Err(AppError::new(
             Kind::UnsupportedMedia,
@@ -81,13 +85,7 @@ pub async fn open_body(
     if declared_length(req).is_some_and(|len| len > max_total) {
         return Err(too_large(max_total));
     }
-    let essence = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    let essence = media_type(req);
     match essence.as_str() {
         "application/json" => {
             let json = read_limited(payload, max_json).await.map_err(|e| match e {

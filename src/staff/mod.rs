@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod principal;
+pub mod totp;
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -149,6 +150,11 @@ pub async fn verify_password_queued(hash: &str, pw: &str) -> crate::error::AppRe
     tokio::task::spawn_blocking(move || verify_password(&hash, &pw))
         .await
         .map_err(crate::error::AppError::internal)
+}
+
+/// A 401 with the given code and message: no valid credentials.
+pub(crate) fn unauthorized(code: &'static str, msg: &'static str) -> crate::error::AppError {
+    crate::error::AppError::new(crate::error::Kind::Unauthorized, code, msg)
 }
 
 /// A hash to verify against when the user does not exist, so a wrong username costs the

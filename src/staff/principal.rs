@@ -44,9 +44,7 @@ impl Principal {
 /// this; everything else takes [`Principal`], which refuses such sessions).
 pub struct Enrolling(pub Principal);
 
-fn unauthorized(code: &'static str, msg: &'static str) -> AppError {
-    AppError::new(Kind::Unauthorized, code, msg)
-}
+use super::unauthorized;
 
 type SessionUser = (
     Option<String>,
