@@ -1,11 +1,11 @@
-//! The one application error. Every error body has the CONTRACT §7 shape
-//! `{ "error": { "code", "message", "field" } }`, with the message in the request's locale.
-//! Client mistakes are 4xx; anything else is a 500 whose cause is logged, never shown.
+//! The one application error: a [`Kind`] (what went wrong, in domain terms), a stable
+//! `code`, a Fluent message id with its arguments, and the field it is about. Nothing here
+//! knows HTTP: the web layer maps each kind to a status and renders the CONTRACT §7 body
+//! `{ "error": { "code", "message", "field" } }` in the request's locale. Client mistakes
+//! are 4xx kinds; anything else is internal, its cause logged, never shown.
 
 use std::fmt;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::i18n::{self, Locale};
@@ -20,8 +20,40 @@ pub fn request_locale() -> Locale {
     REQUEST_LOCALE.try_with(|l| *l).unwrap_or_default()
 }
 
+/// What went wrong, as the domain sees it; `web` turns it into an HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The request is not what the operation reads (not JSON, a broken form).
+    BadRequest,
+    /// No valid credentials, or a bad signature.
+    Unauthorized,
+    /// The caller may not do this.
+    Forbidden,
+    NotFound,
+    /// The record is not in a state that allows this.
+    Conflict,
+    /// Existed, but no longer usable (an expired approval).
+    Gone,
+    TooLarge,
+    UnsupportedMedia,
+    /// A field failed validation.
+    Invalid,
+    /// Too many attempts; try again later.
+    RateLimited,
+    Internal,
+    /// A dependency (the database pool) is not available right now.
+    Unavailable,
+}
+
+impl Kind {
+    /// Not the caller's fault.
+    pub fn is_server(self) -> bool {
+        matches!(self, Kind::Internal | Kind::Unavailable)
+    }
+}
+
 pub struct AppError {
-    pub status: StatusCode,
+    pub kind: Kind,
     pub code: &'static str,
     pub msg_id: &'static str,
     pub field: Option<String>,
@@ -33,9 +65,9 @@ pub struct AppError {
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
-    pub fn new(status: StatusCode, code: &'static str, msg_id: &'static str) -> Self {
+    pub fn new(kind: Kind, code: &'static str, msg_id: &'static str) -> Self {
         Self {
-            status,
+            kind,
             code,
             msg_id,
             field: None,
@@ -47,34 +79,26 @@ impl AppError {
 
     /// A 422 for a field that failed validation.
     pub fn invalid(field: impl Into<String>, msg_id: &'static str) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", msg_id).field(field)
+        Self::new(Kind::Invalid, "invalid_field", msg_id).field(field)
     }
 
     /// A 400 for a body that is not what the endpoint reads.
     pub fn bad_request(code: &'static str, msg_id: &'static str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, msg_id)
+        Self::new(Kind::BadRequest, code, msg_id)
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "error-not-found")
+        Self::new(Kind::NotFound, "not_found", "error-not-found")
     }
 
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "error-internal",
-        );
+        let mut e = Self::new(Kind::Internal, "internal", "error-internal");
         e.source = Some(err.into());
         e
     }
 
     pub fn unavailable(err: impl Into<anyhow::Error>) -> Self {
-        let mut e = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "error-unavailable",
-        );
+        let mut e = Self::new(Kind::Unavailable, "unavailable", "error-unavailable");
         e.source = Some(err.into());
         e
     }
@@ -113,7 +137,7 @@ impl AppError {
 
 impl fmt::Debug for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.status.as_u16(), self.code, self.msg_id)?;
+        write!(f, "{:?} {} {}", self.kind, self.code, self.msg_id)?;
         if let Some(field) = &self.field {
             write!(f, " field={field}")?;
         }
@@ -142,35 +166,6 @@ pub struct ErrorDetail<'a> {
     pub code: &'a str,
     pub message: String,
     pub field: Option<&'a str>,
-}
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if self.status.is_server_error() {
-            // The cause chain goes to the log; the client gets a generic message.
-            tracing::error!(error = ?self, "request failed");
-        }
-        let locale = self.locale.unwrap_or_else(request_locale);
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code,
-                message: self.message(locale),
-                field: self.field.as_deref(),
-            },
-        };
-        let mut res = HttpResponse::build(self.status);
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
-            if let Some((_, m)) = self.args.iter().find(|(k, _)| *k == "minutes") {
-                let secs = m.parse::<u64>().unwrap_or(1) * 60;
-                res.insert_header(("Retry-After", secs.to_string()));
-            }
-        }
-        res.json(body)
-    }
 }
 
 impl From<anyhow::Error> for AppError {

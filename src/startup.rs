@@ -10,19 +10,21 @@ use actix_web::{middleware, App, HttpServer};
 use anyhow::Context;
 use tokio::sync::Semaphore;
 
-use crate::channels::hotline::{CallbackSender, RecordingHandler};
+use crate::channels::hotline::{CallbackSender, RecordingHandler, RecordingJob};
 use crate::channels::wechat::jobs::{BotJobs, BotPurge, BotSender};
+use crate::channels::wechat::jobs::{MediaJob, MessageJob};
 use crate::config::Config;
 use crate::deadlines::calendar::Calendar;
 use crate::deadlines::rules::RuleSet;
 use crate::deadlines::Calendars;
 use crate::intake::Intake;
+use crate::notify::email::Email;
 use crate::notify::email::Mailer;
 use crate::notify::worker::{Registry, Settings};
 use crate::store::Db;
 use crate::vault::{self, Vault};
 use crate::web::{self as http, AppState};
-use crate::workflow::feedback::FeedbackHandler;
+use crate::workflow::feedback::{FeedbackHandler, FeedbackJob};
 use crate::workflow::sweep::Sweeper;
 use crate::workflow::Workflow;
 
@@ -73,7 +75,7 @@ impl Application {
         let intake = Intake::new(db.clone(), vault.clone(), calendar.clone(), rules.clone())
             .with_case_defaults(
                 &config.workflow.default_region,
-                config.workflow.remind_before_working_days.max(0) as u32,
+                config.workflow.remind_before_working_days as u32,
             );
         let workflow = Workflow {
             db: db.clone(),
@@ -115,28 +117,21 @@ impl Application {
                 Arc::new(CallbackSender::new(db.clone(), &config)?),
             );
             let mut reg = Registry::default();
-            reg.handle(crate::notify::email::KIND, mailer.clone())
-                .handle(
-                    crate::channels::hotline::RECORDING_KIND,
-                    Arc::new(RecordingHandler::new(db.clone(), vault.clone(), &config)),
-                )
-                .handle(
-                    crate::workflow::feedback::KIND,
-                    Arc::new(FeedbackHandler {
-                        db: db.clone(),
-                        vault: vault.clone(),
-                        mailer: mailer.clone(),
-                        senders,
-                    }),
-                )
-                .handle(
-                    crate::channels::wechat::jobs::MEDIA_KIND,
-                    Arc::new(BotJobs(bots.clone())),
-                )
-                .handle(
-                    crate::channels::wechat::jobs::MESSAGE_KIND,
-                    Arc::new(BotJobs(bots.clone())),
-                )
+            let bot_jobs = Arc::new(BotJobs(bots.clone()));
+            reg.register::<Email>(mailer.clone())
+                .register::<RecordingJob>(Arc::new(RecordingHandler::new(
+                    db.clone(),
+                    vault.clone(),
+                    &config,
+                )))
+                .register::<FeedbackJob>(Arc::new(FeedbackHandler {
+                    db: db.clone(),
+                    vault: vault.clone(),
+                    mailer: mailer.clone(),
+                    senders,
+                }))
+                .register::<MediaJob>(bot_jobs.clone())
+                .register::<MessageJob>(bot_jobs)
                 .every(Arc::new(crate::rewards::Sweeper(workflow.clone())))
                 .every(Arc::new(Sweeper(workflow.clone())))
                 .every(Arc::new(crate::workflow::recalendar::CalendarCheck(
@@ -148,11 +143,12 @@ impl Application {
                 db.clone(),
                 Arc::new(reg),
                 Settings {
-                    poll: Duration::from_millis(o.poll_ms.max(10) as u64),
-                    lease: chrono::Duration::seconds(o.lease_secs.max(1)),
-                    backoff_base: chrono::Duration::seconds(o.backoff_base_secs.max(0)),
-                    backoff_max: chrono::Duration::seconds(o.backoff_max_secs.max(1)),
-                    periodic_every: Duration::from_secs(o.sweep_secs.max(1) as u64),
+                    // In range: checked when the configuration was loaded.
+                    poll: Duration::from_millis(o.poll_ms as u64),
+                    lease: chrono::Duration::seconds(o.lease_secs),
+                    backoff_base: chrono::Duration::seconds(o.backoff_base_secs),
+                    backoff_max: chrono::Duration::seconds(o.backoff_max_secs),
+                    periodic_every: Duration::from_secs(o.sweep_secs as u64),
                 },
             ))
         } else {
@@ -174,15 +170,18 @@ impl Application {
             .with_context(|| format!("binding {}", config.server.listen))?;
         let port = listener.local_addr()?.port();
         let data = state.clone();
+        let doors = AppState::doors(&state.clone().into_inner());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(doors.clone())
+                .wrap(middleware::from_fn(http::refuse_nul))
                 .wrap(middleware::from_fn(http::middleware))
                 .wrap(middleware::Compress::default())
                 .configure(http::routes)
         })
         .listen(listener)?
-        .shutdown_timeout(config.server.shutdown_timeout_secs.max(1) as u64)
+        .shutdown_timeout(config.server.shutdown_timeout_secs as u64)
         .client_request_timeout(Duration::from_secs(30));
         if config.server.workers > 0 {
             server = server.workers(config.server.workers as usize);

@@ -43,3 +43,7 @@ error-bot-bad-message = This callback message could not be read.
 error-bot-mode = This account accepts only encrypted (safe mode) callbacks.
 error-received-on-letter = A letter needs “{ $field }” (the day it reached the bureau).
 error-received-on-too-early = “{ $field }” cannot be before 2018.
+error-invalid-query = The query string of the address is not valid.
+error-invalid-path = The address is not valid.
+error-nul-character = “{ $field }” contains an invisible control character. Please remove it and try again.
+error-json-only = Please send JSON (application/json).

@@ -4,7 +4,6 @@ error-password-weak = The password must have at least 10 characters.
 error-username = A username may contain letters, digits and . _ - @ (at most 64 characters).
 error-username-taken = That username is taken.
 error-invalid-credentials = Wrong username or password.
-error-account-locked = Too many failed sign-ins: the account is locked. Try again in { $minutes } minutes.
 error-totp-required = Enter the 6-digit code from your authenticator app.
 error-invalid-totp = The code is wrong or was already used; wait for the next one.
 error-invalid-token = Your sign-in is not valid. Please sign in again.

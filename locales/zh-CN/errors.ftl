@@ -43,3 +43,7 @@ error-bot-bad-message = 无法读取该回调消息。
 error-bot-mode = 该账号只接受加密（安全模式）回调。
 error-received-on-letter = 信件须填写“{ $field }”（信件送达本局的日期）。
 error-received-on-too-early = “{ $field }”不能早于 2018 年。
+error-invalid-query = 网址中的查询参数不正确，请检查后重试。
+error-invalid-path = 网址不正确，请检查后重试。
+error-nul-character = “{ $field }”中含有不可见的控制字符，请删除后重试。
+error-json-only = 请以 JSON（application/json）方式提交。

@@ -4,7 +4,6 @@ error-password-weak = 密码至少需要 10 个字符。
 error-username = 用户名只能包含字母、数字和 . _ - @，最长 64 个字符。
 error-username-taken = 该用户名已被使用。
 error-invalid-credentials = 用户名或密码不正确。
-error-account-locked = 登录失败次数过多，账号已锁定，请 { $minutes } 分钟后再试。
 error-totp-required = 请输入身份验证器上的 6 位动态码。
 error-invalid-totp = 动态码不正确或已使用，请等下一个动态码。
 error-invalid-token = 登录凭证无效，请重新登录。

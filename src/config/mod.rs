@@ -2,6 +2,8 @@
 //! key can be overridden by `JUBAO_<SECTION>_<KEY>`. Unknown keys, in the file or in the
 //! environment, stop start-up with the key named.
 
+mod bounds;
+mod exposed;
 mod hotline;
 mod secret;
 
@@ -468,10 +470,8 @@ impl Config {
         if crate::domain::region::parse_region(&self.workflow.default_region).is_err() {
             bail!("[workflow] default_region must be a 6-digit region code or 000000");
         }
-        if self.evidence.max_files < 0 || self.evidence.max_file_bytes <= 0 {
-            bail!("[evidence] limits must be positive");
-        }
-        Ok(())
+        bounds::check(self)?;
+        exposed::check(self)
     }
 
     pub fn master_key_path(&self) -> &Path {

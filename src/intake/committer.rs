@@ -1,20 +1,20 @@
-//! Group commit for intake. Submissions queue here; a writer takes everything waiting (up
-//! to [`MAX_BATCH`]), writes each tip inside its own savepoint of one transaction, commits
-//! once (one fsync on SQLite), then answers each submitter. A submitter is answered only
+//! The intake writer. Submissions go through the shared group commit
+//! ([`crate::store::group`]): a batch of up to [`MAX_BATCH`] tips is written in one
+//! transaction, in a few multi-row statements, or (when one tip fails, say a colliding
+//! tracking code) tip by tip, each in its own savepoint; each submitter is answered only
 //! after the commit, so an acknowledged tip is on disk.
 //!
-//! SQLite has one writer task (it has one writer anyway); PostgreSQL has several, and every
-//! instance has its own: nothing here is state another instance needs.
+//! SQLite has one writer task (it has one writer anyway); PostgreSQL has several.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Acquire;
-use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::NewTip;
 use crate::domain::{Channel, Status};
 use crate::error::{AppError, AppResult};
+use crate::store::group::{GroupCommit, WriteBatch};
 use crate::store::{self, is_unique_violation, Db, Tx};
 use crate::vault::SealedIdentity;
 
@@ -97,68 +97,43 @@ pub enum Outcome {
     CodeTaken,
 }
 
-type Job = (PreparedTip, oneshot::Sender<AppResult<Outcome>>);
-
+/// The intake writer: [`store::group::GroupCommit`] over [`write_batch`].
 pub struct Committer {
-    tx: mpsc::Sender<Job>,
+    group: GroupCommit<PreparedTip, AppResult<Outcome>>,
 }
 
 impl Committer {
     pub fn start(db: Db, writers: usize) -> Self {
-        let (tx, rx) = mpsc::channel::<Job>(4096);
-        let rx = Arc::new(Mutex::new(rx));
-        for _ in 0..writers.max(1) {
-            let db = db.clone();
-            let rx = rx.clone();
-            tokio::spawn(async move {
-                loop {
-                    let batch = {
-                        let mut rx = rx.lock().await;
-                        let Some(first) = rx.recv().await else { return };
-                        let mut batch = vec![first];
-                        while batch.len() < MAX_BATCH {
-                            match rx.try_recv() {
-                                Ok(job) => batch.push(job),
-                                Err(_) => break,
-                            }
-                        }
-                        batch
-                    };
-                    write_batch(&db, batch).await;
-                }
+        let write: WriteBatch<PreparedTip, AppResult<Outcome>> =
+            Arc::new(|db: Db, batch: Vec<PreparedTip>| {
+                Box::pin(async move { write_batch(&db, &batch).await })
             });
+        Self {
+            group: GroupCommit::start(db, writers, MAX_BATCH, write),
         }
-        Self { tx }
     }
 
     pub async fn submit(&self, tip: PreparedTip) -> AppResult<Outcome> {
-        let (done, wait) = oneshot::channel();
-        self.tx
-            .send((tip, done))
+        self.group
+            .run(tip)
             .await
-            .map_err(|_| AppError::unavailable(anyhow::anyhow!("intake writer stopped")))?;
-        wait.await
-            .map_err(|_| AppError::unavailable(anyhow::anyhow!("intake writer stopped")))?
+            .map_err(|e| AppError::unavailable(anyhow::anyhow!("intake: {e}")))?
     }
 }
 
-async fn write_batch(db: &Db, batch: Vec<Job>) {
+/// One result per tip, in order, once the batch is committed.
+async fn write_batch(db: &Db, batch: &[PreparedTip]) -> Vec<AppResult<Outcome>> {
     // The common case (no tracking-code collision, no failing tip) goes in a few multi-row
     // statements; anything unusual redoes the whole batch tip by tip, each in a savepoint.
     if batch.len() > 1 {
-        match write_bulk(db, &batch).await {
-            Ok(outcomes) => {
-                for ((_, done), outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = done.send(Ok(outcome));
-                }
-                return;
-            }
+        match write_bulk(db, batch).await {
+            Ok(outcomes) => return outcomes.into_iter().map(Ok).collect(),
             Err(e) => {
                 tracing::debug!(error = %e, tips = batch.len(), "bulk intake write redone tip by tip");
             }
         }
     }
-    write_each(db, batch).await;
+    write_each(db, batch).await
 }
 
 /// A tip's `reports` row, with the values that are computed rather than borrowed.
@@ -177,10 +152,10 @@ struct ReportRow<'a> {
 }
 
 /// Write the whole batch in one transaction with multi-row inserts, or nothing.
-async fn write_bulk(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, sqlx::Error> {
+async fn write_bulk(db: &Db, batch: &[PreparedTip]) -> Result<Vec<Outcome>, sqlx::Error> {
     let mut tx = db.begin().await?;
     let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(batch.len());
-    for (tip, _) in batch {
+    for tip in batch {
         outcomes.push(match &tip.idempotency {
             Some(saved) => claim_idempotency(&mut tx, tip, saved).await?,
             None => None,
@@ -190,7 +165,7 @@ async fn write_bulk(db: &Db, batch: &[Job]) -> Result<Vec<Outcome>, sqlx::Error>
         .iter()
         .zip(&outcomes)
         .filter(|(_, o)| o.is_none())
-        .map(|((tip, _), _)| tip)
+        .map(|(tip, _)| tip)
         .collect();
     insert_tips(&mut tx, &new).await?;
     tx.commit().await?;
@@ -373,28 +348,28 @@ async fn claim_idempotency(
 
 /// Write the batch tip by tip, each in its own savepoint, so one failing tip does not stop
 /// the others.
-async fn write_each(db: &Db, batch: Vec<Job>) {
-    let mut results: Vec<Option<AppResult<Outcome>>> = Vec::with_capacity(batch.len());
+async fn write_each(db: &Db, batch: &[PreparedTip]) -> Vec<AppResult<Outcome>> {
+    let mut results: Vec<AppResult<Outcome>> = Vec::with_capacity(batch.len());
     let committed: Result<(), sqlx::Error> = async {
         let mut tx = db.begin().await?;
-        for (tip, _) in &batch {
+        for tip in batch {
             let mut sp = tx.begin().await?;
             match write_tip(&mut sp, tip).await {
                 Ok(Outcome::Created) => {
                     sp.commit().await?;
-                    results.push(Some(Ok(Outcome::Created)));
+                    results.push(Ok(Outcome::Created));
                 }
                 Ok(other) => {
                     sp.rollback().await?;
-                    results.push(Some(Ok(other)));
+                    results.push(Ok(other));
                 }
                 Err(e) if is_unique_violation(&e) => {
                     sp.rollback().await?;
-                    results.push(Some(Ok(Outcome::CodeTaken)));
+                    results.push(Ok(Outcome::CodeTaken));
                 }
                 Err(e) => {
                     sp.rollback().await?;
-                    results.push(Some(Err(AppError::from(e))));
+                    results.push(Err(AppError::from(e)));
                 }
             }
         }
@@ -402,19 +377,14 @@ async fn write_each(db: &Db, batch: Vec<Job>) {
     }
     .await;
     match committed {
-        Ok(()) => {
-            for ((_, done), result) in batch.into_iter().zip(results) {
-                let _ = done.send(result.unwrap_or_else(|| {
-                    Err(AppError::internal(anyhow::anyhow!("no result for tip")))
-                }));
-            }
-        }
+        Ok(()) => results,
         Err(e) => {
             // Nothing of this batch is stored; every submitter is told so.
             let msg = format!("{e:#}");
-            for (_, done) in batch {
-                let _ = done.send(Err(AppError::unavailable(anyhow::anyhow!("{msg}"))));
-            }
+            batch
+                .iter()
+                .map(|_| Err(AppError::unavailable(anyhow::anyhow!("{msg}"))))
+                .collect()
         }
     }
 }
@@ -528,26 +498,19 @@ mod tests {
             .unwrap()
     }
 
-    fn job(p: PreparedTip) -> (Job, oneshot::Receiver<AppResult<Outcome>>) {
-        let (done, wait) = oneshot::channel();
-        ((p, done), wait)
-    }
-
     #[tokio::test]
     async fn a_batch_is_written_in_bulk_with_every_row() {
         let dir = tempfile::tempdir().unwrap();
         let (db, vault) = setup(dir.path()).await;
-        let mut waits = vec![];
         let mut jobs = vec![];
         // 70 tips: more than one chunk of multi-row statements, named and anonymous.
         for i in 0..70 {
-            let (j, w) = job(tip(&vault, &format!("{i:012}"), i % 2 == 0).await);
-            jobs.push(j);
-            waits.push(w);
+            jobs.push(tip(&vault, &format!("{i:012}"), i % 2 == 0).await);
         }
-        write_batch(&db, jobs).await;
-        for w in waits {
-            assert!(matches!(w.await.unwrap(), Ok(Outcome::Created)));
+        let results = write_batch(&db, &jobs).await;
+        assert_eq!(results.len(), 70);
+        for r in results {
+            assert!(matches!(r, Ok(Outcome::Created)));
         }
         assert_eq!(count(&db, "reports").await, 70);
         assert_eq!(count(&db, "clocks").await, 70);
@@ -562,15 +525,15 @@ mod tests {
     async fn a_colliding_code_falls_back_to_one_savepoint_per_tip() {
         let dir = tempfile::tempdir().unwrap();
         let (db, vault) = setup(dir.path()).await;
-        let (a, wa) = job(tip(&vault, "111111111111", true).await);
-        let (b, wb) = job(tip(&vault, "222222222222", false).await);
+        let a = tip(&vault, "111111111111", true).await;
+        let b = tip(&vault, "222222222222", false).await;
         // Same tracking code as the first: the bulk insert fails as a whole, then each tip
         // is written on its own and only this one is refused.
-        let (c, wc) = job(tip(&vault, "111111111111", true).await);
-        write_batch(&db, vec![a, b, c]).await;
-        assert!(matches!(wa.await.unwrap(), Ok(Outcome::Created)));
-        assert!(matches!(wb.await.unwrap(), Ok(Outcome::Created)));
-        assert!(matches!(wc.await.unwrap(), Ok(Outcome::CodeTaken)));
+        let c = tip(&vault, "111111111111", true).await;
+        let r = write_batch(&db, &[a, b, c]).await;
+        assert!(matches!(r[0], Ok(Outcome::Created)));
+        assert!(matches!(r[1], Ok(Outcome::Created)));
+        assert!(matches!(r[2], Ok(Outcome::CodeTaken)));
         assert_eq!(count(&db, "reports").await, 2);
         assert_eq!(count(&db, "report_categories").await, 4);
         assert_eq!(count(&db, "reporter_identity").await, 1);

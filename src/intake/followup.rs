@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{seal_evidence, Intake};
 use crate::domain::{bounded_text, tracking, Status};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Kind};
 use crate::evidence::Processed;
 use crate::i18n::{self, Locale};
 use crate::store::{self, ratelimit};
@@ -18,6 +18,17 @@ pub struct LookupLimits {
     pub per_code: i64,
     pub per_client: i64,
     pub window_secs: i64,
+}
+
+impl LookupLimits {
+    /// The configured limits (`[intake] lookup_*`).
+    pub fn of(c: &crate::config::IntakeConfig) -> Self {
+        Self {
+            per_code: c.lookup_failures_per_code,
+            per_client: c.lookup_failures_per_client,
+            window_secs: c.lookup_window_secs,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -203,12 +214,10 @@ impl Intake {
         locale: Locale,
     ) -> AppResult<()> {
         if matches!(who.status, Status::Closed) {
-            return Err(AppError::new(
-                actix_web::http::StatusCode::CONFLICT,
-                "case_closed",
-                "error-message-closed",
-            )
-            .in_locale(locale));
+            return Err(
+                AppError::new(Kind::Conflict, "case_closed", "error-message-closed")
+                    .in_locale(locale),
+            );
         }
         let min = if evidence.is_empty() { 1 } else { 0 };
         let body = if body.trim().is_empty() && min == 0 {
@@ -265,10 +274,6 @@ impl Intake {
 }
 
 pub fn rate_limited(window_secs: i64) -> AppError {
-    AppError::new(
-        actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        "error-rate-limited",
-    )
-    .arg("minutes", (window_secs + 59) / 60)
+    AppError::new(Kind::RateLimited, "rate_limited", "error-rate-limited")
+        .arg("minutes", (window_secs + 59) / 60)
 }

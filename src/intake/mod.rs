@@ -19,7 +19,7 @@ use crate::deadlines::period::Period;
 use crate::deadlines::rules::RuleSet;
 use crate::deadlines::Calendars;
 use crate::domain::{tracking, Category, Channel, RegionCode, Relation, TargetKind};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Kind};
 use crate::evidence::Processed;
 use crate::i18n::Locale;
 use crate::store::Db;
@@ -295,7 +295,7 @@ impl Intake {
                     let (_, _, request) = idem.as_ref().expect("replay implies a key");
                     if *request != request_digest {
                         return Err(AppError::new(
-                            actix_web::http::StatusCode::CONFLICT,
+                            Kind::Conflict,
                             "idempotency_conflict",
                             "error-idempotency-conflict",
                         ));

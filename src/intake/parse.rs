@@ -11,7 +11,7 @@ use crate::domain::{
     bounded_text, parse_date, Category, Email, MobilePhone, RegionCode, Relation, ResidentId,
     TargetKind,
 };
-use crate::error::AppError;
+use crate::error::{AppError, Kind};
 use crate::i18n::Locale;
 use crate::vault::{Identity, IdentityField};
 
@@ -73,9 +73,39 @@ pub fn parse_json<T: DeserializeOwned>(
         .and_then(|l| l.as_str())
         .and_then(Locale::parse)
         .unwrap_or(fallback);
+    if let Some(field) = nul_in(&value, "") {
+        // No text anywhere may hold a NUL: PostgreSQL refuses it in TEXT (a 500 otherwise),
+        // and no reporter or staff member types one.
+        return Err(AppError::invalid(field, "error-nul-character")
+            .with_code("invalid_character")
+            .in_locale(locale));
+    }
     let parsed = serde_path_to_error::deserialize::<_, T>(value)
         .map_err(|e| shape_error(&e).in_locale(locale))?;
     Ok((parsed, locale))
+}
+
+/// The field (dotted path) of the first key or string that holds a NUL character.
+fn nul_in(v: &serde_json::Value, path: &str) -> Option<String> {
+    let here = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => Some(path.to_string()),
+        serde_json::Value::Array(items) => items.iter().find_map(|i| nul_in(i, path)),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(here(&k.replace('\0', "")))
+            } else {
+                nul_in(v, &here(k))
+            }
+        }),
+        _ => None,
+    }
 }
 
 fn shape_error(e: &serde_path_to_error::Error<serde_json::Error>) -> AppError {
@@ -106,11 +136,7 @@ fn shape_error(e: &serde_path_to_error::Error<serde_json::Error>) -> AppError {
             .with_code("unknown_field")
             .arg("field", join(""))
     } else if path.is_empty() {
-        AppError::new(
-            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "wrong_type",
-            "error-invalid-json",
-        )
+        AppError::new(Kind::Invalid, "wrong_type", "error-invalid-json")
     } else {
         AppError::invalid(join(""), "error-wrong-type").with_code("wrong_type")
     }

@@ -6,11 +6,10 @@ use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
-use super::worker::{Handler, JobError};
+use super::worker::JobError;
 use super::Claimed;
+use super::{Job, Run};
 use crate::i18n::{self, Locale};
-
-pub const KIND: &str = "email";
 
 /// The payload of an `email` job: already rendered, so a retry sends the same message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,12 +138,12 @@ impl Mailer {
     }
 }
 
-impl Handler for Mailer {
-    fn run<'a>(&'a self, job: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
-        Box::pin(async move {
-            let email: Email =
-                serde_json::from_value(job.payload.clone()).map_err(JobError::permanent)?;
-            self.send(&email).await
-        })
+impl Job for Email {
+    const KIND: &'static str = "email";
+}
+
+impl Run<Email> for Mailer {
+    fn run<'a>(&'a self, email: Email, _: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move { self.send(&email).await })
     }
 }

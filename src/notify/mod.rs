@@ -10,14 +10,17 @@
 //! expires (a worker died mid-job) makes the job claimable again.
 
 pub mod email;
+pub mod job;
 pub mod worker;
+
+pub use job::{Job, Retry, Run};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::store::{self, Db, Tx};
 
-/// A job to enqueue.
+/// A job to enqueue: made from a typed payload with [`NewJob::of`].
 #[derive(Debug, Clone)]
 pub struct NewJob {
     pub kind: &'static str,
@@ -26,16 +29,19 @@ pub struct NewJob {
     pub dedupe_key: Option<String>,
     pub priority: i64,
     pub run_at: DateTime<Utc>,
+    /// The kind's own attempt count ([`Retry::Attempts`]), else the configured one.
+    pub max_attempts: Option<i64>,
 }
 
 impl NewJob {
-    pub fn new(kind: &'static str, payload: serde_json::Value) -> Self {
+    fn new(kind: &'static str, payload: serde_json::Value) -> Self {
         Self {
             kind,
             payload,
             dedupe_key: None,
             priority: 0,
             run_at: Utc::now(),
+            max_attempts: None,
         }
     }
 
@@ -59,7 +65,7 @@ pub async fn enqueue(tx: &mut Tx<'_>, job: &NewJob, max_attempts: i64) -> Result
     .bind(job.dedupe_key.clone())
     .bind(job.priority)
     .bind(store::ts(job.run_at))
-    .bind(max_attempts.max(1))
+    .bind(job.max_attempts.unwrap_or(max_attempts).max(1))
     .bind(store::ts(Utc::now()))
     .execute(&mut **tx)
     .await?;

@@ -8,7 +8,7 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use futures_util::future::BoxFuture;
 
-use super::{claim, complete, fail, Claimed};
+use super::{claim, complete, fail, Claimed, Job, Run};
 use crate::store::Db;
 
 /// Why a job did not succeed.
@@ -30,7 +30,8 @@ impl JobError {
 }
 
 /// Something that performs one kind of job.
-pub trait Handler: Send + Sync {
+/// An untyped handler; jobs are registered typed ([`Registry::register`]).
+trait Handler: Send + Sync {
     fn run<'a>(&'a self, job: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>>;
 }
 
@@ -54,9 +55,25 @@ pub struct Registry {
     periodic: Vec<Arc<dyn Periodic>>,
 }
 
+/// A [`Run`] for one job type as an untyped [`Handler`]: decodes the payload first.
+struct Typed<J: Job> {
+    run: Arc<dyn Run<J>>,
+}
+
+impl<J: Job> Handler for Typed<J> {
+    fn run<'a>(&'a self, job: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move {
+            let payload: J = serde_json::from_value(job.payload.clone())
+                .map_err(|_| JobError::permanent(format!("undecodable {} payload", J::KIND)))?;
+            self.run.run(payload, job).await
+        })
+    }
+}
+
 impl Registry {
-    pub fn handle(&mut self, kind: &'static str, h: Arc<dyn Handler>) -> &mut Self {
-        self.handlers.insert(kind, h);
+    /// Run jobs of type `J` with `run`.
+    pub fn register<J: Job>(&mut self, run: Arc<dyn Run<J>>) -> &mut Self {
+        self.handlers.insert(J::KIND, Arc::new(Typed { run }));
         self
     }
 

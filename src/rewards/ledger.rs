@@ -88,10 +88,22 @@ pub enum Cell {
 impl Cell {
     fn csv(&self) -> String {
         match self {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => inert(s),
             Cell::Int(n) => n.to_string(),
             Cell::Empty => String::new(),
         }
+    }
+}
+
+/// A text cell a spreadsheet will not run: one that starts with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return (a formula to Excel, WPS and LibreOffice) gets a leading `'`, as
+/// OWASP's advice on CSV injection has it. Numbers are written as numbers, so a negative
+/// amount is never mistaken for text.
+fn inert(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
     }
 }
 
@@ -325,6 +337,28 @@ pub async fn export<W: Write + Seek + 'static>(
     }
     sink.finish()?;
     Ok(done)
+}
+
+#[cfg(test)]
+mod inert_tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_made_inert() {
+        for evil in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            let out = Cell::Text(evil.into()).csv();
+            assert_eq!(out, format!("'{evil}"));
+        }
+        assert_eq!(Cell::Text("某某医院".into()).csv(), "某某医院");
+        assert_eq!(Cell::Int(-5).csv(), "-5");
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Login, tokens, refresh, logout, lock-out, TOTP and the first-admin setup code.
+//! Login, tokens, refresh, logout, lock-out and the first-admin setup code (TOTP itself is
+//! [`super::totp`]).
 //!
 //! An access token is a short-lived HS256 JWT naming the user and the session; every
 //! request also checks the session row, so logout, a replayed refresh token or a disabled
@@ -6,13 +7,13 @@
 //! random, stored only as keyed digests, and single-use: using one twice revokes the whole
 //! login (its family).
 
-use actix_web::http::StatusCode;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use totp_rs::{Algorithm, TOTP};
 
-use super::{dummy_hash, verify_password, Role, StaffUser};
+use super::totp::open_totp_secret;
+pub use super::totp::{check_totp, totp_confirm, totp_now, totp_setup, TotpSetup};
+use super::{dummy_hash, unauthorized, verify_password_queued, Role, StaffUser};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::config::StaffConfig;
 use crate::error::{AppError, AppResult};
@@ -47,10 +48,6 @@ fn random_token(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut b);
     hex::encode(b)
-}
-
-fn unauthorized(code: &'static str, msg: &'static str) -> AppError {
-    AppError::new(StatusCode::UNAUTHORIZED, code, msg)
 }
 
 fn refresh_digest(vault: &Vault, token: &str) -> Vec<u8> {
@@ -92,10 +89,19 @@ pub async fn login(
     .bind(&username)
     .fetch_optional(&db.pool)
     .await?;
-    let Some((id, hash, totp_secret, last_step, totp_enabled, failed, locked_until, active, roles)) =
-        row
+    let Some((
+        id,
+        hash,
+        totp_secret,
+        last_step,
+        totp_enabled,
+        _failed,
+        locked_until,
+        active,
+        roles,
+    )) = row
     else {
-        let _ = verify_password(dummy_hash(), password);
+        let _ = verify_password_queued(dummy_hash(), password).await?;
         deny(db, &Actor::anonymous(), "auth.login", "unknown user").await;
         return Err(unauthorized(
             "invalid_credentials",
@@ -112,26 +118,26 @@ pub async fn login(
         .and_then(|s| store::parse_ts(s).ok())
     {
         if until > now {
+            // The same work and the same answer as a wrong password: the reply must not
+            // tell a guesser that the name exists (the audit log says why).
+            let _ = verify_password_queued(dummy_hash(), password).await?;
             deny(db, &actor, "auth.login", "account locked").await;
-            let minutes = (until - now).num_minutes() + 1;
-            return Err(AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "account_locked",
-                "error-account-locked",
-            )
-            .arg("minutes", minutes));
+            return Err(unauthorized(
+                "invalid_credentials",
+                "error-invalid-credentials",
+            ));
         }
     }
     if active == 0 {
-        let _ = verify_password(dummy_hash(), password);
+        let _ = verify_password_queued(dummy_hash(), password).await?;
         deny(db, &actor, "auth.login", "account disabled").await;
         return Err(unauthorized(
             "invalid_credentials",
             "error-invalid-credentials",
         ));
     }
-    if !verify_password(&hash, password) {
-        record_failure(db, cfg, &id, failed).await?;
+    if !verify_password_queued(&hash, password).await? {
+        record_failure(db, cfg, &id).await?;
         deny(db, &actor, "auth.login", "wrong password").await;
         return Err(unauthorized(
             "invalid_credentials",
@@ -154,7 +160,7 @@ pub async fn login(
                 mfa = true;
             }
             None => {
-                record_failure(db, cfg, &id, failed).await?;
+                record_failure(db, cfg, &id).await?;
                 deny(db, &actor, "auth.login", "wrong totp code").await;
                 return Err(unauthorized("invalid_totp", "error-invalid-totp").field("totp"));
             }
@@ -167,37 +173,58 @@ pub async fn login(
         .execute(&db.pool)
         .await?;
     let family = uuid::Uuid::now_v7().to_string();
-    let pair = open_session(db, vault, cfg, &actor, &id, &family, mfa, enrol).await?;
+    let s = Session {
+        family: &family,
+        mfa,
+        enrol,
+        ends: None,
+    };
+    let pair = open_session(db, vault, cfg, &actor, &id, s).await?;
     Ok(pair)
 }
 
-async fn record_failure(db: &Db, cfg: &StaffConfig, id: &str, failed: i64) -> AppResult<()> {
-    let failed = failed + 1;
-    let locked = (failed >= cfg.max_failed_logins.max(1))
-        .then(|| store::ts(Utc::now() + Duration::minutes(cfg.lockout_minutes.max(1))));
+/// Count a failed sign-in in one statement (so parallel guesses each count: no stale read),
+/// and lock the account for `lockout_minutes` at the `max_failed_logins`-th.
+async fn record_failure(db: &Db, cfg: &StaffConfig, id: &str) -> AppResult<()> {
+    let until = store::ts(Utc::now() + Duration::minutes(cfg.lockout_minutes));
     sqlx::query(
-        "UPDATE staff_users SET failed_logins = $1, locked_until = COALESCE($2, locked_until) \
+        "UPDATE staff_users SET \
+         locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END, \
+         failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END \
          WHERE id = $3",
     )
-    .bind(if locked.is_some() { 0 } else { failed })
-    .bind(locked)
+    .bind(cfg.max_failed_logins)
+    .bind(until)
     .bind(id)
     .execute(&db.pool)
     .await?;
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a new session carries over: its login family, whether TOTP was checked, whether the
+/// user must still enrol TOTP, and when it ends (`None`: a new login, `session_hours` from
+/// now; a refresh passes the login's end).
+struct Session<'a> {
+    family: &'a str,
+    mfa: bool,
+    enrol: bool,
+    ends: Option<chrono::DateTime<Utc>>,
+}
+
 async fn open_session(
     db: &Db,
     vault: &Vault,
     cfg: &StaffConfig,
     actor: &Actor,
     user_id: &str,
-    family: &str,
-    mfa: bool,
-    enrol: bool,
+    session: Session<'_>,
 ) -> AppResult<TokenPair> {
+    let Session {
+        family,
+        mfa,
+        enrol,
+        ends,
+    } = session;
     let now = Utc::now();
     let sid = uuid::Uuid::now_v7().to_string();
     let refresh = random_token(32);
@@ -213,7 +240,9 @@ async fn open_session(
     .bind(refresh_digest(vault, &refresh))
     .bind(i64::from(mfa))
     .bind(store::ts(now))
-    .bind(store::ts(now + Duration::hours(cfg.session_hours.max(1))))
+    .bind(store::ts(
+        ends.unwrap_or_else(|| now + Duration::hours(cfg.session_hours)),
+    ))
     .execute(&mut *tx)
     .await?;
     audit::append(
@@ -228,7 +257,7 @@ async fn open_session(
     )
     .await?;
     tx.commit().await?;
-    let ttl = cfg.access_token_minutes.max(1) * 60;
+    let ttl = cfg.access_token_minutes * 60;
     let claims = Claims {
         iss: ISSUER.into(),
         sub: user_id.to_string(),
@@ -310,10 +339,13 @@ pub async fn refresh(
         .await;
         return Err(unauthorized("invalid_token", "error-invalid-token"));
     }
-    if store::parse_ts(&expires_at).map_or(true, |t| t <= now) {
-        deny(db, &actor, "auth.refresh", "session expired").await;
-        return Err(unauthorized("session_expired", "error-session-expired"));
-    }
+    let ends = match store::parse_ts(&expires_at) {
+        Ok(t) if t > now => t,
+        _ => {
+            deny(db, &actor, "auth.refresh", "session expired").await;
+            return Err(unauthorized("session_expired", "error-session-expired"));
+        }
+    };
     let active: Option<(i64, String)> =
         sqlx::query_as("SELECT active, roles FROM staff_users WHERE id = $1")
             .bind(&user_id)
@@ -324,7 +356,15 @@ pub async fn refresh(
     };
     let roles = super::parse_roles(&roles).unwrap_or_default();
     let enrol = mfa == 0 && roles.iter().any(|r| r.requires_totp());
-    open_session(db, vault, cfg, &actor, &user_id, &family, mfa != 0, enrol).await
+    // The new session ends when the sign-in's did: refreshing never extends a login past
+    // `session_hours` from the password (an absolute lifetime).
+    let s = Session {
+        family: &family,
+        mfa: mfa != 0,
+        enrol,
+        ends: Some(ends),
+    };
+    open_session(db, vault, cfg, &actor, &user_id, s).await
 }
 
 pub async fn revoke_family(db: &Db, family: &str) -> Result<(), sqlx::Error> {
@@ -347,152 +387,6 @@ pub async fn revoke_user(tx: &mut store::Tx<'_>, user_id: &str) -> Result<(), sq
     .bind(user_id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
-}
-
-// ---- TOTP (RFC 6238: SHA-1, 6 digits, 30 s, one step of clock skew) ----
-
-fn totp_context(user_id: &str) -> String {
-    format!("staff-totp|{user_id}")
-}
-
-async fn open_totp_secret(
-    vault: &Vault,
-    user_id: &str,
-    sealed: Option<&[u8]>,
-) -> AppResult<Vec<u8>> {
-    let sealed =
-        sealed.ok_or_else(|| AppError::internal(anyhow::anyhow!("totp secret missing")))?;
-    vault
-        .open_blob(&totp_context(user_id), sealed)
-        .await
-        .map_err(AppError::internal)
-}
-
-fn totp_for(secret: &[u8]) -> Option<TOTP> {
-    TOTP::new(Algorithm::SHA1, 6, 1, 30, secret.to_vec()).ok()
-}
-
-/// The time step a code is valid for (now, or one step either side), if it is newer than
-/// the last one accepted (a code is never accepted twice).
-pub fn check_totp(
-    secret: &[u8],
-    code: &str,
-    now: DateTime<Utc>,
-    last_step: Option<i64>,
-) -> Option<i64> {
-    let totp = totp_for(secret)?;
-    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let t = u64::try_from(now.timestamp()).ok()?;
-    for dt in [0i64, -30, 30] {
-        let at = t.checked_add_signed(dt)?;
-        let step = i64::try_from(at / 30).ok()?;
-        if last_step.is_some_and(|l| step <= l) {
-            continue;
-        }
-        if subtle::ConstantTimeEq::ct_eq(totp.generate(at).as_bytes(), code.as_bytes()).into() {
-            return Some(step);
-        }
-    }
-    None
-}
-
-/// The current code for a secret (tests and the enrolment check).
-pub fn totp_now(secret: &[u8], now: DateTime<Utc>) -> Option<String> {
-    Some(totp_for(secret)?.generate(u64::try_from(now.timestamp()).ok()?))
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct TotpSetup {
-    /// Base32 secret to type into an authenticator app.
-    pub secret: String,
-    /// `otpauth://` URI for a QR code.
-    pub otpauth_uri: String,
-}
-
-/// Start (or restart) enrolment: a new secret, sealed, not yet enabled.
-pub async fn totp_setup(db: &Db, vault: &Vault, user: &StaffUser) -> AppResult<TotpSetup> {
-    if user.totp_enabled {
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            "totp_already_enabled",
-            "error-totp-already-enabled",
-        ));
-    }
-    let mut secret = vec![0u8; 20];
-    rand::thread_rng().fill_bytes(&mut secret);
-    let sealer = vault.sealer().await?;
-    let sealed = sealer.seal_blob(&totp_context(&user.id), &secret);
-    sqlx::query("UPDATE staff_users SET totp_secret = $1, updated_at = $2 WHERE id = $3")
-        .bind(sealed)
-        .bind(store::ts(Utc::now()))
-        .bind(&user.id)
-        .execute(&db.pool)
-        .await?;
-    let totp = totp_for(&secret).ok_or_else(|| AppError::internal(anyhow::anyhow!("totp")))?;
-    let b32 = totp.get_secret_base32();
-    Ok(TotpSetup {
-        otpauth_uri: format!(
-            "otpauth://totp/jubao:{}?secret={b32}&issuer=jubao&algorithm=SHA1&digits=6&period=30",
-            user.username
-        ),
-        secret: b32,
-    })
-}
-
-/// Finish enrolment with a code from the app; the session then counts as second-factor.
-pub async fn totp_confirm(
-    db: &Db,
-    vault: &Vault,
-    user: &StaffUser,
-    sid: &str,
-    code: &str,
-) -> AppResult<()> {
-    let row: Option<(Option<Vec<u8>>, i64)> =
-        sqlx::query_as("SELECT totp_secret, totp_enabled FROM staff_users WHERE id = $1")
-            .bind(&user.id)
-            .fetch_optional(&db.pool)
-            .await?;
-    let Some((Some(sealed), 0)) = row else {
-        return Err(AppError::new(
-            StatusCode::CONFLICT,
-            "totp_not_started",
-            "error-totp-not-started",
-        ));
-    };
-    let secret = open_totp_secret(vault, &user.id, Some(&sealed)).await?;
-    let Some(step) = check_totp(&secret, code, Utc::now(), None) else {
-        return Err(unauthorized("invalid_totp", "error-invalid-totp").field("code"));
-    };
-    let mut tx = db.begin().await?;
-    audit::lock(&mut tx).await?;
-    sqlx::query(
-        "UPDATE staff_users SET totp_enabled = 1, totp_last_step = $1, updated_at = $2 WHERE id = $3",
-    )
-    .bind(step)
-    .bind(store::ts(Utc::now()))
-    .bind(&user.id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE staff_sessions SET mfa = 1 WHERE id = $1")
-        .bind(sid)
-        .execute(&mut *tx)
-        .await?;
-    audit::append(
-        &mut tx,
-        &Entry {
-            actor: &Actor {
-                id: Some(user.id.clone()),
-                name: user.username.clone(),
-            },
-            action: "auth.totp_enabled",
-            outcome: Outcome::Ok,
-            report_id: None,
-            detail: serde_json::json!({}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -593,22 +487,4 @@ pub async fn use_setup_code(
     .await?;
     tx.commit().await?;
     Ok(user)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn totp_rfc6238_sha1_vector() {
-        // RFC 6238 appendix B, SHA-1, T = 59 s → 94287082 (8 digits); our 6-digit code is
-        // its last six digits.
-        let secret = b"12345678901234567890";
-        let now = DateTime::from_timestamp(59, 0).unwrap();
-        assert_eq!(totp_now(secret, now).unwrap(), "287082");
-        assert_eq!(check_totp(secret, "287 082", now, None), Some(1));
-        // Not twice.
-        assert_eq!(check_totp(secret, "287082", now, Some(1)), None);
-        assert_eq!(check_totp(secret, "000000", now, None), None);
-    }
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod principal;
+pub mod totp;
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -12,7 +13,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Invalid;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Kind};
 use crate::store::{self, is_unique_violation, Tx};
 
 /// Staff roles, DOMAIN §6: operation, management and audit kept apart.
@@ -128,6 +129,34 @@ pub fn verify_password(hash: &str, pw: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Argon2 costs tens of milliseconds of CPU: it runs on blocking threads, at most
+/// [`HASHING_AT_ONCE`] at a time on an instance, with at most [`HASHING_QUEUE`] sign-ins
+/// waiting; past that a sign-in is refused as busy (503) at once. So a flood of logins
+/// never occupies the async workers that answer everything else (the bots' 5 s included).
+pub const HASHING_AT_ONCE: usize = 2;
+pub const HASHING_QUEUE: usize = 64;
+
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_AT_ONCE);
+static WAITING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHING_QUEUE);
+
+/// [`verify_password`] off the async workers, behind the bounded queue.
+pub async fn verify_password_queued(hash: &str, pw: &str) -> crate::error::AppResult<bool> {
+    let busy = || {
+        crate::error::AppError::new(crate::error::Kind::Unavailable, "busy", "error-unavailable")
+    };
+    let _waiting = WAITING.try_acquire().map_err(|_| busy())?;
+    let _running = HASHING.acquire().await.map_err(|_| busy())?;
+    let (hash, pw) = (hash.to_string(), pw.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&hash, &pw))
+        .await
+        .map_err(crate::error::AppError::internal)
+}
+
+/// A 401 with the given code and message: no valid credentials.
+pub(crate) fn unauthorized(code: &'static str, msg: &'static str) -> crate::error::AppError {
+    crate::error::AppError::new(crate::error::Kind::Unauthorized, code, msg)
+}
+
 /// A hash to verify against when the user does not exist, so a wrong username costs the
 /// same time as a wrong password.
 pub fn dummy_hash() -> &'static str {
@@ -223,12 +252,10 @@ pub async fn create(tx: &mut Tx<'_>, u: &NewUser) -> AppResult<StaffUser> {
     match r {
         Ok(_) => {}
         Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::new(
-                actix_web::http::StatusCode::CONFLICT,
-                "username_taken",
-                "error-username-taken",
+            return Err(
+                AppError::new(Kind::Conflict, "username_taken", "error-username-taken")
+                    .field("username"),
             )
-            .field("username"))
         }
         Err(e) => return Err(e.into()),
     }

@@ -1,11 +1,9 @@
 //! The authenticated staff member behind a request (`Authorization: Bearer …`).
 
-use actix_web::http::StatusCode;
-
 use super::auth::Claims;
 use super::{parse_roles, region_covers, Role};
 use crate::audit::{self, Actor};
-use crate::error::AppError;
+use crate::error::{AppError, Kind};
 use crate::store::{self, Db};
 use crate::vault::Vault;
 
@@ -46,9 +44,7 @@ impl Principal {
 /// this; everything else takes [`Principal`], which refuses such sessions).
 pub struct Enrolling(pub Principal);
 
-fn unauthorized(code: &'static str, msg: &'static str) -> AppError {
-    AppError::new(StatusCode::UNAUTHORIZED, code, msg)
-}
+use super::unauthorized;
 
 type SessionUser = (
     Option<String>,
@@ -135,7 +131,7 @@ pub async fn authenticate(
     };
     if !allow_enrol && !p.mfa && p.roles.iter().any(|r| r.requires_totp()) {
         return Err(AppError::new(
-            StatusCode::FORBIDDEN,
+            Kind::Forbidden,
             "totp_enrollment_required",
             "error-totp-enrollment-required",
         ));

@@ -7,6 +7,7 @@
 //! integer fen, binary is `BLOB`/`BYTEA`.
 
 pub mod blobs;
+pub mod group;
 pub mod ratelimit;
 
 use std::path::Path;

@@ -24,6 +24,16 @@ pub async fn hit(db: &Db, bucket: &str, window_secs: i64, now: DateTime<Utc>) ->
     Ok(count)
 }
 
+/// Delete counters whose window started more than two days before `now` (every window in
+/// use is shorter), so the table does not grow without end.
+pub async fn purge(db: &Db, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    let r = sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+        .bind(now.timestamp() - 2 * 86_400)
+        .execute(&db.pool)
+        .await?;
+    Ok(r.rows_affected())
+}
+
 /// The count in the current window, without counting.
 pub async fn current(
     db: &Db,

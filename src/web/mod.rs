@@ -1,12 +1,10 @@
 //! HTTP: routes, the request middleware, static pages, health and metrics.
 
-pub mod bots;
+mod error;
 mod extract;
-pub mod reports;
 pub mod rewards;
 pub mod staff;
 pub mod stats;
-pub mod upload;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,11 +12,11 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use rust_embed::RustEmbed;
 use tokio::sync::Semaphore;
 
+use crate::channels::{self, Doors};
 use crate::config::Config;
 use crate::error::{AppError, REQUEST_LOCALE};
 use crate::i18n::Locale;
@@ -42,6 +40,38 @@ pub struct AppState {
     pub stats: stats::StatsCache,
 }
 
+impl Doors for AppState {
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn db(&self) -> &Db {
+        &self.db
+    }
+    fn vault(&self) -> &Arc<Vault> {
+        &self.vault
+    }
+    fn intake(&self) -> &Intake {
+        &self.intake
+    }
+    fn workflow(&self) -> &crate::workflow::Workflow {
+        &self.workflow
+    }
+    fn decode_permits(&self) -> &Semaphore {
+        &self.decode_permits
+    }
+    fn bots(&self) -> &Arc<crate::channels::wechat::Bots> {
+        &self.bots
+    }
+}
+
+impl AppState {
+    /// The same state as the channels see it: `web::Data<dyn Doors>`.
+    pub fn doors(self: &Arc<Self>) -> channels::State {
+        let doors: Arc<dyn Doors> = self.clone();
+        web::Data::from(doors)
+    }
+}
+
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' blob: data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
     base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
@@ -51,6 +81,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 struct StaticFiles;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    error::extractor_errors(cfg);
     cfg.route("/", web::get().to(|| async { redirect("/h5/") }))
         .route("/h5", web::get().to(|| async { redirect("/h5/") }))
         .route("/h5/{tail:.*}", web::get().to(h5))
@@ -62,20 +93,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics))
-        .route(
-            "/bridges/hotline/{source}/tickets",
-            web::post().to(hotline_tickets),
-        )
+        .configure(channels::hotline::routes)
         .service(
             web::scope("/api/v1")
-                .route("/reports", web::post().to(reports::create))
-                .route("/reports/lookup", web::post().to(reports::lookup))
-                .route("/reports/messages", web::post().to(reports::add_message))
+                .configure(channels::h5::routes)
+                .configure(channels::staff::routes)
                 .configure(stats::routes)
                 .configure(rewards::routes)
                 .configure(staff::routes),
         )
-        .configure(bots::routes)
+        .configure(channels::wechat::routes)
         .default_service(web::to(not_found));
 }
 
@@ -87,7 +114,7 @@ fn redirect(to: &'static str) -> HttpResponse {
 
 async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::new(
-        StatusCode::NOT_FOUND,
+        crate::error::Kind::NotFound,
         "not_found",
         "error-route-not-found",
     ))
@@ -141,8 +168,12 @@ pub fn serve_embedded(req: &HttpRequest, path: &str) -> HttpResponse {
 }
 
 fn not_found_page() -> HttpResponse {
-    AppError::new(StatusCode::NOT_FOUND, "not_found", "error-route-not-found")
-        .error_response_owned()
+    AppError::new(
+        crate::error::Kind::NotFound,
+        "not_found",
+        "error-route-not-found",
+    )
+    .error_response_owned()
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -175,15 +206,6 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-async fn hotline_tickets(
-    req: actix_web::HttpRequest,
-    path: web::Path<String>,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> crate::error::AppResult<HttpResponse> {
-    crate::channels::hotline::tickets(req, path, payload, &state.config, &state.intake).await
-}
-
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut body = crate::telemetry::metrics().render();
     // The calendar figures are read at scrape time: the provisional count is shared state
@@ -199,6 +221,33 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
             "text/plain; version=0.0.4; charset=utf-8",
         ))
         .body(body)
+}
+
+/// Refuse, before routing, any address whose path or query string holds an encoded NUL
+/// (`%00`): nobody sends one on purpose, and it must never reach a query (PostgreSQL
+/// refuses NUL in text, which would be a 500). The answer is the CONTRACT §7 400.
+pub async fn refuse_nul(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    let uri = req.uri();
+    let has_nul = |s: &str| {
+        s.as_bytes()
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+    };
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        let locale = Locale::from_accept_language(
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let res = AppError::bad_request("invalid_path", "error-invalid-path")
+            .in_locale(locale)
+            .error_response_owned();
+        return Ok(req.into_response(res).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// The request middleware: the caller's locale for errors, security headers, one log line
@@ -257,24 +306,6 @@ pub async fn middleware(
         );
     }
     Ok(res)
-}
-
-/// The caller's address for rate limiting: the socket peer, or the first
-/// `X-Forwarded-For` hop when `[server] trust_forwarded_for` says a proxy sets it.
-pub fn client_address(req: &HttpRequest, trust_forwarded: bool) -> String {
-    if trust_forwarded {
-        if let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-        {
-            return ip.trim().to_string();
-        }
-    }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
 }
 
 impl AppError {

@@ -1,16 +1,13 @@
 //! Rewards and finance over HTTP (DOMAIN §5): the staff endpoints (described in the
-//! OpenAPI document with the rest of the staff API), the reporter's claim, and the
-//! statistics for the console's charts.
+//! OpenAPI document with the rest of the staff API) and the statistics for the console's
+//! charts. The reporter's claim is the H5 channel's (`channels::h5::claim`).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::staff::case_endpoint;
-use super::upload::read_body;
-use super::{client_address, AppState};
-use crate::error::{request_locale, AppError, AppResult};
-use crate::i18n::Locale;
-use crate::intake::followup::LookupLimits;
+use super::AppState;
+use crate::error::{request_locale, AppResult};
 use crate::intake::parse::parse_json;
 use crate::rewards::flow::{self, Budget, RewardView};
 use crate::rewards::policy::Computation;
@@ -29,7 +26,7 @@ async fn audited<T>(
     r: AppResult<T>,
 ) -> AppResult<T> {
     match r {
-        Err(e) if e.status.as_u16() == 403 => {
+        Err(e) if e.kind == crate::error::Kind::Forbidden => {
             Err(flow::deny_plain(&state.workflow, p, action, e).await)
         }
         r => r,
@@ -229,40 +226,8 @@ stats_endpoint!(
     stats::rewards
 );
 
-/// `POST /api/v1/reports/reward/claim` — the reporter claims a notified reward with the
-/// tracking code and passcode (rate-limited like the look-up).
-pub async fn claim(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-) -> AppResult<HttpResponse> {
-    let body = read_body(&req, payload, &state, &["claim"]).await?;
-    let (r, locale) = parse_json::<flow::ClaimRequest>(&body.json, request_locale())?;
-    let client = client_address(&req, state.config.server.trust_forwarded_for);
-    let c = &state.config.intake;
-    let limits = LookupLimits {
-        per_code: c.lookup_failures_per_code,
-        per_client: c.lookup_failures_per_client,
-        window_secs: c.lookup_window_secs,
-    };
-    let who = state
-        .intake
-        .authenticate(&r.tracking_code, &r.passcode, &client, limits)
-        .await?;
-    let locale = r
-        .locale
-        .as_deref()
-        .and_then(Locale::parse)
-        .unwrap_or(locale);
-    let done = flow::claim(&state.workflow, &state.vault, &who.report_id, &r, locale)
-        .await
-        .map_err(|e: AppError| e)?;
-    Ok(HttpResponse::Ok().json(done))
-}
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/reports/reward/claim", web::post().to(claim))
-        .route("/cases/{id}/reward", web::get().to(show))
+    cfg.route("/cases/{id}/reward", web::get().to(show))
         .route("/cases/{id}/reward", web::post().to(propose))
         .route("/cases/{id}/reward/preview", web::get().to(preview))
         .route("/cases/{id}/reward/approve", web::post().to(approve))

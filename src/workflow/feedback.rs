@@ -9,16 +9,37 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::i18n::{self, Locale};
 use crate::notify::email::{Email, Mailer};
-use crate::notify::worker::{Handler, JobError};
+use crate::notify::worker::JobError;
 use crate::notify::{self, Claimed, NewJob};
 use crate::store::{self, Db, Tx};
 use crate::vault::{IdentityField, SealedIdentity, Vault};
 
-pub const KIND: &str = "reporter_feedback";
+/// The `reporter_feedback` job: push a timeline entry (`event_id`) or a staff message
+/// (`message_id`) to the reporter through the tip's channel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FeedbackJob {
+    pub report_id: String,
+    #[serde(default)]
+    pub event_id: Option<i64>,
+    #[serde(default)]
+    pub message_id: Option<i64>,
+}
+
+impl notify::Job for FeedbackJob {
+    const KIND: &'static str = "reporter_feedback";
+    /// Each entry and each message is sent once.
+    fn dedupe_key(&self) -> Option<String> {
+        match (self.event_id, self.message_id) {
+            (Some(e), _) => Some(format!("feedback:{e}")),
+            (None, Some(m)) => Some(format!("message:{m}")),
+            (None, None) => None,
+        }
+    }
+}
 
 /// The one path that tells a reporter something: a timeline entry (`kind` = `status`,
 /// `reward`, `deadline`; the `status` the entry shows; an optional plain-language note that
@@ -43,11 +64,11 @@ pub async fn tell(
     .bind(note)
     .fetch_one(&mut **tx)
     .await?;
-    let job = NewJob::new(
-        KIND,
-        serde_json::json!({ "report_id": report_id, "event_id": event_id }),
-    )
-    .dedupe(format!("feedback:{event_id}"));
+    let job = NewJob::of(&FeedbackJob {
+        report_id: report_id.to_string(),
+        event_id: Some(event_id),
+        message_id: None,
+    });
     notify::enqueue(tx, &job, max_attempts).await?;
     Ok(event_id)
 }
@@ -76,19 +97,8 @@ pub struct FeedbackHandler {
     pub senders: HashMap<&'static str, Arc<dyn Sender>>,
 }
 
-#[derive(Deserialize)]
-struct Payload {
-    report_id: String,
-    #[serde(default)]
-    event_id: Option<i64>,
-    #[serde(default)]
-    message_id: Option<i64>,
-}
-
 impl FeedbackHandler {
-    async fn run_job(&self, job: &Claimed) -> Result<(), JobError> {
-        let p: Payload =
-            serde_json::from_value(job.payload.clone()).map_err(JobError::permanent)?;
+    async fn run_job(&self, p: FeedbackJob) -> Result<(), JobError> {
         let row: Option<(String, String, String, String)> = sqlx::query_as(
             "SELECT channel, locale, status, tracking_code FROM reports WHERE id = $1",
         )
@@ -196,8 +206,8 @@ impl FeedbackHandler {
     }
 }
 
-impl Handler for FeedbackHandler {
-    fn run<'a>(&'a self, job: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
+impl notify::Run<FeedbackJob> for FeedbackHandler {
+    fn run<'a>(&'a self, job: FeedbackJob, _: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(self.run_job(job))
     }
 }

@@ -14,7 +14,6 @@ pub mod sweep;
 
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
 use chrono::Utc;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
@@ -27,7 +26,7 @@ use crate::deadlines::period::{Due, Period};
 use crate::deadlines::rules::{Rule, RuleSet};
 use crate::deadlines::Calendars;
 use crate::domain::Status;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Kind};
 use crate::staff::principal::Principal;
 use crate::staff::Role;
 use crate::store::{self, Db, Tx};
@@ -308,24 +307,35 @@ pub fn available_actions(p: &Principal, c: &CaseRow) -> Vec<Action> {
         .collect()
 }
 
+/// Refuse (403, audited as denied) a caller who holds none of `roles`.
+pub async fn require_role(
+    db: &Db,
+    p: &Principal,
+    roles: &[crate::staff::Role],
+    action: &str,
+) -> AppResult<()> {
+    if p.has_any(roles) {
+        return Ok(());
+    }
+    let err = forbidden();
+    crate::audit::record_denied(db, &p.actor(), action, None, err.code).await;
+    Err(err)
+}
+
 pub fn forbidden() -> AppError {
-    AppError::new(StatusCode::FORBIDDEN, "forbidden", "error-forbidden")
+    AppError::new(Kind::Forbidden, "forbidden", "error-forbidden")
 }
 
 pub fn case_not_found() -> AppError {
-    AppError::new(
-        StatusCode::NOT_FOUND,
-        "case_not_found",
-        "error-case-not-found",
-    )
+    AppError::new(Kind::NotFound, "case_not_found", "error-case-not-found")
 }
 
 pub fn record_not_found() -> AppError {
-    AppError::new(StatusCode::NOT_FOUND, "not_found", "error-record-not-found")
+    AppError::new(Kind::NotFound, "not_found", "error-record-not-found")
 }
 
 pub fn conflict(code: &'static str, msg: &'static str) -> AppError {
-    AppError::new(StatusCode::CONFLICT, code, msg)
+    AppError::new(Kind::Conflict, code, msg)
 }
 
 /// An operation on one case, inside one transaction (see the module docs).

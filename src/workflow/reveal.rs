@@ -2,14 +2,13 @@
 //! requester) approves or denies with a reason; only after approval is the identity opened,
 //! once, for that request, and the reveal is written to the audit log, where auditors see it.
 
-use actix_web::http::StatusCode;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{conflict, forbidden, reason, Action, Op, Workflow};
 use crate::audit::{self, Entry, Outcome};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Kind};
 use crate::staff::principal::Principal;
 use crate::staff::Role;
 use crate::store;
@@ -265,7 +264,7 @@ pub async fn reveal(
         Some(forbidden())
     } else if v.state == "revealed" {
         Some(AppError::new(
-            StatusCode::GONE,
+            Kind::Gone,
             "already_revealed",
             "error-already-revealed",
         ))
@@ -288,7 +287,7 @@ pub async fn reveal(
     .rows_affected();
     if marked != 1 {
         return Err(AppError::new(
-            StatusCode::GONE,
+            Kind::Gone,
             "already_revealed",
             "error-already-revealed",
         ));

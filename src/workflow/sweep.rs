@@ -12,7 +12,7 @@ use super::{CaseRow, Workflow};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::deadlines::calendar::shanghai_date;
 use crate::i18n::Locale;
-use crate::notify::email::{self, Email};
+use crate::notify::email::Email;
 use crate::notify::worker::Periodic;
 use crate::notify::{self, NewJob};
 use crate::staff::{self, Role, StaffUser};
@@ -213,8 +213,7 @@ pub async fn email_staff(
     args.extend(extra.iter().cloned());
     let link = format!("{}/console/#/cases/{}", wf.config.public_url(), case.id);
     let mail = Email::render(to, locale, template, &args, Some(&link));
-    let job =
-        NewJob::new(email::KIND, serde_json::to_value(&mail).unwrap_or_default()).dedupe(dedupe);
+    let job = NewJob::of(&mail).dedupe(dedupe);
     notify::enqueue(tx, &job, wf.config.outbox.max_attempts).await?;
     Ok(true)
 }
@@ -227,6 +226,7 @@ impl Periodic for Sweeper {
         Box::pin(async move {
             // (The reward sweep is registered before this one, so an expired reward's
             // claim clock closes rather than escalates.)
+            crate::store::ratelimit::purge(&self.0.db, Utc::now()).await?;
             let today = shanghai_date(Utc::now());
             loop {
                 let s = sweep(&self.0, today, 500).await?;

@@ -4,6 +4,8 @@ mod helpers;
 mod oracle;
 #[path = "../support/smtp_sink.rs"]
 mod smtp_sink;
+#[path = "../support/source.rs"]
+mod source;
 mod staffkit;
 #[path = "../support/tools.rs"]
 mod tools;
@@ -16,6 +18,8 @@ mod evidence;
 mod followup;
 mod health;
 mod hotline;
+mod inputs;
+mod openapi;
 mod permissions;
 mod privacy;
 mod reports;

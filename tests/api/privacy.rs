@@ -91,33 +91,8 @@ async fn identity_and_passcodes_never_leak(app: TestApp) {
         Some(id.as_str())
     );
 
-    // Everything the database holds, as bytes.
-    let mut haystacks: Vec<(String, Vec<u8>)> = vec![];
-    match app.backend {
-        Backend::Sqlite => {
-            for entry in std::fs::read_dir(app.dir.path()).unwrap() {
-                let p = entry.unwrap().path();
-                haystacks.push((p.display().to_string(), std::fs::read(&p).unwrap()));
-            }
-            assert!(haystacks
-                .iter()
-                .any(|(p, _)| p.ends_with("jubao.db-wal") || p.ends_with("jubao.db")));
-        }
-        Backend::Postgres => {
-            let out = std::process::Command::new("pg_dump")
-                .arg("--no-owner")
-                .arg(&app.db_url)
-                .output()
-                .expect("run pg_dump");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(out.stdout.len() > 1000);
-            haystacks.push(("pg_dump".into(), out.stdout));
-        }
-    }
+    // Everything the database holds, as bytes (bytea decoded on PostgreSQL).
+    let mut haystacks: Vec<(String, Vec<u8>)> = database_bytes(&app);
     haystacks.push(("logs".into(), captured_logs().lock().unwrap().clone()));
     // The logs did capture this test's requests (so an empty log cannot pass).
     assert!(

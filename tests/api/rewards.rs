@@ -893,11 +893,26 @@ async fn ledger_export_row_by_row(app: TestApp) {
         }
     }
 
-    // No identity in any export.
-    for p in [&csv_path, &xlsx_path] {
-        let bytes = std::fs::read(p).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(!text.contains("张三") && !text.contains("13800138000"));
+    // No identity in any export: the CSV as written, the XLSX as every part of its zip
+    // unpacked (its sheets are deflated, so the raw bytes could never show a name). The
+    // unpacked sheet does hold the cells, so an empty search cannot pass.
+    let mut exports = vec![("ledger.csv".to_string(), std::fs::read(&csv_path).unwrap())];
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&xlsx_path).unwrap()).unwrap();
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).unwrap();
+        let mut bytes = vec![];
+        std::io::Read::read_to_end(&mut part, &mut bytes).unwrap();
+        exports.push((format!("ledger.xlsx:{}", part.name()), bytes));
+    }
+    assert!(exports
+        .iter()
+        .any(|(_, b)| String::from_utf8_lossy(b).contains("某某市第一人民医院")));
+    for (name, bytes) in &exports {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains("张三") && !text.contains("13800138000"),
+            "identity in {name}"
+        );
     }
     let csv_text = std::fs::read_to_string(&csv_path).unwrap();
     assert!(!csv_text.contains("张三"));

@@ -27,16 +27,19 @@ async fn login_lockout_and_tokens(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(unknown["error"]["code"], "invalid_credentials");
+    let unknown_body = unknown.clone();
     assert_eq!(
         login_raw(&app, "handler1", "wrong-password!", None)
             .await
             .status(),
         401
     );
+    // Locked: even the right password is refused, with the same answer as a wrong one
+    // (nothing tells a guesser that the account exists or is locked).
     let locked = login_raw(&app, "handler1", PASSWORD, None).await;
-    assert_eq!(locked.status(), 429);
+    assert_eq!(locked.status(), 401);
     let body: Value = locked.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "account_locked");
+    assert_eq!(body, unknown_body);
 
     // Forged tokens: none-algorithm, another key, another algorithm, tampered claims.
     let parts: Vec<&str> = s.token.split('.').collect();
@@ -161,6 +164,62 @@ async fn refresh_rotation_and_replay(app: TestApp) {
         401
     );
     other.stop().await;
+
+    // Refreshing never extends a login: each new session ends when the sign-in's did.
+    let res = login_raw(&app, "handler1", PASSWORD, None).await;
+    let mut pair: Value = res.json().await.unwrap();
+    let ends_of = |family: String| {
+        let pool = app.db.pool.clone();
+        async move {
+            let ends: Vec<String> = sqlx::query_scalar(
+                "SELECT expires_at FROM staff_sessions WHERE family = $1 ORDER BY created_at",
+            )
+            .bind(family)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            ends
+        }
+    };
+    let family: String =
+        sqlx::query_scalar("SELECT family FROM staff_sessions ORDER BY created_at DESC LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    for _ in 0..3 {
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        pair = app
+            .post_json(
+                "/api/v1/auth/refresh",
+                &json!({"refresh_token": pair["refresh_token"]}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(pair["access_token"].is_string(), "{pair}");
+    }
+    let ends = ends_of(family).await;
+    assert_eq!(ends.len(), 4);
+    assert!(
+        ends.iter().all(|e| *e == ends[0]),
+        "a refresh moved the end: {ends:?}"
+    );
+    // Past the login's end, the refresh token is refused.
+    sqlx::query("UPDATE staff_sessions SET expires_at = $1")
+        .bind("2020-01-01T00:00:00.000000Z")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": pair["refresh_token"]})
+        )
+        .await
+        .status(),
+        401
+    );
     app.stop().await;
 }
 
@@ -325,7 +384,64 @@ async fn first_admin_setup_code(app: TestApp) {
     app.stop().await;
 }
 
+/// Guesses sent in parallel each count: with `max_failed_logins` = 5 (the default), four
+/// at once leave the account open, and the fifth locks it; twenty at once lock it too (a
+/// count read before the others wrote would stop short of five).
+async fn parallel_wrong_passwords_lock_at_exactly_the_count(app: TestApp) {
+    assert_eq!(app.config.staff.max_failed_logins, 5);
+    add_user(&app, "guess1", "handler", "371502", None).await;
+    add_user(&app, "guess2", "handler", "371502", None).await;
+    let locked = |name: &'static str| {
+        let pool = app.db.pool.clone();
+        async move {
+            let (failed, until): (i64, Option<String>) = sqlx::query_as(
+                "SELECT failed_logins, locked_until FROM staff_users WHERE username = $1",
+            )
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            (failed, until.is_some())
+        }
+    };
+    let wrong = |name: &'static str, n: usize| {
+        let app = &app;
+        futures_util::future::join_all(
+            (0..n).map(move |_| login_raw(app, name, "wrong-password!", None)),
+        )
+    };
+    for r in wrong("guess1", 4).await {
+        assert_eq!(r.status(), 401);
+    }
+    assert_eq!(locked("guess1").await, (4, false));
+    assert_eq!(
+        login_raw(&app, "guess1", "wrong-password!", None)
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(locked("guess1").await, (0, true));
+    assert_eq!(
+        login_raw(&app, "guess1", PASSWORD, None).await.status(),
+        401
+    );
+
+    for r in wrong("guess2", 20).await {
+        assert_eq!(r.status(), 401);
+    }
+    assert!(
+        locked("guess2").await.1,
+        "20 parallel guesses did not lock the account"
+    );
+    assert_eq!(
+        login_raw(&app, "guess2", PASSWORD, None).await.status(),
+        401
+    );
+    app.stop().await;
+}
+
 both_databases!(
+    parallel_wrong_passwords_lock_at_exactly_the_count,
     login_lockout_and_tokens,
     refresh_rotation_and_replay,
     totp_is_mandatory_for_sensitive_roles,

@@ -2,46 +2,14 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::error::Kind;
 
 pub(super) fn invalid_signature() -> AppError {
     AppError::new(
-        StatusCode::UNAUTHORIZED,
+        Kind::Unauthorized,
         "invalid_signature",
         "error-hotline-signature",
     )
-}
-
-pub(super) async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    max: usize,
-) -> AppResult<Vec<u8>> {
-    let too_large = || {
-        AppError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "error-payload-too-large",
-        )
-        .arg("max", human_bytes(max as u64))
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return Err(too_large());
-    }
-    let mut buf = Vec::with_capacity(declared.map_or(4096, |n| n as usize));
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| AppError::bad_request("invalid_json", "error-invalid-json"))?;
-        if buf.len() + chunk.len() > max {
-            return Err(too_large());
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf)
 }
 
 /// The answer for the agent (CONTRACT §5), with the acceptance date to read to the caller
@@ -70,25 +38,36 @@ pub(super) fn answer(
         }))
 }
 
-/// `POST /bridges/hotline/{source}/tickets` (CONTRACT §5); `web` routes it here with the
-/// configuration and the intake.
+/// `POST /bridges/hotline/{source}/tickets` (CONTRACT §5).
+#[utoipa::path(post, path = "/bridges/hotline/{source}/tickets", tag = "hotline",
+    params(("source" = String, Path, description = "The call centre, as configured in `[[hotline]] source`"),
+        ("X-Jubao-Timestamp" = String, Header, description = "Unix seconds"),
+        ("X-Jubao-Signature" = String, Header, description = "Lower-case hex HMAC-SHA256 of `{timestamp}.{raw body}` with the source's secret")),
+    request_body(content = Object, description = "The work order (CONTRACT §5)"),
+    responses((status = 201, body = Object, description = "`{ tracking_code, passcode, duplicate: false, accept_by, … }`"),
+        (status = 200, body = Object, description = "The same call again: the first receipt, `duplicate: true`"),
+        (status = 400), (status = 401, description = "Wrong signature or timestamp more than 300 s away"),
+        (status = 404, description = "Unknown source"), (status = 413), (status = 422)))]
 pub async fn tickets(
     req: HttpRequest,
     path: web::Path<String>,
     payload: web::Payload,
-    config: &Config,
-    intake: &Intake,
+    state: crate::channels::State,
 ) -> AppResult<HttpResponse> {
+    let (config, intake) = (state.config(), state.intake());
     let name = path.into_inner();
     let Some(source) = config.hotline.iter().find(|h| h.source == name) else {
         return Err(AppError::new(
-            StatusCode::NOT_FOUND,
+            Kind::NotFound,
             "unknown_source",
             "error-hotline-unknown-source",
         ));
     };
-    let max = usize::try_from(config.intake.max_json_bytes.max(1)).unwrap_or(usize::MAX);
-    let body = read_body(&req, payload, max).await?;
+    let max = config.intake.max_json_bytes as u64;
+    let body = crate::channels::body::read_request(&req, payload, max, || {
+        AppError::bad_request("invalid_json", "error-invalid-json")
+    })
+    .await?;
     let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok());
     if !verify(
         source,

@@ -12,7 +12,7 @@
 //! * **Identity:** a named caller's name and number go into the vault (the number as
 //!   `caller_number`, not as a mobile phone). An anonymous caller's number is not stored:
 //!   the call centre keeps it against its `call_id`, and feedback goes back by `call_id`.
-//! * **Recording:** fetched by an outbox job ([`RECORDING_KIND`]) through a client that
+//! * **Recording:** fetched by an outbox job ([`RecordingJob`]) through a client that
 //!   resolves the host itself and refuses non-public addresses unless the host is listed in
 //!   the source's `allow_recording_hosts`; no redirects, no proxy, size and time limits.
 //! * **Feedback:** [`CallbackSender`] is the `hotline` feedback sender: a signed POST of
@@ -34,6 +34,20 @@ pub use order::*;
 pub use recording::*;
 pub use signature::*;
 
+/// The bridge in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(http::tickets),
+    tags((name = "hotline", description = "The 12393 / 12345 call-centre bridge (CONTRACT §5)")))]
+pub struct HotlineDoc;
+
+/// The bridge's route (CONTRACT §5).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/bridges/hotline/{source}/tickets",
+        web::post().to(http::tickets),
+    );
+}
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +58,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, HotlineSource};
@@ -53,15 +67,14 @@ use crate::error::{human_bytes, request_locale, AppError, AppResult};
 use crate::evidence::{self, Limits};
 use crate::i18n::Locale;
 use crate::intake::parse::{parse_json, to_new_tip, RawReport, RawReporter, RawTarget};
-use crate::intake::{IdempotencyKey, Intake, NewTip, Submitted, TipExtra};
-use crate::notify::worker::{Handler, JobError};
+use crate::intake::{IdempotencyKey, NewTip, Submitted, TipExtra};
+use crate::notify::worker::JobError;
 use crate::notify::{self, Claimed, NewJob};
 use crate::store::{self, Db, Tx};
 use crate::vault::{Identity, IdentityField, Vault};
 use crate::workflow::feedback::{Notice, Sender};
 
 /// Outbox job kind that fetches a call's recording.
-pub const RECORDING_KIND: &str = "hotline_recording";
 /// How far the signed timestamp may be from our clock, either way.
 pub const MAX_SKEW_SECS: i64 = 300;
 /// Whole-request limit for a recording download (below the outbox lease of 60 s).

@@ -220,11 +220,11 @@ impl TipExtra for CallRecord {
             .execute(&mut **tx)
             .await?;
             if let Some(url) = &self.recording_url {
-                let job = NewJob::new(
-                    RECORDING_KIND,
-                    serde_json::json!({ "report_id": report_id, "source": self.source, "url": url }),
-                )
-                .dedupe(format!("{RECORDING_KIND}:{report_id}"));
+                let job = NewJob::of(&RecordingJob {
+                    report_id: report_id.to_string(),
+                    source: self.source.clone(),
+                    url: url.clone(),
+                });
                 notify::enqueue(tx, &job, self.max_attempts).await?;
             }
             Ok(())

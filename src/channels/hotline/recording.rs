@@ -11,11 +11,20 @@ pub struct RecordingHandler {
     limits: Limits,
 }
 
-#[derive(Deserialize)]
-pub(super) struct RecordingJob {
-    report_id: String,
-    source: String,
-    url: String,
+/// The `hotline_recording` job: fetch the recording at `url` for the report's call.
+#[derive(Serialize, Deserialize)]
+pub struct RecordingJob {
+    pub report_id: String,
+    pub source: String,
+    pub url: String,
+}
+
+impl notify::Job for RecordingJob {
+    const KIND: &'static str = "hotline_recording";
+    /// One fetch per report, however often the call centre resends the work order.
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!("{}:{}", Self::KIND, self.report_id))
+    }
 }
 
 pub(super) enum FetchError {
@@ -31,18 +40,11 @@ impl RecordingHandler {
             db,
             vault,
             sources: config.hotline.clone(),
-            limits: Limits {
-                max_file_bytes: u64::try_from(config.evidence.max_file_bytes.max(1))
-                    .unwrap_or(u64::MAX),
-                max_image_pixels: u64::try_from(config.evidence.max_image_pixels.max(1))
-                    .unwrap_or(u64::MAX),
-            },
+            limits: crate::channels::upload::evidence_limits(config),
         }
     }
 
-    async fn run_job(&self, job: &Claimed) -> Result<(), JobError> {
-        let p: RecordingJob =
-            serde_json::from_value(job.payload.clone()).map_err(JobError::permanent)?;
+    async fn run_job(&self, p: RecordingJob, job: &Claimed) -> Result<(), JobError> {
         let state: Option<String> =
             sqlx::query_scalar("SELECT recording FROM hotline_calls WHERE report_id = $1")
                 .bind(&p.report_id)
@@ -181,9 +183,13 @@ pub(super) async fn insert_event(
     Ok(())
 }
 
-impl Handler for RecordingHandler {
-    fn run<'a>(&'a self, job: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
-        Box::pin(self.run_job(job))
+impl notify::Run<RecordingJob> for RecordingHandler {
+    fn run<'a>(
+        &'a self,
+        payload: RecordingJob,
+        job: &'a Claimed,
+    ) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(async move { self.run_job(payload, job).await })
     }
 }
 

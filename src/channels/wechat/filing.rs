@@ -32,7 +32,7 @@ impl Bots {
                 out
             }
             Err(e) => {
-                if e.status.is_server_error() {
+                if e.kind.is_server() {
                     tracing::error!(error = %e, "filing a bot report failed");
                 } else {
                     tracing::info!(code = e.code, field = ?e.field, "bot report refused by intake");
@@ -100,7 +100,12 @@ impl Bots {
                         dialog::MediaKind::Voice => "voice".into(),
                     },
                 };
-                crate::notify::enqueue(&mut tx, &jobs::media_job(&job), self.max_attempts).await?;
+                crate::notify::enqueue(
+                    &mut tx,
+                    &crate::notify::NewJob::of(&job),
+                    self.max_attempts,
+                )
+                .await?;
             }
             tx.commit().await?;
         }
@@ -124,11 +129,13 @@ impl Bots {
             .await
         {
             Ok(w) => w,
-            Err(e) if e.status.as_u16() == 429 => {
+            Err(e) if e.kind == crate::error::Kind::RateLimited => {
                 let minutes = (self.lookup_limits.window_secs + 59) / 60;
                 return Msg::new("bots-status-rate-limited").arg("minutes", minutes.to_string());
             }
-            Err(e) if e.status.as_u16() == 404 => return Msg::new("bots-status-not-found"),
+            Err(e) if e.kind == crate::error::Kind::NotFound => {
+                return Msg::new("bots-status-not-found")
+            }
             Err(e) => {
                 tracing::error!(error = %e, "bot status look-up failed");
                 return Msg::new("bots-internal-error");

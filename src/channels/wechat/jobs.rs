@@ -13,13 +13,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{Bots, Platform};
 use crate::i18n::{self, Locale};
-use crate::notify::worker::{Handler, JobError, Periodic};
+use crate::notify::worker::{JobError, Periodic};
+use crate::notify::Run;
 use crate::notify::{Claimed, NewJob};
 use crate::vault::{IdentityField, SealedIdentity};
 use crate::workflow::feedback::{Notice, Sender};
-
-pub const MEDIA_KIND: &str = "bot_media";
-pub const MESSAGE_KIND: &str = "bot_message";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MediaJob {
@@ -36,9 +34,21 @@ pub struct MessageJob {
     pub message: String,
 }
 
-pub fn media_job(j: &MediaJob) -> NewJob {
-    NewJob::new(MEDIA_KIND, serde_json::to_value(j).unwrap_or_default())
-        .dedupe(format!("bot_media:{}:{}", j.report_id, j.media_id))
+impl crate::notify::Job for MediaJob {
+    const KIND: &'static str = "bot_media";
+    /// Each picture or voice message is fetched once.
+    fn dedupe_key(&self) -> Option<String> {
+        Some(format!(
+            "{}:{}:{}",
+            Self::KIND,
+            self.report_id,
+            self.media_id
+        ))
+    }
+}
+
+impl crate::notify::Job for MessageJob {
+    const KIND: &'static str = "bot_message";
 }
 
 /// Where a report's bot user is: the platform, the account, and the sealed openid.
@@ -86,9 +96,7 @@ impl Bots {
         })
     }
 
-    async fn run_media(&self, job: &Claimed) -> Result<(), JobError> {
-        let j: MediaJob =
-            serde_json::from_value(job.payload.clone()).map_err(JobError::permanent)?;
+    async fn run_media(&self, j: MediaJob) -> Result<(), JobError> {
         let (platform, account): (String, String) =
             sqlx::query_as("SELECT platform, account FROM bot_reporters WHERE report_id = $1")
                 .bind(&j.report_id)
@@ -153,23 +161,14 @@ impl Bots {
             report_id: report_id.to_string(),
             message: "bots-media-failed".into(),
         };
-        crate::notify::enqueue(
-            &mut tx,
-            &NewJob::new(
-                MESSAGE_KIND,
-                serde_json::to_value(payload).map_err(JobError::permanent)?,
-            ),
-            self.max_attempts,
-        )
-        .await
-        .map_err(JobError::retry)?;
+        crate::notify::enqueue(&mut tx, &NewJob::of(&payload), self.max_attempts)
+            .await
+            .map_err(JobError::retry)?;
         tx.commit().await.map_err(JobError::retry)?;
         Ok(())
     }
 
-    async fn run_message(&self, job: &Claimed) -> Result<(), JobError> {
-        let j: MessageJob =
-            serde_json::from_value(job.payload.clone()).map_err(JobError::permanent)?;
+    async fn run_message(&self, j: MessageJob) -> Result<(), JobError> {
         if !j.message.starts_with("bots-") {
             return Err(JobError::permanent("not a bot message id"));
         }
@@ -205,15 +204,15 @@ impl Bots {
 /// The `bot_media` and `bot_message` outbox handlers.
 pub struct BotJobs(pub Arc<Bots>);
 
-impl Handler for BotJobs {
-    fn run<'a>(&'a self, job: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
-        Box::pin(async move {
-            match job.kind.as_str() {
-                MEDIA_KIND => self.0.run_media(job).await,
-                MESSAGE_KIND => self.0.run_message(job).await,
-                _ => Err(JobError::permanent("not a bot job")),
-            }
-        })
+impl Run<MediaJob> for BotJobs {
+    fn run<'a>(&'a self, job: MediaJob, _: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(self.0.run_media(job))
+    }
+}
+
+impl Run<MessageJob> for BotJobs {
+    fn run<'a>(&'a self, job: MessageJob, _: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
+        Box::pin(self.0.run_message(job))
     }
 }
 

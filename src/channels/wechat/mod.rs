@@ -17,6 +17,9 @@
 
 pub mod batch;
 mod filing;
+mod http;
+
+pub use http::{routes, BotsDoc};
 pub mod jobs;
 pub mod platform;
 pub mod store;
@@ -206,21 +209,13 @@ impl Bots {
                 },
             );
         }
-        let c = &config.intake;
         Ok(Self {
             engine,
             accounts,
             vault,
             http: platform::client()?,
-            lookup_limits: LookupLimits {
-                per_code: c.lookup_failures_per_code,
-                per_client: c.lookup_failures_per_client,
-                window_secs: c.lookup_window_secs,
-            },
-            evidence_limits: crate::evidence::Limits {
-                max_file_bytes: config.evidence.max_file_bytes.max(1) as u64,
-                max_image_pixels: config.evidence.max_image_pixels.max(1) as u64,
-            },
+            lookup_limits: LookupLimits::of(&config.intake),
+            evidence_limits: crate::channels::upload::evidence_limits(config),
             max_attempts: config.outbox.max_attempts,
             batch: db
                 .backend
@@ -270,7 +265,7 @@ impl Bots {
         m: Inbound,
     ) -> Option<String>
     where
-        H: AsRef<Intake> + Send + Sync + 'static,
+        H: AsRef<Intake> + Send + Sync + ?Sized + 'static,
     {
         let digest = self.push_digest(a, &m);
         let deadline = tokio::time::Instant::now() + ANSWER_WITHIN;

@@ -25,7 +25,6 @@
 //! how a reward's status follows its shares (`settle`), the operation frame
 //! (`reward_op!`), the decision a reward is computed from, and the reporter's timeline.
 
-use actix_web::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -36,7 +35,7 @@ use crate::audit;
 use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks::{self, ClockKind};
 use crate::domain::{tracking, Status};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Kind};
 use crate::i18n::Locale;
 use crate::staff::principal::Principal;
 use crate::store::{self, Tx};
@@ -184,20 +183,12 @@ async fn existing_reward(tx: &mut Tx<'_>, case_id: &str) -> AppResult<RewardRow>
 // ---------------------------------------------------------------------------------------------
 
 fn reward_not_found() -> AppError {
-    AppError::new(
-        StatusCode::NOT_FOUND,
-        "reward_not_found",
-        "error-reward-not-found",
-    )
+    AppError::new(Kind::NotFound, "reward_not_found", "error-reward-not-found")
 }
 
 /// Approving, returning or paying one's own proposal.
 fn own_proposal() -> AppError {
-    AppError::new(
-        StatusCode::FORBIDDEN,
-        "own_proposal",
-        "error-reward-own-proposal",
-    )
+    AppError::new(Kind::Forbidden, "own_proposal", "error-reward-own-proposal")
 }
 
 /// The case is not in a status the step works in.

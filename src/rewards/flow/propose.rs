@@ -528,7 +528,7 @@ mod tests {
         ];
         for (list, field, msg) in cases {
             let e = resolve_co_reporters(&list, &t, "case").unwrap_err();
-            assert_eq!(e.status.as_u16(), 422, "{msg}");
+            assert_eq!(e.kind, crate::error::Kind::Invalid, "{msg}");
             assert_eq!(e.field.as_deref(), Some(field), "{msg}");
             assert_eq!(e.msg_id, msg);
         }

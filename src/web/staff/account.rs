@@ -199,7 +199,7 @@ pub async fn setup(state: web::Data<AppState>, body: web::Bytes) -> AppResult<Ht
 pub(super) async fn current_user(state: &AppState, p: &Principal) -> AppResult<StaffUser> {
     staff::by_id(&state.db.pool, &p.id).await?.ok_or_else(|| {
         AppError::new(
-            actix_web::http::StatusCode::UNAUTHORIZED,
+            crate::error::Kind::Unauthorized,
             "invalid_token",
             "error-invalid-token",
         )

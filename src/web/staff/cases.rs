@@ -13,7 +13,9 @@ pub async fn inbox(
 ) -> AppResult<HttpResponse> {
     match query::inbox(&state.workflow, &p, &q).await {
         Ok(v) => Ok(HttpResponse::Ok().json(v)),
-        Err(e) if e.status.as_u16() == 403 => Err(refuse(&state, &p, "case.list", e).await),
+        Err(e) if e.kind == crate::error::Kind::Forbidden => {
+            Err(refuse(&state, &p, "case.list", e).await)
+        }
         Err(e) => Err(e),
     }
 }
@@ -31,7 +33,9 @@ pub async fn overdue(
 ) -> AppResult<HttpResponse> {
     match query::overdue(&state.workflow, &p, q.limit.unwrap_or(200)).await {
         Ok(v) => Ok(HttpResponse::Ok().json(v)),
-        Err(e) if e.status.as_u16() == 403 => Err(refuse(&state, &p, "case.overdue", e).await),
+        Err(e) if e.kind == crate::error::Kind::Forbidden => {
+            Err(refuse(&state, &p, "case.overdue", e).await)
+        }
         Err(e) => Err(e),
     }
 }
@@ -74,7 +78,7 @@ pub async fn evidence(
     .await
     {
         Ok(v) => v,
-        Err(e) if e.status.as_u16() == 403 => {
+        Err(e) if e.kind == crate::error::Kind::Forbidden => {
             return Err(refuse(&state, &p, "case.evidence", e).await)
         }
         Err(e) => return Err(e),

@@ -5,12 +5,10 @@
 mod account;
 mod admin;
 mod cases;
-mod entry;
 
 pub use account::*;
 pub use admin::*;
 pub use cases::*;
-pub use entry::*;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -19,10 +17,8 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use crate::audit::{self, Entry, Outcome};
-use crate::domain::Channel;
 use crate::error::{request_locale, AppError, AppResult};
-use crate::intake::parse::{parse_json, to_new_tip, RawReport};
-use crate::intake::Submitted;
+use crate::intake::parse::parse_json;
 use crate::notify;
 use crate::staff::auth::{self, TokenPair, TotpSetup};
 use crate::staff::principal::{Enrolling, Principal};
@@ -39,11 +35,7 @@ async fn refuse(state: &AppState, p: &Principal, action: &str, err: AppError) ->
 }
 
 async fn require(state: &AppState, p: &Principal, roles: &[Role], action: &str) -> AppResult<()> {
-    if p.has_any(roles) {
-        Ok(())
-    } else {
-        Err(refuse(state, p, action, crate::workflow::forbidden()).await)
-    }
+    crate::workflow::require_role(&state.db, p, roles, action).await
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -93,7 +85,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/identity-requests/{id}/reveal",
             web::post().to(identity_reveal),
         )
-        .route("/staff/reports", web::post().to(staff_report))
         .route("/audit", web::get().to(audit_log))
         .route("/audit/verify", web::get().to(audit_verify))
         .route("/admin/users", web::get().to(users))
@@ -113,7 +104,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     paths(login, refresh, logout, totp_setup, totp_confirm, change_password, setup, me, declare_conflict,
         inbox, overdue, case_detail, evidence, transition, finding, party_notice, statement, collective,
         legal_review, major, request_extension, decide_extension, assign, message, request_identity,
-        identity_requests, identity_decision, identity_reveal, staff_report, audit_log, audit_verify,
+        identity_requests, identity_decision, identity_reveal, crate::channels::staff::staff_report, audit_log, audit_verify,
         users, create_user, user_conflict, dead_letters, retry_dead_letter),
     tags((name = "auth"), (name = "cases"), (name = "identity"), (name = "intake"), (name = "audit"), (name = "admin"))
 )]
@@ -124,5 +115,8 @@ pub async fn openapi() -> HttpResponse {
     let mut doc = ApiDoc::openapi();
     doc.merge(super::stats::StatsDoc::openapi());
     doc.merge(super::rewards::RewardsDoc::openapi());
+    doc.merge(crate::channels::h5::H5Doc::openapi());
+    doc.merge(crate::channels::wechat::BotsDoc::openapi());
+    doc.merge(crate::channels::hotline::HotlineDoc::openapi());
     HttpResponse::Ok().json(doc)
 }

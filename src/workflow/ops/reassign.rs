@@ -58,11 +58,11 @@ pub async fn message(
         .bind(&body)
         .fetch_one(&mut *op.tx)
         .await?;
-        let job = NewJob::new(
-            crate::workflow::feedback::KIND,
-            serde_json::json!({ "report_id": op.case.id, "message_id": mid }),
-        )
-        .dedupe(format!("message:{mid}"));
+        let job = NewJob::of(&crate::workflow::feedback::FeedbackJob {
+            report_id: op.case.id.clone(),
+            event_id: None,
+            message_id: Some(mid),
+        });
         notify::enqueue(&mut op.tx, &job, max_attempts(wf)).await?;
         op.event(
             "message",
