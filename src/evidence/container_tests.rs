@@ -214,6 +214,7 @@ fn docx() -> Vec<u8> {
             "docProps/thumbnail.jpeg",
             format!("thumbnail of {NAME}").as_bytes(),
         ),
+        ("word/media/image1.jpeg", &photo_with_comment()),
     ] {
         zip.start_file(name, options).unwrap();
         zip.write_all(content).unwrap();
@@ -221,14 +222,32 @@ fn docx() -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
-fn parts(file: &[u8]) -> Vec<(String, String)> {
+/// A JPEG with a comment segment naming the camera's serial.
+fn photo_with_comment() -> Vec<u8> {
+    let mut plain = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut plain)
+        .encode_image(&image::RgbImage::new(8, 8))
+        .unwrap();
+    let comment = format!("camera {SERIAL}");
+    let len = u16::try_from(comment.len() + 2).unwrap().to_be_bytes();
+    [
+        &plain[..2],
+        &[0xFF, 0xFE],
+        &len,
+        comment.as_bytes(),
+        &plain[2..],
+    ]
+    .concat()
+}
+
+fn parts(file: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut archive = zip::ZipArchive::new(Cursor::new(file)).expect("a valid ZIP");
     (0..archive.len())
         .map(|i| {
             let mut part = archive.by_index(i).unwrap();
-            let mut text = String::new();
-            part.read_to_string(&mut text).unwrap();
-            (part.name().to_string(), text)
+            let mut bytes = Vec::new();
+            part.read_to_end(&mut bytes).unwrap();
+            (part.name().to_string(), bytes)
         })
         .collect()
 }
@@ -242,17 +261,22 @@ fn docx_loses_its_document_properties_and_keeps_its_content() {
     assert_eq!(processed.held_sealed, None);
     let copy = processed.working.expect("a working copy");
     let names: Vec<String> = parts(&copy).into_iter().map(|(n, _)| n).collect();
-    assert_eq!(
-        names,
-        ["[Content_Types].xml", "_rels/.rels", "word/document.xml"]
-    );
+    let package = [
+        "[Content_Types].xml",
+        "_rels/.rels",
+        "word/document.xml",
+        "word/media/image1.jpeg",
+    ];
+    assert_eq!(names, package);
     let parts = parts(&copy);
-    assert_eq!(parts[2].1, DOCUMENT_XML);
-    assert!(!parts[0].1.contains("docProps") && parts[0].1.contains("/word/document.xml"));
-    assert!(!parts[1].1.contains("docProps") && parts[1].1.contains("word/document.xml"));
+    let text = |i: usize| String::from_utf8(parts[i].1.clone()).unwrap();
+    assert_eq!(text(2), DOCUMENT_XML);
+    assert!(!text(0).contains("docProps") && text(0).contains("/word/document.xml"));
+    assert!(!text(1).contains("docProps") && text(1).contains("word/document.xml"));
+    image::load_from_memory(&parts[3].1).expect("the picture still decodes");
     // Inflated parts carry no secret either (the ZIP itself is compressed).
-    for (name, text) in &parts {
-        checks::assert_no_secret_bytes(text.as_bytes(), name);
+    for (name, bytes) in &parts {
+        checks::assert_no_secret_bytes(bytes, name);
     }
     let Some(before) = checks::exiftool_tags(&file, "before.docx") else {
         return;

@@ -8,8 +8,10 @@
 //! with every part under `docProps/` left out, the package relationships that
 //! pointed at them (`_rels/.rels`) and their content-type overrides
 //! (`[Content_Types].xml`) removed, and the remaining parts recompressed with
-//! no timestamps or extra fields. Document content (including the names of
-//! comment and tracked-change authors inside it) is not touched.
+//! no timestamps or extra fields. JPEG pictures in the package (`word/media/`,
+//! ...) lose their EXIF and other metadata segments losslessly, as uploaded
+//! photos do. Document content (including the names of comment and
+//! tracked-change authors inside it) is not touched.
 //!
 //! Parts are inflated under a total budget, so a ZIP bomb is held sealed
 //! rather than filling memory.
@@ -18,7 +20,7 @@ use std::io::{Cursor, Read, Write};
 
 use zip::write::SimpleFileOptions;
 
-use super::{Limits, Unsanitizable};
+use super::{jpeg, Limits, Unsanitizable};
 
 pub(super) const DOCX: &str =
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -87,6 +89,12 @@ pub(super) fn sanitize(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, Unsanit
         let content = match name.as_str() {
             CONTENT_TYPES => drop_elements(&content, "<Override ", "PartName=")?,
             PACKAGE_RELS => drop_elements(&content, "<Relationship ", "Target=")?,
+            // A photo pasted into a document keeps its camera's EXIF (GPS too).
+            _ if content.starts_with(&[0xFF, 0xD8]) => {
+                jpeg::strip(&content)
+                    .map_err(|_| Unsanitizable::UnknownLayout)?
+                    .bytes
+            }
             _ => content,
         };
         writer

@@ -5,9 +5,9 @@
 //! streams (on the catalog and on any page, image or font), the document IDs
 //! in the trailer, page thumbnails, embedded files and file-attachment
 //! annotations, digital signatures (the signer's certificate, name, location
-//! and contact), and camera EXIF inside embedded JPEG pictures. JavaScript and
-//! other automatic actions are no metadata, but nothing a case viewer opens
-//! should run code either.
+//! and contact), the authors of comments and highlights, and camera EXIF
+//! inside embedded JPEG pictures. JavaScript and other automatic actions are
+//! no metadata, but nothing a case viewer opens should run code either.
 //!
 //! The file is parsed with `lopdf`, cleaned as a tree of objects, and written
 //! anew: earlier revisions of an incrementally updated file, unreferenced
@@ -33,6 +33,32 @@ const STRIPPED_KEYS: &[&[u8]] = &[
     b"EF",            // the embedded stream of a file specification
     b"AF",            // associated files (PDF 2.0, PDF/A-3)
     b"DSS",           // certificates and revocation data of signatures
+];
+
+/// Keys removed from markup annotations (sticky notes, highlights, stamps,
+/// ...): the author's name and the dates. (In form fields `/T` is the field
+/// name and stays.)
+const ANNOTATION_AUTHOR_KEYS: &[&[u8]] = &[b"T", b"M", b"CreationDate"];
+
+/// Annotation types whose `/T` is the name of the person who made them.
+const MARKUP_ANNOTATIONS: &[&[u8]] = &[
+    b"Text",
+    b"FreeText",
+    b"Line",
+    b"Square",
+    b"Circle",
+    b"Polygon",
+    b"PolyLine",
+    b"Highlight",
+    b"Underline",
+    b"Squiggly",
+    b"StrikeOut",
+    b"Stamp",
+    b"Caret",
+    b"Ink",
+    b"Popup",
+    b"Sound",
+    b"Redact",
 ];
 
 /// Action types that run code or open other files.
@@ -132,9 +158,17 @@ fn clean(object: &mut Object, doomed: &HashSet<ObjectId>) {
 }
 
 fn clean_dict(dict: &mut Dictionary, doomed: &HashSet<ObjectId>) {
+    let markup = dict
+        .get(b"Subtype")
+        .and_then(Object::as_name)
+        .is_ok_and(|subtype| MARKUP_ANNOTATIONS.contains(&subtype));
     let gone: Vec<Vec<u8>> = dict
         .iter()
-        .filter(|(key, value)| STRIPPED_KEYS.contains(&key.as_slice()) || goes(value, doomed))
+        .filter(|(key, value)| {
+            STRIPPED_KEYS.contains(&key.as_slice())
+                || (markup && ANNOTATION_AUTHOR_KEYS.contains(&key.as_slice()))
+                || goes(value, doomed)
+        })
         .map(|(key, _)| key.clone())
         .collect();
     for key in gone {

@@ -115,6 +115,11 @@ fn pdf_with_everything() -> Vec<u8> {
         "Type" => "Annot", "Subtype" => "Link", "Rect" => vec![40.into(), 40.into(), 90.into(), 60.into()],
         "A" => dictionary! { "S" => "URI", "URI" => Object::string_literal("https://example.org/bill") },
     });
+    let note = doc.add_object(dictionary! {
+        "Type" => "Annot", "Subtype" => "Text", "Rect" => vec![100.into(), 100.into(), 120.into(), 120.into()],
+        "T" => text_string(NAME), "M" => Object::string_literal("D:20240301093000+08'00'"),
+        "Contents" => Object::string_literal("see line 3"),
+    });
     let signature = doc.add_object(dictionary! {
         "Type" => "Sig", "Filter" => "Adobe.PPKLite", "Name" => text_string(NAME),
         "ContactInfo" => Object::string_literal(PHONE), "Contents" => Object::String(vec![0; 16], StringFormat::Hexadecimal),
@@ -127,7 +132,7 @@ fn pdf_with_everything() -> Vec<u8> {
         "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
         "Resources" => dictionary! { "Font" => dictionary! { "F1" => font }, "XObject" => dictionary! { "Im1" => picture } },
         "Thumb" => thumbnail, "Metadata" => page_xmp,
-        "AA" => dictionary! { "O" => script }, "Annots" => vec![annotation.into(), link.into()],
+        "AA" => dictionary! { "O" => script }, "Annots" => vec![annotation.into(), link.into(), note.into()],
     });
     doc.objects.insert(
         pages_id,
@@ -169,7 +174,18 @@ fn assert_still_the_same_document(working: &[u8]) {
     assert_eq!(doc.get_page_content(page).trim_ascii_end(), CONTENT);
     let page_dict = doc.get_dictionary(page).unwrap();
     let annots = page_dict.get(b"Annots").and_then(Object::as_array).unwrap();
-    assert_eq!(annots.len(), 1, "the link stays, the attachment goes");
+    assert_eq!(
+        annots.len(),
+        2,
+        "the link and the note stay, the attachment goes"
+    );
+    let note = doc
+        .get_dictionary(annots[1].as_reference().unwrap())
+        .unwrap();
+    assert!(
+        note.has(b"Contents") && !note.has(b"T") && !note.has(b"M"),
+        "no author"
+    );
     let images = doc.get_page_images(page).expect("images");
     assert_eq!(images.len(), 1);
     let decoded = image::load_from_memory(images[0].content).expect("the picture decodes");
