@@ -35,7 +35,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::flow::{summary_line_id, Cmd, Expect, Flow, FlowError, Menu, Step};
-use super::{BasicChecks, Checks, Locale, Msg};
+use super::{Checks, Locale, Msg};
 
 /// A conversation idle for longer than this (seconds) is forgotten.
 pub const EXPIRY_SECS: i64 = 1800;
@@ -49,7 +49,7 @@ const CST_OFFSET_SECS: i64 = 8 * 3600;
 /// Largest amount accepted (10^15 fen), as the report endpoint does.
 pub(super) const MAX_AMOUNT_FEN: i64 = 1_000_000_000_000_000;
 
-/// The loaded flows and menu, plus the domain checks. Cheap to share (`&Engine` is all
+/// The loaded flows and menu, plus the caller's domain checks. Cheap to share (`&Engine` is all
 /// [`Engine::step`] needs); build it once at start-up.
 #[derive(Clone)]
 pub struct Engine {
@@ -102,7 +102,10 @@ pub const ENGINE_MESSAGES: &[&str] = &[
 impl Engine {
     /// Load every `*.toml` in `dir`: `menu.toml` is the menu, every other file a flow. The
     /// flows `report` and `status` must be among them.
-    pub fn load(dir: impl AsRef<Path>) -> Result<Engine, FlowError> {
+    pub fn load(
+        dir: impl AsRef<Path>,
+        checks: impl Checks + Send + Sync + 'static,
+    ) -> Result<Engine, FlowError> {
         let dir = dir.as_ref();
         let io = |file: &Path, e: std::io::Error| FlowError::Io {
             file: file.display().to_string(),
@@ -125,21 +128,28 @@ impl Engine {
             .iter()
             .map(|(n, t)| (n.as_str(), t.as_str()))
             .collect();
-        Engine::from_sources(&refs)
+        Engine::from_sources(&refs, checks)
     }
 
     /// The flows shipped in `bots/`, compiled in.
-    pub fn built_in() -> Engine {
-        Engine::from_sources(&[
-            ("menu.toml", include_str!("../../bots/menu.toml")),
-            ("report.toml", include_str!("../../bots/report.toml")),
-            ("status.toml", include_str!("../../bots/status.toml")),
-        ])
+    pub fn built_in(checks: impl Checks + Send + Sync + 'static) -> Engine {
+        Engine::from_sources(
+            &[
+                ("menu.toml", include_str!("../../bots/menu.toml")),
+                ("report.toml", include_str!("../../bots/report.toml")),
+                ("status.toml", include_str!("../../bots/status.toml")),
+            ],
+            checks,
+        )
         .expect("the shipped flow files are valid (tested)")
     }
 
-    /// Build from `(file name, contents)` pairs; `menu.toml` is the menu.
-    pub fn from_sources(files: &[(&str, &str)]) -> Result<Engine, FlowError> {
+    /// Build from `(file name, contents)` pairs; `menu.toml` is the menu. `checks` judge
+    /// the answers the engine cannot judge alone (see [`Checks`]).
+    pub fn from_sources(
+        files: &[(&str, &str)],
+        checks: impl Checks + Send + Sync + 'static,
+    ) -> Result<Engine, FlowError> {
         let mut flows = BTreeMap::new();
         let mut menu = None;
         for (name, text) in files {
@@ -172,14 +182,8 @@ impl Engine {
         Ok(Engine {
             flows,
             menu,
-            checks: Arc::new(BasicChecks),
+            checks: Arc::new(checks),
         })
-    }
-
-    /// Use the caller's domain checks instead of [`BasicChecks`].
-    pub fn with_checks(mut self, checks: impl Checks + Send + Sync + 'static) -> Engine {
-        self.checks = Arc::new(checks);
-        self
     }
 
     /// The loaded flows.

@@ -14,7 +14,8 @@
 //! `localize(id, args)` function, e.g. `crate::i18n::t`.
 //!
 //! Answers that need the domain's own rules (resident ID, mobile number, region code) go
-//! through the [`Checks`] trait; [`BasicChecks`] is a self-contained version.
+//! through the [`Checks`] trait, which the caller implements (the service with its domain
+//! types: `channels::wechat::checks::DomainChecks`).
 
 mod answers;
 mod conversation;
@@ -24,7 +25,6 @@ pub mod flow;
 #[cfg(test)]
 mod tests;
 
-use crate::domain::{MobilePhone, RegionCode, ResidentId};
 use serde::{Deserialize, Serialize};
 
 pub use engine::{
@@ -55,8 +55,11 @@ impl Locale {
     }
 }
 
-/// Domain checks for answers the engine cannot judge alone. Each returns the normalized
-/// value to store, or `None` when the answer is not valid (the step's hint is then shown).
+/// Domain checks for answers the engine cannot judge alone, supplied by the caller (the
+/// service checks with its own domain types, so that the bot accepts exactly what intake
+/// will). Each gets the answer with full-width characters already folded to ASCII
+/// ([`engine::normalize_text`]) and returns the normalized value to store, or `None` when
+/// the answer is not valid (the step's hint is then shown).
 pub trait Checks {
     /// An 18-character resident identity number (GB 11643), normalized (no spaces, `X`
     /// upper case).
@@ -65,34 +68,6 @@ pub trait Checks {
     fn phone(&self, input: &str) -> Option<String>;
     /// A 6-digit administrative division code.
     fn region(&self, input: &str) -> Option<String>;
-}
-
-/// The checks of the service's own domain types, so that the bot accepts exactly what
-/// intake will: a resident ID with its GB 11643 check character and birth date
-/// ([`ResidentId`]), a mainland mobile number (`+86` / `0086` and separators allowed,
-/// [`MobilePhone`]), a 6-digit code of a real province ([`RegionCode`]). Full-width digits
-/// and letters are normalized first.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct BasicChecks;
-
-impl Checks for BasicChecks {
-    fn resident_id(&self, input: &str) -> Option<String> {
-        ResidentId::parse(&engine::normalize_text(input))
-            .ok()
-            .map(|id| id.as_str().to_string())
-    }
-
-    fn phone(&self, input: &str) -> Option<String> {
-        MobilePhone::parse(&engine::normalize_text(input))
-            .ok()
-            .map(|p| p.as_str().to_string())
-    }
-
-    fn region(&self, input: &str) -> Option<String> {
-        RegionCode::parse(&engine::normalize_text(input))
-            .ok()
-            .map(|r| r.as_str().to_string())
-    }
 }
 
 /// One reply: a Fluent message id and its arguments.

@@ -16,6 +16,7 @@
 //!   (`reporter_identity`, field `openid`), which is how feedback finds the user.
 
 pub mod batch;
+pub mod checks;
 mod filing;
 mod http;
 
@@ -44,6 +45,7 @@ use crate::store::Db;
 use crate::vault::{IdentityField, Vault};
 use crate::wechat::crypto::MsgCrypt;
 use crate::wechat::xml::{Event, Inbound, MsgKind};
+use checks::DomainChecks;
 
 /// Largest callback body read (a text message is at most 2,048 characters).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -165,9 +167,9 @@ impl Bots {
     pub fn new(config: &Config, db: Db, vault: Arc<Vault>) -> anyhow::Result<Self> {
         let dir = std::path::Path::new("bots");
         let engine = if dir.join("report.toml").is_file() {
-            Engine::load(dir).context("loading the bot flows in bots/")?
+            Engine::load(dir, DomainChecks).context("loading the bot flows in bots/")?
         } else {
-            Engine::built_in()
+            Engine::built_in(DomainChecks)
         };
         let mut accounts = HashMap::new();
         for a in &config.wechat {

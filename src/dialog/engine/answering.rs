@@ -179,10 +179,13 @@ impl Engine {
                         "to": to.format("%Y-%m-%d").to_string() })
             }),
             Expect::AmountYuan => parse_amount_fen(text).map(|f| json!(f)),
-            Expect::Region => self.checks.region(text).map(Value::String),
-            Expect::ResidentId => self.checks.resident_id(text).map(Value::String),
-            Expect::Phone => self.checks.phone(text).map(Value::String),
-            Expect::Location => match self.checks.region(text) {
+            Expect::Region => self.checks.region(&normalize_text(text)).map(Value::String),
+            Expect::ResidentId => self
+                .checks
+                .resident_id(&normalize_text(text))
+                .map(Value::String),
+            Expect::Phone => self.checks.phone(&normalize_text(text)).map(Value::String),
+            Expect::Location => match self.checks.region(&normalize_text(text)) {
                 Some(code) => Some(json!({ "region_code": code })),
                 None => clean_text(text, 2, 500).map(|t| json!({ "label": t })),
             },
