@@ -195,8 +195,28 @@ pub fn parse_amount_fen(s: &str) -> Option<i64> {
     (fen <= MAX_AMOUNT_FEN).then_some(fen)
 }
 
-/// Fen as yuan for people: `1,200` or `1,200.50` (grouped; see [`crate::domain::money`]).
-pub use crate::domain::money::yuan_grouped as format_yuan;
+/// Fen as yuan for people, as the summary echoes an amount back: thousands grouped, the
+/// decimals only when not a whole yuan: `1,200`, `1,200.50`, `-0.05`. (The service's other
+/// style, two decimals and no grouping, is its `domain::money::yuan`.)
+pub fn format_yuan(fen: i64) -> String {
+    let neg = fen < 0;
+    let fen = fen.unsigned_abs();
+    let (yuan, cents) = (fen / 100, fen % 100);
+    let digits = yuan.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if neg { "-" } else { "" };
+    if cents == 0 {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{cents:02}")
+    }
+}
 
 /// `110105194912310021` → `110***********0021`.
 pub fn mask_resident_id(id: &str) -> String {

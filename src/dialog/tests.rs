@@ -1079,6 +1079,24 @@ fn amount_parsing() {
 }
 
 #[test]
+fn format_yuan_groups_thousands() {
+    let cases = [
+        (0, "0"),
+        (5, "0.05"),
+        (100, "1"),
+        (99_999, "999.99"),
+        (100_000, "1,000"),
+        (120_050, "1,200.50"),
+        (1_200_000, "12,000"),
+        (12_345_678_900, "123,456,789"),
+        (-120_050, "-1,200.50"),
+    ];
+    for (fen, want) in cases {
+        assert_eq!(format_yuan(fen), want, "{fen}");
+    }
+}
+
+#[test]
 fn date_parsing() {
     let today = chrono::NaiveDate::from_ymd_opt(2025, 6, 15).unwrap();
     let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
