@@ -125,7 +125,7 @@ const GUIDED: &[&str] = &[
 
 fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     let crypt = MsgCrypt::new(KEY, APPID).unwrap();
-    let engine = jubao::dialog::Engine::built_in(jubao::channels::wechat::checks::DomainChecks);
+    let engine = dialog::Engine::built_in(jubao::channels::wechat::checks::DomainChecks);
     let push = encrypted_push(&crypt, &push_xml("oBenchUser", 1, "举报"));
     c.bench_function("bots/cpu: verify+decrypt+parse+step+render+encrypt", |b| {
         b.iter(|| {
@@ -136,7 +136,7 @@ fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
             let m = Inbound::parse(xml.as_bytes(), 65536).unwrap();
             let out = engine.step(
                 None,
-                jubao::dialog::Input::Text(m.content.clone().unwrap_or_default()),
+                dialog::Input::Text(m.content.clone().unwrap_or_default()),
                 1_700_000_000,
             );
             let text = jubao::channels::wechat::render(

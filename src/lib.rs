@@ -8,7 +8,6 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod deadlines;
-pub mod dialog;
 pub mod domain;
 pub mod error;
 pub mod evidence;

@@ -1,4 +1,4 @@
-//! The bots' answer checks ([`crate::dialog::Checks`]) done with the service's own domain types, so
+//! The bots' answer checks ([`dialog::Checks`]) done with the service's own domain types, so
 //! that the bot accepts exactly what intake will: a resident ID with its GB 11643 check
 //! character and birth date ([`ResidentId`]), a mainland mobile number (`+86` / `0086` and
 //! separators allowed, [`MobilePhone`]), a 6-digit code of a real province
@@ -6,11 +6,11 @@
 
 use crate::domain::{MobilePhone, RegionCode, ResidentId};
 
-/// [`crate::dialog::Checks`] by [`crate::domain`]'s parsers.
+/// [`dialog::Checks`] by [`crate::domain`]'s parsers.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DomainChecks;
 
-impl crate::dialog::Checks for DomainChecks {
+impl dialog::Checks for DomainChecks {
     fn resident_id(&self, input: &str) -> Option<String> {
         ResidentId::parse(input)
             .ok()
@@ -33,8 +33,8 @@ impl crate::dialog::Checks for DomainChecks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialog::engine::normalize_text;
-    use crate::dialog::Checks;
+    use dialog::engine::normalize_text;
+    use dialog::Checks;
 
     const ID: &str = "11010519491231002X";
     const PHONE: &str = "13800138000";

@@ -1,5 +1,5 @@
 //! The WeChat Official Account and WeCom bots (CONTRACT §4): one decoded push in, one reply
-//! text out, with the conversation engine ([`crate::dialog`]) in between.
+//! text out, with the conversation engine ([`dialog`]) in between.
 //!
 //! * **Once.** Each push has a keyed digest (platform, account, `MsgId`, or for events the
 //!   sender and `CreateTime`). The first delivery inserts a `bot_pushes` row and handles the
@@ -34,7 +34,6 @@ use chrono::Utc;
 use futures_util::future::BoxFuture;
 
 use crate::config::Config;
-use crate::dialog::{self, Action, Engine, Input, Msg, ReportDraft};
 use crate::domain::{tracking, Channel};
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
@@ -46,6 +45,7 @@ use crate::vault::{IdentityField, Vault};
 use crate::wechat::crypto::MsgCrypt;
 use crate::wechat::xml::{Event, Inbound, MsgKind};
 use checks::DomainChecks;
+use dialog::{Action, Engine, Input, Msg, ReportDraft};
 
 /// Largest callback body read (a text message is at most 2,048 characters).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

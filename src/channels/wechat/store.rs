@@ -7,9 +7,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
-use crate::dialog::Conversation;
 use crate::store::{self, Db};
 use crate::vault::{Sealer, Vault};
+use dialog::Conversation;
 
 /// How long a push row is kept (the platform retries within about 15 s).
 pub const PUSH_KEEP_HOURS: i64 = 24;
@@ -223,7 +223,7 @@ pub async fn save_conversation(
     };
     let json = serde_json::to_vec(state)?;
     let sealed = sealer.seal_blob_owned(&conversation_context(user), json);
-    let expires = now + chrono::Duration::seconds(crate::dialog::EXPIRY_SECS);
+    let expires = now + chrono::Duration::seconds(dialog::EXPIRY_SECS);
     let n = if loaded.exists {
         sqlx::query(
             "UPDATE bot_conversations SET state = $1, key_id = $2, version = version + 1, \

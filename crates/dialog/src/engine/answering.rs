@@ -4,9 +4,9 @@
 #[allow(unused_imports)]
 use super::*;
 #[allow(unused_imports)]
-use crate::dialog::flow::{Cmd, Expect, Finish, Flow, Step};
+use crate::flow::{Cmd, Expect, Finish, Flow, Step};
 #[allow(unused_imports)]
-use crate::dialog::{Locale, Msg};
+use crate::{Locale, Msg};
 #[allow(unused_imports)]
 use chrono::NaiveDate;
 #[allow(unused_imports)]

@@ -135,9 +135,9 @@ impl Engine {
     pub fn built_in(checks: impl Checks + Send + Sync + 'static) -> Engine {
         Engine::from_sources(
             &[
-                ("menu.toml", include_str!("../../bots/menu.toml")),
-                ("report.toml", include_str!("../../bots/report.toml")),
-                ("status.toml", include_str!("../../bots/status.toml")),
+                ("menu.toml", include_str!("../../../bots/menu.toml")),
+                ("report.toml", include_str!("../../../bots/report.toml")),
+                ("status.toml", include_str!("../../../bots/status.toml")),
             ],
             checks,
         )

@@ -10,6 +10,9 @@ use super::*;
 /// 2025-06-15 12:00 in China (04:00 UTC).
 const NOW: i64 = 1_749_960_000;
 
+/// The repository, which holds the flows (`bots/`) and their strings (`locales/`).
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
 const ID: &str = "11010519491231002X";
 const PHONE: &str = "13800138000";
 
@@ -60,11 +63,7 @@ fn built_in() -> Engine {
 // A fake localizer over the real .ftl files.
 
 fn ftl(locale: Locale) -> BTreeMap<String, String> {
-    let path = format!(
-        "{}/locales/{}/bots.ftl",
-        env!("CARGO_MANIFEST_DIR"),
-        locale.tag()
-    );
+    let path = format!("{ROOT}/locales/{}/bots.ftl", locale.tag());
     let text = std::fs::read_to_string(&path).unwrap();
     let mut map = BTreeMap::new();
     let mut current: Option<(String, Vec<String>)> = None;
@@ -951,7 +950,7 @@ fn flow_validation_errors_name_the_step() {
 
 #[test]
 fn load_from_a_directory() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bots");
+    let dir = &format!("{ROOT}/bots");
     let engine = Engine::load(dir, ShapeChecks).unwrap();
     assert_eq!(engine.message_ids(), built_in().message_ids());
 
@@ -983,7 +982,7 @@ fn load_from_a_directory() {
 
 #[test]
 fn menu_words_must_not_clash() {
-    let menu = include_str!("../../bots/menu.toml");
+    let menu = include_str!("../../../bots/menu.toml");
     assert!(Menu::from_toml("menu.toml", menu).is_ok());
     let clash = menu.replace("zh = [\"取消\"", "zh = [\"举报\", \"取消\"");
     let e = Menu::from_toml("menu.toml", &clash)
@@ -996,11 +995,7 @@ fn menu_words_must_not_clash() {
 // Message catalogue.
 
 fn ftl_ids(locale: Locale) -> BTreeSet<String> {
-    let path = format!(
-        "{}/locales/{}/bots.ftl",
-        env!("CARGO_MANIFEST_DIR"),
-        locale.tag()
-    );
+    let path = format!("{ROOT}/locales/{}/bots.ftl", locale.tag());
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -1025,8 +1020,7 @@ fn every_message_id_exists_in_both_locales() {
     assert_eq!(zh, en, "the two files define different ids");
     // And every message id named in the flow files appears there literally.
     for f in ["report.toml", "status.toml"] {
-        let text =
-            std::fs::read_to_string(format!("{}/bots/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let text = std::fs::read_to_string(format!("{ROOT}/bots/{f}")).unwrap();
         for word in text.split('"').filter(|w| w.starts_with("bots-")) {
             assert!(zh.contains(word), "{f}: {word}");
         }

@@ -175,7 +175,7 @@ pub(super) fn check_options(options: &[Choice]) -> Result<(), Problem> {
             .chain(std::iter::once(o.value.clone()))
             .chain(o.aliases.iter().cloned());
         for k in keys {
-            let k = crate::dialog::engine::normalize_word(&k);
+            let k = crate::engine::normalize_word(&k);
             if let Some(j) = names.insert(k.clone(), i) {
                 if j != i {
                     return Err(Problem::BadExpect(format!(

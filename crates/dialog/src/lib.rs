@@ -1,5 +1,10 @@
-//! The chat-bot conversation engine: guided flows written as data (`bots/*.toml`), stepped
-//! one inbound message at a time.
+//! # dialog
+//!
+//! The chat-bot conversation engine of jubao (举报): guided flows written as data
+//! (`bots/*.toml` at the repository root), stepped one inbound message at a time. The
+//! WeChat Official Account and WeCom bots (`jubao::channels::wechat`) use it. It is a crate
+//! of its own so that nothing in it can reach the service's database, network or layers: it
+//! depends on no part of jubao.
 //!
 //! The engine is pure: [`Engine::step`] takes the stored [`Conversation`] (or none), one
 //! [`Input`] and the current time, and returns an [`Outcome`]: the new state to store
@@ -11,11 +16,16 @@
 //! Replies are [`Msg`]s: a Fluent id, plain string arguments, and `refs`: arguments whose
 //! value is itself one or more message ids (option labels, chosen categories) that the
 //! caller localizes first. [`Msg::render`] and [`Outcome::render`] do that given any
-//! `localize(id, args)` function, e.g. `crate::i18n::t`.
+//! `localize(id, args)` function, e.g. the service's `i18n::t`.
 //!
 //! Answers that need the domain's own rules (resident ID, mobile number, region code) go
-//! through the [`Checks`] trait, which the caller implements (the service with its domain
-//! types: `channels::wechat::checks::DomainChecks`).
+//! through the [`Checks`] trait, which the caller implements and hands to the [`Engine`]
+//! (the service with its domain types: `channels::wechat::checks::DomainChecks`).
+//!
+//! Modules: [`flow`] reads and checks the flow files and the menu; [`engine`] steps a
+//! conversation (answers, summaries, the report draft). `cargo test -p dialog` runs its tests
+//! (whole conversations, flow-file checks, parsers, and that every message id is in both
+//! `locales/*/bots.ftl`).
 
 mod answers;
 mod conversation;
