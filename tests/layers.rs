@@ -1,6 +1,7 @@
 //! The house stays one-way: every `crate::…` path in `src/` names a top-level module in a
 //! lower layer than the file's own (the map below is the README's "Layers"), and the
-//! top-level modules import one another without a cycle. Reads the source; needs nothing.
+//! top-level modules import one another without a cycle; the workspace crates in `crates/`
+//! depend on no part of the service. Reads the source and the manifests; needs nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -19,7 +20,6 @@ const LAYERS: &[&[&str]] = &[
         "audit",
         "vault",
         "notify",
-        "dialog",
         "evidence",
     ],
     &["deadlines", "staff"],
@@ -204,4 +204,55 @@ fn no_cycle_between_top_level_modules() {
             panic!("a cycle between top-level modules: {}", cycle.join(" → "));
         }
     }
+}
+
+/// The workspace's own crates (`crates/*`) sit below the whole service: none of them may
+/// depend on the `jubao` crate, not even for its tests (Cargo refuses a cycle of normal
+/// dependencies, but not a dev-dependency back on the service).
+#[test]
+fn crates_do_not_depend_on_the_service() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root_real = root.canonicalize().unwrap();
+    let mut wrong = vec![];
+    let mut seen = 0;
+    for e in std::fs::read_dir(root.join("crates")).unwrap() {
+        let dir = e.unwrap().path();
+        let manifest = dir.join("Cargo.toml");
+        if !manifest.is_file() {
+            continue;
+        }
+        seen += 1;
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        let doc: toml::Table = text.parse().unwrap();
+        // `[dependencies]` and the like, also under `[target.'cfg(…)'.…]`.
+        let mut tables = vec![&doc];
+        if let Some(targets) = doc.get("target").and_then(|t| t.as_table()) {
+            tables.extend(targets.values().filter_map(|t| t.as_table()));
+        }
+        for t in tables {
+            for kind in ["dependencies", "dev-dependencies", "build-dependencies"] {
+                let Some(deps) = t.get(kind).and_then(|d| d.as_table()) else {
+                    continue;
+                };
+                for (name, spec) in deps {
+                    let package = spec.get("package").and_then(|p| p.as_str()).unwrap_or(name);
+                    let to_root = spec
+                        .get("path")
+                        .and_then(|p| p.as_str())
+                        .and_then(|p| dir.join(p).canonicalize().ok())
+                        .is_some_and(|p| p == root_real);
+                    if package == "jubao" || to_root {
+                        let shown = manifest.strip_prefix(root).unwrap().display();
+                        wrong.push(format!("{shown}: [{kind}] {name}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen >= 2, "crates/wechat and crates/dialog not found");
+    assert!(
+        wrong.is_empty(),
+        "crates depending on the service:\n{}",
+        wrong.join("\n")
+    );
 }
