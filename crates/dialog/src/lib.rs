@@ -4,7 +4,7 @@
 //! (`bots/*.toml` at the repository root), stepped one inbound message at a time. The
 //! WeChat Official Account and WeCom bots (`jubao::channels::wechat`) use it. It is a crate
 //! of its own so that nothing in it can reach the service's database, network or layers: it
-//! depends on no part of jubao.
+//! depends on no part of jubao (`tests/layers.rs` in the repository checks).
 //!
 //! The engine is pure: [`Engine::step`] takes the stored [`Conversation`] (or none), one
 //! [`Input`] and the current time, and returns an [`Outcome`]: the new state to store
