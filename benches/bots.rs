@@ -139,10 +139,7 @@ fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
                 dialog::Input::Text(m.content.clone().unwrap_or_default()),
                 1_700_000_000,
             );
-            let text = jubao::channels::wechat::render(
-                &out.replies,
-                jubao::channels::wechat::locale_of(out.locale),
-            );
+            let text = jubao::channels::wechat::render(&out.replies, out.locale.into());
             let reply = reply_text(&m.from_user, &m.to_user, 1700000001, &text);
             let enc = crypt.encrypt(&reply);
             let sig = signature(TOKEN, "1700000001", "42", Some(&enc));

@@ -75,6 +75,17 @@ impl Locale {
     }
 }
 
+/// The conversation engine's language (`crates/dialog` cannot use this type, it depends on
+/// no part of the service; the two must name the same languages, a test checks).
+impl From<dialog::Locale> for Locale {
+    fn from(l: dialog::Locale) -> Self {
+        match l {
+            dialog::Locale::ZhCn => Locale::ZhCn,
+            dialog::Locale::En => Locale::En,
+        }
+    }
+}
+
 pub struct Catalog {
     bundles: HashMap<Locale, FluentBundle<FluentResource>>,
 }
@@ -153,6 +164,23 @@ pub fn field_label(loc: Locale, field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The engine's languages are these, under the same tags and serialized names.
+    #[test]
+    fn dialog_locales_are_these() {
+        let mut seen = vec![];
+        for l in [dialog::Locale::ZhCn, dialog::Locale::En] {
+            let ours = Locale::from(l);
+            assert_eq!(ours.tag(), l.tag());
+            assert_eq!(
+                serde_json::to_value(ours).unwrap(),
+                serde_json::to_value(l).unwrap()
+            );
+            seen.push(ours);
+        }
+        assert_eq!(seen, Locale::ALL, "a language the bots cannot speak");
+        assert_eq!(Locale::from(dialog::Locale::default()), Locale::default());
+    }
 
     /// Every message in one locale exists in the other, so no user ever sees an id.
     #[test]

@@ -44,8 +44,8 @@ pub use engine::{
 };
 pub use flow::{Cmd, Expect, Finish, Flow, FlowError, Menu, Problem, Step};
 
-/// The language of a conversation. Serialized as `"zh-CN"` / `"en"`, like the main crate's
-/// `i18n::Locale`.
+/// The language of a conversation. Serialized as `"zh-CN"` / `"en"`, like the service's
+/// `i18n::Locale`, which converts from it (`From`; a test there checks the two agree).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum Locale {
     #[default]

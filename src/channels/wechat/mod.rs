@@ -124,13 +124,6 @@ impl std::fmt::Debug for Account {
     }
 }
 
-pub fn locale_of(l: dialog::Locale) -> Locale {
-    match l {
-        dialog::Locale::ZhCn => Locale::ZhCn,
-        dialog::Locale::En => Locale::En,
-    }
-}
-
 /// Render engine messages with the service's Fluent catalogue.
 pub fn render(msgs: &[Msg], locale: Locale) -> String {
     let localize = |id: &str, args: &[(String, String)]| {
@@ -471,7 +464,7 @@ impl Bots {
                     let locale = loaded
                         .state
                         .as_ref()
-                        .map_or(Locale::ZhCn, |s| locale_of(s.locale));
+                        .map_or(Locale::ZhCn, |s| s.locale.into());
                     let reply = direct.map(|id| render(&[Msg::new(id)], locale));
                     store::save_reply(conn, sealer, digest, reply.as_deref()).await?;
                     return Ok(Staged::Done(Owned::Reply(reply)));
@@ -487,7 +480,7 @@ impl Bots {
                 // Another message of this user got in first: step again from its state.
                 continue;
             }
-            let locale = locale_of(out.locale);
+            let locale = Locale::from(out.locale);
             return Ok(match out.action {
                 None => {
                     let reply = render(&out.replies, locale);
