@@ -59,8 +59,8 @@ fn refresh_digest(vault: &Vault, token: &str) -> Vec<u8> {
         .to_vec()
 }
 
-async fn deny(db: &Db, actor: &Actor, action: &str, reason: &str) {
-    audit::record_denied(db, actor, action, None, reason).await;
+async fn deny(db: &Db, vault: &Vault, actor: &Actor, action: &str, reason: &str) {
+    audit::record_denied(db, vault.audit_key(), actor, action, None, reason).await;
 }
 
 type Credentials = (
@@ -96,7 +96,7 @@ pub async fn login(
         row
     else {
         let _ = verify_password(dummy_hash(), password);
-        deny(db, &Actor::anonymous(), "auth.login", "unknown user").await;
+        deny(db, vault, &Actor::anonymous(), "auth.login", "unknown user").await;
         return Err(unauthorized(
             "invalid_credentials",
             "error-invalid-credentials",
@@ -112,7 +112,7 @@ pub async fn login(
         .and_then(|s| store::parse_ts(s).ok())
     {
         if until > now {
-            deny(db, &actor, "auth.login", "account locked").await;
+            deny(db, vault, &actor, "auth.login", "account locked").await;
             let minutes = (until - now).num_minutes() + 1;
             return Err(AppError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -124,7 +124,7 @@ pub async fn login(
     }
     if active == 0 {
         let _ = verify_password(dummy_hash(), password);
-        deny(db, &actor, "auth.login", "account disabled").await;
+        deny(db, vault, &actor, "auth.login", "account disabled").await;
         return Err(unauthorized(
             "invalid_credentials",
             "error-invalid-credentials",
@@ -132,7 +132,7 @@ pub async fn login(
     }
     if !verify_password(&hash, password) {
         record_failure(db, cfg, &id, failed).await?;
-        deny(db, &actor, "auth.login", "wrong password").await;
+        deny(db, vault, &actor, "auth.login", "wrong password").await;
         return Err(unauthorized(
             "invalid_credentials",
             "error-invalid-credentials",
@@ -155,7 +155,7 @@ pub async fn login(
             }
             None => {
                 record_failure(db, cfg, &id, failed).await?;
-                deny(db, &actor, "auth.login", "wrong totp code").await;
+                deny(db, vault, &actor, "auth.login", "wrong totp code").await;
                 return Err(unauthorized("invalid_totp", "error-invalid-totp").field("totp"));
             }
         }
@@ -218,6 +218,7 @@ async fn open_session(
     .await?;
     audit::append(
         &mut tx,
+        vault.audit_key(),
         &Entry {
             actor,
             action: "auth.session",
@@ -276,6 +277,7 @@ pub async fn refresh(
     let Some((sid, user_id, family, mfa, expires_at, rotated, revoked, username)) = row else {
         deny(
             db,
+            vault,
             &Actor::anonymous(),
             "auth.refresh",
             "unknown refresh token",
@@ -303,6 +305,7 @@ pub async fn refresh(
         revoke_family(db, &family).await?;
         deny(
             db,
+            vault,
             &actor,
             "auth.refresh",
             "refresh token replayed; login revoked",
@@ -311,7 +314,7 @@ pub async fn refresh(
         return Err(unauthorized("invalid_token", "error-invalid-token"));
     }
     if store::parse_ts(&expires_at).map_or(true, |t| t <= now) {
-        deny(db, &actor, "auth.refresh", "session expired").await;
+        deny(db, vault, &actor, "auth.refresh", "session expired").await;
         return Err(unauthorized("session_expired", "error-session-expired"));
     }
     let active: Option<(i64, String)> =
@@ -480,6 +483,7 @@ pub async fn totp_confirm(
         .await?;
     audit::append(
         &mut tx,
+        vault.audit_key(),
         &Entry {
             actor: &Actor {
                 id: Some(user.id.clone()),
@@ -567,6 +571,7 @@ pub async fn use_setup_code(
         drop(tx);
         deny(
             db,
+            vault,
             &Actor::anonymous(),
             "auth.setup",
             "wrong or used setup code",
@@ -579,6 +584,7 @@ pub async fn use_setup_code(
     let user = super::create(&mut tx, &new_user).await?;
     audit::append(
         &mut tx,
+        vault.audit_key(),
         &Entry {
             actor: &Actor {
                 id: Some(user.id.clone()),

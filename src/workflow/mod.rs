@@ -31,11 +31,14 @@ use crate::error::{AppError, AppResult};
 use crate::staff::principal::Principal;
 use crate::staff::Role;
 use crate::store::{self, Db, Tx};
+use crate::vault::AuditKey;
 
 /// What a workflow operation needs from the application.
 #[derive(Clone)]
 pub struct Workflow {
     pub db: Db,
+    /// The audit chain's key (from the vault); every operation appends an entry with it.
+    pub audit: Arc<AuditKey>,
     pub calendar: Calendars,
     pub rules: Arc<RuleSet>,
     pub config: Config,
@@ -400,6 +403,7 @@ impl<'a> Op<'a> {
         drop(tx);
         audit::record_denied(
             &wf.db,
+            &wf.audit,
             &p.actor(),
             &format!("case.{action}"),
             Some(&case.id),
@@ -500,6 +504,7 @@ impl<'a> Op<'a> {
     pub async fn commit(mut self, detail: serde_json::Value) -> AppResult<()> {
         audit::append(
             &mut self.tx,
+            &self.wf.audit,
             &Entry {
                 actor: &self.p.actor(),
                 action: &format!("case.{}", self.action),

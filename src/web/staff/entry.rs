@@ -54,6 +54,7 @@ pub async fn staff_report(
     };
     audit::append_alone(
         &state.db,
+        state.vault.audit_key(),
         &Entry {
             actor: &p.actor(),
             action: "report.record",

@@ -34,7 +34,15 @@ fn json<T: serde::de::DeserializeOwned>(body: &web::Bytes) -> AppResult<T> {
 }
 
 async fn refuse(state: &AppState, p: &Principal, action: &str, err: AppError) -> AppError {
-    audit::record_denied(&state.db, &p.actor(), action, None, err.code).await;
+    audit::record_denied(
+        &state.db,
+        state.vault.audit_key(),
+        &p.actor(),
+        action,
+        None,
+        err.code,
+    )
+    .await;
     err
 }
 
