@@ -509,8 +509,13 @@ async fn entries_from_before_the_keyed_chain_still_verify(app: TestApp) {
         out.contains("intact: 5 entries") && out.contains("entries 1-3 predate the keyed chain"),
         "{out}"
     );
-    // A plain entry changed and re-hashed: the first keyed entry, whose MAC covers the
-    // plain part, no longer checks out.
+    // A plain entry changed and re-hashed (and the stored anchors, which the worker may
+    // have taken meanwhile and which would name entry 3, deleted): the first keyed entry,
+    // whose MAC covers the plain part, no longer checks out.
+    sqlx::query("DELETE FROM audit_anchors")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     sqlx::query("UPDATE audit_log SET detail = '{}' WHERE seq = 2")
         .execute(&app.db.pool)
         .await
@@ -522,7 +527,21 @@ async fn entries_from_before_the_keyed_chain_still_verify(app: TestApp) {
     app.stop().await;
 }
 
+/// Data-key rotation leaves the audit key alone: entries from before and after a rotation
+/// verify, and so does an anchor taken before it.
+async fn rotating_the_data_key_keeps_the_chain_verifiable(app: TestApp) {
+    write_entries(&app, 3).await;
+    let (file, _) = anchor_to(&app, "anchor.json").await;
+    let (ok, out, err) = jubao(&app, &["keys", "rotate", "--settle-secs", "0"]).await;
+    assert!(ok, "{out}{err}");
+    write_entries(&app, 2).await;
+    let (ok, _, err) = verify(&app, Some(&file)).await;
+    assert!(ok, "{err}");
+    app.stop().await;
+}
+
 both_databases!(
+    rotating_the_data_key_keeps_the_chain_verifiable,
     intact_log_verifies_with_and_without_its_anchor,
     rewritten_entry_rehashed_without_the_key_is_named,
     whole_log_made_plain_is_caught_by_an_anchor,
