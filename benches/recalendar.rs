@@ -95,8 +95,10 @@ async fn main() -> anyhow::Result<()> {
 
     let mut config = Config::from_toml_and_env("", &[])?;
     config.database.url = url.clone();
+    let vault = jubao::vault::Vault::open(db.clone(), jubao::vault::SecretKey::generate()).await?;
     let wf = Workflow {
         db: db.clone(),
+        audit: vault.audit_key().clone(),
         calendar: Calendars::new(built.clone()),
         rules: std::sync::Arc::new(RuleSet::load(&config)?),
         config,

@@ -161,8 +161,10 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::from_toml_and_env("", &[])?;
     config.database.url = url.clone();
     let rules = std::sync::Arc::new(jubao::deadlines::rules::RuleSet::load(&config)?);
+    let vault = jubao::vault::Vault::open(db.clone(), jubao::vault::SecretKey::generate()).await?;
     let wf = Workflow {
         db: db.clone(),
+        audit: vault.audit_key().clone(),
         calendar,
         rules,
         config,

@@ -114,8 +114,22 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the hash chain of the audit log and name the first broken entry.
-    Verify,
+    /// Walk the keyed chain of the audit log, checked against every stored anchor (and
+    /// FILE), and name the first broken entry.
+    Verify {
+        /// An anchor written by `jubao audit anchor`: its signature is checked, then that
+        /// its entry still has its chain value and the log was not cut short before it.
+        #[arg(long, value_name = "FILE")]
+        anchor: Option<std::path::PathBuf>,
+    },
+    /// Verify the log, then sign a statement of its head (entry, chain value, time, number
+    /// of entries) with the vault's Ed25519 anchor key; store it and write it to FILE, with
+    /// the public key, to keep where the database's writers cannot reach.
+    Anchor {
+        /// Where to write the anchor (JSON).
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -225,8 +239,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             .await
         }
         Command::Audit {
-            command: AuditCommand::Verify,
-        } => verify_audit(config).await,
+            command: AuditCommand::Verify { anchor },
+        } => verify_audit(config, anchor.as_deref()).await,
+        Command::Audit {
+            command: AuditCommand::Anchor { out },
+        } => anchor_audit(config, &out).await,
         Command::Export {
             command:
                 ExportCommand::Ledger {
@@ -264,14 +281,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     app.run_until_stopped().await
 }
 
-async fn rotate_keys(config: Config, settle: Duration) -> anyhow::Result<()> {
-    let db = Db::connect(&config.database.url, 4).await?;
+/// Connect, migrate and open the vault with the configured master key.
+async fn open_vault(config: &Config, connections: u32) -> anyhow::Result<Vault> {
+    let db = Db::connect(&config.database.url, connections).await?;
     db.migrate().await?;
-    let master = vault::load_master_key(
-        std::env::var("JUBAO_MASTER_KEY").ok(),
-        config.master_key_path(),
-    )?;
-    let vault = Vault::open(db, master).await.context("opening the vault")?;
+    let master = vault::configured_master_key(config.master_key_path())?;
+    Vault::open(db, master).await.context("opening the vault")
+}
+
+async fn rotate_keys(config: Config, settle: Duration) -> anyhow::Result<()> {
+    let vault = open_vault(&config, 4).await?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -329,15 +348,15 @@ async fn add_user(
         .to_string();
     new.password = read_password()?;
     staff::check_password(&new.password).map_err(|m| anyhow::anyhow!(msg(m)))?;
-    let db = Db::connect(&config.database.url, 2).await?;
-    db.migrate().await?;
-    let mut tx = db.begin().await?;
+    let vault = open_vault(&config, 2).await?;
+    let mut tx = vault.db().begin().await?;
     crate::audit::lock(&mut tx).await?;
     let user = staff::create(&mut tx, &new)
         .await
         .map_err(|e| anyhow::anyhow!(e.message(crate::i18n::Locale::En)))?;
     crate::audit::append(
         &mut tx,
+        vault.audit_key(),
         &crate::audit::Entry {
             actor: &crate::audit::Actor {
                 id: None,
@@ -366,23 +385,56 @@ async fn add_user(
     Ok(())
 }
 
-async fn verify_audit(config: Config) -> anyhow::Result<()> {
-    let db = Db::connect(&config.database.url, 2).await?;
-    db.migrate().await?;
+async fn verify_audit(config: Config, anchor: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use crate::audit::{self, Anchor};
+    // The file is read and its signature checked before anything else (an altered anchor
+    // fails here whatever the log holds); `verify` checks it against this vault's key.
+    let anchor = anchor.map(Anchor::read).transpose()?;
+    if let Some(a) = &anchor {
+        anyhow::ensure!(
+            a.signature_ok(),
+            "anchor of entry {} (signed at {}): its signature does not verify (it was changed)",
+            a.seq,
+            a.at
+        );
+    }
+    let vault = open_vault(&config, 2).await?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("verifying {bar:40} {pos}/{len} entries")
             .expect("valid template"),
     );
-    let v = crate::audit::verify(&db, |done, total| {
-        bar.set_length(total.max(0) as u64);
-        bar.set_position(done.max(0) as u64);
-    })
+    let v = audit::verify(
+        vault.db(),
+        vault.audit_key(),
+        anchor.as_ref(),
+        |done, total| {
+            bar.set_length(total.max(0) as u64);
+            bar.set_position(done.max(0) as u64);
+        },
+    )
     .await?;
     bar.finish_and_clear();
     match v.first_broken {
         None => {
-            println!("audit log intact: {} entries, chain verified", v.entries);
+            println!(
+                "audit log intact: {} entries, chain verified{}{}",
+                v.entries,
+                match v.plain_entries {
+                    0 => String::new(),
+                    n => format!(
+                        "; entries 1-{n} predate the keyed chain (plain SHA-256, pinned by \
+                         anchors taken since)"
+                    ),
+                },
+                match (&anchor, v.anchors) {
+                    (Some(a), n) => format!(
+                        "; anchor of entry {} (signed at {}) matches; {n} anchors checked",
+                        a.seq, a.at
+                    ),
+                    (None, n) => format!("; {n} stored anchors checked"),
+                }
+            );
             Ok(())
         }
         Some(seq) => anyhow::bail!(
@@ -390,6 +442,23 @@ async fn verify_audit(config: Config) -> anyhow::Result<()> {
             v.problem.unwrap_or_default()
         ),
     }
+}
+
+async fn anchor_audit(config: Config, out: &std::path::Path) -> anyhow::Result<()> {
+    let vault = open_vault(&config, 2).await?;
+    let a = crate::audit::anchor::take(vault.db(), vault.audit_key()).await?;
+    a.write(out)?;
+    println!(
+        "audit log anchored: entry {} of {} entries, chain {}, signed at {} (public key {}); \
+         written to {}",
+        a.seq,
+        a.entries,
+        a.chain,
+        a.at,
+        a.public_key,
+        out.display()
+    );
+    Ok(())
 }
 
 async fn export_ledger(

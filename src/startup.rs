@@ -52,10 +52,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = Db::connect(&config.database.url, config.database.max_connections as u32).await?;
         db.migrate().await?;
-        let master = vault::load_master_key(
-            std::env::var("JUBAO_MASTER_KEY").ok(),
-            config.master_key_path(),
-        )?;
+        let master = vault::configured_master_key(config.master_key_path())?;
         Self::build_with(config, db, master).await
     }
 
@@ -79,6 +76,7 @@ impl Application {
             );
         let workflow = Workflow {
             db: db.clone(),
+            audit: vault.audit_key().clone(),
             calendar,
             rules,
             config: config.clone(),
@@ -137,7 +135,11 @@ impl Application {
                 .every(Arc::new(crate::workflow::recalendar::CalendarCheck(
                     workflow.clone(),
                 )))
-                .every(Arc::new(BotPurge(bots.clone())));
+                .every(Arc::new(BotPurge(bots.clone())))
+                .every(Arc::new(crate::audit::anchor::Anchorer {
+                    db: db.clone(),
+                    key: vault.audit_key().clone(),
+                }));
             let o = &config.outbox;
             Some(crate::notify::worker::spawn(
                 db.clone(),

@@ -1,18 +1,32 @@
 //! The audit log: every staff action (allowed or refused) and every identity reveal, appended
-//! to a hash chain. Each entry's hash covers the previous entry's hash and the entry's own
-//! fields, so an edited, removed or reordered row breaks the chain from that row on;
-//! `jubao audit verify` walks it and names the first broken entry.
+//! to a keyed chain. Each entry's chain value is an HMAC-SHA256, under a key derived in the
+//! vault, of the previous entry's value and the entry's own fields (`chain`), so an edited,
+//! removed or reordered row breaks the chain from that row on, and whoever can write the
+//! database but has no key cannot re-chain it. Signed anchors of the chain's head
+//! (`anchor`), stored daily and exported by `jubao audit anchor`, catch a log cut short.
+//! `jubao audit verify [--anchor FILE]` walks it and names the first broken entry.
+//!
+//! The module gets no master key: the vault hands it an [`AuditKey`] (a MAC and an anchor
+//! signer, both derived from the master key, so data-key rotation leaves every chain value
+//! verifiable). Entries from before the keyed chain stay as they were, plain SHA-256 chained,
+//! and verify as the log's leading part (`chain`).
 //!
 //! Appending updates the single `audit_head` row first. On PostgreSQL that row lock
 //! serializes appenders across instances until their transaction commits; on SQLite the
 //! update takes the write lock, so a staff transaction that begins with [`lock`] never has
 //! to upgrade a read lock later.
 
+pub mod anchor;
+pub mod chain;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::store::{self, Db, Tx};
+use crate::vault::AuditKey;
+pub use anchor::Anchor;
+use chain::Row;
+pub use chain::{verify, Verification};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,7 +85,7 @@ pub async fn lock(tx: &mut Tx<'_>) -> Result<(), sqlx::Error> {
 }
 
 /// Append one entry inside the caller's transaction; it commits or rolls back with it.
-pub async fn append(tx: &mut Tx<'_>, e: &Entry<'_>) -> Result<i64, sqlx::Error> {
+pub async fn append(tx: &mut Tx<'_>, key: &AuditKey, e: &Entry<'_>) -> Result<i64, sqlx::Error> {
     let (seq, prev): (i64, Vec<u8>) =
         sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
             .fetch_one(&mut **tx)
@@ -88,10 +102,10 @@ pub async fn append(tx: &mut Tx<'_>, e: &Entry<'_>) -> Result<i64, sqlx::Error> 
         report_id: e.report_id,
         detail: &detail,
     };
-    let hash = row.hash(&prev);
+    let hash = row.keyed(key, &prev);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor_id, actor, action, outcome, report_id, detail, \
-         prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         prev_hash, hash, chain_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(seq)
     .bind(&at)
@@ -103,6 +117,7 @@ pub async fn append(tx: &mut Tx<'_>, e: &Entry<'_>) -> Result<i64, sqlx::Error> 
     .bind(&detail)
     .bind(&prev)
     .bind(hash.to_vec())
+    .bind(chain::KEYED)
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
@@ -114,9 +129,9 @@ pub async fn append(tx: &mut Tx<'_>, e: &Entry<'_>) -> Result<i64, sqlx::Error> 
 
 /// Append in a transaction of its own: for refused attempts, whose own transaction (if any)
 /// was rolled back so that nothing else changed.
-pub async fn append_alone(db: &Db, e: &Entry<'_>) -> Result<i64, sqlx::Error> {
+pub async fn append_alone(db: &Db, key: &AuditKey, e: &Entry<'_>) -> Result<i64, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let seq = append(&mut tx, e).await?;
+    let seq = append(&mut tx, key, e).await?;
     tx.commit().await?;
     Ok(seq)
 }
@@ -125,6 +140,7 @@ pub async fn append_alone(db: &Db, e: &Entry<'_>) -> Result<i64, sqlx::Error> {
 /// hidden behind the refusal itself).
 pub async fn record_denied(
     db: &Db,
+    key: &AuditKey,
     actor: &Actor,
     action: &str,
     report_id: Option<&str>,
@@ -132,6 +148,7 @@ pub async fn record_denied(
 ) {
     let r = append_alone(
         db,
+        key,
         &Entry {
             actor,
             action,
@@ -144,138 +161,6 @@ pub async fn record_denied(
     if let Err(e) = r {
         tracing::error!(error = %e, action, "could not audit a refused attempt");
     }
-}
-
-struct Row<'a> {
-    seq: i64,
-    at: &'a str,
-    actor_id: Option<&'a str>,
-    actor: &'a str,
-    action: &'a str,
-    outcome: &'a str,
-    report_id: Option<&'a str>,
-    detail: &'a str,
-}
-
-impl Row<'_> {
-    /// SHA-256 over the previous hash and every field, each length-prefixed so that no two
-    /// different entries share an encoding.
-    fn hash(&self, prev: &[u8]) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(b"jubao/audit/v1");
-        h.update(prev);
-        h.update(self.seq.to_be_bytes());
-        for part in [
-            Some(self.at),
-            self.actor_id,
-            Some(self.actor),
-            Some(self.action),
-            Some(self.outcome),
-            self.report_id,
-            Some(self.detail),
-        ] {
-            match part {
-                Some(s) => {
-                    h.update([1u8]);
-                    h.update((s.len() as u64).to_be_bytes());
-                    h.update(s.as_bytes());
-                }
-                None => h.update([0u8]),
-            }
-        }
-        h.finalize().into()
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Verification {
-    pub entries: i64,
-    /// The first entry whose stored hash, link or sequence does not check out.
-    pub first_broken: Option<i64>,
-    pub problem: Option<String>,
-}
-
-type StoredRow = (
-    i64,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    Vec<u8>,
-    Vec<u8>,
-);
-
-/// Walk the whole chain in order, a page at a time. `progress` gets the count checked.
-pub async fn verify(db: &Db, mut progress: impl FnMut(i64, i64)) -> anyhow::Result<Verification> {
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
-        .fetch_one(&db.pool)
-        .await?;
-    let (head_seq, head_hash): (i64, Vec<u8>) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&db.pool)
-            .await?;
-    let mut prev = vec![0u8; 32];
-    let mut expected_seq = 1i64;
-    let mut checked = 0i64;
-    loop {
-        let rows: Vec<StoredRow> = sqlx::query_as(
-            "SELECT seq, at, actor_id, actor, action, outcome, report_id, detail, prev_hash, hash \
-             FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 1000",
-        )
-        .bind(expected_seq)
-        .fetch_all(&db.pool)
-        .await?;
-        if rows.is_empty() {
-            break;
-        }
-        for (seq, at, actor_id, actor, action, outcome, report_id, detail, prev_hash, hash) in rows
-        {
-            let broken = |problem: &str| Verification {
-                entries: total,
-                first_broken: Some(seq.min(expected_seq)),
-                problem: Some(problem.to_string()),
-            };
-            if seq != expected_seq {
-                return Ok(broken("an entry is missing before this one"));
-            }
-            if prev_hash != prev {
-                return Ok(broken("the link to the previous entry does not match"));
-            }
-            let row = Row {
-                seq,
-                at: &at,
-                actor_id: actor_id.as_deref(),
-                actor: &actor,
-                action: &action,
-                outcome: &outcome,
-                report_id: report_id.as_deref(),
-                detail: &detail,
-            };
-            let computed = row.hash(&prev);
-            if computed.as_slice() != hash.as_slice() {
-                return Ok(broken("the entry's content does not match its hash"));
-            }
-            prev = hash;
-            expected_seq += 1;
-            checked += 1;
-        }
-        progress(checked, total);
-    }
-    if checked != head_seq || (checked > 0 && prev != head_hash) {
-        return Ok(Verification {
-            entries: total,
-            first_broken: Some(expected_seq),
-            problem: Some("the chain ends before its recorded head (entries removed)".into()),
-        });
-    }
-    Ok(Verification {
-        entries: total,
-        first_broken: None,
-        problem: None,
-    })
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

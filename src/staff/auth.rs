@@ -56,8 +56,8 @@ fn refresh_digest(vault: &Vault, token: &str) -> Vec<u8> {
         .to_vec()
 }
 
-async fn deny(db: &Db, actor: &Actor, action: &str, reason: &str) {
-    audit::record_denied(db, actor, action, None, reason).await;
+async fn deny(db: &Db, vault: &Vault, actor: &Actor, action: &str, reason: &str) {
+    audit::record_denied(db, vault.audit_key(), actor, action, None, reason).await;
 }
 
 type Credentials = (
@@ -102,7 +102,7 @@ pub async fn login(
     )) = row
     else {
         let _ = verify_password_queued(dummy_hash(), password).await?;
-        deny(db, &Actor::anonymous(), "auth.login", "unknown user").await;
+        deny(db, vault, &Actor::anonymous(), "auth.login", "unknown user").await;
         return Err(unauthorized(
             "invalid_credentials",
             "error-invalid-credentials",
@@ -121,7 +121,7 @@ pub async fn login(
             // The same work and the same answer as a wrong password: the reply must not
             // tell a guesser that the name exists (the audit log says why).
             let _ = verify_password_queued(dummy_hash(), password).await?;
-            deny(db, &actor, "auth.login", "account locked").await;
+            deny(db, vault, &actor, "auth.login", "account locked").await;
             return Err(unauthorized(
                 "invalid_credentials",
                 "error-invalid-credentials",
@@ -130,7 +130,7 @@ pub async fn login(
     }
     if active == 0 {
         let _ = verify_password_queued(dummy_hash(), password).await?;
-        deny(db, &actor, "auth.login", "account disabled").await;
+        deny(db, vault, &actor, "auth.login", "account disabled").await;
         return Err(unauthorized(
             "invalid_credentials",
             "error-invalid-credentials",
@@ -138,7 +138,7 @@ pub async fn login(
     }
     if !verify_password_queued(&hash, password).await? {
         record_failure(db, cfg, &id).await?;
-        deny(db, &actor, "auth.login", "wrong password").await;
+        deny(db, vault, &actor, "auth.login", "wrong password").await;
         return Err(unauthorized(
             "invalid_credentials",
             "error-invalid-credentials",
@@ -161,7 +161,7 @@ pub async fn login(
             }
             None => {
                 record_failure(db, cfg, &id).await?;
-                deny(db, &actor, "auth.login", "wrong totp code").await;
+                deny(db, vault, &actor, "auth.login", "wrong totp code").await;
                 return Err(unauthorized("invalid_totp", "error-invalid-totp").field("totp"));
             }
         }
@@ -247,6 +247,7 @@ async fn open_session(
     .await?;
     audit::append(
         &mut tx,
+        vault.audit_key(),
         &Entry {
             actor,
             action: "auth.session",
@@ -305,6 +306,7 @@ pub async fn refresh(
     let Some((sid, user_id, family, mfa, expires_at, rotated, revoked, username)) = row else {
         deny(
             db,
+            vault,
             &Actor::anonymous(),
             "auth.refresh",
             "unknown refresh token",
@@ -332,6 +334,7 @@ pub async fn refresh(
         revoke_family(db, &family).await?;
         deny(
             db,
+            vault,
             &actor,
             "auth.refresh",
             "refresh token replayed; login revoked",
@@ -342,7 +345,7 @@ pub async fn refresh(
     let ends = match store::parse_ts(&expires_at) {
         Ok(t) if t > now => t,
         _ => {
-            deny(db, &actor, "auth.refresh", "session expired").await;
+            deny(db, vault, &actor, "auth.refresh", "session expired").await;
             return Err(unauthorized("session_expired", "error-session-expired"));
         }
     };
@@ -461,6 +464,7 @@ pub async fn use_setup_code(
         drop(tx);
         deny(
             db,
+            vault,
             &Actor::anonymous(),
             "auth.setup",
             "wrong or used setup code",
@@ -473,6 +477,7 @@ pub async fn use_setup_code(
     let user = super::create(&mut tx, &new_user).await?;
     audit::append(
         &mut tx,
+        vault.audit_key(),
         &Entry {
             actor: &Actor {
                 id: Some(user.id.clone()),

@@ -79,7 +79,15 @@ pub async fn authenticate(
     let reject = |reason: String| {
         let db = db.clone();
         async move {
-            audit::record_denied(&db, &Actor::anonymous(), "auth.token", None, &reason).await;
+            audit::record_denied(
+                &db,
+                vault.audit_key(),
+                &Actor::anonymous(),
+                "auth.token",
+                None,
+                &reason,
+            )
+            .await;
         }
     };
     let claims: Claims = match vault.verify_token(token) {

@@ -142,6 +142,7 @@ pub async fn totp_confirm(
         .await?;
     audit::append(
         &mut tx,
+        vault.audit_key(),
         &Entry {
             actor: &Actor {
                 id: Some(user.id.clone()),

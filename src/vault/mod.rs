@@ -2,13 +2,14 @@
 //!
 //! Keys: a master key (from `JUBAO_MASTER_KEY` or a 0600 key file) wraps data keys stored in
 //! `vault_keys`; identity fields, evidence and saved receipts are sealed with the active data
-//! key. Sub-keys for the blind index, passcode hashes and idempotency keys are derived from
-//! the master key, so they survive data-key rotation.
+//! key. Sub-keys for the blind index, passcode hashes, idempotency keys and the audit chain
+//! ([`AuditKey`]) are derived from the master key, so they survive data-key rotation.
 //!
 //! Instances share keys through the database: each re-reads which key is active every
 //! [`ACTIVE_KEY_TTL`], so after `jubao keys rotate` creates a new key every instance seals
 //! with it within that time, and the rotation re-seals whatever was written meanwhile.
 
+pub mod audit_key;
 pub mod claims;
 pub mod crypto;
 pub mod identity;
@@ -16,13 +17,14 @@ pub mod rotate;
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use base64::Engine;
 use chrono::Utc;
 
+pub use audit_key::AuditKey;
 use crypto::CryptoError;
 pub use crypto::SecretKey;
 pub use identity::{Identity, IdentityField, SealedIdentity};
@@ -45,6 +47,7 @@ pub struct Vault {
     passcode: SecretKey,
     request: SecretKey,
     token: SecretKey,
+    audit: Arc<AuditKey>,
     ring: RwLock<Ring>,
 }
 
@@ -78,6 +81,11 @@ impl Sealer {
     pub fn seal_blob(&self, context: &str, plaintext: &[u8]) -> Vec<u8> {
         self.seal(format!("jubao/blob/v1|{context}").as_bytes(), plaintext)
     }
+}
+
+/// The configured master key: `JUBAO_MASTER_KEY` from the environment, else `file`.
+pub fn configured_master_key(file: &Path) -> anyhow::Result<SecretKey> {
+    load_master_key(std::env::var("JUBAO_MASTER_KEY").ok(), file)
 }
 
 /// Load the master key: `JUBAO_MASTER_KEY` (base64, 32 bytes) if set, else the key file,
@@ -142,6 +150,7 @@ impl Vault {
             passcode: master.derive("passcode"),
             request: master.derive("request-digest"),
             token: master.derive("staff-token"),
+            audit: Arc::new(AuditKey::derive(&master)),
             master,
             db,
             ring: RwLock::new(Ring {
@@ -298,6 +307,12 @@ impl Vault {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The audit chain's MAC and anchor signer (only given out by an opened vault, so a
+    /// wrong master key is refused before anything is chained with it).
+    pub fn audit_key(&self) -> &Arc<AuditKey> {
+        &self.audit
     }
 
     /// Sign staff token claims (HS256 with a key derived from the master key, so every

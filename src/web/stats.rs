@@ -299,6 +299,7 @@ pub async fn overview(state: web::Data<AppState>, p: Principal) -> AppResult<Htt
     if !p.has_any(&STATS_READERS) {
         let _ = audit::append_alone(
             &state.db,
+            state.vault.audit_key(),
             &Entry {
                 actor: &p.actor(),
                 action: "stats.read",
@@ -343,6 +344,7 @@ pub async fn admin_config(state: web::Data<AppState>, p: Principal) -> AppResult
     if !p.has(Role::Admin) {
         let _ = audit::append_alone(
             &state.db,
+            state.vault.audit_key(),
             &Entry {
                 actor: &p.actor(),
                 action: "config.read",

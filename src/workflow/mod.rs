@@ -30,11 +30,14 @@ use crate::error::{AppError, AppResult, Kind};
 use crate::staff::principal::Principal;
 use crate::staff::Role;
 use crate::store::{self, Db, Tx};
+use crate::vault::AuditKey;
 
 /// What a workflow operation needs from the application.
 #[derive(Clone)]
 pub struct Workflow {
     pub db: Db,
+    /// The audit chain's key (from the vault); every operation appends an entry with it.
+    pub audit: Arc<AuditKey>,
     pub calendar: Calendars,
     pub rules: Arc<RuleSet>,
     pub config: Config,
@@ -310,6 +313,7 @@ pub fn available_actions(p: &Principal, c: &CaseRow) -> Vec<Action> {
 /// Refuse (403, audited as denied) a caller who holds none of `roles`.
 pub async fn require_role(
     db: &Db,
+    key: &crate::vault::AuditKey,
     p: &Principal,
     roles: &[crate::staff::Role],
     action: &str,
@@ -318,7 +322,7 @@ pub async fn require_role(
         return Ok(());
     }
     let err = forbidden();
-    crate::audit::record_denied(db, &p.actor(), action, None, err.code).await;
+    crate::audit::record_denied(db, key, &p.actor(), action, None, err.code).await;
     Err(err)
 }
 
@@ -410,6 +414,7 @@ impl<'a> Op<'a> {
         drop(tx);
         audit::record_denied(
             &wf.db,
+            &wf.audit,
             &p.actor(),
             &format!("case.{action}"),
             Some(&case.id),
@@ -510,6 +515,7 @@ impl<'a> Op<'a> {
     pub async fn commit(mut self, detail: serde_json::Value) -> AppResult<()> {
         audit::append(
             &mut self.tx,
+            &self.wf.audit,
             &Entry {
                 actor: &self.p.actor(),
                 action: &format!("case.{}", self.action),

@@ -390,7 +390,15 @@ pub async fn detail(
     let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
     drop(tx);
     if !can_see(p, &case, recused) {
-        crate::audit::record_denied(&wf.db, &p.actor(), "case.view", Some(id), "forbidden").await;
+        crate::audit::record_denied(
+            &wf.db,
+            &wf.audit,
+            &p.actor(),
+            "case.view",
+            Some(id),
+            "forbidden",
+        )
+        .await;
         return Err(super::forbidden());
     }
     let r: DetailRow = sqlx::query_as(

@@ -57,8 +57,13 @@ pub async fn reload(config: &Config) -> anyhow::Result<Recomputed> {
     let local = Calendar::load(Path::new(&config.calendar.holidays_dir))?;
     let db = Db::connect(&config.database.url, 2).await?;
     db.migrate().await?;
+    // Moving a clock is audited: the chain key comes from the vault (which refuses a
+    // wrong master key).
+    let master = crate::vault::configured_master_key(config.master_key_path())?;
+    let vault = crate::vault::Vault::open(db.clone(), master).await?;
     let wf = Workflow {
         db: db.clone(),
+        audit: vault.audit_key().clone(),
         calendar: Calendars::new(local.clone()),
         rules: Arc::new(RuleSet::load(config)?),
         config: config.clone(),
@@ -198,6 +203,7 @@ async fn move_clock(
     let moved = due.on != old;
     audit::append(
         tx,
+        &wf.audit,
         &Entry {
             actor: &Actor::system(),
             action: "deadline.recompute",

@@ -180,7 +180,7 @@ async fn denied(
     report_id: Option<&str>,
     err: AppError,
 ) -> AppError {
-    audit::record_denied(&wf.db, &p.actor(), action, report_id, err.code).await;
+    audit::record_denied(&wf.db, &wf.audit, &p.actor(), action, report_id, err.code).await;
     err
 }
 
@@ -232,6 +232,7 @@ pub async fn decide(
     .await?;
     audit::append(
         &mut tx,
+        &wf.audit,
         &Entry {
             actor: &p.actor(),
             action: "identity.decide",
@@ -312,6 +313,7 @@ pub async fn reveal(
         .collect();
     audit::append(
         &mut tx,
+        &wf.audit,
         &Entry {
             actor: &p.actor(),
             action: "identity.reveal",

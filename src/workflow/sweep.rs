@@ -120,6 +120,7 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate, limit: i64) -> anyhow::Resul
             .await?;
             audit::append(
                 &mut ctx,
+                &wf.audit,
                 &Entry {
                     actor: &Actor::system(),
                     action: "deadline.escalate",

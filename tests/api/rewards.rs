@@ -112,7 +112,9 @@ async fn claim(app: &TestApp, body: &Value) -> reqwest::Response {
 }
 
 async fn audit_ok(app: &TestApp) {
-    let v = jubao::audit::verify(&app.db, |_, _| {}).await.unwrap();
+    let v = jubao::audit::verify(&app.db, app.state.vault.audit_key(), None, |_, _| {})
+        .await
+        .unwrap();
     assert_eq!(v.first_broken, None, "{:?}", v.problem);
 }
 

@@ -13,7 +13,9 @@ fn county_tip() -> Value {
 }
 
 async fn audit_ok(app: &TestApp) {
-    let v = jubao::audit::verify(&app.db, |_, _| {}).await.unwrap();
+    let v = jubao::audit::verify(&app.db, app.state.vault.audit_key(), None, |_, _| {})
+        .await
+        .unwrap();
     assert_eq!(v.first_broken, None, "{:?}", v.problem);
 }
 

@@ -35,7 +35,14 @@ pub enum Medium {
     request_body(content = serde_json::Value, description = "CONTRACT §3 report JSON plus `medium`: letter | visit | phone, and `received_on` (YYYY-MM-DD, the day it reached the bureau: required for a letter, today by default; its clocks start then)"),
     responses((status = 201), (status = 403), (status = 422)))]
 pub async fn staff_report(state: State, p: Principal, body: web::Bytes) -> AppResult<HttpResponse> {
-    require_role(state.db(), &p, &[Role::Intake], "report.record").await?;
+    require_role(
+        state.db(),
+        state.vault().audit_key(),
+        &p,
+        &[Role::Intake],
+        "report.record",
+    )
+    .await?;
     let mut value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| AppError::bad_request("invalid_json", "error-invalid-json"))?;
     let medium = value
@@ -70,6 +77,7 @@ pub async fn staff_report(state: State, p: Principal, body: web::Bytes) -> AppRe
     };
     audit::append_alone(
         state.db(),
+        state.vault().audit_key(),
         &Entry {
             actor: &p.actor(),
             action: "report.record",

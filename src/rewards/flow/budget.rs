@@ -179,6 +179,7 @@ pub async fn set_budget(wf: &Workflow, p: &Principal, req: BudgetRequest) -> App
     }
     audit::append(
         &mut tx,
+        &wf.audit,
         &Entry {
             actor: &p.actor(),
             action: "finance.budget",
@@ -195,6 +196,6 @@ pub async fn set_budget(wf: &Workflow, p: &Principal, req: BudgetRequest) -> App
 
 /// Audit a refusal that concerns no case.
 pub async fn deny_plain(wf: &Workflow, p: &Principal, action: &str, err: AppError) -> AppError {
-    audit::record_denied(&wf.db, &p.actor(), action, None, err.code).await;
+    audit::record_denied(&wf.db, &wf.audit, &p.actor(), action, None, err.code).await;
     err
 }

@@ -44,6 +44,7 @@ pub struct ClaimDone {
 async fn deny_claim(wf: &Workflow, report_id: &str, err: AppError) -> AppError {
     audit::record_denied(
         &wf.db,
+        &wf.audit,
         &Actor::anonymous(),
         "reward.claim",
         Some(report_id),
@@ -197,6 +198,7 @@ pub async fn claim(
     tell(&mut tx, wf, report_id, "reward_claimed", None).await?;
     audit::append(
         &mut tx,
+        &wf.audit,
         &Entry {
             actor: &Actor::anonymous(),
             action: "reward.claim",

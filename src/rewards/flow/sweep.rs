@@ -72,6 +72,7 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate) -> anyhow::Result<RewardSwee
         .await?;
         audit::append(
             &mut tx,
+            &wf.audit,
             &Entry {
                 actor: &Actor::system(),
                 action: "reward.expire",

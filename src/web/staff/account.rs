@@ -63,6 +63,7 @@ pub async fn logout(state: web::Data<AppState>, p: Enrolling) -> AppResult<HttpR
     }
     audit::append_alone(
         &state.db,
+        state.vault.audit_key(),
         &Entry {
             actor: &p.actor(),
             action: "auth.logout",
@@ -146,6 +147,7 @@ pub async fn change_password(
         .await?;
     audit::append(
         &mut tx,
+        state.vault.audit_key(),
         &Entry {
             actor: &p.actor(),
             action: "auth.password",
@@ -255,6 +257,7 @@ pub(super) async fn add_conflict(
     .await?;
     audit::append(
         &mut tx,
+        state.vault.audit_key(),
         &Entry {
             actor: &p.actor(),
             action: "user.conflict",

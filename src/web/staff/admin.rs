@@ -40,7 +40,7 @@ pub async fn audit_log(
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, body = Object)))]
 pub async fn audit_verify(state: web::Data<AppState>, p: Principal) -> AppResult<HttpResponse> {
     require(&state, &p, &[Role::Auditor], "audit.verify").await?;
-    let v = audit::verify(&state.db, |_, _| {})
+    let v = audit::verify(&state.db, state.vault.audit_key(), None, |_, _| {})
         .await
         .map_err(AppError::internal)?;
     Ok(HttpResponse::Ok().json(v))
@@ -103,7 +103,7 @@ pub async fn create_user(
     let mut tx = state.db.begin().await?;
     audit::lock(&mut tx).await?;
     let user = staff::create(&mut tx, &new).await?;
-    audit::append(&mut tx, &Entry { actor: &p.actor(), action: "user.create", outcome: Outcome::Ok, report_id: None, detail: serde_json::json!({ "user": user.id, "roles": user.roles, "region": user.region }) }).await?;
+    audit::append(&mut tx, state.vault.audit_key(), &Entry { actor: &p.actor(), action: "user.create", outcome: Outcome::Ok, report_id: None, detail: serde_json::json!({ "user": user.id, "roles": user.roles, "region": user.region }) }).await?;
     tx.commit().await?;
     Ok(HttpResponse::Created().json(user))
 }
@@ -144,6 +144,7 @@ pub async fn retry_dead_letter(
     }
     audit::append(
         &mut tx,
+        state.vault.audit_key(),
         &Entry {
             actor: &p.actor(),
             action: "outbox.retry",

@@ -30,12 +30,20 @@ fn json<T: serde::de::DeserializeOwned>(body: &web::Bytes) -> AppResult<T> {
 }
 
 async fn refuse(state: &AppState, p: &Principal, action: &str, err: AppError) -> AppError {
-    audit::record_denied(&state.db, &p.actor(), action, None, err.code).await;
+    audit::record_denied(
+        &state.db,
+        state.vault.audit_key(),
+        &p.actor(),
+        action,
+        None,
+        err.code,
+    )
+    .await;
     err
 }
 
 async fn require(state: &AppState, p: &Principal, roles: &[Role], action: &str) -> AppResult<()> {
-    crate::workflow::require_role(&state.db, p, roles, action).await
+    crate::workflow::require_role(&state.db, state.vault.audit_key(), p, roles, action).await
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
