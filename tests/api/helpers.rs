@@ -191,6 +191,16 @@ async fn spawn(
         }
     }
     let master = SecretKey::generate();
+    // Also in the configured key file, for what opens the vault from the configuration
+    // the way the commands do (`recalendar::reload`).
+    {
+        use base64::Engine;
+        std::fs::write(
+            &config.keys.master_key_file,
+            base64::engine::general_purpose::STANDARD.encode(master.as_bytes()),
+        )
+        .unwrap();
+    }
     let app = Application::build_with(config.clone(), db.clone(), master.clone())
         .await
         .unwrap();
