@@ -68,20 +68,69 @@ pub async fn read_request(
     })
 }
 
-/// The caller's address for rate limiting: the socket peer, or the first
-/// `X-Forwarded-For` hop when `[server] trust_forwarded_for` says a proxy sets it.
-pub fn client_address(req: &HttpRequest, trust_forwarded: bool) -> String {
-    if trust_forwarded {
-        if let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-        {
-            return ip.trim().to_string();
+/// The caller's address for rate limiting: the socket peer; or, when
+/// `[server] trust_forwarded_for` says a proxy of ours sets `X-Forwarded-For`, the right-most
+/// hop that is not one of `[server] trusted_proxies` (the hops to its left are whatever the
+/// client wrote, so the first hop is never believed).
+pub fn client_address(req: &HttpRequest, server: &crate::config::ServerConfig) -> String {
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    if !server.trust_forwarded_for {
+        return peer;
+    }
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    client_from_hops(&peer, &forwarded, &server.trusted_proxies)
+}
+
+/// The rule of [`client_address`] over the peer and the forwarded hops, left to right.
+pub fn client_from_hops(peer: &str, hops: &[&str], trusted: &[String]) -> String {
+    let is_trusted = |ip: &str| trusted.iter().any(|t| t == ip);
+    // Our own proxy must be the peer for its header to mean anything.
+    if !trusted.is_empty() && !is_trusted(peer) {
+        return peer.to_string();
+    }
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        client = hop;
+        if !is_trusted(hop) {
+            break;
         }
     }
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
+    client.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_from_hops;
+
+    #[test]
+    fn the_client_is_the_right_most_untrusted_hop() {
+        let none: Vec<String> = vec![];
+        // One proxy (the peer), a client that forged a first hop.
+        assert_eq!(
+            client_from_hops("10.0.0.1", &["6.6.6.6", "203.0.113.7"], &none),
+            "203.0.113.7"
+        );
+        let ours = vec!["10.0.0.1".to_string(), "10.0.0.2".to_string()];
+        assert_eq!(
+            client_from_hops("10.0.0.1", &["6.6.6.6", "203.0.113.7", "10.0.0.2"], &ours),
+            "203.0.113.7"
+        );
+        // A peer that is not our proxy: its header is not believed.
+        assert_eq!(
+            client_from_hops("198.51.100.9", &["203.0.113.7"], &ours),
+            "198.51.100.9"
+        );
+        // No header: the peer.
+        assert_eq!(client_from_hops("10.0.0.1", &[], &none), "10.0.0.1");
+    }
 }

@@ -53,6 +53,10 @@ pub struct ServerConfig {
     pub workers: i64,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// With `trust_forwarded_for`: the addresses of your own proxies. The client is the
+    /// right-most `X-Forwarded-For` hop that is not one of them (empty: the peer is the one
+    /// proxy, so the client is the right-most hop).
+    pub trusted_proxies: Vec<String>,
     /// Seconds to finish in-flight requests on shutdown.
     pub shutdown_timeout_secs: i64,
 }
@@ -309,6 +313,7 @@ impl Default for ServerConfig {
             public_url: String::new(),
             workers: 0,
             trust_forwarded_for: false,
+            trusted_proxies: vec![],
             shutdown_timeout_secs: 10,
         }
     }
@@ -504,6 +509,14 @@ fn coerce(known: &toml::Value, raw: &str) -> anyhow::Result<toml::Value> {
                 .parse()
                 .map_err(|_| anyhow!("expected a number"))?,
         ),
+        // A list of strings (`[server] trusted_proxies`): comma-separated.
+        toml::Value::Array(_) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        ),
         _ => toml::Value::String(raw.to_string()),
     })
 }
@@ -511,6 +524,16 @@ fn coerce(known: &toml::Value, raw: &str) -> anyhow::Result<toml::Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_from_the_environment_is_comma_separated() {
+        let c = Config::from_toml_and_env(
+            "",
+            &env(&[("JUBAO_SERVER_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.2")]),
+        )
+        .unwrap();
+        assert_eq!(c.server.trusted_proxies, vec!["10.0.0.1", "10.0.0.2"]);
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

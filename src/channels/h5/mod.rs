@@ -120,7 +120,7 @@ async fn reporter(
     code: &str,
     passcode: &str,
 ) -> AppResult<Authenticated> {
-    let client = client_address(req, state.config().server.trust_forwarded_for);
+    let client = client_address(req, &state.config().server);
     let limits = LookupLimits::of(&state.config().intake);
     state
         .intake()
