@@ -91,23 +91,8 @@ pub fn exiftool_tags(bytes: &[u8], name: &str) -> Option<Map<String, Value>> {
 /// exited 0, and returns the tags it printed as JSON.
 pub fn exiftool(bytes: &[u8], name: &str, args: &[&str]) -> Option<Map<String, Value>> {
     let part = "the exiftool checks in evidence::*_tests";
-    if !crate::test_tools::need(part, &[crate::test_tools::EXIFTOOL]) {
-        return None;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(name);
-    std::fs::write(&path, bytes).expect("write temp file");
-    let out = std::process::Command::new("exiftool")
-        .args(["-j", "-a", "-G1", "-charset", "filename=utf8"])
-        .args(args)
-        .arg(&path)
-        .output()
-        .expect("run exiftool");
-    assert!(
-        out.status.success(),
-        "exiftool failed on {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mode = ["-j", "-a", "-G1", "-charset", "filename=utf8"];
+    let (out, _) = run_exiftool(part, bytes, name, &mode, args)?;
     let json: Value = serde_json::from_slice(&out.stdout).expect("exiftool prints JSON");
     let Some(Value::Object(tags)) = json.get(0).cloned() else {
         panic!("exiftool printed no object for {name}: {json}");
@@ -157,6 +142,21 @@ pub fn assert_exiftool_clean(bytes: &[u8], name: &str) -> Option<Map<String, Val
 /// and returns the rewritten file, or `None` without exiftool.
 pub fn exiftool_write(bytes: &[u8], name: &str, args: &[&str]) -> Option<Vec<u8>> {
     let part = "the exiftool fixtures in evidence::*_tests";
+    let mode = ["-overwrite_original", "-charset", "filename=utf8"];
+    let (_, written) = run_exiftool(part, bytes, name, &mode, args)?;
+    Some(written)
+}
+
+/// Runs exiftool with `mode` and `args` on a copy of `bytes` named `name` in a temporary
+/// directory, asserts that it exited 0, and returns its output and the file as it is
+/// afterwards; `None` (after the tools rule's SKIPPED line) without exiftool.
+fn run_exiftool(
+    part: &str,
+    bytes: &[u8],
+    name: &str,
+    mode: &[&str],
+    args: &[&str],
+) -> Option<(std::process::Output, Vec<u8>)> {
     if !crate::test_tools::need(part, &[crate::test_tools::EXIFTOOL]) {
         return None;
     }
@@ -164,17 +164,18 @@ pub fn exiftool_write(bytes: &[u8], name: &str, args: &[&str]) -> Option<Vec<u8>
     let path = dir.path().join(name);
     std::fs::write(&path, bytes).expect("write temp file");
     let out = std::process::Command::new("exiftool")
-        .args(["-overwrite_original", "-charset", "filename=utf8"])
+        .args(mode)
         .args(args)
         .arg(&path)
         .output()
         .expect("run exiftool");
     assert!(
         out.status.success(),
-        "exiftool could not write {name}: {}",
+        "exiftool failed on {name}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(std::fs::read(&path).expect("read back"))
+    let after = std::fs::read(&path).expect("read back");
+    Some((out, after))
 }
 
 /// Runs `sanitize` on 300 mutations of `base` (bytes overwritten, the tail
