@@ -76,6 +76,19 @@ pub struct Entry<'a> {
     pub detail: serde_json::Value,
 }
 
+impl<'a> Entry<'a> {
+    /// A successful action that concerns no case (a sign-in, an account change).
+    pub fn ok(actor: &'a Actor, action: &'a str, detail: serde_json::Value) -> Self {
+        Self {
+            actor,
+            action,
+            outcome: Outcome::Ok,
+            report_id: None,
+            detail,
+        }
+    }
+}
+
 /// Take the audit lock at the start of a staff write transaction (see the module docs).
 pub async fn lock(tx: &mut Tx<'_>) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")

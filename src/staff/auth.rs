@@ -478,16 +478,14 @@ pub async fn use_setup_code(
     audit::append(
         &mut tx,
         vault.audit_key(),
-        &Entry {
-            actor: &Actor {
+        &Entry::ok(
+            &Actor {
                 id: Some(user.id.clone()),
                 name: user.username.clone(),
             },
-            action: "user.create",
-            outcome: Outcome::Ok,
-            report_id: None,
-            detail: serde_json::json!({ "user": user.id, "roles": [Role::Admin], "via": "setup code" }),
-        },
+            "user.create",
+            serde_json::json!({ "user": user.id, "roles": [Role::Admin], "via": "setup code" }),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -9,7 +9,7 @@ use super::{unauthorized, StaffUser};
 use rand::RngCore;
 use serde::Serialize;
 
-use crate::audit::{self, Actor, Entry, Outcome};
+use crate::audit::{self, Actor, Entry};
 use crate::error::{AppError, AppResult, Kind};
 use crate::store::{self, Db};
 use crate::vault::Vault;
@@ -143,16 +143,14 @@ pub async fn totp_confirm(
     audit::append(
         &mut tx,
         vault.audit_key(),
-        &Entry {
-            actor: &Actor {
+        &Entry::ok(
+            &Actor {
                 id: Some(user.id.clone()),
                 name: user.username.clone(),
             },
-            action: "auth.totp_enabled",
-            outcome: Outcome::Ok,
-            report_id: None,
-            detail: serde_json::json!({}),
-        },
+            "auth.totp_enabled",
+            serde_json::json!({}),
+        ),
     )
     .await?;
     tx.commit().await?;

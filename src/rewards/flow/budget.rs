@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::audit::{self, Entry, Outcome};
+use crate::audit::{self, Entry};
 use crate::error::{AppError, AppResult};
 use crate::staff::principal::Principal;
 use crate::staff::{self, Role};
@@ -180,13 +180,11 @@ pub async fn set_budget(wf: &Workflow, p: &Principal, req: BudgetRequest) -> App
     audit::append(
         &mut tx,
         &wf.audit,
-        &Entry {
-            actor: &p.actor(),
-            action: "finance.budget",
-            outcome: Outcome::Ok,
-            report_id: None,
-            detail: serde_json::json!({ "year": year, "region": region, "amount_fen": req.amount_fen }),
-        },
+        &Entry::ok(
+            &p.actor(),
+            "finance.budget",
+            serde_json::json!({ "year": year, "region": region, "amount_fen": req.amount_fen }),
+        ),
     )
     .await?;
     let b = balance(&mut tx, year, region, req.amount_fen).await?;

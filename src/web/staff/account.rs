@@ -64,13 +64,7 @@ pub async fn logout(state: web::Data<AppState>, p: Enrolling) -> AppResult<HttpR
     audit::append_alone(
         &state.db,
         state.vault.audit_key(),
-        &Entry {
-            actor: &p.actor(),
-            action: "auth.logout",
-            outcome: Outcome::Ok,
-            report_id: None,
-            detail: serde_json::json!({}),
-        },
+        &Entry::ok(&p.actor(), "auth.logout", serde_json::json!({})),
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -148,13 +142,7 @@ pub async fn change_password(
     audit::append(
         &mut tx,
         state.vault.audit_key(),
-        &Entry {
-            actor: &p.actor(),
-            action: "auth.password",
-            outcome: Outcome::Ok,
-            report_id: None,
-            detail: serde_json::json!({}),
-        },
+        &Entry::ok(&p.actor(), "auth.password", serde_json::json!({})),
     )
     .await?;
     tx.commit().await?;
@@ -258,13 +246,11 @@ pub(super) async fn add_conflict(
     audit::append(
         &mut tx,
         state.vault.audit_key(),
-        &Entry {
-            actor: &p.actor(),
-            action: "user.conflict",
-            outcome: Outcome::Ok,
-            report_id: None,
-            detail: serde_json::json!({ "user": user_id }),
-        },
+        &Entry::ok(
+            &p.actor(),
+            "user.conflict",
+            serde_json::json!({ "user": user_id }),
+        ),
     )
     .await?;
     tx.commit().await?;

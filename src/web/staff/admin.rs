@@ -145,13 +145,11 @@ pub async fn retry_dead_letter(
     audit::append(
         &mut tx,
         state.vault.audit_key(),
-        &Entry {
-            actor: &p.actor(),
-            action: "outbox.retry",
-            outcome: Outcome::Ok,
-            report_id: None,
-            detail: serde_json::json!({ "job": *id }),
-        },
+        &Entry::ok(
+            &p.actor(),
+            "outbox.retry",
+            serde_json::json!({ "job": *id }),
+        ),
     )
     .await?;
     tx.commit().await?;
