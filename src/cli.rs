@@ -153,12 +153,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let format = cli
-        .log_format
-        .clone()
-        .unwrap_or_else(|| config.log.format.clone());
+    let json = match cli.log_format.as_deref() {
+        Some(f) => f == "json",
+        None => config.log.format == crate::config::LogFormat::Json,
+    };
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    crate::telemetry::init(&format, &config.log.filter, std::io::stderr, ansi);
+    crate::telemetry::init(json, &config.log.filter, std::io::stderr, ansi);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

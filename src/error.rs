@@ -196,3 +196,46 @@ pub fn human_bytes(n: u64) -> String {
         format!("{n} B")
     }
 }
+
+/// A module's own refusals as an enum, each with its kind, stable code and message id, and
+/// the conversion into [`AppError`] at the module's edge:
+///
+/// ```ignore
+/// refusals! {
+///     /// What a case operation can refuse.
+///     pub enum WorkflowError {
+///         /// The case is not in a state that allows this.
+///         WrongStatus => (Conflict, "wrong_status", "error-wrong-status"),
+///     }
+/// }
+/// ```
+macro_rules! refusals {
+    ($(#[$doc:meta])* pub enum $name:ident {
+        $($(#[$vdoc:meta])* $variant:ident => ($kind:ident, $code:literal, $msg:literal),)+
+    }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl $name {
+            /// The stable code clients see (CONTRACT §7).
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $code,)+
+                }
+            }
+        }
+
+        impl From<$name> for crate::error::AppError {
+            fn from(e: $name) -> Self {
+                let (kind, code, msg) = match e {
+                    $($name::$variant => (crate::error::Kind::$kind, $code, $msg),)+
+                };
+                crate::error::AppError::new(kind, code, msg)
+            }
+        }
+    };
+}
+pub(crate) use refusals;

@@ -50,7 +50,7 @@ pub struct Application {
 impl Application {
     /// Connect, migrate, open the vault and bind the listener (not yet serving).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = Db::connect(&config.database.url, config.database.max_connections as u32).await?;
+        let db = Db::connect(&config.database.url, config.database.max_connections).await?;
         db.migrate().await?;
         let master = vault::configured_master_key(config.master_key_path())?;
         Self::build_with(config, db, master).await
@@ -72,7 +72,7 @@ impl Application {
         let intake = Intake::new(db.clone(), vault.clone(), calendar.clone(), rules.clone())
             .with_case_defaults(
                 &config.workflow.default_region,
-                config.workflow.remind_before_working_days as u32,
+                config.workflow.remind_before_working_days,
             );
         let workflow = Workflow {
             db: db.clone(),
@@ -146,11 +146,11 @@ impl Application {
                 Arc::new(reg),
                 Settings {
                     // In range: checked when the configuration was loaded.
-                    poll: Duration::from_millis(o.poll_ms as u64),
-                    lease: chrono::Duration::seconds(o.lease_secs),
-                    backoff_base: chrono::Duration::seconds(o.backoff_base_secs),
-                    backoff_max: chrono::Duration::seconds(o.backoff_max_secs),
-                    periodic_every: Duration::from_secs(o.sweep_secs as u64),
+                    poll: o.poll_ms.std(),
+                    lease: o.lease_secs.chrono(),
+                    backoff_base: o.backoff_base_secs.chrono(),
+                    backoff_max: o.backoff_max_secs.chrono(),
+                    periodic_every: o.sweep_secs.std(),
                 },
             ))
         } else {
@@ -183,7 +183,7 @@ impl Application {
                 .configure(http::routes)
         })
         .listen(listener)?
-        .shutdown_timeout(config.server.shutdown_timeout_secs as u64)
+        .shutdown_timeout(config.server.shutdown_timeout_secs.std().as_secs())
         .client_request_timeout(Duration::from_secs(30));
         if config.server.workers > 0 {
             server = server.workers(config.server.workers as usize);

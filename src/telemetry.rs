@@ -11,9 +11,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::domain::Channel;
 
-/// Install the global subscriber. `format` is `human` or `json`; `filter` a tracing filter
-/// (`JUBAO_LOG_FILTER` / `[log] filter`). Safe to call twice (the second call is ignored).
-pub fn init<W>(format: &str, filter: &str, writer: W, ansi: bool)
+/// Install the global subscriber: one JSON object per line when `json`, else readable
+/// lines; `filter` a tracing filter (`JUBAO_LOG_FILTER` / `[log] filter`, checked when the
+/// configuration loads). Safe to call twice (the second call is ignored).
+pub fn init<W>(json: bool, filter: &str, writer: W, ansi: bool)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -22,7 +23,7 @@ where
         .with_env_filter(filter)
         .with_writer(writer)
         .with_ansi(ansi);
-    let _ = if format == "json" {
+    let _ = if json {
         builder
             .json()
             .flatten_event(true)

@@ -49,7 +49,7 @@ pub async fn read_json(
             "error-json-only",
         ));
     }
-    let max = state.config().intake.max_json_bytes as u64;
+    let max = u64::from(state.config().intake.max_json_bytes);
     super::body::read_request(req, payload, max, || {
         AppError::bad_request("invalid_json", "error-invalid-json")
     })
@@ -78,9 +78,9 @@ pub async fn open_body(
     json_parts: &'static [&'static str],
 ) -> AppResult<(Vec<u8>, Rest)> {
     // In range: the configuration's bounds are checked at start-up.
-    let max_json = state.config().intake.max_json_bytes as u64;
+    let max_json = u64::from(state.config().intake.max_json_bytes);
     let max_files = state.config().evidence.max_files as usize;
-    let max_file = state.config().evidence.max_file_bytes as u64;
+    let max_file = u64::from(state.config().evidence.max_file_bytes);
     let max_total = max_json + max_files as u64 * max_file + 64 * 1024;
     if declared_length(req).is_some_and(|len| len > max_total) {
         return Err(too_large(max_total));
@@ -250,8 +250,8 @@ pub async fn process_files(
 /// The evidence limits of the configuration (every channel checks files against these).
 pub fn evidence_limits(config: &crate::config::Config) -> evidence::Limits {
     evidence::Limits {
-        max_file_bytes: config.evidence.max_file_bytes as u64,
-        max_image_pixels: config.evidence.max_image_pixels as u64,
+        max_file_bytes: u64::from(config.evidence.max_file_bytes),
+        max_image_pixels: u64::from(config.evidence.max_image_pixels),
     }
 }
 

@@ -11,120 +11,130 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
     const DAY: i64 = 86_400;
     const MIB: i64 = 1024 * 1024;
     vec![
-        ("server.workers", c.server.workers, 0, 1024),
+        ("server.workers", i64::from(c.server.workers), 0, 1024),
         (
             "server.shutdown_timeout_secs",
-            c.server.shutdown_timeout_secs,
+            i64::from(c.server.shutdown_timeout_secs),
             1,
             3600,
         ),
         (
             "database.max_connections",
-            c.database.max_connections,
+            i64::from(c.database.max_connections),
             1,
             1000,
         ),
         (
             "intake.accept_working_days",
-            c.intake.accept_working_days,
+            i64::from(c.intake.accept_working_days),
             1,
             1000,
         ),
         (
             "intake.lookup_failures_per_code",
-            c.intake.lookup_failures_per_code,
+            i64::from(c.intake.lookup_failures_per_code),
             1,
             10_000,
         ),
         (
             "intake.lookup_failures_per_client",
-            c.intake.lookup_failures_per_client,
+            i64::from(c.intake.lookup_failures_per_client),
             1,
             100_000,
         ),
         (
             "intake.lookup_window_secs",
-            c.intake.lookup_window_secs,
+            i64::from(c.intake.lookup_window_secs),
             1,
             30 * DAY,
         ),
         (
             "intake.max_json_bytes",
-            c.intake.max_json_bytes,
+            i64::from(c.intake.max_json_bytes),
             1024,
             16 * MIB,
         ),
-        ("evidence.max_files", c.evidence.max_files, 0, 100),
+        (
+            "evidence.max_files",
+            i64::from(c.evidence.max_files),
+            0,
+            100,
+        ),
         (
             "evidence.max_file_bytes",
-            c.evidence.max_file_bytes,
+            i64::from(c.evidence.max_file_bytes),
             1,
             1024 * MIB,
         ),
         (
             "evidence.max_image_pixels",
-            c.evidence.max_image_pixels,
+            i64::from(c.evidence.max_image_pixels),
             1,
             1_000_000_000,
         ),
         (
             "staff.access_token_minutes",
-            c.staff.access_token_minutes,
+            i64::from(c.staff.access_token_minutes),
             1,
             24 * 60,
         ),
-        ("staff.session_hours", c.staff.session_hours, 1, 24 * 30),
+        (
+            "staff.session_hours",
+            i64::from(c.staff.session_hours),
+            1,
+            24 * 30,
+        ),
         (
             "staff.max_failed_logins",
-            c.staff.max_failed_logins,
+            i64::from(c.staff.max_failed_logins),
             1,
             1000,
         ),
         (
             "staff.lockout_minutes",
-            c.staff.lockout_minutes,
+            i64::from(c.staff.lockout_minutes),
             1,
             30 * 24 * 60,
         ),
         (
             "workflow.handle_working_days",
-            c.workflow.handle_working_days,
+            i64::from(c.workflow.handle_working_days),
             1,
             1000,
         ),
         (
             "workflow.notify_accept_working_days",
-            c.workflow.notify_accept_working_days,
+            i64::from(c.workflow.notify_accept_working_days),
             1,
             1000,
         ),
         (
             "workflow.defence_working_days",
-            c.workflow.defence_working_days,
+            i64::from(c.workflow.defence_working_days),
             1,
             1000,
         ),
         (
             "workflow.feedback_working_days",
-            c.workflow.feedback_working_days,
+            i64::from(c.workflow.feedback_working_days),
             1,
             1000,
         ),
         (
             "workflow.remind_before_working_days",
-            c.workflow.remind_before_working_days,
+            i64::from(c.workflow.remind_before_working_days),
             0,
             100,
         ),
         (
             "workflow.complex_extension_months",
-            c.workflow.complex_extension_months,
+            i64::from(c.workflow.complex_extension_months),
             0,
             36,
         ),
         (
             "workflow.major_extension_months",
-            c.workflow.major_extension_months,
+            i64::from(c.workflow.major_extension_months),
             0,
             36,
         ),
@@ -134,22 +144,27 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
             0,
             10_000_000,
         ),
-        ("outbox.poll_ms", c.outbox.poll_ms, 10, 60_000),
-        ("outbox.lease_secs", c.outbox.lease_secs, 1, DAY),
+        ("outbox.poll_ms", i64::from(c.outbox.poll_ms), 10, 60_000),
+        ("outbox.lease_secs", i64::from(c.outbox.lease_secs), 1, DAY),
         (
             "outbox.backoff_base_secs",
-            c.outbox.backoff_base_secs,
+            i64::from(c.outbox.backoff_base_secs),
             0,
             DAY,
         ),
         (
             "outbox.backoff_max_secs",
-            c.outbox.backoff_max_secs,
+            i64::from(c.outbox.backoff_max_secs),
             1,
             7 * DAY,
         ),
-        ("outbox.max_attempts", c.outbox.max_attempts, 1, 1000),
-        ("outbox.sweep_secs", c.outbox.sweep_secs, 1, DAY),
+        (
+            "outbox.max_attempts",
+            i64::from(c.outbox.max_attempts),
+            1,
+            1000,
+        ),
+        ("outbox.sweep_secs", i64::from(c.outbox.sweep_secs), 1, DAY),
         (
             "rewards.supervisor_threshold_fen",
             c.rewards.supervisor_threshold_fen,
@@ -158,19 +173,19 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
         ),
         (
             "rewards.quick_notice_working_days",
-            c.rewards.quick_notice_working_days,
+            i64::from(c.rewards.quick_notice_working_days),
             1,
             1000,
         ),
         (
             "rewards.claim_reminder_days",
-            c.rewards.claim_reminder_days,
+            i64::from(c.rewards.claim_reminder_days),
             0,
             3650,
         ),
         (
             "rewards.claim_failures_per_reward",
-            c.rewards.claim_failures_per_reward,
+            i64::from(c.rewards.claim_failures_per_reward),
             1,
             10_000,
         ),
@@ -206,8 +221,8 @@ mod tests {
         let e = check(&c).unwrap_err().to_string();
         assert!(e.contains("[evidence] max_file_bytes = 0"), "{e}");
         let mut c = Config::default();
-        c.outbox.lease_secs = -5;
+        c.outbox.lease_secs = crate::config::Seconds::new(0);
         let e = check(&c).unwrap_err().to_string();
-        assert!(e.contains("[outbox] lease_secs = -5"), "{e}");
+        assert!(e.contains("[outbox] lease_secs = 0"), "{e}");
     }
 }

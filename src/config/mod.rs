@@ -6,8 +6,10 @@ mod bounds;
 mod exposed;
 mod hotline;
 mod secret;
+mod units;
 
 pub use secret::Secret;
+pub use units::{Hours, LogFormat, Millis, Minutes, Seconds};
 
 use std::path::{Path, PathBuf};
 
@@ -50,7 +52,7 @@ pub struct ServerConfig {
     /// Public base URL used in logs and links; empty means `http://{listen}`.
     pub public_url: String,
     /// Worker threads for the HTTP server; 0 means one per core.
-    pub workers: i64,
+    pub workers: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// With `trust_forwarded_for`: the addresses of your own proxies. The client is the
@@ -58,7 +60,7 @@ pub struct ServerConfig {
     /// proxy, so the client is the right-most hop).
     pub trusted_proxies: Vec<String>,
     /// Seconds to finish in-flight requests on shutdown.
-    pub shutdown_timeout_secs: i64,
+    pub shutdown_timeout_secs: Seconds,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,7 +69,7 @@ pub struct DatabaseConfig {
     /// `sqlite://path` or `postgres://…`.
     pub url: String,
     /// Maximum pooled connections (readers; SQLite writes go through one writer).
-    pub max_connections: i64,
+    pub max_connections: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,24 +92,24 @@ pub struct SmtpConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct IntakeConfig {
     /// Working days for the acceptance decision (DOMAIN §4).
-    pub accept_working_days: i64,
+    pub accept_working_days: u32,
     /// Failed look-ups per tracking code before 429, per window.
-    pub lookup_failures_per_code: i64,
+    pub lookup_failures_per_code: u32,
     /// Failed look-ups per client address before 429, per window.
-    pub lookup_failures_per_client: i64,
+    pub lookup_failures_per_client: u32,
     /// Rate-limit window in seconds.
-    pub lookup_window_secs: i64,
+    pub lookup_window_secs: Seconds,
     /// Largest JSON body in bytes.
-    pub max_json_bytes: i64,
+    pub max_json_bytes: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EvidenceConfig {
-    pub max_files: i64,
-    pub max_file_bytes: i64,
+    pub max_files: u32,
+    pub max_file_bytes: u32,
     /// Largest image accepted, in pixels (width × height).
-    pub max_image_pixels: i64,
+    pub max_image_pixels: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -122,7 +124,7 @@ pub struct CalendarConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// `human` or `json`.
-    pub format: String,
+    pub format: LogFormat,
     /// tracing filter, e.g. `info` or `jubao=debug,info`.
     pub filter: String,
 }
@@ -131,12 +133,12 @@ pub struct LogConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct StaffConfig {
     /// Lifetime of an access token (JWT), minutes.
-    pub access_token_minutes: i64,
+    pub access_token_minutes: Minutes,
     /// Lifetime of a login session (its refresh token), hours.
-    pub session_hours: i64,
+    pub session_hours: Hours,
     /// Wrong passwords or codes in a row before the account is locked.
-    pub max_failed_logins: i64,
-    pub lockout_minutes: i64,
+    pub max_failed_logins: u32,
+    pub lockout_minutes: Minutes,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -145,15 +147,15 @@ pub struct WorkflowConfig {
     /// Region for tips that name none (a 6-digit code; 000000 = national).
     pub default_region: String,
     /// DOMAIN §4 clocks, in working days.
-    pub handle_working_days: i64,
-    pub notify_accept_working_days: i64,
-    pub defence_working_days: i64,
-    pub feedback_working_days: i64,
+    pub handle_working_days: u32,
+    pub notify_accept_working_days: u32,
+    pub defence_working_days: u32,
+    pub feedback_working_days: u32,
     /// Reminders go out this many working days before a deadline.
-    pub remind_before_working_days: i64,
+    pub remind_before_working_days: u32,
     /// Extensions, in calendar months from acceptance.
-    pub complex_extension_months: i64,
-    pub major_extension_months: i64,
+    pub complex_extension_months: u32,
+    pub major_extension_months: u32,
     /// Recovered amounts from which a decision needs a collective decision and legal
     /// review (fen; 5,000,000 = 50,000 yuan).
     pub collective_threshold_fen: i64,
@@ -166,16 +168,16 @@ pub struct WorkflowConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct OutboxConfig {
     /// Idle wait between polls, milliseconds.
-    pub poll_ms: i64,
+    pub poll_ms: Millis,
     /// How long a claimed job is leased to one worker, seconds.
-    pub lease_secs: i64,
+    pub lease_secs: Seconds,
     /// Retry backoff: base × 2^(attempt−1), at most max, seconds.
-    pub backoff_base_secs: i64,
-    pub backoff_max_secs: i64,
+    pub backoff_base_secs: Seconds,
+    pub backoff_max_secs: Seconds,
     /// Attempts before a job is dead-lettered.
-    pub max_attempts: i64,
+    pub max_attempts: u32,
     /// Seconds between deadline sweeps.
-    pub sweep_secs: i64,
+    pub sweep_secs: Seconds,
     /// Run the worker in this process (several instances may all run it).
     pub enabled: bool,
 }
@@ -191,11 +193,11 @@ pub struct RewardsConfig {
     /// `approval_threshold_fen` of its own (fen; 1,000,000 = 10,000 yuan).
     pub supervisor_threshold_fen: i64,
     /// Reward notice deadline for a case marked for a quick reward (working days).
-    pub quick_notice_working_days: i64,
+    pub quick_notice_working_days: u32,
     /// The reporter is reminded this many days before the claim window ends.
-    pub claim_reminder_days: i64,
+    pub claim_reminder_days: u32,
     /// Failed identity checks on one reward's claim before it is locked for the window.
-    pub claim_failures_per_reward: i64,
+    pub claim_failures_per_reward: u32,
 }
 
 impl Default for RewardsConfig {
@@ -213,10 +215,10 @@ impl Default for RewardsConfig {
 impl Default for StaffConfig {
     fn default() -> Self {
         Self {
-            access_token_minutes: 15,
-            session_hours: 12,
+            access_token_minutes: Minutes::new(15),
+            session_hours: Hours::new(12),
             max_failed_logins: 5,
-            lockout_minutes: 15,
+            lockout_minutes: Minutes::new(15),
         }
     }
 }
@@ -241,12 +243,12 @@ impl Default for WorkflowConfig {
 impl Default for OutboxConfig {
     fn default() -> Self {
         Self {
-            poll_ms: 500,
-            lease_secs: 60,
-            backoff_base_secs: 10,
-            backoff_max_secs: 3600,
+            poll_ms: Millis::new(500),
+            lease_secs: Seconds::new(60),
+            backoff_base_secs: Seconds::new(10),
+            backoff_max_secs: Seconds::new(3600),
             max_attempts: 8,
-            sweep_secs: 60,
+            sweep_secs: Seconds::new(60),
             enabled: true,
         }
     }
@@ -314,7 +316,7 @@ impl Default for ServerConfig {
             workers: 0,
             trust_forwarded_for: false,
             trusted_proxies: vec![],
-            shutdown_timeout_secs: 10,
+            shutdown_timeout_secs: Seconds::new(10),
         }
     }
 }
@@ -351,7 +353,7 @@ impl Default for IntakeConfig {
             accept_working_days: 15,
             lookup_failures_per_code: 5,
             lookup_failures_per_client: 20,
-            lookup_window_secs: 900,
+            lookup_window_secs: Seconds::new(900),
             max_json_bytes: 256 * 1024,
         }
     }
@@ -378,7 +380,7 @@ impl Default for CalendarConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
-            format: "human".into(),
+            format: LogFormat::Human,
             filter: "info".into(),
         }
     }
@@ -451,8 +453,11 @@ impl Config {
         {
             bail!("[database] url must start with sqlite:// or postgres://");
         }
-        if !matches!(self.log.format.as_str(), "human" | "json") {
-            bail!("[log] format must be `human` or `json`");
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
+            bail!(
+                "[log] filter `{}` is not a log filter: {e}",
+                self.log.filter
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for a in &self.wechat {
@@ -609,6 +614,31 @@ mod tests {
         );
         let err = Config::from_toml_and_env("", &env(&[("JUBAO_NOPE_X", "x")])).unwrap_err();
         assert!(format!("{err:#}").contains("JUBAO_NOPE_X"), "{err:#}");
+    }
+
+    /// A negative span or count, or a format that is not one of the two, stops loading and
+    /// names the key.
+    #[test]
+    fn typed_values_are_checked_at_load() {
+        for (text, key) in [
+            ("[outbox]\nlease_secs = -5\n", "outbox.lease_secs"),
+            ("[evidence]\nmax_files = -1\n", "evidence.max_files"),
+            ("[log]\nformat = \"xml\"\n", "log.format"),
+            ("[log]\nfilter = \"jubao=loud\"\n", "[log] filter"),
+        ] {
+            let err = Config::from_toml_and_env(text, &[]).unwrap_err();
+            assert!(format!("{err:#}").contains(key), "{text}: {err:#}");
+        }
+        let c = Config::from_toml_and_env(
+            "[log]\nformat = \"json\"\n",
+            &env(&[("JUBAO_STAFF_SESSION_HOURS", "8")]),
+        )
+        .unwrap();
+        assert_eq!(c.log.format, LogFormat::Json);
+        assert_eq!(
+            c.staff.session_hours.std(),
+            std::time::Duration::from_secs(8 * 3600)
+        );
     }
 
     #[test]

@@ -83,7 +83,6 @@ impl Rule {
 
     /// The national rule of the configuration.
     pub fn national(config: &Config) -> Rule {
-        let wd = |n: i64| u32::try_from(n).unwrap_or(0);
         let w = &config.workflow;
         Rule {
             id: "national".into(),
@@ -91,13 +90,13 @@ impl Rule {
             region: "000000".into(),
             effective_from: NaiveDate::from_ymd_opt(2018, 1, 1).unwrap_or_default(),
             effective_to: None,
-            accept_working_days: wd(config.intake.accept_working_days),
-            notify_working_days: wd(w.notify_accept_working_days),
-            handle_working_days: wd(w.handle_working_days),
-            defence_working_days: wd(w.defence_working_days),
-            feedback_working_days: wd(w.feedback_working_days),
-            complex_extension_months: wd(w.complex_extension_months),
-            major_extension_months: wd(w.major_extension_months),
+            accept_working_days: config.intake.accept_working_days,
+            notify_working_days: w.notify_accept_working_days,
+            handle_working_days: w.handle_working_days,
+            defence_working_days: w.defence_working_days,
+            feedback_working_days: w.feedback_working_days,
+            complex_extension_months: w.complex_extension_months,
+            major_extension_months: w.major_extension_months,
         }
     }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{seal_evidence, Intake};
 use crate::domain::{bounded_text, tracking, Status};
-use crate::error::{AppError, AppResult, Kind};
+use crate::error::{AppError, AppResult};
 use crate::evidence::Processed;
 use crate::i18n::{self, Locale};
 use crate::store::{self, ratelimit};
@@ -24,9 +24,9 @@ impl LookupLimits {
     /// The configured limits (`[intake] lookup_*`).
     pub fn of(c: &crate::config::IntakeConfig) -> Self {
         Self {
-            per_code: c.lookup_failures_per_code,
-            per_client: c.lookup_failures_per_client,
-            window_secs: c.lookup_window_secs,
+            per_code: i64::from(c.lookup_failures_per_code),
+            per_client: i64::from(c.lookup_failures_per_client),
+            window_secs: c.lookup_window_secs.secs(),
         }
     }
 }
@@ -214,10 +214,7 @@ impl Intake {
         locale: Locale,
     ) -> AppResult<()> {
         if matches!(who.status, Status::Closed) {
-            return Err(
-                AppError::new(Kind::Conflict, "case_closed", "error-message-closed")
-                    .in_locale(locale),
-            );
+            return Err(AppError::from(super::IntakeError::CaseClosed).in_locale(locale));
         }
         let min = if evidence.is_empty() { 1 } else { 0 };
         let body = if body.trim().is_empty() && min == 0 {
@@ -274,6 +271,5 @@ impl Intake {
 }
 
 pub fn rate_limited(window_secs: i64) -> AppError {
-    AppError::new(Kind::RateLimited, "rate_limited", "error-rate-limited")
-        .arg("minutes", (window_secs + 59) / 60)
+    AppError::from(super::IntakeError::RateLimited).arg("minutes", (window_secs + 59) / 60)
 }

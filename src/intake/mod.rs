@@ -6,8 +6,11 @@
 //! others down. Nothing is acknowledged before the commit returns.
 
 pub mod committer;
+mod error;
 pub mod followup;
 pub mod parse;
+
+pub use error::IntakeError;
 
 use std::sync::Arc;
 
@@ -19,7 +22,7 @@ use crate::deadlines::period::Period;
 use crate::deadlines::rules::RuleSet;
 use crate::deadlines::Calendars;
 use crate::domain::{tracking, Category, Channel, RegionCode, Relation, TargetKind};
-use crate::error::{AppError, AppResult, Kind};
+use crate::error::{AppError, AppResult};
 use crate::evidence::Processed;
 use crate::i18n::Locale;
 use crate::store::Db;
@@ -294,11 +297,7 @@ impl Intake {
                 } => {
                     let (_, _, request) = idem.as_ref().expect("replay implies a key");
                     if *request != request_digest {
-                        return Err(AppError::new(
-                            Kind::Conflict,
-                            "idempotency_conflict",
-                            "error-idempotency-conflict",
-                        ));
+                        return Err(AppError::from(IntakeError::IdempotencyConflict));
                     }
                     let plain = self
                         .vault

@@ -55,7 +55,7 @@ impl NewJob {
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 
 /// Write a job in the caller's transaction. A duplicate `dedupe_key` is ignored.
-pub async fn enqueue(tx: &mut Tx<'_>, job: &NewJob, max_attempts: i64) -> Result<(), sqlx::Error> {
+pub async fn enqueue(tx: &mut Tx<'_>, job: &NewJob, max_attempts: u32) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO jobs (kind, payload, dedupe_key, priority, run_at, max_attempts, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
@@ -65,7 +65,7 @@ pub async fn enqueue(tx: &mut Tx<'_>, job: &NewJob, max_attempts: i64) -> Result
     .bind(job.dedupe_key.clone())
     .bind(job.priority)
     .bind(store::ts(job.run_at))
-    .bind(job.max_attempts.unwrap_or(max_attempts).max(1))
+    .bind(job.max_attempts.unwrap_or(i64::from(max_attempts)).max(1))
     .bind(store::ts(Utc::now()))
     .execute(&mut **tx)
     .await?;

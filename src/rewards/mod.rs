@@ -1,11 +1,14 @@
 //! Rewards (DOMAIN §5): policies as data, the pure reward computation, and sharing; the
 //! reward's life from proposal to payment ([`flow`]); the lead ledger export ([`ledger`])
 //! and the statistics behind the console's charts ([`stats`]).
+mod error;
 pub mod flow;
 pub mod ledger;
 pub mod policy;
 pub mod share;
 pub mod stats;
+
+pub use error::RewardError;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};

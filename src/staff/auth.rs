@@ -7,13 +7,13 @@
 //! random, stored only as keyed digests, and single-use: using one twice revokes the whole
 //! login (its family).
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::totp::open_totp_secret;
 pub use super::totp::{check_totp, totp_confirm, totp_now, totp_setup, TotpSetup};
-use super::{dummy_hash, unauthorized, verify_password_queued, Role, StaffUser};
+use super::{dummy_hash, verify_password_queued, Role, StaffError, StaffUser};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::config::StaffConfig;
 use crate::error::{AppError, AppResult};
@@ -103,10 +103,7 @@ pub async fn login(
     else {
         let _ = verify_password_queued(dummy_hash(), password).await?;
         deny(db, vault, &Actor::anonymous(), "auth.login", "unknown user").await;
-        return Err(unauthorized(
-            "invalid_credentials",
-            "error-invalid-credentials",
-        ));
+        return Err(StaffError::InvalidCredentials.into());
     };
     let actor = Actor {
         id: Some(id.clone()),
@@ -122,32 +119,23 @@ pub async fn login(
             // tell a guesser that the name exists (the audit log says why).
             let _ = verify_password_queued(dummy_hash(), password).await?;
             deny(db, vault, &actor, "auth.login", "account locked").await;
-            return Err(unauthorized(
-                "invalid_credentials",
-                "error-invalid-credentials",
-            ));
+            return Err(StaffError::InvalidCredentials.into());
         }
     }
     if active == 0 {
         let _ = verify_password_queued(dummy_hash(), password).await?;
         deny(db, vault, &actor, "auth.login", "account disabled").await;
-        return Err(unauthorized(
-            "invalid_credentials",
-            "error-invalid-credentials",
-        ));
+        return Err(StaffError::InvalidCredentials.into());
     }
     if !verify_password_queued(&hash, password).await? {
         record_failure(db, cfg, &id).await?;
         deny(db, vault, &actor, "auth.login", "wrong password").await;
-        return Err(unauthorized(
-            "invalid_credentials",
-            "error-invalid-credentials",
-        ));
+        return Err(StaffError::InvalidCredentials.into());
     }
     let mut mfa = false;
     if totp_enabled != 0 {
         let Some(code) = totp.map(str::trim).filter(|c| !c.is_empty()) else {
-            return Err(unauthorized("totp_required", "error-totp-required").field("totp"));
+            return Err(StaffError::TotpRequired.into());
         };
         let secret = open_totp_secret(vault, &id, totp_secret.as_deref()).await?;
         match check_totp(&secret, code, now, last_step) {
@@ -162,7 +150,7 @@ pub async fn login(
             None => {
                 record_failure(db, cfg, &id).await?;
                 deny(db, vault, &actor, "auth.login", "wrong totp code").await;
-                return Err(unauthorized("invalid_totp", "error-invalid-totp").field("totp"));
+                return Err(StaffError::InvalidTotp.into());
             }
         }
     }
@@ -186,14 +174,14 @@ pub async fn login(
 /// Count a failed sign-in in one statement (so parallel guesses each count: no stale read),
 /// and lock the account for `lockout_minutes` at the `max_failed_logins`-th.
 async fn record_failure(db: &Db, cfg: &StaffConfig, id: &str) -> AppResult<()> {
-    let until = store::ts(Utc::now() + Duration::minutes(cfg.lockout_minutes));
+    let until = store::ts(Utc::now() + cfg.lockout_minutes.chrono());
     sqlx::query(
         "UPDATE staff_users SET \
          locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END, \
          failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END \
          WHERE id = $3",
     )
-    .bind(cfg.max_failed_logins)
+    .bind(i64::from(cfg.max_failed_logins))
     .bind(until)
     .bind(id)
     .execute(&db.pool)
@@ -241,7 +229,7 @@ async fn open_session(
     .bind(i64::from(mfa))
     .bind(store::ts(now))
     .bind(store::ts(
-        ends.unwrap_or_else(|| now + Duration::hours(cfg.session_hours)),
+        ends.unwrap_or_else(|| now + cfg.session_hours.chrono()),
     ))
     .execute(&mut *tx)
     .await?;
@@ -258,7 +246,7 @@ async fn open_session(
     )
     .await?;
     tx.commit().await?;
-    let ttl = cfg.access_token_minutes * 60;
+    let ttl = cfg.access_token_minutes.secs();
     let claims = Claims {
         iss: ISSUER.into(),
         sub: user_id.to_string(),
@@ -312,7 +300,7 @@ pub async fn refresh(
             "unknown refresh token",
         )
         .await;
-        return Err(unauthorized("invalid_token", "error-invalid-token"));
+        return Err(StaffError::InvalidToken.into());
     };
     let actor = Actor {
         id: Some(user_id.clone()),
@@ -340,13 +328,13 @@ pub async fn refresh(
             "refresh token replayed; login revoked",
         )
         .await;
-        return Err(unauthorized("invalid_token", "error-invalid-token"));
+        return Err(StaffError::InvalidToken.into());
     }
     let ends = match store::parse_ts(&expires_at) {
         Ok(t) if t > now => t,
         _ => {
             deny(db, vault, &actor, "auth.refresh", "session expired").await;
-            return Err(unauthorized("session_expired", "error-session-expired"));
+            return Err(StaffError::SessionExpired.into());
         }
     };
     let active: Option<(i64, String)> =
@@ -355,7 +343,7 @@ pub async fn refresh(
             .fetch_optional(&db.pool)
             .await?;
     let Some((1, roles)) = active else {
-        return Err(unauthorized("invalid_token", "error-invalid-token"));
+        return Err(StaffError::InvalidToken.into());
     };
     let roles = super::parse_roles(&roles).unwrap_or_default();
     let enrol = mfa == 0 && roles.iter().any(|r| r.requires_totp());
@@ -470,9 +458,7 @@ pub async fn use_setup_code(
             "wrong or used setup code",
         )
         .await;
-        return Err(
-            unauthorized("invalid_setup_code", "error-invalid-setup-code").field("setup_code"),
-        );
+        return Err(StaffError::InvalidSetupCode.into());
     }
     let user = super::create(&mut tx, &new_user).await?;
     audit::append(

@@ -2,8 +2,11 @@
 //! tokens ([`auth`]), and the authenticated caller of a request ([`principal`]).
 
 pub mod auth;
+mod error;
 pub mod principal;
 pub mod totp;
+
+pub use error::StaffError;
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -13,7 +16,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Invalid;
-use crate::error::{AppError, AppResult, Kind};
+use crate::error::{AppError, AppResult};
 use crate::store::{self, is_unique_violation, Tx};
 
 /// Staff roles, DOMAIN §6: operation, management and audit kept apart.
@@ -141,20 +144,13 @@ static WAITING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHI
 
 /// [`verify_password`] off the async workers, behind the bounded queue.
 pub async fn verify_password_queued(hash: &str, pw: &str) -> crate::error::AppResult<bool> {
-    let busy = || {
-        crate::error::AppError::new(crate::error::Kind::Unavailable, "busy", "error-unavailable")
-    };
+    let busy = || AppError::from(StaffError::Busy);
     let _waiting = WAITING.try_acquire().map_err(|_| busy())?;
     let _running = HASHING.acquire().await.map_err(|_| busy())?;
     let (hash, pw) = (hash.to_string(), pw.to_string());
     tokio::task::spawn_blocking(move || verify_password(&hash, &pw))
         .await
         .map_err(crate::error::AppError::internal)
-}
-
-/// A 401 with the given code and message: no valid credentials.
-pub(crate) fn unauthorized(code: &'static str, msg: &'static str) -> crate::error::AppError {
-    crate::error::AppError::new(crate::error::Kind::Unauthorized, code, msg)
 }
 
 /// A hash to verify against when the user does not exist, so a wrong username costs the
@@ -251,12 +247,7 @@ pub async fn create(tx: &mut Tx<'_>, u: &NewUser) -> AppResult<StaffUser> {
     .await;
     match r {
         Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => {
-            return Err(
-                AppError::new(Kind::Conflict, "username_taken", "error-username-taken")
-                    .field("username"),
-            )
-        }
+        Err(e) if is_unique_violation(&e) => return Err(StaffError::UsernameTaken.into()),
         Err(e) => return Err(e.into()),
     }
     Ok(StaffUser {

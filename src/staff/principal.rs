@@ -3,7 +3,7 @@
 use super::auth::Claims;
 use super::{parse_roles, region_covers, Role};
 use crate::audit::{self, Actor};
-use crate::error::{AppError, Kind};
+use crate::error::AppError;
 use crate::store::{self, Db};
 use crate::vault::Vault;
 
@@ -44,7 +44,7 @@ impl Principal {
 /// this; everything else takes [`Principal`], which refuses such sessions).
 pub struct Enrolling(pub Principal);
 
-use super::unauthorized;
+use super::StaffError;
 
 type SessionUser = (
     Option<String>,
@@ -74,7 +74,7 @@ pub async fn authenticate(
         .map(str::trim)
         .filter(|t| !t.is_empty());
     let Some(token) = token else {
-        return Err(unauthorized("unauthenticated", "error-unauthenticated"));
+        return Err(StaffError::Unauthenticated.into());
     };
     let reject = |reason: String| {
         let db = db.clone();
@@ -101,9 +101,9 @@ pub async fn authenticate(
             })
             .await;
             return Err(if expired {
-                unauthorized("token_expired", "error-token-expired")
+                StaffError::TokenExpired.into()
             } else {
-                unauthorized("invalid_token", "error-invalid-token")
+                StaffError::InvalidToken.into()
             });
         }
     };
@@ -120,12 +120,12 @@ pub async fn authenticate(
         row
     else {
         reject("unknown session".into()).await;
-        return Err(unauthorized("invalid_token", "error-invalid-token"));
+        return Err(StaffError::InvalidToken.into());
     };
     let now = chrono::Utc::now();
     if revoked.is_some() || active == 0 || store::parse_ts(&expires_at).map_or(true, |t| t <= now) {
         reject("session revoked or expired".into()).await;
-        return Err(unauthorized("session_expired", "error-session-expired"));
+        return Err(StaffError::SessionExpired.into());
     }
     let p = Principal {
         id: claims.sub,
@@ -138,11 +138,7 @@ pub async fn authenticate(
         mfa: mfa != 0,
     };
     if !allow_enrol && !p.mfa && p.roles.iter().any(|r| r.requires_totp()) {
-        return Err(AppError::new(
-            Kind::Forbidden,
-            "totp_enrollment_required",
-            "error-totp-enrollment-required",
-        ));
+        return Err(StaffError::TotpEnrollmentRequired.into());
     }
     Ok(p)
 }

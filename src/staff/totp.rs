@@ -5,12 +5,12 @@
 use chrono::{DateTime, Utc};
 use totp_rs::{Algorithm, TOTP};
 
-use super::{unauthorized, StaffUser};
+use super::{StaffError, StaffUser};
 use rand::RngCore;
 use serde::Serialize;
 
 use crate::audit::{self, Actor, Entry};
-use crate::error::{AppError, AppResult, Kind};
+use crate::error::{AppError, AppResult};
 use crate::store::{self, Db};
 use crate::vault::Vault;
 
@@ -75,11 +75,7 @@ pub struct TotpSetup {
 /// Start (or restart) enrolment: a new secret, sealed, not yet enabled.
 pub async fn totp_setup(db: &Db, vault: &Vault, user: &StaffUser) -> AppResult<TotpSetup> {
     if user.totp_enabled {
-        return Err(AppError::new(
-            Kind::Conflict,
-            "totp_already_enabled",
-            "error-totp-already-enabled",
-        ));
+        return Err(StaffError::TotpAlreadyEnabled.into());
     }
     let mut secret = vec![0u8; 20];
     rand::thread_rng().fill_bytes(&mut secret);
@@ -116,15 +112,11 @@ pub async fn totp_confirm(
             .fetch_optional(&db.pool)
             .await?;
     let Some((Some(sealed), 0)) = row else {
-        return Err(AppError::new(
-            Kind::Conflict,
-            "totp_not_started",
-            "error-totp-not-started",
-        ));
+        return Err(StaffError::TotpNotStarted.into());
     };
     let secret = open_totp_secret(vault, &user.id, Some(&sealed)).await?;
     let Some(step) = check_totp(&secret, code, Utc::now(), None) else {
-        return Err(unauthorized("invalid_totp", "error-invalid-totp").field("code"));
+        return Err(StaffError::InvalidTotpCode.into());
     };
     let mut tx = db.begin().await?;
     audit::lock(&mut tx).await?;

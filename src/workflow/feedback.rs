@@ -47,7 +47,7 @@ impl notify::Job for FeedbackJob {
 /// the tip's channel.
 pub async fn tell(
     tx: &mut Tx<'_>,
-    max_attempts: i64,
+    max_attempts: u32,
     report_id: &str,
     kind: &str,
     status: &str,

@@ -5,12 +5,15 @@
 //! a refused operation rolls back and is audited on its own.
 
 pub mod assign;
+mod error;
 pub mod feedback;
 pub mod ops;
 pub mod query;
 pub mod recalendar;
 pub mod reveal;
 pub mod sweep;
+
+pub use error::WorkflowError;
 
 use std::sync::Arc;
 
@@ -26,7 +29,7 @@ use crate::deadlines::period::{Due, Period};
 use crate::deadlines::rules::{Rule, RuleSet};
 use crate::deadlines::Calendars;
 use crate::domain::Status;
-use crate::error::{AppError, AppResult, Kind};
+use crate::error::{AppError, AppResult};
 use crate::staff::principal::Principal;
 use crate::staff::Role;
 use crate::store::{self, Db, Tx};
@@ -327,19 +330,15 @@ pub async fn require_role(
 }
 
 pub fn forbidden() -> AppError {
-    AppError::new(Kind::Forbidden, "forbidden", "error-forbidden")
+    WorkflowError::Forbidden.into()
 }
 
 pub fn case_not_found() -> AppError {
-    AppError::new(Kind::NotFound, "case_not_found", "error-case-not-found")
+    WorkflowError::CaseNotFound.into()
 }
 
 pub fn record_not_found() -> AppError {
-    AppError::new(Kind::NotFound, "not_found", "error-record-not-found")
-}
-
-pub fn conflict(code: &'static str, msg: &'static str) -> AppError {
-    AppError::new(Kind::Conflict, code, msg)
+    WorkflowError::RecordNotFound.into()
 }
 
 /// An operation on one case, inside one transaction (see the module docs).
@@ -383,7 +382,7 @@ impl<'a> Op<'a> {
                         .iter()
                         .map(|s| s.code())
                         .collect();
-                    conflict("illegal_transition", "error-illegal-transition")
+                    AppError::from(WorkflowError::IllegalTransition)
                         .arg("status", op.case.status.code())
                         .arg(
                             "allowed",
@@ -394,8 +393,9 @@ impl<'a> Op<'a> {
                             },
                         )
                 }
-                None => conflict("wrong_status", "error-wrong-status")
-                    .arg("status", op.case.status.code()),
+                None => {
+                    AppError::from(WorkflowError::WrongStatus).arg("status", op.case.status.code())
+                }
             };
             return Err(op.deny(err).await);
         }
@@ -441,7 +441,7 @@ impl<'a> Op<'a> {
         .execute(&mut *self.tx)
         .await?;
         if r.rows_affected() != 1 {
-            return Err(conflict("concurrent_change", "error-concurrent-change"));
+            return Err(AppError::from(WorkflowError::ConcurrentChange));
         }
         if !open {
             if let Some(a) = &self.case.assignee_id {

@@ -6,7 +6,10 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{available_actions, can_see, is_recused, load_case, Action, Workflow, REGION_READERS};
+use super::{
+    available_actions, can_see, is_recused, load_case, Action, Workflow, WorkflowError,
+    REGION_READERS,
+};
 use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks::{self, ClockView};
 use crate::error::{AppError, AppResult};
@@ -568,5 +571,5 @@ pub async fn evidence_file(
 /// The working copy of an evidence file that is held sealed was asked for (a 409: the
 /// file exists, but in a state that has no copy for viewers).
 fn evidence_held_sealed() -> AppError {
-    super::conflict("evidence_held_sealed", "error-evidence-held-sealed")
+    super::AppError::from(WorkflowError::EvidenceHeldSealed)
 }

@@ -6,9 +6,9 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{conflict, forbidden, reason, Action, Op, Workflow};
+use super::{forbidden, reason, Action, Op, Workflow, WorkflowError};
 use crate::audit::{self, Entry, Outcome};
-use crate::error::{AppError, AppResult, Kind};
+use crate::error::{AppError, AppResult};
 use crate::staff::principal::Principal;
 use crate::staff::Role;
 use crate::store;
@@ -67,7 +67,7 @@ pub async fn request(
                 .await?;
         if n == 0 {
             return Err(op
-                .deny(conflict("anonymous_reporter", "error-anonymous-reporter"))
+                .deny(AppError::from(WorkflowError::AnonymousReporter))
                 .await);
         }
     }
@@ -206,7 +206,7 @@ pub async fn decide(
             return Err(forbidden());
         }
         if v.state != "pending" {
-            return Err(conflict("already_decided", "error-already-decided"));
+            return Err(AppError::from(WorkflowError::AlreadyDecided));
         }
         reason("reason", req.reason.as_deref())
     };
@@ -264,13 +264,9 @@ pub async fn reveal(
     let err = if requested_by != p.id || !p.covers(&v.case_region) {
         Some(forbidden())
     } else if v.state == "revealed" {
-        Some(AppError::new(
-            Kind::Gone,
-            "already_revealed",
-            "error-already-revealed",
-        ))
+        Some(AppError::from(WorkflowError::AlreadyRevealed))
     } else if v.state != "approved" {
-        Some(conflict("not_approved", "error-not-approved"))
+        Some(AppError::from(WorkflowError::NotApproved))
     } else {
         None
     };
@@ -287,11 +283,7 @@ pub async fn reveal(
     .await?
     .rows_affected();
     if marked != 1 {
-        return Err(AppError::new(
-            Kind::Gone,
-            "already_revealed",
-            "error-already-revealed",
-        ));
+        return Err(AppError::from(WorkflowError::AlreadyRevealed));
     }
     let (anonymous, relation): (i64, Option<String>) =
         sqlx::query_as("SELECT anonymous, relation FROM reports WHERE id = $1")

@@ -419,7 +419,11 @@ async fn altered_or_foreign_anchor_is_refused(app: TestApp) {
 /// The service anchors the head by itself (the outbox worker's periodic task), once a day
 /// at most; verify checks the stored anchors, and a changed one is named.
 async fn the_service_anchors_the_head_and_verify_checks_it(backend: Backend) {
-    let Some(app) = spawn_app_with(backend, |c| c.outbox.sweep_secs = 1).await else {
+    let Some(app) = spawn_app_with(backend, |c| {
+        c.outbox.sweep_secs = jubao::config::Seconds::new(1)
+    })
+    .await
+    else {
         return;
     };
     write_entries(&app, 3).await;

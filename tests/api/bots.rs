@@ -353,9 +353,9 @@ fn passcode(reply: &str) -> String {
 fn configure(fake: &FakePlatform) -> impl FnOnce(&mut jubao::config::Config) + '_ {
     move |c| {
         let base = fake.base.clone();
-        c.outbox.poll_ms = 20;
-        c.outbox.backoff_base_secs = 0;
-        c.outbox.sweep_secs = 3600;
+        c.outbox.poll_ms = jubao::config::Millis::new(20);
+        c.outbox.backoff_base_secs = jubao::config::Seconds::new(0);
+        c.outbox.sweep_secs = jubao::config::Seconds::new(3600);
         c.wechat = vec![
             toml_account(&format!(
                 "account = \"plain\"\nappid = \"{APPID}\"\ntoken = \"{TOKEN}\"\n\

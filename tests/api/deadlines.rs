@@ -12,9 +12,9 @@ use crate::staffkit::*;
 fn fast_outbox(c: &mut jubao::config::Config, smtp: &str) {
     c.smtp.url = smtp.into();
     c.smtp.from = "医保举报系统 <noreply@jubao.test>".into();
-    c.outbox.poll_ms = 20;
-    c.outbox.backoff_base_secs = 0;
-    c.outbox.sweep_secs = 3600;
+    c.outbox.poll_ms = jubao::config::Millis::new(20);
+    c.outbox.backoff_base_secs = jubao::config::Seconds::new(0);
+    c.outbox.sweep_secs = jubao::config::Seconds::new(3600);
 }
 
 async fn clock(app: &TestApp, case: &str, kind: &str) -> (NaiveDate, NaiveDate) {

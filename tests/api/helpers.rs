@@ -58,7 +58,7 @@ fn init_logs() {
     INIT.call_once(|| {
         let buf = captured_logs();
         jubao::telemetry::init(
-            "json",
+            true,
             "debug,sqlx=warn",
             move || BufWriter(buf.clone()),
             false,

@@ -54,10 +54,10 @@ async fn app_with(backend: Backend, sources: Vec<HotlineSource>) -> Option<TestA
     }
     spawn_app_with(backend, move |c| {
         c.hotline = sources;
-        c.outbox.poll_ms = 20;
-        c.outbox.backoff_base_secs = 0;
-        c.outbox.backoff_max_secs = 1;
-        c.outbox.sweep_secs = 3600;
+        c.outbox.poll_ms = jubao::config::Millis::new(20);
+        c.outbox.backoff_base_secs = jubao::config::Seconds::new(0);
+        c.outbox.backoff_max_secs = jubao::config::Seconds::new(1);
+        c.outbox.sweep_secs = jubao::config::Seconds::new(3600);
     })
     .await
 }

@@ -63,7 +63,7 @@ pub async fn tickets(
             "error-hotline-unknown-source",
         ));
     };
-    let max = config.intake.max_json_bytes as u64;
+    let max = u64::from(config.intake.max_json_bytes);
     let body = crate::channels::body::read_request(&req, payload, max, || {
         AppError::bad_request("invalid_json", "error-invalid-json")
     })

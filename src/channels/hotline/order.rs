@@ -176,7 +176,7 @@ pub(super) struct CallRecord {
     pub(super) agent_id: String,
     pub(super) received_at: DateTime<Utc>,
     pub(super) recording_url: Option<String>,
-    pub(super) max_attempts: i64,
+    pub(super) max_attempts: u32,
 }
 
 impl TipExtra for CallRecord {

@@ -149,7 +149,7 @@ pub struct Bots {
     pub http: reqwest::Client,
     pub lookup_limits: LookupLimits,
     pub evidence_limits: crate::evidence::Limits,
-    pub max_attempts: i64,
+    pub max_attempts: u32,
     /// Group commit of pushes (SQLite only).
     batch: Option<batch::Batcher<Staged>>,
 }

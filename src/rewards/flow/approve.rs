@@ -11,13 +11,15 @@ use super::{
 };
 use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks::{self, ClockKind};
+use crate::error::AppError;
 use crate::error::AppResult;
 use crate::rewards::policies;
 use crate::rewards::policy::Policy;
+use crate::rewards::RewardError;
 use crate::staff::principal::Principal;
 use crate::staff::Role;
 use crate::store;
-use crate::workflow::{conflict, forbidden, reason, Op, Workflow};
+use crate::workflow::{forbidden, reason, Op, Workflow, WorkflowError};
 
 /// Large recovered amounts, and rewards above the policy's threshold, need the
 /// collective-decision and legal-review records (DOMAIN §5).
@@ -39,10 +41,7 @@ async fn collective_and_legal(
     .fetch_one(&mut *op.tx)
     .await?;
     if collective == 0 {
-        return Err(conflict(
-            "collective_decision_required",
-            "error-collective-decision-required",
-        ));
+        return Err(AppError::from(WorkflowError::CollectiveDecisionRequired));
     }
     crate::workflow::ops::require_legal_approval(&mut op.tx, &op.case.id).await
 }
@@ -70,10 +69,7 @@ pub async fn approve(
         if r.finance_approved_by.as_deref() == Some(p.id.as_str())
             || r.supervisor_approved_by.as_deref() == Some(p.id.as_str())
         {
-            return Err(conflict(
-                "already_approved",
-                "error-reward-already-approved",
-            ));
+            return Err(AppError::from(RewardError::AlreadyApproved));
         }
         let needs_sup = r.needs_supervisor != 0;
         let slot = if p.has(Role::Finance) && r.finance_approved_by.is_none() {
@@ -81,15 +77,9 @@ pub async fn approve(
         } else if p.has(Role::Supervisor) && needs_sup && r.supervisor_approved_by.is_none() {
             "supervisor"
         } else if p.has(Role::Supervisor) && !needs_sup {
-            return Err(conflict(
-                "finance_approval_required",
-                "error-reward-finance-required",
-            ));
+            return Err(AppError::from(RewardError::FinanceApprovalRequired));
         } else {
-            return Err(conflict(
-                "already_approved",
-                "error-reward-already-approved",
-            ));
+            return Err(AppError::from(RewardError::AlreadyApproved));
         };
         let d = decision(&mut op.tx, case_id).await?;
         let set = policies(&op.wf.config)?;
@@ -110,7 +100,7 @@ pub async fn approve(
             let year = shanghai_date(now_t).year();
             if let Some(b) = budget_for(&mut op.tx, year, &r.case_region).await? {
                 if b.balance_fen < r.amount_fen {
-                    return Err(conflict("budget_exceeded", "error-reward-budget")
+                    return Err(AppError::from(RewardError::BudgetExceeded)
                         .arg("balance", yuan(b.balance_fen))
                         .arg("region", b.region));
                 }
@@ -134,7 +124,7 @@ pub async fn approve(
             .await?
             .rows_affected();
         if moved != 1 {
-            return Err(conflict("concurrent_change", "error-concurrent-change"));
+            return Err(AppError::from(WorkflowError::ConcurrentChange));
         }
         if complete {
             clocks::close(&mut op.tx, case_id, &[ClockKind::RewardApprove], now_t).await?;

@@ -15,10 +15,11 @@ use crate::deadlines::clocks::ClockKind;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::rewards::policies;
+use crate::rewards::RewardError;
 use crate::store::{self, ratelimit};
 use crate::vault::claims::{normalize_bank_account, normalize_id_last6};
 use crate::vault::Vault;
-use crate::workflow::{conflict, Workflow};
+use crate::workflow::Workflow;
 
 /// `POST /api/v1/reports/reward/claim` (reporter side, no login).
 #[derive(Deserialize)]
@@ -96,9 +97,9 @@ pub async fn claim(
     let refusal = if r.status == "reversed" {
         Some(reward_not_found())
     } else if expired {
-        Some(conflict("reward_expired", "error-reward-expired"))
+        Some(AppError::from(RewardError::Expired))
     } else if matches!(sh.status.as_str(), "claimed" | "paid") {
-        Some(conflict("already_claimed", "error-reward-already-claimed"))
+        Some(AppError::from(RewardError::AlreadyClaimed))
     } else if sh.status != "notified" {
         Some(reward_not_found())
     } else {
@@ -112,9 +113,9 @@ pub async fn claim(
         "rc:{}",
         hex::encode(vault.request_digest(&[b"reward-claim", sh.id.as_bytes()]))
     );
-    let window = wf.config.intake.lookup_window_secs;
+    let window = wf.config.intake.lookup_window_secs.secs();
     if ratelimit::current(&wf.db, &bucket, window, now).await?
-        >= wf.config.rewards.claim_failures_per_reward
+        >= i64::from(wf.config.rewards.claim_failures_per_reward)
     {
         drop(tx);
         let e = crate::intake::followup::rate_limited(window);
@@ -182,7 +183,7 @@ pub async fn claim(
     .rows_affected();
     if moved != 1 {
         drop(tx);
-        let e = conflict("already_claimed", "error-reward-already-claimed");
+        let e = AppError::from(RewardError::AlreadyClaimed);
         return Err(deny_claim(wf, report_id, loc(e)).await);
     }
     // The reward is claimed, and its claim clock met, once no share is still open; a

@@ -35,12 +35,13 @@ use crate::audit;
 use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks::{self, ClockKind};
 use crate::domain::{tracking, Status};
-use crate::error::{AppError, AppResult, Kind};
+use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
+use crate::rewards::RewardError;
 use crate::staff::principal::Principal;
 use crate::store::{self, Tx};
 use crate::workflow::{
-    can_see, case_not_found, conflict, forbidden, is_recused, load_case, CaseRow, Op, Workflow,
+    can_see, case_not_found, forbidden, is_recused, load_case, CaseRow, Op, Workflow, WorkflowError,
 };
 
 mod approve;
@@ -183,26 +184,26 @@ async fn existing_reward(tx: &mut Tx<'_>, case_id: &str) -> AppResult<RewardRow>
 // ---------------------------------------------------------------------------------------------
 
 fn reward_not_found() -> AppError {
-    AppError::new(Kind::NotFound, "reward_not_found", "error-reward-not-found")
+    RewardError::NotFound.into()
 }
 
 /// Approving, returning or paying one's own proposal.
 fn own_proposal() -> AppError {
-    AppError::new(Kind::Forbidden, "own_proposal", "error-reward-own-proposal")
+    RewardError::OwnProposal.into()
 }
 
 /// The case is not in a status the step works in.
 fn wrong_case_status(case: &CaseRow) -> AppError {
-    conflict("wrong_status", "error-wrong-status").arg("status", case.status.code())
+    AppError::from(WorkflowError::WrongStatus).arg("status", case.status.code())
 }
 
 fn wrong_reward_status(status: &str) -> AppError {
-    conflict("wrong_reward_status", "error-reward-wrong-status").arg("status", status.to_string())
+    AppError::from(RewardError::WrongStatus).arg("status", status.to_string())
 }
 
 fn compute_error(e: ComputeError) -> AppError {
     match e {
-        ComputeError::NegativeVerified(_) => conflict("reward_not_due", "error-reward-not-due"),
+        ComputeError::NegativeVerified(_) => AppError::from(RewardError::NotDue),
         ComputeError::NegativeNoLossAmount(_) => {
             AppError::invalid("no_loss_amount_fen", "error-amount")
         }
@@ -397,7 +398,7 @@ fn policy_for(wf: &Workflow, case: &CaseRow) -> AppResult<Policy> {
     let set = policies(&wf.config)?;
     let date = receipt_date(case)?;
     set.select(&case.case_region, date).cloned().ok_or_else(|| {
-        conflict("no_policy", "error-reward-no-policy")
+        AppError::from(RewardError::NoPolicy)
             .arg("region", case.case_region.clone())
             .arg("date", date.to_string())
     })
@@ -406,7 +407,7 @@ fn policy_for(wf: &Workflow, case: &CaseRow) -> AppResult<Policy> {
 fn due_decision(d: &Decision) -> AppResult<()> {
     let adverse = matches!(d.decision.as_deref(), Some("substantiated" | "partly"));
     if !adverse || d.reward_due != Some(1) {
-        return Err(conflict("reward_not_due", "error-reward-not-due"));
+        return Err(AppError::from(RewardError::NotDue));
     }
     Ok(())
 }

@@ -34,7 +34,7 @@ pub async fn open_notice_clock(op: &mut Op<'_>) -> AppResult<()> {
     let policy = policy_for(wf, &op.case).ok();
     let (days, rule) = if quick {
         (
-            u32::try_from(wf.config.rewards.quick_notice_working_days).unwrap_or(2),
+            wf.config.rewards.quick_notice_working_days,
             "rewards.quick_notice_working_days".to_string(),
         )
     } else {

@@ -13,12 +13,13 @@ use super::{
 use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks;
 use crate::error::{AppError, AppResult};
+use crate::rewards::RewardError;
 use crate::staff::principal::Principal;
 use crate::staff::{self, Role};
 use crate::store;
 use crate::vault::claims::normalize_id_last6;
 use crate::vault::Vault;
-use crate::workflow::{conflict, forbidden, reason, Workflow};
+use crate::workflow::{forbidden, reason, Workflow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -106,7 +107,7 @@ pub async fn record_payment(
             _ => return Err(AppError::invalid("tip", "error-reward-share-required")),
         };
         if sh.status == "paid" {
-            return Err(conflict("already_paid", "error-reward-already-paid"));
+            return Err(AppError::from(RewardError::AlreadyPaid));
         }
         if sh.status != "claimed" {
             return Err(wrong_reward_status(&sh.status));
@@ -123,7 +124,7 @@ pub async fn record_payment(
         match req.method {
             PayMethod::BankTransfer => {
                 if !vault.has_bank_account(&mut *op.tx, &sh.report_id).await? {
-                    return Err(conflict("no_bank_account", "error-reward-no-bank-account"));
+                    return Err(AppError::from(RewardError::NoBankAccount));
                 }
             }
             PayMethod::InPerson => {
@@ -168,7 +169,7 @@ pub async fn record_payment(
         match inserted {
             Ok(_) => {}
             Err(e) if store::is_unique_violation(&e) => {
-                return Err(conflict("already_paid", "error-reward-already-paid"))
+                return Err(AppError::from(RewardError::AlreadyPaid))
             }
             Err(e) => return Err(e.into()),
         }
@@ -182,7 +183,7 @@ pub async fn record_payment(
         .await?
         .rows_affected();
         if moved != 1 {
-            return Err(conflict("already_paid", "error-reward-already-paid"));
+            return Err(AppError::from(RewardError::AlreadyPaid));
         }
         let status = settle(&mut op.tx, &r, now).await?;
         tell(&mut op.tx, op.wf, &sh.report_id, "reward_paid", None).await?;
@@ -256,10 +257,7 @@ pub async fn reverse(
             return Ok(data);
         };
         if requester == p.id {
-            return Err(conflict(
-                "reversal_second_person",
-                "error-reward-reversal-second",
-            ));
+            return Err(AppError::from(RewardError::ReversalSecondPerson));
         }
         let first = staff::by_id(&op.wf.db.pool, &requester)
             .await?
@@ -267,10 +265,7 @@ pub async fn reverse(
         let pair_ok = (first.roles.contains(&Role::Supervisor) && p.has(Role::Finance))
             || (first.roles.contains(&Role::Finance) && p.has(Role::Supervisor));
         if !pair_ok {
-            return Err(conflict(
-                "reversal_second_person",
-                "error-reward-reversal-second",
-            ));
+            return Err(AppError::from(RewardError::ReversalSecondPerson));
         }
         sqlx::query(
             "UPDATE rewards SET status = 'reversed', reversed_by = $1, reversed_at = $2, \

@@ -16,10 +16,11 @@ use crate::domain::{tracking, Status};
 use crate::error::{AppError, AppResult};
 use crate::rewards::policy::{self, Computation, Grade};
 use crate::rewards::share;
+use crate::rewards::RewardError;
 use crate::staff::principal::Principal;
 use crate::staff::Role;
 use crate::store;
-use crate::workflow::{conflict, forbidden, is_assignee, reason, Workflow};
+use crate::workflow::{forbidden, is_assignee, reason, Workflow};
 
 /// Reporters who may not be rewarded (DOMAIN §5 "Not eligible").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -265,7 +266,7 @@ pub async fn propose(
         let d = decision(&mut op.tx, case_id).await?;
         due_decision(&d)?;
         if req.facts_already_known {
-            return Err(conflict("not_eligible", "error-reward-facts-known"));
+            return Err(AppError::from(RewardError::FactsKnown));
         }
         let existing = reward_of_case(&mut op.tx, case_id).await?;
         if let Some(r) = &existing {
@@ -312,7 +313,7 @@ pub async fn propose(
             candidates.push((at, valid, id));
         }
         let Some(beneficiary) = share::first_valid(&candidates).cloned() else {
-            return Err(conflict("not_eligible", "error-reward-excluded"));
+            return Err(AppError::from(RewardError::Excluded));
         };
         let co = resolve_co_reporters(&req.co_reporters, &tips, &beneficiary)?;
         let pol = policy_for(op.wf, &op.case)?;

@@ -85,7 +85,7 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate) -> anyhow::Result<RewardSwee
         tx.commit().await?;
         stats.expired += open.len();
     }
-    let horizon = today + Duration::days(wf.config.rewards.claim_reminder_days);
+    let horizon = today + Duration::days(i64::from(wf.config.rewards.claim_reminder_days));
     let remind: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, claim_by FROM rewards WHERE status = 'notified' \
          AND claim_reminded_at IS NULL AND claim_by <= $1 AND claim_by >= $2 LIMIT 500",

@@ -40,7 +40,7 @@ pub async fn request_extension(
             .await?
             > 0
         {
-            return Err(conflict("extension_pending", "error-extension-pending"));
+            return Err(AppError::from(WorkflowError::ExtensionPending));
         }
         let rid = uuid::Uuid::now_v7().to_string();
         let kind = serde_json::to_value(req.kind).unwrap_or_default();
@@ -91,7 +91,7 @@ pub async fn decide_extension(
             return Err(crate::workflow::record_not_found());
         };
         if state != "pending" {
-            return Err(conflict("already_decided", "error-already-decided"));
+            return Err(AppError::from(WorkflowError::AlreadyDecided));
         }
         if requested_by == p.id {
             return Err(crate::workflow::forbidden().with_code("own_request"));
@@ -113,17 +113,14 @@ pub async fn decide_extension(
                 .unwrap_or_else(|| wf.rules.select(&op.case.case_region, today));
             let months = if kind == "major" {
                 if !op.case.major {
-                    return Err(conflict("not_major", "error-not-major"));
+                    return Err(AppError::from(WorkflowError::NotMajor));
                 }
                 if op
                     .count("SELECT COUNT(*) FROM case_events WHERE report_id = $1 AND kind = 'collective_decision'")
                     .await?
                     == 0
                 {
-                    return Err(conflict(
-                        "collective_decision_required",
-                        "error-collective-decision-required",
-                    ));
+                    return Err(AppError::from(WorkflowError::CollectiveDecisionRequired));
                 }
                 rule.major_extension_months
             } else {
@@ -140,7 +137,7 @@ pub async fn decide_extension(
             .await?
             .map(|d| d.on);
             if due.is_none() {
-                return Err(conflict("no_open_clock", "error-no-open-clock"));
+                return Err(AppError::from(WorkflowError::NoOpenClock));
             }
         }
         let state = if req.approve { "approved" } else { "denied" };

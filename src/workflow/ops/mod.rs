@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{conflict, reason, Action, Op, Workflow};
+use super::{reason, Action, Op, Workflow, WorkflowError};
 use crate::deadlines::clocks::{self, ClockKind};
 use crate::deadlines::period::Period;
 use crate::domain::Status;
@@ -106,12 +106,12 @@ pub struct TransitionDone {
     pub assignee: Option<String>,
 }
 
-fn max_attempts(wf: &Workflow) -> i64 {
+fn max_attempts(wf: &Workflow) -> u32 {
     wf.config.outbox.max_attempts
 }
 
 fn remind_before(wf: &Workflow) -> u32 {
-    u32::try_from(wf.config.workflow.remind_before_working_days).unwrap_or(3)
+    wf.config.workflow.remind_before_working_days
 }
 
 /// A real-name reporter is told of the acceptance decision (accepted, not accepted,
@@ -421,10 +421,7 @@ async fn decide(op: &mut Op<'_>, req: &TransitionRequest) -> AppResult<serde_jso
     if adverse {
         // The party concerned must have had notice and its 5 working days (or answered).
         if !kinds.iter().any(|k| k == "party_notice") {
-            return Err(conflict(
-                "party_notice_required",
-                "error-party-notice-required",
-            ));
+            return Err(AppError::from(WorkflowError::PartyNoticeRequired));
         }
         if !kinds.iter().any(|k| k == "statement") {
             let open: Option<String> = sqlx::query_scalar(
@@ -437,18 +434,14 @@ async fn decide(op: &mut Op<'_>, req: &TransitionRequest) -> AppResult<serde_jso
             let today = crate::deadlines::calendar::shanghai_date(Utc::now()).to_string();
             if let Some(due) = open {
                 if due >= today {
-                    return Err(conflict("defence_period_open", "error-defence-period-open")
-                        .arg("due", due));
+                    return Err(AppError::from(WorkflowError::DefencePeriodOpen).arg("due", due));
                 }
             }
         }
     }
     if recovered >= op.wf.config.workflow.collective_threshold_fen {
         if !kinds.iter().any(|k| k == "collective_decision") {
-            return Err(conflict(
-                "collective_decision_required",
-                "error-collective-decision-required",
-            ));
+            return Err(AppError::from(WorkflowError::CollectiveDecisionRequired));
         }
         require_legal_approval(&mut op.tx, &op.case.id).await?;
     }

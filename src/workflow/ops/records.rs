@@ -98,10 +98,7 @@ pub(crate) async fn require_legal_approval(tx: &mut store::Tx<'_>, case_id: &str
         .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
         .is_some_and(|d| d["opinion"] == "approve");
     if !approves {
-        return Err(conflict(
-            "legal_review_required",
-            "error-legal-review-required",
-        ));
+        return Err(AppError::from(WorkflowError::LegalReviewRequired));
     }
     Ok(())
 }
@@ -151,7 +148,7 @@ pub async fn party_notice(
             .await?
             > 0
         {
-            return Err(conflict("defence_period_open", "error-defence-period-open"));
+            return Err(AppError::from(WorkflowError::DefencePeriodOpen));
         }
         let due = op
             .open_clock(
@@ -190,10 +187,7 @@ pub async fn record_statement(
             .await?
             == 0
         {
-            return Err(conflict(
-                "party_notice_required",
-                "error-party-notice-required",
-            ));
+            return Err(AppError::from(WorkflowError::PartyNoticeRequired));
         }
         clocks::close(
             &mut op.tx,
@@ -285,7 +279,7 @@ pub async fn mark_major(
     op!(wf, p, id, Action::MarkMajor, |op| {
         let why = reason("reason", req.reason.as_deref())?;
         if op.case.major {
-            return Err(conflict("already_major", "error-already-major"));
+            return Err(AppError::from(WorkflowError::AlreadyMajor));
         }
         sqlx::query("UPDATE reports SET major = 1, version = version + 1 WHERE id = $1")
             .bind(&op.case.id)

@@ -1,0 +1,42 @@
+//! What a case operation can refuse, in workflow terms. Each refusal becomes an
+//! [`AppError`](crate::error::AppError) (its kind, stable code and message) at the module's
+//! edge; only the web layer knows HTTP.
+
+crate::error::refusals! {
+    /// A refusal of a case operation.
+    pub enum WorkflowError {
+        /// The caller's roles, region or recusals do not allow this.
+        Forbidden => (Forbidden, "forbidden", "error-forbidden"),
+        /// No such case, or not one the caller may see (the same answer for both).
+        CaseNotFound => (NotFound, "case_not_found", "error-case-not-found"),
+        RecordNotFound => (NotFound, "not_found", "error-record-not-found"),
+        /// The case's status does not allow this operation.
+        WrongStatus => (Conflict, "wrong_status", "error-wrong-status"),
+        IllegalTransition => (Conflict, "illegal_transition", "error-illegal-transition"),
+        /// Someone changed the case since the caller read it (`version`).
+        ConcurrentChange => (Conflict, "concurrent_change", "error-concurrent-change"),
+        AlreadyDecided => (Conflict, "already_decided", "error-already-decided"),
+        /// A decision with a large recovered amount needs a collective decision first.
+        CollectiveDecisionRequired => (
+            Conflict,
+            "collective_decision_required",
+            "error-collective-decision-required"
+        ),
+        LegalReviewRequired => (Conflict, "legal_review_required", "error-legal-review-required"),
+        /// The party must be told of a penalty before it is decided (DOMAIN §4).
+        PartyNoticeRequired => (Conflict, "party_notice_required", "error-party-notice-required"),
+        DefencePeriodOpen => (Conflict, "defence_period_open", "error-defence-period-open"),
+        ExtensionPending => (Conflict, "extension_pending", "error-extension-pending"),
+        AlreadyMajor => (Conflict, "already_major", "error-already-major"),
+        NotMajor => (Conflict, "not_major", "error-not-major"),
+        NoOpenClock => (Conflict, "no_open_clock", "error-no-open-clock"),
+        /// An identity reveal that has not been approved.
+        NotApproved => (Conflict, "not_approved", "error-not-approved"),
+        /// A reveal asked for an anonymous reporter: there is nothing to reveal.
+        AnonymousReporter => (Conflict, "anonymous_reporter", "error-anonymous-reporter"),
+        /// An approved reveal that was already used.
+        AlreadyRevealed => (Gone, "already_revealed", "error-already-revealed"),
+        /// Evidence held sealed (not sanitizable) is released only through a custodian.
+        EvidenceHeldSealed => (Conflict, "evidence_held_sealed", "error-evidence-held-sealed"),
+    }
+}
