@@ -295,7 +295,7 @@ struct ClockRow {
 }
 
 pub async fn for_report(
-    pool: &sqlx::AnyPool,
+    db: &crate::store::Db,
     cal: &Calendar,
     report_id: &str,
 ) -> Result<Vec<ClockView>, sqlx::Error> {
@@ -304,9 +304,9 @@ pub async fn for_report(
          rule, start_on FROM clocks WHERE report_id = $1 ORDER BY id",
     )
     .bind(report_id)
-    .fetch_all(pool)
+    .fetch_all(&db.pool)
     .await?;
-    let today = shanghai_date(Utc::now());
+    let today = shanghai_date(db.now());
     Ok(rows
         .into_iter()
         .map(|r| {

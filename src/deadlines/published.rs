@@ -6,7 +6,7 @@
 //! built-in year only when the database lacks it. Each change bumps a generation number,
 //! which every running instance polls (every 2 s) to swap in the calendar of the database.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use super::calendar::{shanghai_date, Calendar, CalendarError, Origin, YearNotice};
@@ -34,7 +34,7 @@ pub async fn publish(db: &Db, cal: &Calendar) -> anyhow::Result<Published> {
     )
     .fetch_one(&mut *tx)
     .await?;
-    let now = store::ts(Utc::now());
+    let now = store::ts(db.now());
     let mut changed = vec![];
     for n in cal.notices() {
         let stored: Option<String> =

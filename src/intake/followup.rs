@@ -3,7 +3,6 @@
 //! get the same 404; failures are counted per code and per client address in the database
 //! (so every instance enforces the same limit) and answered with 429 past the limit.
 
-use chrono::Utc;
 use serde::Serialize;
 
 use super::{seal_evidence, Intake};
@@ -83,7 +82,7 @@ impl Intake {
         client: &str,
         limits: LookupLimits,
     ) -> AppResult<Authenticated> {
-        let now = Utc::now();
+        let now = self.db().now();
         let code_norm = tracking::normalize_code(code);
         let code_key = code_norm.clone().unwrap_or_else(|| code.trim().to_string());
         let vault = self.vault();
@@ -227,7 +226,7 @@ impl Intake {
                     .in_locale(locale)
             })?
         };
-        let now = Utc::now();
+        let now = self.db().now();
         let sealer = self.vault().sealer().await?;
         let mut tx = self.db().begin().await?;
         let message_id: i64 = sqlx::query_scalar(

@@ -147,7 +147,7 @@ impl Intake {
     }
 
     pub fn today(&self) -> NaiveDate {
-        shanghai_date(Utc::now())
+        shanghai_date(self.db.now())
     }
 
     pub fn vault(&self) -> &Vault {
@@ -214,7 +214,7 @@ impl Intake {
         idem: Option<IdempotencyKey>,
         extra: Option<Arc<dyn TipExtra>>,
     ) -> AppResult<Submitted> {
-        let received_at = Utc::now();
+        let received_at = self.db.now();
         let case_region = tip
             .target
             .region

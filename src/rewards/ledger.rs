@@ -318,7 +318,7 @@ pub async fn export<W: Write + Seek + 'static>(
     let header: Vec<Cell> = COLUMNS.iter().map(|c| Cell::Text((*c).into())).collect();
     sink.row(&header)?;
     let (lo, hi) = range.bounds();
-    let today = crate::deadlines::calendar::shanghai_date(chrono::Utc::now()).to_string();
+    let today = crate::deadlines::calendar::shanghai_date(db.now()).to_string();
     let mut after = String::new();
     let mut done = 0u64;
     loop {

@@ -67,7 +67,7 @@ pub struct Sweeper(pub crate::workflow::Workflow);
 impl crate::notify::worker::Periodic for Sweeper {
     fn tick(&self) -> futures_util::future::BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
-            let today = crate::deadlines::calendar::shanghai_date(chrono::Utc::now());
+            let today = crate::deadlines::calendar::shanghai_date(self.0.db.now());
             flow::sweep(&self.0, today).await?;
             Ok(())
         })

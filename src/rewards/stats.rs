@@ -185,7 +185,7 @@ pub async fn cases(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<CaseStat
 
 pub async fn deadlines(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<Vec<DeadlineStats>> {
     let b = bounds(p, q)?;
-    let today = crate::deadlines::calendar::shanghai_date(chrono::Utc::now()).to_string();
+    let today = crate::deadlines::calendar::shanghai_date(db.now()).to_string();
     let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
         "SELECT SUBSTR(c.due_on, 1, 7) AS m, c.kind, \
          SUM(CASE WHEN c.outcome = 'met' THEN 1 ELSE 0 END), \

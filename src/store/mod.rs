@@ -7,6 +7,7 @@
 //! integer fen, binary is `BLOB`/`BYTEA`.
 
 pub mod blobs;
+pub mod clock;
 pub mod group;
 pub mod ratelimit;
 
@@ -70,10 +71,14 @@ impl Backend {
     }
 }
 
+pub use clock::Clock;
+
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// "Now" for everything this handle stores and decides ([`Clock`]).
+    pub clock: Clock,
 }
 
 pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
@@ -133,7 +138,22 @@ impl Db {
         if backend == Backend::Sqlite {
             spawn_checkpointer(pool.clone());
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            clock: Clock::system(),
+        })
+    }
+
+    /// The same handle reading time from `clock` (tests start it at a literal instant).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current time by this handle's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     fn migrator(&self) -> &'static Migrator {

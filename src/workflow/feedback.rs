@@ -47,6 +47,7 @@ impl notify::Job for FeedbackJob {
 /// the tip's channel.
 pub async fn tell(
     tx: &mut Tx<'_>,
+    at: chrono::DateTime<chrono::Utc>,
     max_attempts: u32,
     report_id: &str,
     kind: &str,
@@ -58,7 +59,7 @@ pub async fn tell(
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(report_id)
-    .bind(store::ts(chrono::Utc::now()))
+    .bind(store::ts(at))
     .bind(kind)
     .bind(status)
     .bind(note)
@@ -164,8 +165,8 @@ impl FeedbackHandler {
                  outcome = CASE WHEN due_on >= $2 THEN 'met' ELSE 'missed' END \
                  WHERE report_id = $3 AND kind = 'notify_accept' AND closed_at IS NULL",
             )
-            .bind(crate::store::ts(chrono::Utc::now()))
-            .bind(crate::deadlines::calendar::shanghai_date(chrono::Utc::now()).to_string())
+            .bind(crate::store::ts(self.db.now()))
+            .bind(crate::deadlines::calendar::shanghai_date(self.db.now()).to_string())
             .bind(&p.report_id)
             .execute(&self.db.pool)
             .await

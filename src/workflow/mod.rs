@@ -17,7 +17,6 @@ pub use error::WorkflowError;
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use futures_util::future::BoxFuture;
 use serde::Serialize;
 
@@ -472,7 +471,7 @@ impl<'a> Op<'a> {
              reason, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(&self.case.id)
-        .bind(store::ts(Utc::now()))
+        .bind(store::ts(self.wf.db.now()))
         .bind(&self.p.id)
         .bind(kind)
         .bind(from.map(|s| s.code()))
@@ -492,7 +491,7 @@ impl<'a> Op<'a> {
         period: impl FnOnce(&Rule) -> Period,
         remind_before: u32,
     ) -> AppResult<Due> {
-        let now = Utc::now();
+        let now = self.wf.db.now();
         let rule = self
             .wf
             .rules

@@ -2,7 +2,6 @@
 //! scoped in SQL by region (a key range on `case_region`), recusal and role, so a user
 //! never receives a row they may not see.
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -164,7 +163,7 @@ pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Ve
         query = query.bind(b);
     }
     let rows = query.fetch_all(&wf.db.pool).await?;
-    let today = shanghai_date(Utc::now());
+    let today = shanghai_date(wf.db.now());
     let cal = wf.calendar.current();
     Ok(rows
         .into_iter()
@@ -223,7 +222,7 @@ pub async fn overdue(wf: &Workflow, p: &Principal, limit: i64) -> AppResult<Vec<
     if !p.has_any(&[Role::Supervisor, Role::Auditor, Role::Intake, Role::Legal]) {
         return Err(super::forbidden());
     }
-    let today = shanghai_date(Utc::now());
+    let today = shanghai_date(wf.db.now());
     let (lo, hi) = bounds(region_prefix(&p.region));
     let rows: Vec<OverdueRow> = sqlx::query_as(
         "SELECT c.report_id, c.kind, c.due_on, r.status, r.case_region, u.username, r.target_name, \
@@ -479,7 +478,7 @@ pub async fn detail(
         merged_into: r.10,
         decision: serde_json::json!({ "outcome": r.14, "verified_fen": r.11, "recovered_fen": r.12, "reward_due": r.13.map(|v| v != 0) }),
         version: case.version,
-        clocks: clocks::for_report(&wf.db.pool, &wf.calendar.current(), id).await?,
+        clocks: clocks::for_report(&wf.db, &wf.calendar.current(), id).await?,
         events: events
             .into_iter()
             .map(|e| CaseEvent {

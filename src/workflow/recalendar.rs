@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use futures_util::future::BoxFuture;
 
 use super::Workflow;
@@ -179,7 +179,7 @@ async fn move_clock(
         due.on,
         u32::try_from(remind_before).unwrap_or(1),
     );
-    let today = shanghai_date(Utc::now());
+    let today = shanghai_date(wf.db.now());
     // A clock whose date moves starts its reminder stages again.
     let next_check = remind.max(today.min(due.on));
     let n = sqlx::query(
@@ -253,7 +253,16 @@ async fn tell_reporter(
         &[("date", on.to_string())],
     );
     let max = wf.config.outbox.max_attempts;
-    super::feedback::tell(tx, max, report_id, "deadline", &status, Some(note)).await?;
+    super::feedback::tell(
+        tx,
+        wf.db.now(),
+        max,
+        report_id,
+        "deadline",
+        &status,
+        Some(note),
+    )
+    .await?;
     Ok(())
 }
 
@@ -327,7 +336,7 @@ pub fn watch(wf: Workflow) -> tokio::task::JoinHandle<()> {
 /// the next within 60 days of its start) with no notice.
 pub async fn warnings(wf: &Workflow) -> anyhow::Result<Vec<String>> {
     let cal = wf.calendar.current();
-    let today = shanghai_date(Utc::now());
+    let today = shanghai_date(wf.db.now());
     let mut out = vec![];
     let provisional = published::provisional_open(&wf.db).await?;
     if provisional > 0 {
@@ -359,7 +368,7 @@ impl Periodic for CalendarCheck {
     fn tick(&self) -> BoxFuture<'_, anyhow::Result<()>> {
         Box::pin(async move {
             let wf = &self.0;
-            let today = shanghai_date(Utc::now()).to_string();
+            let today = shanghai_date(wf.db.now()).to_string();
             let mine = sqlx::query(
                 "UPDATE calendar_state SET warned_on = $1 WHERE id = 1 \
                  AND (warned_on IS NULL OR warned_on < $1)",

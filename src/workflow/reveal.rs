@@ -2,7 +2,6 @@
 //! requester) approves or denies with a reason; only after approval is the identity opened,
 //! once, for that request, and the reveal is written to the audit log, where auditors see it.
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -72,7 +71,7 @@ pub async fn request(
         }
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let now = store::ts(Utc::now());
+    let now = store::ts(wf.db.now());
     sqlx::query(
         "INSERT INTO identity_requests (id, report_id, requested_by, reason, requested_at, state) \
          VALUES ($1, $2, $3, $4, $5, 'pending')",
@@ -218,7 +217,7 @@ pub async fn decide(
         }
     };
     let state = if req.approve { "approved" } else { "denied" };
-    let now = store::ts(Utc::now());
+    let now = store::ts(wf.db.now());
     sqlx::query(
         "UPDATE identity_requests SET state = $1, decided_by = $2, decision_reason = $3, decided_at = $4 \
          WHERE id = $5 AND state = 'pending'",
@@ -277,7 +276,7 @@ pub async fn reveal(
     let marked = sqlx::query(
         "UPDATE identity_requests SET state = 'revealed', revealed_at = $1 WHERE id = $2 AND state = 'approved'",
     )
-    .bind(store::ts(Utc::now()))
+    .bind(store::ts(wf.db.now()))
     .bind(id)
     .execute(&mut *tx)
     .await?

@@ -5,7 +5,7 @@
 //! writes its emails to the outbox in the same transaction: when several instances sweep
 //! at once, exactly one of them moves a given clock, and each reminder is sent once.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use futures_util::future::BoxFuture;
 
 use super::{CaseRow, Workflow};
@@ -114,7 +114,7 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate, limit: i64) -> anyhow::Resul
                 "INSERT INTO case_events (report_id, at, actor_id, kind, data) VALUES ($1, $2, NULL, 'escalation', $3)",
             )
             .bind(&report_id)
-            .bind(crate::store::ts(Utc::now()))
+            .bind(crate::store::ts(wf.db.now()))
             .bind(serde_json::json!({ "clock": kind, "due_on": due_on }).to_string())
             .execute(&mut *ctx)
             .await?;
@@ -227,8 +227,8 @@ impl Periodic for Sweeper {
         Box::pin(async move {
             // (The reward sweep is registered before this one, so an expired reward's
             // claim clock closes rather than escalates.)
-            crate::store::ratelimit::purge(&self.0.db, Utc::now()).await?;
-            let today = shanghai_date(Utc::now());
+            crate::store::ratelimit::purge(&self.0.db, self.0.db.now()).await?;
+            let today = shanghai_date(self.0.db.now());
             loop {
                 let s = sweep(&self.0, today, 500).await?;
                 if s.examined < 500 || s.reminded + s.due + s.escalated == 0 {

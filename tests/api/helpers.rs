@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, Once, OnceLock};
 
 use jubao::config::Config;
 use jubao::startup::Application;
-use jubao::store::Db;
+use jubao::store::{Clock, Db};
 use jubao::vault::SecretKey;
 use serde_json::{json, Value};
 
@@ -29,6 +29,8 @@ pub struct TestApp {
     pub config: Config,
     /// The master key, so another instance can open the same database.
     pub master: SecretKey,
+    /// The instance's clock (the system clock unless started with [`spawn_app_at`]).
+    pub clock: Clock,
     /// Whether [`TestApp::stop`] drops the PostgreSQL database (not for extra instances).
     owns_db: bool,
 }
@@ -149,20 +151,35 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
-    spawn(backend, tweak, None).await
+    spawn(backend, tweak, None, Clock::system()).await
+}
+
+/// Start the app with its clock reading `at` (RFC 3339, e.g. `2026-02-13T10:00:00+08:00`)
+/// and running on from there; `app.clock.advance(..)` moves it. Deadlines, budget years
+/// and claim windows can then be checked against dates worked out by hand.
+pub async fn spawn_app_at(
+    backend: Backend,
+    at: &str,
+    tweak: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
+    let start = chrono::DateTime::parse_from_rfc3339(at)
+        .expect("an RFC 3339 instant")
+        .with_timezone(&chrono::Utc);
+    spawn(backend, tweak, None, Clock::starting_at(start)).await
 }
 
 /// Start the app on a database with every migration but `held_back` (to test that
 /// migration on data written before it: run `app.db.migrate()` to apply it). The later
 /// migrations are applied so that today's code can write that data.
 pub async fn spawn_app_without_migration(backend: Backend, held_back: i64) -> Option<TestApp> {
-    spawn(backend, |_| {}, Some(held_back)).await
+    spawn(backend, |_| {}, Some(held_back), Clock::system()).await
 }
 
 async fn spawn(
     backend: Backend,
     tweak: impl FnOnce(&mut Config),
     held_back: Option<i64>,
+    clock: Clock,
 ) -> Option<TestApp> {
     init_logs();
     let dir = tempfile::tempdir().unwrap();
@@ -172,7 +189,10 @@ async fn spawn(
     };
     let mut config = test_config(dir.path(), &db_url);
     tweak(&mut config);
-    let db = Db::connect(&config.database.url, 8).await.unwrap();
+    let db = Db::connect(&config.database.url, 8)
+        .await
+        .unwrap()
+        .with_clock(clock.clone());
     match held_back {
         None => db.migrate().await.unwrap(),
         Some(held) => {
@@ -218,6 +238,7 @@ async fn spawn(
         handle,
         config,
         master,
+        clock,
         owns_db: true,
     })
 }
@@ -229,7 +250,10 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut config = self.config.clone();
         tweak(&mut config);
-        let db = Db::connect(&config.database.url, 8).await.unwrap();
+        let db = Db::connect(&config.database.url, 8)
+            .await
+            .unwrap()
+            .with_clock(self.clock.clone());
         let app = Application::build_with(config.clone(), db.clone(), self.master.clone())
             .await
             .unwrap();
@@ -247,6 +271,7 @@ impl TestApp {
             handle,
             config,
             master: self.master.clone(),
+            clock: self.clock.clone(),
             owns_db: false,
         }
     }
@@ -372,6 +397,26 @@ macro_rules! both_databases {
                 async fn postgres() {
                     if postgres_admin_url().is_none() { return }
                     super::$name(Backend::Postgres).await;
+                }
+            }
+        )+
+    };
+    // Tests whose app's clock starts at a literal instant (see `spawn_app_at`).
+    (at $when:literal: $($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                use super::*;
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = spawn_app_at(Backend::Sqlite, $when, |_| {}).await.unwrap();
+                    super::$name(app).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(app) = spawn_app_at(Backend::Postgres, $when, |_| {}).await else {
+                        return;
+                    };
+                    super::$name(app).await;
                 }
             }
         )+

@@ -256,16 +256,9 @@ async fn propose_approve_notify_claim_pay(app: TestApp) {
     let n = post_ok(&app, &t.handler, &path("/notice"), &json!({}), 200).await;
     assert_eq!(n["status"], "notified");
     let claim_by = n["claim_by"].as_str().unwrap().to_string();
-    let today = jubao::deadlines::calendar::shanghai_date(chrono::Utc::now());
-    // 60 days, moved off a rest day (Civil Code art. 203), by the independent calendar.
-    let raw = today + chrono::Duration::days(60);
-    if let Some(o) = crate::oracle::load(
-        "reward claim window check",
-        today,
-        raw + chrono::Duration::days(30),
-    ) {
-        assert_eq!(claim_by, o.on_or_after(raw).to_string());
-    }
+    // 2 August + 60 days = 1 October, a holiday until the 7th: the window runs to Thursday
+    // 8 October (worked by hand from the State Council's 2026 notice).
+    assert_eq!(claim_by, "2026-10-08");
     assert!(app.count("jobs").await > jobs_before);
     let outcome: Option<String> = sqlx::query_scalar(
         "SELECT outcome FROM clocks WHERE report_id = $1 AND kind = 'reward_notice'",
@@ -383,7 +376,7 @@ async fn propose_approve_notify_claim_pay(app: TestApp) {
     assert_eq!(view["reward"]["status"], "paid");
 
     // Budgets: set by finance, balance shown; bad amounts refused.
-    let year = chrono::Datelike::year(&today);
+    let year = 2026;
     post_ok(
         &app,
         &t.f1,
@@ -617,19 +610,13 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
             .unwrap()
         }
     };
-    let today = jubao::deadlines::calendar::shanghai_date(chrono::Utc::now());
-    let oracle = crate::oracle::load(
-        "quick reward clocks check",
-        today,
-        today + chrono::Duration::days(60),
-    );
     let approve = quick("reward_approve").await;
     assert_eq!(approve.len(), 1);
     assert_eq!(approve[0].2, None, "open");
     assert_eq!(approve[0].3.as_deref(), Some("default@1"));
-    if let Some(o) = &oracle {
-        assert_eq!(approve[0].1, o.add_working_days(today, 3).to_string());
-    }
+    // Proposed Monday 28 September: 29th (1), 30th (2), 1–7 October a holiday, 8th (3).
+    assert_eq!(approve[0].0, "2026-09-28");
+    assert_eq!(approve[0].1, "2026-10-08");
     // Flags are fixed once proposed.
     post_ok(
         &app,
@@ -645,9 +632,7 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     let e = post_ok(&app, &f2, &path("/approve"), &json!({}), 409).await;
     assert_eq!(e["error"]["code"], "already_approved");
     // A budget too small stops the last approval, with nothing changed.
-    let year = chrono::Datelike::year(&jubao::deadlines::calendar::shanghai_date(
-        chrono::Utc::now(),
-    ));
+    let year = 2026;
     post_ok(
         &app,
         &t.f1,
@@ -693,9 +678,9 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     let pay = quick("reward_pay").await;
     assert_eq!(pay.len(), 1);
     assert_eq!(pay[0].2, None, "open until paid");
-    if let Some(o) = &oracle {
-        assert_eq!(pay[0].1, o.add_working_days(today, 5).to_string());
-    }
+    // Claimed the same Monday: 29th, 30th, 8th, 9th October and Saturday the 10th, a
+    // make-up working day (5).
+    assert_eq!(pay[0].1, "2026-10-10");
     // The digest is kept on the reward's (only) share, bound to it.
     let digest: Option<Vec<u8>> = sqlx::query_scalar(
         "SELECT s.id_check_digest FROM reward_shares s JOIN rewards r ON r.id = s.reward_id \
@@ -764,7 +749,7 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     assert_eq!(e["error"]["code"], "reward_expired");
     let view: Value = app.lookup(&code2, &pass2).await.json().await.unwrap();
     assert_eq!(view["reward"]["status"], "expired");
-    let today = jubao::deadlines::calendar::shanghai_date(chrono::Utc::now());
+    let today: chrono::NaiveDate = "2026-09-28".parse().unwrap();
     let s = jubao::rewards::flow::sweep(&app.state.workflow, today)
         .await
         .unwrap();
@@ -794,17 +779,10 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     .fetch_one(&app.db.pool)
     .await
     .unwrap();
-    let start =
-        jubao::deadlines::calendar::shanghai_date(jubao::store::parse_ts(&started).unwrap());
+    assert!(started.starts_with("2026-09-28T"), "{started}");
     assert_eq!(
-        due,
-        app.state
-            .workflow
-            .calendar
-            .current()
-            .add_working_days(start, 5)
-            .to_string(),
-        "the flag came after the decision: the policy's deadline stands"
+        due, "2026-10-10",
+        "the flag came after the decision: the policy's 5 working days stand"
     );
     audit_ok(&app).await;
     app.stop().await;
@@ -1714,10 +1692,14 @@ async fn large_reward_needs_collective_decision_and_quick_clock_escalates(app: T
     app.stop().await;
 }
 
+// Sunday 2 August 2026 in Beijing: the claim window's 60 days end on 1 October, a
+// National Day holiday, so the window runs to the next working day (Civil Code art. 203).
+both_databases!(at "2026-08-02T10:00:00+08:00": propose_approve_notify_claim_pay);
+// Monday 28 September 2026: the quick reward's clocks cross the National Day holiday.
+both_databases!(at "2026-09-28T10:00:00+08:00": supervisor_in_person_and_expiry);
+
 both_databases!(
     large_reward_needs_collective_decision_and_quick_clock_escalates,
-    propose_approve_notify_claim_pay,
-    supervisor_in_person_and_expiry,
     ledger_export_row_by_row,
     openapi_lists_the_reward_endpoints,
     co_reporters_share_claim_and_pay_their_own,

@@ -158,7 +158,7 @@ pub async fn lookup(
         .intake()
         .view(&who, answer_locale(&req, who.locale))
         .await?;
-    view.reward = reporter_view(&state.db().pool, &who.report_id).await?;
+    view.reward = reporter_view(state.db(), &who.report_id).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -185,7 +185,7 @@ pub async fn add_message(
         .add_message(&who, &r.body, evidence, locale)
         .await?;
     let mut view = state.intake().view(&who, locale).await?;
-    view.reward = reporter_view(&state.db().pool, &who.report_id).await?;
+    view.reward = reporter_view(state.db(), &who.report_id).await?;
     Ok(HttpResponse::Created().json(view))
 }
 

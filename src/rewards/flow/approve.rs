@@ -3,7 +3,7 @@
 //! legal-review records ([`collective_and_legal`]) and the year's budget. Finance or a
 //! supervisor may instead return the proposal to the handler.
 
-use chrono::{Datelike, Utc};
+use chrono::Datelike;
 
 use super::budget::budget_for;
 use super::{
@@ -91,7 +91,7 @@ pub async fn approve(
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
-        let now_t = Utc::now();
+        let now_t = wf.db.now();
         let now = store::ts(now_t);
         let finance_done = slot == "finance" || r.finance_approved_by.is_some();
         let sup_done = !needs_sup || slot == "supervisor" || r.supervisor_approved_by.is_some();
@@ -168,12 +168,18 @@ pub async fn return_proposal(
              version = version + 1 WHERE id = $4",
         )
         .bind(&p.id)
-        .bind(store::ts(Utc::now()))
+        .bind(store::ts(wf.db.now()))
         .bind(&why)
         .bind(&r.id)
         .execute(&mut *op.tx)
         .await?;
-        clocks::close(&mut op.tx, case_id, &[ClockKind::RewardApprove], Utc::now()).await?;
+        clocks::close(
+            &mut op.tx,
+            case_id,
+            &[ClockKind::RewardApprove],
+            wf.db.now(),
+        )
+        .await?;
         let data = serde_json::json!({ "reward_id": r.id, "status": "returned" });
         op.event("reward_returned", None, None, Some(&why), data.clone())
             .await?;

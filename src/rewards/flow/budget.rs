@@ -3,7 +3,6 @@
 //! reading and setting of them. Also [`deny_plain`], the audited refusal of a request that
 //! concerns no case.
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -151,7 +150,7 @@ pub async fn set_budget(wf: &Workflow, p: &Principal, req: BudgetRequest) -> App
     }
     let mut tx = wf.db.begin().await?;
     audit::lock(&mut tx).await?;
-    let now = store::ts(Utc::now());
+    let now = store::ts(wf.db.now());
     let n = sqlx::query(
         "UPDATE reward_budgets SET amount_fen = $1, set_by = $2, set_at = $3 \
          WHERE year = $4 AND region = $5",

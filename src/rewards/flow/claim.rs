@@ -2,7 +2,6 @@
 //! characters of their ID number, and a bank account or payment in person. The reporter is
 //! already authenticated by tracking code and passcode; refusals are audited.
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::notice::quick_clock;
@@ -67,7 +66,7 @@ pub async fn claim(
     req: &ClaimRequest,
     locale: Locale,
 ) -> AppResult<ClaimDone> {
-    let now = Utc::now();
+    let now = wf.db.now();
     let today = shanghai_date(now);
     let loc = |e: AppError| e.in_locale(locale);
     let mut tx = wf.db.begin().await?;

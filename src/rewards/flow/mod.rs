@@ -456,7 +456,8 @@ async fn tell(
     note: Option<String>,
 ) -> AppResult<()> {
     let max = wf.config.outbox.max_attempts;
-    crate::workflow::feedback::tell(tx, max, report_id, "reward", status, note).await?;
+    crate::workflow::feedback::tell(tx, wf.db.now(), max, report_id, "reward", status, note)
+        .await?;
     Ok(())
 }
 

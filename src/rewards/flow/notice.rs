@@ -3,8 +3,6 @@
 //! ([`quick_clock`]), and the notice to the reporter ([`notify_reporter`]), which starts
 //! the claim window.
 
-use chrono::Utc;
-
 use super::{
     existing_reward, is_quick, policy_for, reporter_locale, reward_op, shares_of, tell,
     wrong_reward_status, yuan,
@@ -65,7 +63,7 @@ async fn open_reward_clock(
     period: Period,
     rule: &str,
 ) -> Result<Due, sqlx::Error> {
-    let clock = NewClock::new(case_id, kind, Utc::now(), period, rule);
+    let clock = NewClock::new(case_id, kind, wf.db.now(), period, rule);
     clocks::open(tx, &wf.calendar.current(), &clock).await
 }
 
@@ -85,7 +83,7 @@ pub(super) async fn quick_clock(
     } else {
         pol.quick_pay_working_days
     };
-    clocks::close(tx, case_id, &[kind], Utc::now()).await?;
+    clocks::close(tx, case_id, &[kind], wf.db.now()).await?;
     open_reward_clock(
         tx,
         wf,
@@ -119,7 +117,7 @@ pub async fn notify_reporter(
         }
         let set = policies(&op.wf.config)?;
         let claim_days = r.policy(&set).map_or(60, |pol| pol.claim_days);
-        let now = Utc::now();
+        let now = wf.db.now();
         // The window's last day moves off a rest day (Civil Code art. 203).
         let rule = format!("{}@{}", r.policy_id, r.policy_version);
         clocks::close(&mut op.tx, case_id, &[ClockKind::RewardNotice], now).await?;

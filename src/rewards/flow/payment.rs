@@ -2,7 +2,7 @@
 //! ([`record_payment`]), and a reward obtained by fraud is reversed by a supervisor and
 //! finance together ([`reverse`]).
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -79,7 +79,7 @@ pub async fn record_payment(
         if reference.chars().count() > 100 {
             return Err(AppError::invalid("reference", "error-too-long").arg("max", 100));
         }
-        let now = Utc::now();
+        let now = wf.db.now();
         let paid_on = match req.paid_on.as_deref().map(str::trim) {
             None | Some("") => shanghai_date(now),
             Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -233,7 +233,7 @@ pub async fn reverse(
         ) {
             return Err(wrong_reward_status(&r.status));
         }
-        let now = Utc::now();
+        let now = wf.db.now();
         let Some(requester) = r.reversal_requested_by.clone() else {
             sqlx::query(
                 "UPDATE rewards SET reversal_requested_by = $1, reversal_requested_at = $2, \

@@ -2,7 +2,6 @@
 //! and heavy (重奖) flags a supervisor sets, and the proposal by the case's handler, with
 //! the checks of its co-reporters and the split of the reward into shares.
 
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -334,7 +333,7 @@ pub async fn propose(
             ));
         }
         let needs_sup = needs_supervisor(op.wf, pol, c.amount_fen);
-        let now = store::ts(Utc::now());
+        let now = store::ts(wf.db.now());
         let mut stated = serde_json::json!({
             "input": input,
             "excluded_kind": req.excluded_kind,

@@ -2,7 +2,7 @@
 //! expiry of the shares not claimed in time (the reporter is told). It runs with the
 //! deadline sweep, before it.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 
 use super::{reporter_locale, settle, tell, RewardRow, REWARD_COLUMNS};
 use crate::audit::{self, Actor, Entry, Outcome};
@@ -31,7 +31,7 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate) -> anyhow::Result<RewardSwee
     .fetch_all(&wf.db.pool)
     .await?;
     for (id, case_id) in due {
-        let now = Utc::now();
+        let now = wf.db.now();
         let mut tx = wf.db.begin().await?;
         audit::lock(&mut tx).await?;
         let r: Option<RewardRow> = sqlx::query_as(&format!(
@@ -99,7 +99,7 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate) -> anyhow::Result<RewardSwee
         let moved = sqlx::query(
             "UPDATE rewards SET claim_reminded_at = $1 WHERE id = $2 AND claim_reminded_at IS NULL",
         )
-        .bind(store::ts(Utc::now()))
+        .bind(store::ts(wf.db.now()))
         .bind(&id)
         .execute(&mut *tx)
         .await?

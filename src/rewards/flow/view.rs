@@ -2,7 +2,6 @@
 //! (one case's reward, and the list of a region's), and the `reward` field of the
 //! reporter's own look-up ([`reporter_view`]). Nothing here writes.
 
-use chrono::Utc;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -215,7 +214,7 @@ pub async fn list(
 /// The `reward` field of the reporter's look-up: shown from the notice on. A co-reporter's
 /// tip shows its own share (amount and status); a reversal shows on every share.
 pub async fn reporter_view(
-    pool: &sqlx::AnyPool,
+    db: &crate::store::Db,
     report_id: &str,
 ) -> Result<Option<serde_json::Value>, sqlx::Error> {
     let row: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
@@ -225,9 +224,9 @@ pub async fn reporter_view(
          ORDER BY s.id DESC",
     )
     .bind(report_id)
-    .fetch_optional(pool)
+    .fetch_optional(&db.pool)
     .await?;
-    let today = shanghai_date(Utc::now()).to_string();
+    let today = shanghai_date(db.now()).to_string();
     let row = row.map(|(reward, share, amount, claim_by)| {
         let status = if reward == "reversed" { reward } else { share };
         (status, amount, claim_by)

@@ -53,7 +53,7 @@ pub async fn request_extension(
         .bind(kind.as_str().unwrap_or("complex"))
         .bind(&p.id)
         .bind(&why)
-        .bind(store::ts(Utc::now()))
+        .bind(store::ts(wf.db.now()))
         .execute(&mut *op.tx)
         .await?;
         op.event(
@@ -106,7 +106,7 @@ pub async fn decide_extension(
             .fetch_optional(&mut *op.tx)
             .await?
             .flatten();
-            let today = crate::deadlines::calendar::shanghai_date(Utc::now());
+            let today = crate::deadlines::calendar::shanghai_date(wf.db.now());
             let rule = label
                 .as_deref()
                 .and_then(|l| wf.rules.get(l))
@@ -148,7 +148,7 @@ pub async fn decide_extension(
         .bind(state)
         .bind(&p.id)
         .bind(&why)
-        .bind(store::ts(Utc::now()))
+        .bind(store::ts(wf.db.now()))
         .bind(request_id)
         .execute(&mut *op.tx)
         .await?;

@@ -133,7 +133,16 @@ async fn notify_real_name(op: &mut Op<'_>) -> AppResult<()> {
 async fn tell_reporter(op: &mut Op<'_>, status: Status, note: Option<&str>) -> AppResult<()> {
     let max = max_attempts(op.wf);
     let (id, note) = (op.case.id.clone(), note.map(str::to_string));
-    super::feedback::tell(&mut op.tx, max, &id, "status", status.code(), note).await?;
+    super::feedback::tell(
+        &mut op.tx,
+        op.wf.db.now(),
+        max,
+        &id,
+        "status",
+        status.code(),
+        note,
+    )
+    .await?;
     Ok(())
 }
 
@@ -169,7 +178,7 @@ async fn apply(
 ) -> AppResult<serde_json::Value> {
     let from = op.case.status;
     let why = reason("reason", req.reason.as_deref())?;
-    let now = Utc::now();
+    let now = op.wf.db.now();
     let mut data = match to {
         Status::Accepted => accept(op, req, now).await?,
         Status::NotAccepted => not_accept(op, req, now).await?,
@@ -431,7 +440,7 @@ async fn decide(op: &mut Op<'_>, req: &TransitionRequest) -> AppResult<serde_jso
             .bind(&op.case.id)
             .fetch_optional(&mut *op.tx)
             .await?;
-            let today = crate::deadlines::calendar::shanghai_date(Utc::now()).to_string();
+            let today = crate::deadlines::calendar::shanghai_date(op.wf.db.now()).to_string();
             if let Some(due) = open {
                 if due >= today {
                     return Err(AppError::from(WorkflowError::DefencePeriodOpen).arg("due", due));
@@ -453,7 +462,7 @@ async fn decide(op: &mut Op<'_>, req: &TransitionRequest) -> AppResult<serde_jso
     .bind(verified)
     .bind(recovered)
     .bind(i64::from(reward_due))
-    .bind(store::ts(Utc::now()))
+    .bind(store::ts(op.wf.db.now()))
     .bind(&op.case.id)
     .execute(&mut *op.tx)
     .await?;

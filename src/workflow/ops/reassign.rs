@@ -49,7 +49,7 @@ pub async fn message(
 ) -> AppResult<serde_json::Value> {
     op!(wf, p, id, Action::Message, |op| {
         let body = text("body", &req.body, 2000)?;
-        let at = store::ts(Utc::now());
+        let at = store::ts(wf.db.now());
         let mid: i64 = sqlx::query_scalar(
             "INSERT INTO report_messages (report_id, at, author, body) VALUES ($1, $2, 'staff', $3) RETURNING id",
         )

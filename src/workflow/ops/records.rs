@@ -193,7 +193,7 @@ pub async fn record_statement(
             &mut op.tx,
             &op.case.id.clone(),
             &[ClockKind::Defence],
-            Utc::now(),
+            wf.db.now(),
         )
         .await?;
         let event_id = op
