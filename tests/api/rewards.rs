@@ -1346,9 +1346,7 @@ async fn co_reporters_share_claim_and_pay_their_own(app: TestApp) {
     );
 
     // Budgets count the shares' payments.
-    let year = chrono::Datelike::year(&jubao::deadlines::calendar::shanghai_date(
-        chrono::Utc::now(),
-    ));
+    let year = 2026;
     let bud = post_ok(
         &app,
         &t.f1,
@@ -1379,9 +1377,7 @@ async fn co_reporter_share_expires_alone(app: TestApp) {
     )
     .await;
     post_ok(&app, &t.f1, &path("/approve"), &json!({}), 200).await;
-    let year = chrono::Datelike::year(&jubao::deadlines::calendar::shanghai_date(
-        chrono::Utc::now(),
-    ));
+    let year = 2026;
     let bud = post_ok(
         &app,
         &t.f1,
@@ -1412,7 +1408,7 @@ async fn co_reporter_share_expires_alone(app: TestApp) {
     assert_eq!(res.status(), 409);
     let e: Value = res.json().await.unwrap();
     assert_eq!(e["error"]["code"], "reward_expired");
-    let today = jubao::deadlines::calendar::shanghai_date(chrono::Utc::now());
+    let today: chrono::NaiveDate = "2026-09-10".parse().unwrap();
     let s = jubao::rewards::flow::sweep(&app.state.workflow, today)
         .await
         .unwrap();
@@ -1702,6 +1698,11 @@ both_databases!(
     large_reward_needs_collective_decision_and_quick_clock_escalates,
     ledger_export_row_by_row,
     openapi_lists_the_reward_endpoints,
+);
+
+// Thursday 10 September 2026 in Beijing: budget year 2026 whatever day the suite runs.
+both_databases!(
+    at "2026-09-10T10:00:00+08:00":
     co_reporters_share_claim_and_pay_their_own,
     co_reporter_share_expires_alone,
 );
