@@ -18,9 +18,6 @@ use crate::error::AppResult;
 use crate::staff::principal::Principal;
 use crate::staff::{region_prefix, Role};
 
-/// Who may read the dashboard.
-pub const STATS_READERS: [Role; 3] = [Role::Auditor, Role::Supervisor, Role::Finance];
-
 /// One count in a group.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MonthCount {
@@ -296,7 +293,7 @@ pub fn view(s: &Snapshot, region: &str) -> Overview {
 #[utoipa::path(get, path = "/api/v1/stats/overview", tag = "stats",
     responses((status = 200, body = Overview), (status = 403)))]
 pub async fn overview(state: web::Data<AppState>, p: Principal) -> AppResult<HttpResponse> {
-    if !p.has_any(&STATS_READERS) {
+    if !p.has_any(&crate::rewards::stats::READERS) {
         let _ = audit::append_alone(
             &state.db,
             state.vault.audit_key(),
