@@ -122,8 +122,9 @@ fn core(t: &str, v: &Vocabulary) -> Option<Estimate> {
                 strip_words(a, &[], &v.amounts.currency),
                 strip_words(b, &[], &v.amounts.currency),
             );
-            let hi = single(b, v)?;
-            let mut lo = single(a, v)?;
+            let (Some(mut lo), Some(hi)) = (single(a, v), single(b, v)) else {
+                continue;
+            };
             if let Some(unit) = b.chars().last().and_then(cn_unit) {
                 let unit = i64::try_from(unit).ok()?;
                 let bare = !a.chars().any(|c| cn_unit(c).is_some());

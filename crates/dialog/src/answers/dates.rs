@@ -59,6 +59,7 @@ pub fn understand_when(
         w.chars().filter(|c| !c.is_whitespace()).collect()
     };
     let cx = Cx { today, v, holidays };
+    // With the fillers off, or as said (一年多了: the 了 is no filler there).
     let t = strip_words(&w, &v.fillers.before, &v.fillers.after);
     let p = cx.range(t).or_else(|| cx.range(&w))?;
     clamp(p, today)
@@ -144,7 +145,6 @@ impl Cx<'_> {
     /// A range of two expressions, one reaching to today, or one expression.
     fn range(&self, t: &str) -> Option<Period> {
         let today = self.today;
-        let t = strip_words(t, &self.v.fillers.before, &self.v.fillers.after);
         let t = ["从", "自从", "自"]
             .iter()
             .find_map(|p| t.strip_prefix(p))
@@ -255,6 +255,9 @@ impl Cx<'_> {
         let monday = today.checked_sub_signed(Duration::days(i64::from(
             today.weekday().num_days_from_monday(),
         )))?;
+        if let Some(p) = weekday(today, monday, t) {
+            return Some(p);
+        }
         match t {
             "今天" | "今日" | "今早" | "今晚" | "today" => day(0),
             "昨天" | "昨日" | "昨晚" | "昨儿" | "yesterday" => day(1),
@@ -440,6 +443,52 @@ impl Cx<'_> {
     fn season(&self, year: Option<i32>, t: &str) -> Option<Period> {
         words::season(self, year, t)
     }
+}
+
+/// `上个星期三`, `这周一`, `星期五` (the most recent one), `上礼拜天`.
+fn weekday(today: NaiveDate, monday: NaiveDate, t: &str) -> Option<Period> {
+    let weeks: [(&str, Option<i64>); 15] = [
+        ("上上个星期", Some(2)),
+        ("上上周", Some(2)),
+        ("上个星期", Some(1)),
+        ("上个礼拜", Some(1)),
+        ("上星期", Some(1)),
+        ("上礼拜", Some(1)),
+        ("上周", Some(1)),
+        ("这个星期", Some(0)),
+        ("这星期", Some(0)),
+        ("这礼拜", Some(0)),
+        ("这周", Some(0)),
+        ("本周", Some(0)),
+        ("星期", None),
+        ("礼拜", None),
+        ("周", None),
+    ];
+    for (w, back) in weeks {
+        let Some(rest) = t.strip_prefix(w) else {
+            continue;
+        };
+        let idx = match rest {
+            "一" | "1" => 0,
+            "二" | "2" => 1,
+            "三" | "3" => 2,
+            "四" | "4" => 3,
+            "五" | "5" => 4,
+            "六" | "6" => 5,
+            "日" | "天" | "7" => 6,
+            _ => return None,
+        };
+        let in_week = |b: i64| monday.checked_add_signed(Duration::days(idx - 7 * b));
+        let d = match back {
+            Some(b) => in_week(b)?,
+            None => match in_week(0)? {
+                d if d <= today => d,
+                _ => in_week(1)?,
+            },
+        };
+        return (d <= today).then_some((d, d));
+    }
+    None
 }
 
 /// `三个月`, `两周`, `10天`, `半年`, `一个星期`, `好几年`: the count (in halves) and the

@@ -22,6 +22,11 @@ fn numbers_in(text: &str) -> Vec<u32> {
     out
 }
 
+/// Words of a festival in an answer.
+const FESTIVE: &[&str] = &[
+    "春节", "国庆", "过年", "元旦", "中秋", "端午", "清明", "五一", "节",
+];
+
 /// An example date close to `text`.
 fn date_example(text: &str, locale: Locale) -> String {
     let n = numbers_in(text);
@@ -40,10 +45,8 @@ fn date_example(text: &str, locale: Locale) -> String {
         [m, d, ..] if (1..=12).contains(m) && (1..=31).contains(d) => format!("{m}月{d}号"),
         [m] if (1..=12).contains(m) && !has("天日号") => format!("{m}月份"),
         [d] if (1..=31).contains(d) => format!("10月{d}号"),
-        _ if has("节年过") && has("春节国庆过年元旦中秋端午清明五一") => {
-            "春节前后".into()
-        }
-        _ if has("春夏秋冬冷热") => "去年冬天".into(),
+        _ if has("春夏秋冬冷热") && !text.contains("春节") => "去年冬天".into(),
+        _ if FESTIVE.iter().any(|f| text.contains(f)) => "春节前后".into(),
         _ if has("周星期礼拜") => "上个星期".into(),
         _ if has("月") => "上个月底".into(),
         _ if has("天日") => "前几天".into(),
