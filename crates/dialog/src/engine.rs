@@ -16,8 +16,9 @@
 //!
 //! Voice messages: on a `media` step they are evidence (the recognition text is kept with
 //! the [`MediaRef`], not added to the description). On other steps WeChat's recognition text
-//! is taken as the typed answer; on a free-text step the recording is also kept as evidence,
-//! since it is the reporter's own words.
+//! is taken as the typed answer, understood exactly as typed text is (`去年冬天吧。`,
+//! `两千多块。`); on a free-text step the recording is also kept as evidence, since it is the
+//! reporter's own words. On a media step a spoken "完成" or "跳过" ends the sending.
 
 pub use super::answers::*;
 pub use super::conversation::*;

@@ -146,7 +146,7 @@ pub struct Choice {
 /// | `multi_choice` | `options` | array of values, in option order, no repeats |
 /// | `yes_no` | – | `"yes"` or `"no"` |
 /// | `date` | – | `{ "from": "YYYY-MM-DD", "to": "YYYY-MM-DD" }` |
-/// | `amount_yuan` | – | integer fen |
+/// | `amount_yuan` | – | integer fen (an estimate said as a range, `两三千`, holds its middle in whole yuan; the range is kept under `{slot}:estimate`) |
 /// | `region` | – | 6-digit code (checked by [`super::Checks::region`]) |
 /// | `resident_id` | – | normalized ID number ([`super::Checks::resident_id`]) |
 /// | `phone` | – | normalized mobile number ([`super::Checks::phone`]) |

@@ -7,6 +7,8 @@ use serde_json::json;
 use super::engine::ENGINE_MESSAGES;
 use super::*;
 
+mod walkthrough;
+
 /// 2025-06-15 12:00 in China (04:00 UTC).
 const NOW: i64 = 1_749_960_000;
 

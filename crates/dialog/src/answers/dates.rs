@@ -255,7 +255,7 @@ impl Cx<'_> {
         let monday = today.checked_sub_signed(Duration::days(i64::from(
             today.weekday().num_days_from_monday(),
         )))?;
-        if let Some(p) = weekday(today, monday, t) {
+        if let Some(p) = words::weekday(today, monday, t) {
             return Some(p);
         }
         match t {
@@ -443,52 +443,6 @@ impl Cx<'_> {
     fn season(&self, year: Option<i32>, t: &str) -> Option<Period> {
         words::season(self, year, t)
     }
-}
-
-/// `上个星期三`, `这周一`, `星期五` (the most recent one), `上礼拜天`.
-fn weekday(today: NaiveDate, monday: NaiveDate, t: &str) -> Option<Period> {
-    let weeks: [(&str, Option<i64>); 15] = [
-        ("上上个星期", Some(2)),
-        ("上上周", Some(2)),
-        ("上个星期", Some(1)),
-        ("上个礼拜", Some(1)),
-        ("上星期", Some(1)),
-        ("上礼拜", Some(1)),
-        ("上周", Some(1)),
-        ("这个星期", Some(0)),
-        ("这星期", Some(0)),
-        ("这礼拜", Some(0)),
-        ("这周", Some(0)),
-        ("本周", Some(0)),
-        ("星期", None),
-        ("礼拜", None),
-        ("周", None),
-    ];
-    for (w, back) in weeks {
-        let Some(rest) = t.strip_prefix(w) else {
-            continue;
-        };
-        let idx = match rest {
-            "一" | "1" => 0,
-            "二" | "2" => 1,
-            "三" | "3" => 2,
-            "四" | "4" => 3,
-            "五" | "5" => 4,
-            "六" | "6" => 5,
-            "日" | "天" | "7" => 6,
-            _ => return None,
-        };
-        let in_week = |b: i64| monday.checked_add_signed(Duration::days(idx - 7 * b));
-        let d = match back {
-            Some(b) => in_week(b)?,
-            None => match in_week(0)? {
-                d if d <= today => d,
-                _ => in_week(1)?,
-            },
-        };
-        return (d <= today).then_some((d, d));
-    }
-    None
 }
 
 /// `三个月`, `两周`, `10天`, `半年`, `一个星期`, `好几年`: the count (in halves) and the

@@ -1,5 +1,5 @@
-//! The named parts of the calendar: this or last month and their beginning, middle and end
-//! (`上个月底`), a month or a day with or without a year (`十月份`, `10月5号`), seasons
+//! The named parts of the calendar: days of a week (`上个星期三`), this or last month and
+//! their beginning, middle and end (`上个月底`), a month or a day with or without a year (`十月份`, `10月5号`), seasons
 //! (`去年冬天`) and festivals (`春节前后`), the last two with their words from the
 //! vocabulary and the festival days from the caller's holiday calendar.
 
@@ -35,6 +35,12 @@ pub(super) fn month_relative(cx: &Cx<'_>, t: &str) -> Option<Period> {
         for w in words.iter().filter(|w| !w.is_empty()) {
             if let Some(part) = t.strip_prefix(w) {
                 let first = this.checked_sub_months(Months::new(back))?;
+                // 上个月10号: a day of that month.
+                let day = super::arabic(part.trim_end_matches(['号', '日']));
+                if let Ok(n) = day.parse::<u32>() {
+                    let date = first.with_day(n)?;
+                    return (date <= cx.today).then_some((date, date));
+                }
                 return part_of_month(first, part.trim());
             }
         }
@@ -102,40 +108,40 @@ pub(super) fn month_day(cx: &Cx<'_>, year: Option<i32>, t: &str) -> Option<Perio
 }
 
 /// How a festival or season is placed in time by the words after it.
-enum Around {
+enum Placing {
     During,
     Around,
     Before,
     After,
 }
 
-fn around_of(cx: &Cx<'_>, rest: &str) -> Option<Around> {
+fn around_of(cx: &Cx<'_>, rest: &str) -> Option<Placing> {
     let rest = rest.trim_start_matches('的');
     let d = &cx.v.dates;
     let is = |list: &[String]| list.iter().any(|w| w == rest);
     if rest.is_empty() || is(&d.during) {
-        Some(Around::During)
+        Some(Placing::During)
     } else if is(&d.around) {
-        Some(Around::Around)
+        Some(Placing::Around)
     } else if is(&d.before) {
-        Some(Around::Before)
+        Some(Placing::Before)
     } else if is(&d.after) {
-        Some(Around::After)
+        Some(Placing::After)
     } else {
         None
     }
 }
 
-fn place((from, to): Period, a: Around) -> Option<Period> {
+fn place((from, to): Period, a: Placing) -> Option<Period> {
     let days = Duration::days;
     Some(match a {
-        Around::During => (from, to),
-        Around::Around => (
+        Placing::During => (from, to),
+        Placing::Around => (
             from.checked_sub_signed(days(14))?,
             to.checked_add_signed(days(14))?,
         ),
-        Around::Before => (from.checked_sub_signed(days(30))?, from.pred_opt()?),
-        Around::After => (to.succ_opt()?, to.checked_add_signed(days(30))?),
+        Placing::Before => (from.checked_sub_signed(days(30))?, from.pred_opt()?),
+        Placing::After => (to.succ_opt()?, to.checked_add_signed(days(30))?),
     })
 }
 
@@ -189,6 +195,52 @@ pub(super) fn season(cx: &Cx<'_>, year: Option<i32>, t: &str) -> Option<Period> 
             let p = place(p, a)?;
             return (p.0 <= cx.today).then_some(p);
         }
+    }
+    None
+}
+
+/// `上个星期三`, `这周一`, `星期五` (the most recent one), `上礼拜天`.
+pub(super) fn weekday(today: NaiveDate, monday: NaiveDate, t: &str) -> Option<Period> {
+    let weeks: [(&str, Option<i64>); 15] = [
+        ("上上个星期", Some(2)),
+        ("上上周", Some(2)),
+        ("上个星期", Some(1)),
+        ("上个礼拜", Some(1)),
+        ("上星期", Some(1)),
+        ("上礼拜", Some(1)),
+        ("上周", Some(1)),
+        ("这个星期", Some(0)),
+        ("这星期", Some(0)),
+        ("这礼拜", Some(0)),
+        ("这周", Some(0)),
+        ("本周", Some(0)),
+        ("星期", None),
+        ("礼拜", None),
+        ("周", None),
+    ];
+    for (w, back) in weeks {
+        let Some(rest) = t.strip_prefix(w) else {
+            continue;
+        };
+        let idx = match rest {
+            "一" | "1" => 0,
+            "二" | "2" => 1,
+            "三" | "3" => 2,
+            "四" | "4" => 3,
+            "五" | "5" => 4,
+            "六" | "6" => 5,
+            "日" | "天" | "7" => 6,
+            _ => return None,
+        };
+        let in_week = |b: i64| monday.checked_add_signed(Duration::days(idx - 7 * b));
+        let d = match back {
+            Some(b) => in_week(b)?,
+            None => match in_week(0)? {
+                d if d <= today => d,
+                _ => in_week(1)?,
+            },
+        };
+        return (d <= today).then_some((d, d));
     }
     None
 }
