@@ -125,7 +125,7 @@ const GUIDED: &[&str] = &[
 
 fn benches(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     let crypt = MsgCrypt::new(KEY, APPID).unwrap();
-    let engine = dialog::Engine::built_in(jubao::channels::wechat::checks::DomainChecks);
+    let engine = dialog::Engine::built_in(jubao::channels::wechat::checks::DomainChecks::default());
     let push = encrypted_push(&crypt, &push_xml("oBenchUser", 1, "举报"));
     c.bench_function("bots/cpu: verify+decrypt+parse+step+render+encrypt", |b| {
         b.iter(|| {

@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod clocks;
+pub mod festivals;
 pub mod period;
 pub mod published;
 pub mod rules;

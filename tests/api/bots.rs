@@ -468,7 +468,80 @@ both_databases!(
     retry_storm_files_one_tip,
     conversation_moves_between_instances_and_survives_restart,
     feedback_reaches_the_chat,
+    everyday_answers_and_a_category_for_staff_to_classify,
 );
+
+/// Issue 24: "不知道是哪一类" is filed as `other` with a case event asking the handler to
+/// classify it; the description's target is offered, its kind inferred, and a colloquial
+/// date and amount are read (the festival days from the holiday calendar).
+async fn everyday_answers_and_a_category_for_staff_to_classify(app: TestApp) {
+    let fake = FakePlatform::start().await;
+    let backend = app.backend;
+    app.stop().await;
+    let Some(app) = bot_app(backend, &fake).await else {
+        return;
+    };
+    let bot = Bot::new(Mode::Plain, "oUser-plain-0024");
+    let summary = play(
+        &bot,
+        &app,
+        &[
+            "举报",
+            "镇上的幸福大药房让老人拿医保卡换东西，我也说不清楚算哪一类",
+            "我不知道是哪一类",
+            "对",
+            "不清楚",
+            "去年国庆期间",
+            "两三千块",
+            "没有",
+            "匿名",
+        ],
+    )
+    .await;
+    assert!(summary.contains("被举报对象：幸福大药房"), "{summary}");
+    assert!(summary.contains("对象类型：药店"), "{summary}");
+    assert!(
+        summary.contains("涉及金额：2,000 到 3,000 元（记为约 2,500 元）"),
+        "{summary}"
+    );
+    let filed = bot.say(&app, "1").await;
+    let code = tracking_code(&filed);
+    let (id, amount, from, to): (String, Option<i64>, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "SELECT id, amount_estimate_fen, occurred_from, occurred_to FROM reports \
+             WHERE tracking_code = $1",
+        )
+        .bind(&code)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(amount, Some(250_000));
+    // 国庆节 of the year before today, from the notice of that year.
+    let last_year = chrono::Datelike::year(&chrono::Utc::now()) - 1;
+    if last_year == 2025 {
+        assert_eq!(from.as_deref(), Some("2025-10-01"));
+        assert_eq!(to.as_deref(), Some("2025-10-08"));
+    } else {
+        assert!(from.is_some() || to.is_none());
+    }
+    let cats: Vec<String> =
+        sqlx::query_scalar("SELECT category FROM report_categories WHERE report_id = $1")
+            .bind(&id)
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(cats, ["other"]);
+    let events: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM case_events WHERE report_id = $1 AND kind = 'category_unsure'",
+    )
+    .bind(&id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(events, 1);
+    app.stop().await;
+    fake.handle.stop(true).await;
+}
 
 async fn safe_mode_conversation_files_a_report_with_media(app: TestApp) {
     let fake = FakePlatform::start().await;

@@ -1,6 +1,24 @@
-//! Reading people's answers: full-width text normalized, words matched to options, yes
-//! and no, amounts in yuan (with 万 and 千), dates and periods, and the masks shown in
-//! summaries.
+//! Reading people's answers: full-width text normalized, yes and no, strict amounts in
+//! yuan, and the masks shown in summaries. The everyday forms are in the submodules:
+//! [`numbers`] (Chinese and mixed numerals), `choices` (option numbers, keywords, names in a
+//! description), [`amounts`] (estimates: `三千多`, `两三千`), [`dates`] (periods:
+//! `去年冬天`, `春节前后`).
+
+pub mod amounts;
+pub(crate) mod choices;
+pub mod dates;
+pub mod numbers;
+
+pub use amounts::{
+    describe_amount, find_amount, understand_amount, AmountAnswer, AmountShape, Estimate,
+};
+pub use choices::find_name;
+pub(crate) use choices::{
+    choice_in_text, closest_option, kind_of_name, match_multi, match_option, options_in_text,
+};
+pub use dates::{
+    describe_period, find_when, no_holidays, parse_when, understand_when, Holidays, Period,
+};
 
 #[allow(unused_imports)]
 use super::engine::*;
@@ -86,37 +104,6 @@ pub(super) fn shorten(s: &str, max: usize) -> String {
         t.push('…');
         t
     }
-}
-
-/// The option named by `word`: its number, value or an alias.
-pub(super) fn match_option(options: &[super::flow::Choice], word: &str) -> Option<usize> {
-    if word.is_empty() {
-        return None;
-    }
-    options.iter().enumerate().position(|(i, o)| {
-        (i + 1).to_string() == word
-            || normalize_word(&o.value) == word
-            || o.aliases.iter().any(|a| normalize_word(a) == word)
-    })
-}
-
-/// Several options, separated by spaces, commas, 、 or ；. The whole answer is first tried
-/// as one option (aliases may contain spaces). Returns option indexes in option order.
-pub(super) fn match_multi(options: &[super::flow::Choice], word: &str) -> Option<Vec<usize>> {
-    if let Some(i) = match_option(options, word) {
-        return Some(vec![i]);
-    }
-    let mut picked = BTreeSet::new();
-    for tok in word.split(|c: char| {
-        c.is_whitespace() || matches!(c, ',' | '，' | '、' | ';' | '；' | '/' | '和')
-    }) {
-        let tok = normalize_word(tok);
-        if tok.is_empty() {
-            continue;
-        }
-        picked.insert(match_option(options, &tok)?);
-    }
-    (!picked.is_empty()).then(|| picked.into_iter().collect())
 }
 
 pub(super) fn yes_no(words: &super::flow::Words, word: &str) -> Option<bool> {
@@ -237,88 +224,4 @@ pub(super) fn mask(s: &str, head: usize, tail: usize) -> String {
     out.push_str(&"*".repeat(chars.len() - head - tail));
     out.extend(&chars[chars.len() - tail..]);
     out
-}
-
-/// When something happened, as a `(from, to)` range of dates not after `today`.
-///
-/// Accepted: `2025-03-05`, `2025/3/5`, `2025.3.5`, `2025年3月5日` (one day); `2025-03`,
-/// `2025年3月` (that month, up to today); `今天`/`today`, `昨天`/`yesterday`, `前天`,
-/// `本月`/`this month`, `上个月`/`last month`, `今年`/`this year`, `去年`/`last year`; and a
-/// range of two of these joined by `至`, `到`, `~` or `to`.
-pub fn parse_when(s: &str, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
-    let w = normalize_word(s);
-    for sep in ["至", "到", "~", "～", "—", " to "] {
-        if let Some((a, b)) = w.split_once(sep) {
-            let (from, _) = one_when(a.trim(), today)?;
-            let (_, to) = one_when(b.trim(), today)?;
-            return (from <= to).then_some((from, to));
-        }
-    }
-    one_when(&w, today)
-}
-
-pub(super) fn one_when(s: &str, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
-    let day = |d: NaiveDate| Some((d, d));
-    let month_of = |d: NaiveDate| d.with_day(1);
-    match s {
-        "今天" | "today" => return day(today),
-        "昨天" | "yesterday" => return day(today.pred_opt()?),
-        "前天" => return day(today.pred_opt()?.pred_opt()?),
-        "本月" | "这个月" | "this month" => return Some((month_of(today)?, today)),
-        "上个月" | "上月" | "last month" => {
-            let first = month_of(today)?.checked_sub_months(Months::new(1))?;
-            return Some((first, month_of(today)?.pred_opt()?));
-        }
-        "今年" | "this year" => {
-            return Some((NaiveDate::from_ymd_opt(today.year(), 1, 1)?, today))
-        }
-        "去年" | "last year" => {
-            let y = today.year() - 1;
-            return Some((
-                NaiveDate::from_ymd_opt(y, 1, 1)?,
-                NaiveDate::from_ymd_opt(y, 12, 31)?,
-            ));
-        }
-        _ => {}
-    }
-    let t: String = s
-        .chars()
-        .map(|c| match c {
-            '年' | '月' | '/' | '.' => '-',
-            '日' | '号' => ' ',
-            c => c,
-        })
-        .collect();
-    let t = t.trim().trim_end_matches('-');
-    let parts: Vec<&str> = if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
-        vec![&t[..4], &t[4..6], &t[6..]]
-    } else {
-        t.split('-').map(str::trim).collect()
-    };
-    if parts
-        .iter()
-        .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return None;
-    }
-    let num = |p: &str| p.parse::<u32>().ok();
-    let year = match parts.first() {
-        Some(y) if y.len() == 4 => i32::try_from(num(y)?).ok()?,
-        _ => return None,
-    };
-    if year < 1950 {
-        return None;
-    }
-    match parts.as_slice() {
-        [_, m] => {
-            let first = NaiveDate::from_ymd_opt(year, num(m)?, 1)?;
-            let last = first.checked_add_months(Months::new(1))?.pred_opt()?;
-            (first <= today).then(|| (first, last.min(today)))
-        }
-        [_, m, d] => {
-            let date = NaiveDate::from_ymd_opt(year, num(m)?, num(d)?)?;
-            (date <= today).then_some((date, date))
-        }
-        _ => None,
-    }
 }

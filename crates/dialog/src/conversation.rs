@@ -144,6 +144,10 @@ pub struct ReportDraft {
     /// Photos and voice messages, in the order received; voice recognition text stays with
     /// its item and is not part of `description`.
     pub media: Vec<MediaRef>,
+    /// The reporter did not know the category ("不知道是哪一类"): `categories` is `other`
+    /// and staff should classify the tip. Not part of the JSON (CONTRACT §3 has no such
+    /// field); the service records it on the case.
+    pub needs_classification: bool,
     /// Coordinates of a shared location (latitude, longitude); not part of the JSON.
     pub coordinates: Option<(f64, f64)>,
     pub locale: Locale,

@@ -16,13 +16,16 @@
 //!
 //! Voice messages: on a `media` step they are evidence (the recognition text is kept with
 //! the [`MediaRef`], not added to the description). On other steps WeChat's recognition text
-//! is taken as the typed answer; on a free-text step the recording is also kept as evidence,
-//! since it is the reporter's own words.
+//! is taken as the typed answer, understood exactly as typed text is (`去年冬天吧。`,
+//! `两千多块。`); on a free-text step the recording is also kept as evidence, since it is the
+//! reporter's own words. On a media step a spoken "完成" or "跳过" ends the sending.
 
 pub use super::answers::*;
 pub use super::conversation::*;
 
 mod answering;
+mod examples;
+mod offers;
 mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,6 +38,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::flow::{summary_line_id, Cmd, Expect, Flow, FlowError, Menu, Step};
+use super::vocab::Vocabulary;
 use super::{Checks, Locale, Msg};
 
 /// A conversation idle for longer than this (seconds) is forgotten.
@@ -55,6 +59,7 @@ pub(super) const MAX_AMOUNT_FEN: i64 = 1_000_000_000_000_000;
 pub struct Engine {
     flows: BTreeMap<String, Flow>,
     menu: Menu,
+    vocab: Arc<Vocabulary>,
     checks: Arc<dyn Checks + Send + Sync>,
 }
 
@@ -100,8 +105,9 @@ pub const ENGINE_MESSAGES: &[&str] = &[
 ];
 
 impl Engine {
-    /// Load every `*.toml` in `dir`: `menu.toml` is the menu, every other file a flow. The
-    /// flows `report` and `status` must be among them.
+    /// Load every `*.toml` in `dir`: `menu.toml` is the menu, `understanding.toml` the
+    /// vocabulary of everyday answers (the built-in one when the folder has none), every
+    /// other file a flow. The flows `report` and `status` must be among them.
     pub fn load(
         dir: impl AsRef<Path>,
         checks: impl Checks + Send + Sync + 'static,
@@ -138,23 +144,33 @@ impl Engine {
                 ("menu.toml", include_str!("../../../bots/menu.toml")),
                 ("report.toml", include_str!("../../../bots/report.toml")),
                 ("status.toml", include_str!("../../../bots/status.toml")),
+                (
+                    "understanding.toml",
+                    include_str!("../../../bots/understanding.toml"),
+                ),
             ],
             checks,
         )
         .expect("the shipped flow files are valid (tested)")
     }
 
-    /// Build from `(file name, contents)` pairs; `menu.toml` is the menu. `checks` judge
-    /// the answers the engine cannot judge alone (see [`Checks`]).
+    /// Build from `(file name, contents)` pairs; `menu.toml` is the menu,
+    /// `understanding.toml` the vocabulary (built in when absent). `checks` judge the
+    /// answers the engine cannot judge alone (see [`Checks`]).
     pub fn from_sources(
         files: &[(&str, &str)],
         checks: impl Checks + Send + Sync + 'static,
     ) -> Result<Engine, FlowError> {
         let mut flows = BTreeMap::new();
         let mut menu = None;
+        let mut vocab = None;
         for (name, text) in files {
             if *name == "menu.toml" {
                 menu = Some(Menu::from_toml(name, text)?);
+                continue;
+            }
+            if *name == "understanding.toml" {
+                vocab = Some(Vocabulary::from_toml(name, text)?);
                 continue;
             }
             let flow = Flow::from_toml(name, text)?;
@@ -179,9 +195,11 @@ impl Engine {
                 });
             }
         }
+        let vocab = vocab.unwrap_or_else(|| Vocabulary::built_in().clone());
         Ok(Engine {
             flows,
             menu,
+            vocab: Arc::new(vocab),
             checks: Arc::new(checks),
         })
     }
@@ -377,9 +395,19 @@ impl Engine {
             out.state = None;
             return;
         };
+        // What an earlier answer already says: taken (the kind of a named target) or offered.
+        if self.infer(s, step, out) {
+            return self.advance(s.clone(), step, out);
+        }
+        let offered = self.offer(s, flow, step, out);
+        let question = |out: &mut Outcome| {
+            if !offered {
+                out.replies.push(Msg::new(step.ask.as_str()));
+            }
+        };
         match &step.expect {
             Expect::Choice { options } | Expect::MultiChoice { options } => {
-                out.replies.push(Msg::new(step.ask.as_str()));
+                question(out);
                 for (i, o) in options.iter().enumerate() {
                     out.replies.push(option_line(i + 1, &o.label));
                 }
@@ -398,7 +426,7 @@ impl Engine {
                 }
                 out.replies.push(Msg::new(step.ask.as_str()));
             }
-            _ => out.replies.push(Msg::new(step.ask.as_str())),
+            _ => question(out),
         }
         out.state = Some(s.clone());
     }
@@ -406,6 +434,10 @@ impl Engine {
 
 enum Parsed {
     Value(Value),
+    /// An amount: the estimate behind the slot's fen.
+    Estimate(Estimate),
+    /// "I don't know" (`不知道多少`): skip an optional step.
+    Unknown,
     /// "No" to the summary: start the flow again.
     Restart,
     Invalid,

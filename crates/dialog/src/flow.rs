@@ -32,6 +32,9 @@
 //! vocabularies (skip, done, yes, no), see [`Menu`].
 
 mod raw;
+mod understand;
+
+pub use understand::Understand;
 
 use raw::*;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -125,6 +128,13 @@ pub struct Choice {
     pub label: String,
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Words and phrases that point to this option inside a longer answer or a
+    /// description (`*` stands for up to eight characters: `拿*医保卡`).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Name endings that imply this option (`卫生室`, `大药房`).
+    #[serde(default)]
+    pub endings: Vec<String>,
 }
 
 /// The kind of answer a step wants.
@@ -136,7 +146,7 @@ pub struct Choice {
 /// | `multi_choice` | `options` | array of values, in option order, no repeats |
 /// | `yes_no` | – | `"yes"` or `"no"` |
 /// | `date` | – | `{ "from": "YYYY-MM-DD", "to": "YYYY-MM-DD" }` |
-/// | `amount_yuan` | – | integer fen |
+/// | `amount_yuan` | – | integer fen (an estimate said as a range, `两三千`, holds its middle in whole yuan; the range is kept under `{slot}:estimate`) |
 /// | `region` | – | 6-digit code (checked by [`super::Checks::region`]) |
 /// | `resident_id` | – | normalized ID number ([`super::Checks::resident_id`]) |
 /// | `phone` | – | normalized mobile number ([`super::Checks::phone`]) |
@@ -231,6 +241,8 @@ pub struct Step {
     pub next: Option<String>,
     pub branch: Vec<Branch>,
     pub finish: Option<Finish>,
+    /// What the step understands beyond its answer (offers, inference, "I don't know").
+    pub understand: Understand,
 }
 
 impl Step {
@@ -259,6 +271,23 @@ impl Flow {
         self.steps.iter().find(|s| s.id == id)
     }
 
+    /// Every name ending of the flow's options (the names a description may hold).
+    pub fn name_endings(&self) -> Vec<String> {
+        let mut e: Vec<String> = self
+            .steps
+            .iter()
+            .flat_map(|s| {
+                s.expect
+                    .options()
+                    .iter()
+                    .flat_map(|o| o.endings.iter().cloned())
+            })
+            .collect();
+        e.sort();
+        e.dedup();
+        e
+    }
+
     /// The step that fills this slot.
     pub fn step_for_slot(&self, slot: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.slot.as_deref() == Some(slot))
@@ -272,6 +301,7 @@ impl Flow {
             ids.insert(s.ask.clone());
             ids.insert(s.hint_id().to_string());
             ids.extend(s.expect.options().iter().map(|o| o.label.clone()));
+            ids.extend(s.understand.message_ids().cloned());
             if let Expect::SummaryConfirm { title, lines } = &s.expect {
                 ids.insert(title.clone());
                 ids.extend(lines.iter().map(|l| summary_line_id(title, l)));
@@ -333,6 +363,14 @@ impl Flow {
             for t in targets {
                 if !ids.contains(t) {
                     return Err(step_err(&s.id, Problem::DanglingNext(t.clone())));
+                }
+            }
+            for r in s.understand.reads() {
+                if !slots.contains(r) {
+                    return Err(step_err(
+                        &s.id,
+                        Problem::BadExpect(format!("reads slot `{r}`, which no step fills")),
+                    ));
                 }
             }
             for b in &s.branch {

@@ -22,8 +22,14 @@
 //! through the [`Checks`] trait, which the caller implements and hands to the [`Engine`]
 //! (the service with its domain types: `channels::wechat::checks::DomainChecks`).
 //!
+//! Everyday answers are understood by grammar in code (`engine::amounts`, `engine::dates`,
+//! option numbers and keywords) over vocabulary in data (`bots/understanding.toml`, the
+//! options' `keywords` and `endings` in the flow files, see [`vocab`]): "I don't know"
+//! skips an optional question, `三千多` is an estimate, `去年冬天` a period, and what the
+//! description already said is offered instead of asked.
+//!
 //! Modules: [`flow`] reads and checks the flow files and the menu; [`engine`] steps a
-//! conversation (answers, summaries, the report draft). `cargo test -p dialog` runs its tests
+//! conversation (answers, summaries, the report draft); [`vocab`] reads the vocabulary. `cargo test -p dialog` runs its tests
 //! (whole conversations, flow-file checks, parsers, and that every message id is in both
 //! `locales/*/bots.ftl`).
 
@@ -31,6 +37,7 @@ mod answers;
 mod conversation;
 pub mod engine;
 pub mod flow;
+pub mod vocab;
 
 #[cfg(test)]
 mod tests;
@@ -43,6 +50,7 @@ pub use engine::{
     EXPIRY_SECS, MAX_INVALID_BEFORE_HELP,
 };
 pub use flow::{Cmd, Expect, Finish, Flow, FlowError, Menu, Problem, Step};
+pub use vocab::Vocabulary;
 
 /// The language of a conversation. Serialized as `"zh-CN"` / `"en"`, like the service's
 /// `i18n::Locale`, which converts from it (`From`; a test there checks the two agree).
@@ -78,6 +86,15 @@ pub trait Checks {
     fn phone(&self, input: &str) -> Option<String>;
     /// A 6-digit administrative division code.
     fn region(&self, input: &str) -> Option<String>;
+    /// The days off of a festival in `year` (first and last day, Asia/Shanghai) from the
+    /// holiday calendar, by its code in `bots/understanding.toml` (`spring_festival`,
+    /// `national_day`, `new_year`, `qingming`, `labour_day`, `dragon_boat`, `mid_autumn`);
+    /// `None` when that year's notice is not known. By default no festival is known, and
+    /// `春节前后` is then not understood.
+    fn holiday(&self, festival: &str, year: i32) -> Option<(chrono::NaiveDate, chrono::NaiveDate)> {
+        let _ = (festival, year);
+        None
+    }
 }
 
 /// One reply: a Fluent message id and its arguments.

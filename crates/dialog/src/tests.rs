@@ -7,6 +7,8 @@ use serde_json::json;
 use super::engine::ENGINE_MESSAGES;
 use super::*;
 
+mod walkthrough;
+
 /// 2025-06-15 12:00 in China (04:00 UTC).
 const NOW: i64 = 1_749_960_000;
 
@@ -252,17 +254,22 @@ fn play(chat: &mut Chat, script: &[(&str, &[&str])]) -> Outcome {
 
 const DESCRIPTION: &str = "镇卫生院组织老人免费体检后办理住院，人没住院，医保照样结算。";
 
-/// The anonymous happy path: 12 messages from "举报" to the action.
+/// The anonymous happy path: 11 messages from "举报" to the action.
 fn anonymous_script() -> Vec<(&'static str, &'static [&'static str])> {
     vec![
         (
             "举报",
             &["bots-report-intro", "bots-report-ask-description"],
         ),
-        (DESCRIPTION, &["bots-report-ask-categories"]),
-        ("1 6", &["bots-report-ask-target-name"]),
-        ("某某镇卫生院", &["bots-report-ask-target-kind"]),
-        ("2", &["bots-report-ask-place"]),
+        // The description suggests categories; numbers still choose others.
+        (DESCRIPTION, &["bots-report-ask-categories-suggested"]),
+        // It names "镇卫生院": offered; the full name is written instead.
+        ("1 6", &["bots-report-ask-target-name-offer"]),
+        // The kind follows from the name (卫生院 → clinic): no question.
+        (
+            "某某镇卫生院",
+            &["bots-report-kind-inferred", "bots-report-ask-place"],
+        ),
         ("聊城市东昌府区某某镇", &["bots-report-ask-when"]),
         ("2025年3月", &["bots-report-ask-amount"]),
         ("1.2万", &["bots-report-ask-evidence"]),
@@ -287,7 +294,7 @@ fn expect_draft(out: &Outcome) -> &ReportDraft {
 fn happy_path_anonymous() {
     let mut chat = Chat::new();
     let script = anonymous_script();
-    assert_eq!(script.len(), 12);
+    assert_eq!(script.len(), 11);
     let out = play(&mut chat, &script);
     assert!(out.state.is_none());
     let d = expect_draft(&out);
@@ -325,7 +332,7 @@ fn summary_shows_answers_with_labels() {
     for want in [
         "问题类型：假病人，虚假就医；分解住院、挂床住院",
         "对象类型：诊所、卫生室",
-        "时间：2025-03-01 ~ 2025-03-31",
+        "时间：2025年3月",
         "涉及金额：约 12,000 元",
         "证据材料：1 份",
         "举报方式：匿名举报",
@@ -348,11 +355,14 @@ fn happy_path_named_with_voice_and_location() {
             // A spoken answer counts as typed text; the recording is kept as evidence.
             (
                 "[voice:v-1|某药店让我用医保卡刷了洗发水和米面油，说是可以报销。]",
-                &["bots-report-ask-categories"],
+                &["bots-report-ask-categories-suggested"],
             ),
             ("10，7", &["bots-report-ask-target-name"]),
-            ("  幸福大药房  ", &["bots-report-ask-target-kind"]),
-            ("药店", &["bots-report-ask-place"]),
+            // 大药房: a pharmacy, without asking.
+            (
+                "  幸福大药房  ",
+                &["bots-report-kind-inferred", "bots-report-ask-place"],
+            ),
             (
                 "[loc:36.45,115.98|山东省聊城市东昌府区]",
                 &["bots-report-ask-when"],
@@ -416,8 +426,8 @@ fn skip_optional_steps() {
                 "举报",
                 &["bots-report-intro", "bots-report-ask-description"],
             ),
-            (DESCRIPTION, &["bots-report-ask-categories"]),
-            ("14", &["bots-report-ask-target-name"]),
+            (DESCRIPTION, &["bots-report-ask-categories-suggested"]),
+            ("14", &["bots-report-ask-target-name-offer"]),
             ("李四", &["bots-report-ask-target-kind"]),
             ("4", &["bots-report-ask-place"]),
             ("跳过", &["bots-report-ask-when"]),
@@ -460,7 +470,7 @@ fn skip_optional_steps() {
 #[test]
 fn cancel_at_every_step() {
     let script = anonymous_script();
-    // After 1..=11 messages the report is open; "取消" ends it wherever it is.
+    // After 1..=10 messages the report is open; "取消" ends it wherever it is.
     for k in 1..script.len() {
         let mut chat = Chat::new();
         play(&mut chat, &script[..k]);
@@ -520,7 +530,7 @@ fn expiry_after_thirty_minutes() {
     chat.now = chat.state.as_ref().unwrap().updated_at + EXPIRY_SECS;
     assert_eq!(
         heads(&chat.say("某某镇卫生院")),
-        ["bots-report-ask-target-kind"]
+        ["bots-report-kind-inferred", "bots-report-ask-place"]
     );
     // One second more than 30 minutes: dropped, then the input is handled fresh.
     chat.now = chat.state.as_ref().unwrap().updated_at + EXPIRY_SECS + 1;
@@ -609,7 +619,7 @@ fn language_follows_command_words() {
     assert_eq!(out.locale, Locale::En);
     assert_eq!(
         heads(&out),
-        ["bots-language-set", "bots-report-ask-categories"]
+        ["bots-language-set", "bots-report-ask-categories-suggested"]
     );
     let s = chat.state.as_ref().unwrap();
     assert_eq!(s.locale, Locale::En);
@@ -734,7 +744,7 @@ fn global_commands_and_media_outside_flow() {
         [
             "bots-help",
             "bots-help-in-flow",
-            "bots-report-ask-categories"
+            "bots-report-ask-categories-suggested"
         ]
     );
     assert_eq!(chat.step_id(), Some("categories"));
@@ -777,7 +787,7 @@ fn choice_lists_are_numbered_with_labels() {
 #[test]
 fn media_step_limits_and_done_without_items() {
     let mut chat = Chat::new();
-    play(&mut chat, &anonymous_script()[..8]);
+    play(&mut chat, &anonymous_script()[..7]);
     assert_eq!(chat.step_id(), Some("evidence"));
     for i in 1..20 {
         let out = chat.say(&format!("[img:m{i}]"));

@@ -4,11 +4,36 @@
 //! separators allowed, [`MobilePhone`]), a 6-digit code of a real province
 //! ([`RegionCode`]). The engine has already folded full-width digits and letters.
 
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::deadlines::calendar::Calendar;
+use crate::deadlines::festivals;
 use crate::domain::{MobilePhone, RegionCode, ResidentId};
 
-/// [`dialog::Checks`] by [`crate::domain`]'s parsers.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DomainChecks;
+/// [`dialog::Checks`] by [`crate::domain`]'s parsers, and the festival days of the holiday
+/// calendar ([`festivals::festival`]) for date answers such as `春节前后`.
+#[derive(Debug, Clone)]
+pub struct DomainChecks {
+    calendar: Arc<Calendar>,
+}
+
+impl DomainChecks {
+    /// Checks whose festivals come from `calendar`.
+    pub fn new(calendar: Calendar) -> Self {
+        DomainChecks {
+            calendar: Arc::new(calendar),
+        }
+    }
+}
+
+impl Default for DomainChecks {
+    /// With the holiday notices compiled in.
+    fn default() -> Self {
+        DomainChecks::new(Calendar::built_in())
+    }
+}
 
 impl dialog::Checks for DomainChecks {
     fn resident_id(&self, input: &str) -> Option<String> {
@@ -28,6 +53,10 @@ impl dialog::Checks for DomainChecks {
             .ok()
             .map(|r| r.as_str().to_string())
     }
+
+    fn holiday(&self, festival: &str, year: i32) -> Option<(NaiveDate, NaiveDate)> {
+        festivals::festival(&self.calendar, festival, year)
+    }
 }
 
 #[cfg(test)]
@@ -41,7 +70,7 @@ mod tests {
 
     #[test]
     fn the_bot_accepts_what_the_domain_accepts() {
-        let c = DomainChecks;
+        let c = DomainChecks::default();
         assert_eq!(c.resident_id(" 11010519491231002x ").as_deref(), Some(ID));
         assert_eq!(c.resident_id("110105194912310021"), None);
         assert_eq!(c.resident_id("11010518001231002X"), None); // 1800: before 1900, check differs
@@ -58,5 +87,28 @@ mod tests {
         assert_eq!(c.region("371502").as_deref(), Some("371502"));
         assert_eq!(c.region("071502"), None);
         assert_eq!(c.region("37150"), None);
+    }
+
+    #[test]
+    fn the_bot_knows_the_festivals_of_the_calendar() {
+        let c = DomainChecks::default();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(
+            c.holiday("spring_festival", 2026),
+            Some((d("2026-02-15"), d("2026-02-23")))
+        );
+        assert_eq!(c.holiday("spring_festival", 2023), None);
+        // Through the engine: 春节前后 said on 2026-03-18 is two weeks either side of it.
+        let today = d("2026-03-18");
+        let v = dialog::Vocabulary::built_in();
+        let h = |f: &str, y: i32| c.holiday(f, y);
+        assert_eq!(
+            dialog::engine::understand_when("春节前后", today, v, &h),
+            Some((d("2026-02-01"), d("2026-03-09")))
+        );
+        assert_eq!(
+            dialog::engine::understand_when("国庆期间", today, v, &h),
+            Some((d("2025-10-01"), d("2025-10-08")))
+        );
     }
 }

@@ -81,7 +81,7 @@ impl Bots {
         };
         if let Some(report_id) = report_id {
             let mut tx = self.db.begin().await?;
-            sqlx::query(
+            let first_time = sqlx::query(
                 "INSERT INTO bot_reporters (report_id, platform, account, created_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (report_id) DO NOTHING",
             )
@@ -90,7 +90,27 @@ impl Bots {
             .bind(&a.name)
             .bind(crate::store::ts(Utc::now()))
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected()
+                == 1;
+            // "不知道是哪一类": filed as `other`; the handler is asked to classify it (once,
+            // also when a retried push replays the filing).
+            if draft.needs_classification && first_time {
+                sqlx::query(
+                    "INSERT INTO case_events (report_id, at, actor_id, kind, data) \
+                     VALUES ($1, $2, NULL, 'category_unsure', $3)",
+                )
+                .bind(&report_id)
+                .bind(crate::store::ts(Utc::now()))
+                .bind(
+                    serde_json::json!({
+                        "note": "the reporter did not know the category; please classify"
+                    })
+                    .to_string(),
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
             for media in &draft.media {
                 let job = jobs::MediaJob {
                     report_id: report_id.clone(),

@@ -34,6 +34,7 @@ use chrono::Utc;
 use futures_util::future::BoxFuture;
 
 use crate::config::Config;
+use crate::deadlines::calendar::Calendar;
 use crate::domain::{tracking, Channel};
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
@@ -159,10 +160,15 @@ impl Bots {
     /// question can be changed without a rebuild), else the flows compiled in.
     pub fn new(config: &Config, db: Db, vault: Arc<Vault>) -> anyhow::Result<Self> {
         let dir = std::path::Path::new("bots");
+        // Festivals in date answers (春节前后) come from the same holiday notices as the
+        // deadlines.
+        let calendar = Calendar::load(std::path::Path::new(&config.calendar.holidays_dir))
+            .context("loading the holiday calendar for the bots")?;
+        let checks = DomainChecks::new(calendar);
         let engine = if dir.join("report.toml").is_file() {
-            Engine::load(dir, DomainChecks).context("loading the bot flows in bots/")?
+            Engine::load(dir, checks).context("loading the bot flows in bots/")?
         } else {
-            Engine::built_in(DomainChecks)
+            Engine::built_in(checks)
         };
         let mut accounts = HashMap::new();
         for a in &config.wechat {

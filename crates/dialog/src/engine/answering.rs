@@ -1,6 +1,7 @@
 //! Taking an answer at the current step: text or media, parsed by the step's kind,
 //! accepted, re-asked with a hint, or finishing the flow.
 
+use super::offers::estimate_key;
 #[allow(unused_imports)]
 use super::*;
 #[allow(unused_imports)]
@@ -71,12 +72,17 @@ impl Engine {
         };
 
         let word = normalize_word(&text);
-        if self.menu.words.skip.contains(&word) {
+        if self.answer_offer(&mut s, &step, &word, out).is_some() {
+            return;
+        }
+        let unsure = self.vocab.is_unsure(&word);
+        let lenient = matches!(step.expect, Expect::Location | Expect::Text { .. });
+        if self.menu.words.skip.contains(&word) || (unsure && lenient && step.optional) {
             if step.optional {
-                if let Some(slot) = &step.slot {
-                    s.slots.remove(slot);
-                }
-                return self.advance(s, &step, out);
+                return self.skip(s, &step, out);
+            }
+            if self.answer_unsure(s.clone(), &step, out) {
+                return;
             }
             out.replies.push(Msg::new("bots-cannot-skip"));
             return self.reask(s, &step, &text, out);
@@ -84,6 +90,19 @@ impl Engine {
 
         match self.parse_answer(&step, &text, &word, now) {
             Parsed::Value(v) => self.accept(s, &step, v, out),
+            Parsed::Estimate(e) => {
+                if let Some(slot) = &step.slot {
+                    s.slots
+                        .insert(estimate_key(slot), offers::estimate_json(&e));
+                }
+                self.accept(s, &step, json!(e.fen()), out)
+            }
+            Parsed::Unknown if step.optional => self.skip(s, &step, out),
+            Parsed::Invalid | Parsed::Unknown if unsure && step.optional => {
+                self.skip(s, &step, out)
+            }
+            Parsed::Invalid | Parsed::Unknown
+                if unsure && self.answer_unsure(s.clone(), &step, out) => {}
             Parsed::Restart => {
                 let Some(flow) = self.flows.get(&s.flow) else {
                     out.replies.push(Msg::new("bots-internal-error"));
@@ -96,8 +115,18 @@ impl Engine {
                 out.replies.push(Msg::new("bots-restarted"));
                 self.ask(&mut s, out);
             }
-            Parsed::Invalid => self.reask(s, &step, &text, out),
+            Parsed::Invalid | Parsed::Unknown => self.reask(s, &step, &text, out),
         }
+    }
+
+    /// Skip an optional step: its slot and anything kept for it are cleared.
+    fn skip(&self, mut s: Conversation, step: &Step, out: &mut Outcome) {
+        if let Some(slot) = &step.slot {
+            s.slots.remove(slot);
+            s.slots.remove(&estimate_key(slot));
+            s.slots.remove(&offers::offer_key(slot));
+        }
+        self.advance(s, step, out)
     }
 
     pub(super) fn answer_media(
@@ -119,6 +148,17 @@ impl Engine {
                 }),
                 String::new(),
             ),
+            // "完成" / "跳过" said aloud ends the sending, as typed.
+            Input::Voice {
+                recognition: Some(r),
+                ..
+            } if {
+                let w = normalize_word(&r);
+                self.menu.words.done.contains(&w) || self.menu.words.skip.contains(&w)
+            } =>
+            {
+                (None, r)
+            }
             Input::Voice {
                 media_id,
                 recognition,
@@ -162,11 +202,14 @@ impl Engine {
         let words = &self.menu.words;
         let v = match &step.expect {
             Expect::Text { min, max } => clean_text(text, *min, *max).map(Value::String),
-            Expect::Choice { options } => match_option(options, word).map(|i| {
-                // Index comes from `options`, so it is in range.
-                json!(options[i].value)
-            }),
+            Expect::Choice { options } => match_option(options, word)
+                .or_else(|| choice_in_text(options, word))
+                .map(|i| {
+                    // Index comes from `options`, so it is in range.
+                    json!(options[i].value)
+                }),
             Expect::MultiChoice { options } => match_multi(options, word)
+                .or_else(|| Some(options_in_text(options, word, None)).filter(|f| !f.is_empty()))
                 .map(|is| json!(is.iter().map(|&i| &options[i].value).collect::<Vec<_>>())),
             Expect::YesNo => yes_no(words, word).map(|b| json!(if b { "yes" } else { "no" })),
             Expect::SummaryConfirm { .. } => match yes_no(words, word) {
@@ -174,11 +217,15 @@ impl Engine {
                 Some(false) => return Parsed::Restart,
                 None => None,
             },
-            Expect::Date => parse_when(text, today(now)).map(|(from, to)| {
-                json!({ "from": from.format("%Y-%m-%d").to_string(),
-                        "to": to.format("%Y-%m-%d").to_string() })
-            }),
-            Expect::AmountYuan => parse_amount_fen(text).map(|f| json!(f)),
+            Expect::Date => understand_when(text, today(now), &self.vocab, &self.holidays())
+                .map(offers::period_json),
+            Expect::AmountYuan => {
+                return match understand_amount(text, &self.vocab) {
+                    Some(AmountAnswer::Estimate(e)) => Parsed::Estimate(e),
+                    Some(AmountAnswer::Unknown) => Parsed::Unknown,
+                    None => Parsed::Invalid,
+                }
+            }
             Expect::Region => self.checks.region(&normalize_text(text)).map(Value::String),
             Expect::ResidentId => self
                 .checks
@@ -209,6 +256,10 @@ impl Engine {
     pub(super) fn accept(&self, mut s: Conversation, step: &Step, v: Value, out: &mut Outcome) {
         if let Some(slot) = &step.slot {
             s.slots.insert(slot.clone(), v);
+            s.slots.remove(&offers::offer_key(slot));
+            if !matches!(step.expect, Expect::AmountYuan) {
+                s.slots.remove(&estimate_key(slot));
+            }
         }
         self.advance(s, step, out)
     }
@@ -267,7 +318,7 @@ impl Engine {
             }
             Expect::Digits { len } => hint = hint.arg("len", len.to_string()),
             Expect::Media { max } => hint = hint.arg("max", max.to_string()),
-            _ => {}
+            _ => hint = examples::example_args(hint, &step.expect, text, s.locale),
         }
         out.replies.push(hint);
         if n >= MAX_INVALID_BEFORE_HELP {

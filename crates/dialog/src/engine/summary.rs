@@ -48,17 +48,29 @@ pub(super) fn summary_line(flow: &Flow, title: &str, slot: &str, s: &Conversatio
         }
         Expect::ResidentId => m.arg("value", mask_resident_id(v.as_str()?)),
         Expect::Phone => m.arg("value", mask_phone(v.as_str()?)),
-        Expect::AmountYuan => m.arg("value", format_yuan(v.as_i64()?)),
+        // Read back as said: a value, or a range with the figure recorded for it.
+        Expect::AmountYuan => {
+            let fen = v.as_i64()?;
+            let e = s
+                .slots
+                .get(&super::offers::estimate_key(slot))
+                .and_then(super::offers::estimate_of)
+                .filter(|e| e.fen() == fen)
+                .unwrap_or(Estimate {
+                    low: fen,
+                    high: fen,
+                    shape: AmountShape::About,
+                });
+            m.arg("value", describe_amount(&e, s.locale))
+        }
         // Everything attached so far, including voice answers to text questions.
         Expect::Media { .. } => m.arg("value", s.media.len().max(v.as_u64()? as usize).to_string()),
         Expect::Date => {
-            let (f, t) = (v.get("from")?.as_str()?, v.get("to")?.as_str()?);
-            let text = if f == t {
-                f.to_string()
-            } else {
-                format!("{f} ~ {t}")
-            };
-            m.arg("value", text)
+            let date = |k: &str| NaiveDate::parse_from_str(v.get(k)?.as_str()?, "%Y-%m-%d").ok();
+            m.arg(
+                "value",
+                describe_period(date("from")?, date("to")?, s.locale),
+            )
         }
         Expect::Location => {
             let label = v.get("label").and_then(Value::as_str).unwrap_or_default();
@@ -129,6 +141,8 @@ pub(super) fn build_draft(s: &Conversation) -> Option<ReportDraft> {
             relation: text("relation"),
         },
         media: s.media.clone(),
+        needs_classification: s.slots.get(&super::offers::unsure_key("categories"))
+            == Some(&Value::Bool(true)),
         coordinates,
         locale: s.locale,
     })

@@ -38,6 +38,21 @@ pub(super) struct RawStep {
     pub(super) branch: Vec<Branch>,
     #[serde(default)]
     pub(super) finish: Option<String>,
+    // The optional understanding (see [`Understand`]).
+    #[serde(default)]
+    pub(super) suggest_from: Option<String>,
+    #[serde(default)]
+    pub(super) find_in: Option<String>,
+    #[serde(default)]
+    pub(super) offer: Option<String>,
+    #[serde(default)]
+    pub(super) infer_from: Option<String>,
+    #[serde(default)]
+    pub(super) inferred: Option<String>,
+    #[serde(default)]
+    pub(super) unsure: Option<String>,
+    #[serde(default)]
+    pub(super) unsure_note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -149,7 +164,18 @@ impl RawStep {
         if self.slot.is_none() && !matches!(expect, Expect::SummaryConfirm { .. }) {
             return Err(Problem::NeedsSlot);
         }
+        let understand = Understand {
+            suggest_from: self.suggest_from,
+            find_in: self.find_in,
+            offer: self.offer,
+            infer_from: self.infer_from,
+            inferred: self.inferred,
+            unsure: self.unsure,
+            unsure_note: self.unsure_note,
+        };
+        understand.check(&expect)?;
         Ok(Step {
+            understand,
             id: self.id,
             ask: self.ask,
             hint: self.hint,
