@@ -94,3 +94,7 @@ email-deadline-moved-earlier-body =
     Dear { $name },
 
     With the new public-holiday notice, the “{ $clock }” deadline of case { $case } (region { $region }) moved from { $from } to { $due }. Please work to the new date.
+error-approval-expired = The approval has expired (it must be used within the set time). Ask again if you still need it.
+error-approval-withdrawn = A custodian who approved this may no longer approve it (role, region or recusal changed). Ask again.
+error-requester-ineligible = The requester may no longer see this case (role, region or recusal changed), so it cannot be approved.
+error-reveal-needs-totp = Turn on the authenticator code on the "My account" page before viewing a reporter's identity.

@@ -94,3 +94,7 @@ email-deadline-moved-earlier-body =
     { $name }，您好：
 
     新的法定节假日安排公布后，案件 { $case }（辖区 { $region }）的“{ $clock }”时限已由 { $from } 调整为 { $due }，请按新的时限办理。
+error-approval-expired = 批准已过期（批准后须在规定时间内查看）。如仍需查看，请重新申请。
+error-approval-withdrawn = 批准此申请的保管人已无权批准（角色、地区或回避情况已变化），请重新申请。
+error-requester-ineligible = 申请人已无权查看此案件（角色、地区或回避情况已变化），不能批准。
+error-reveal-needs-totp = 查看举报人身份前，请先在“我的账号”页面启用动态验证码。

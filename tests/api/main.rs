@@ -24,6 +24,7 @@ mod openapi;
 mod permissions;
 mod privacy;
 mod reports;
+mod reveal;
 mod rewards;
 mod rotation;
 mod schema;
