@@ -28,5 +28,6 @@ mod reveal;
 mod rewards;
 mod rotation;
 mod schema;
+mod scoping;
 mod staff_auth;
 mod workflow;

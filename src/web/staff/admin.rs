@@ -29,6 +29,10 @@ pub async fn audit_log(
         from: None,
         to: None,
         limit: q.limit.unwrap_or(100),
+        scope: Some(audit::Scope {
+            region_prefix: crate::staff::region_prefix(&p.region).to_string(),
+            user_id: p.id.clone(),
+        }),
     };
     Ok(HttpResponse::Ok().json(
         audit::list(&state.db, &f)
