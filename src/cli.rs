@@ -492,6 +492,28 @@ async fn export_ledger(
     )
     .await?;
     bar.finish_and_clear();
+    // An export is a read of every listed case: audited, with what was exported (not who
+    // was paid).
+    let master = crate::vault::configured_master_key(config.master_key_path())?;
+    let vault = crate::vault::Vault::open(db.clone(), master).await?;
+    crate::audit::append_alone(
+        &db,
+        vault.audit_key(),
+        &crate::audit::Entry::ok(
+            &crate::audit::Actor {
+                id: None,
+                name: "cli".into(),
+            },
+            "export.ledger",
+            serde_json::json!({
+                "rows": rows,
+                "format": format!("{format:?}").to_lowercase(),
+                "from": from.map(|d| d.to_string()),
+                "to": to.map(|d| d.to_string()),
+            }),
+        ),
+    )
+    .await?;
     println!("ledger written: {rows} cases to {}", out.display());
     Ok(())
 }

@@ -18,6 +18,7 @@
 
 pub mod anchor;
 pub mod chain;
+pub mod reads;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -27,6 +28,7 @@ use crate::vault::AuditKey;
 pub use anchor::Anchor;
 use chain::Row;
 pub use chain::{verify, Verification};
+pub use reads::{Read, ReadLog};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -46,6 +46,8 @@ pub struct Workflow {
     /// The reward steps a case operation starts (rewards sits above workflow and registers
     /// itself at start-up).
     pub rewards: Arc<dyn RewardSteps>,
+    /// Case views and evidence downloads are audited through it, in batches.
+    pub reads: crate::audit::ReadLog,
 }
 
 /// What a case operation asks of the rewards module, in the operation's own transaction.

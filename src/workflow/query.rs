@@ -403,6 +403,7 @@ pub async fn detail(
         .await;
         return Err(super::forbidden());
     }
+    read(wf, p, "case.view", id, serde_json::json!({})).await?;
     let r: DetailRow = sqlx::query_as(
         "SELECT r.target_name, r.target_region, r.target_address, r.target_kind, r.description, \
          r.occurred_from, r.occurred_to, r.amount_estimate_fen, r.relation, u.username, r.merged_into, \
@@ -564,7 +565,34 @@ pub async fn evidence_file(
         )
         .await
         .map_err(AppError::internal)?;
+    read(
+        wf,
+        p,
+        "evidence.download",
+        case_id,
+        serde_json::json!({ "evidence": evidence_id, "variant": variant }),
+    )
+    .await?;
     Ok((ctype, plain))
+}
+
+/// Audit a read before its content goes out (see `audit::reads`).
+async fn read(
+    wf: &Workflow,
+    p: &Principal,
+    action: &'static str,
+    case_id: &str,
+    detail: serde_json::Value,
+) -> AppResult<()> {
+    wf.reads
+        .record(crate::audit::Read {
+            actor: p.actor(),
+            action,
+            report_id: Some(case_id.to_string()),
+            detail,
+        })
+        .await
+        .map_err(AppError::internal)
 }
 
 /// The working copy of an evidence file that is held sealed was asked for (a 409: the

@@ -16,6 +16,7 @@ use crate::tools;
 both_databases!(
     case_viewer_gets_a_pdf_without_the_reporters_name,
     encrypted_pdf_is_held_sealed_and_not_served,
+    reads_are_audited,
 );
 
 const NAME: &str = "张三";
@@ -205,5 +206,53 @@ async fn encrypted_pdf_is_held_sealed_and_not_served(app: TestApp) {
         body["error"]["message"].as_str().unwrap().contains("封存"),
         "{body}"
     );
+    app.stop().await;
+}
+
+/// Every case view and evidence download is in the audit log (issue 15 item 3), also when
+/// many arrive at once (they share transactions), and the chain stays whole.
+async fn reads_are_audited(app: TestApp) {
+    let case = file_with_pdf(&app, bytes_of(pdf_naming_the_reporter())).await;
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let item = listed_evidence(&app, &intake, &case).await;
+    let detail_path = format!("/api/v1/cases/{case}");
+    let views = (0..20).map(|_| get(&app, &intake.token, &detail_path));
+    for res in futures_util::future::join_all(views).await {
+        assert_eq!(res.status(), 200);
+    }
+    let path = format!(
+        "/api/v1/cases/{case}/evidence/{}",
+        item["id"].as_str().unwrap()
+    );
+    assert_eq!(get(&app, &intake.token, &path).await.status(), 200);
+    let count = |action: &'static str| {
+        let (app, case, who) = (&app, case.clone(), intake.id.clone());
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM audit_log WHERE action = $1 AND report_id = $2 \
+                 AND actor_id = $3 AND outcome = 'ok'",
+            )
+            .bind(action)
+            .bind(case)
+            .bind(who)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(count("case.view").await, 21, "one listing and twenty views");
+    assert_eq!(count("evidence.download").await, 1);
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'evidence.download' AND report_id = $1",
+    )
+    .bind(&case)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(detail.contains("\"variant\":\"working\""), "{detail}");
+    let v = jubao::audit::verify(&app.db, app.state.vault.audit_key(), None, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(v.first_broken, None);
     app.stop().await;
 }
