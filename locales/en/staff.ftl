@@ -98,3 +98,5 @@ error-approval-expired = The approval has expired (it must be used within the se
 error-approval-withdrawn = A custodian who approved this may no longer approve it (role, region or recusal changed). Ask again.
 error-requester-ineligible = The requester may no longer see this case (role, region or recusal changed), so it cannot be approved.
 error-reveal-needs-totp = Turn on the authenticator code on the "My account" page before viewing a reporter's identity.
+error-not-an-identity-request = This request is for an evidence original: download the original from the case's evidence.
+error-original-needs-request = An evidence original may identify the reporter: it is opened only through a request a custodian approved. Ask first.

@@ -98,3 +98,5 @@ error-approval-expired = 批准已过期（批准后须在规定时间内查看�
 error-approval-withdrawn = 批准此申请的保管人已无权批准（角色、地区或回避情况已变化），请重新申请。
 error-requester-ineligible = 申请人已无权查看此案件（角色、地区或回避情况已变化），不能批准。
 error-reveal-needs-totp = 查看举报人身份前，请先在“我的账号”页面启用动态验证码。
+error-not-an-identity-request = 这是查看证据原件的申请，请在案件的证据中下载原件。
+error-original-needs-request = 证据原件可能含有举报人信息，须经身份保管人批准后才能查看：请先提交查看原件的申请。

@@ -8,3 +8,7 @@ CREATE TABLE identity_approvals (
     decided_at   TEXT    NOT NULL,
     PRIMARY KEY (request_id, custodian_id)
 );
+
+-- An evidence original is opened like an identity (it may carry the reporter's name, a
+-- device serial, a GPS tag): a request that names the evidence, decided by custodians.
+ALTER TABLE identity_requests ADD COLUMN evidence_id TEXT REFERENCES evidence (id);

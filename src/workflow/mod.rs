@@ -8,6 +8,7 @@ pub mod assign;
 mod error;
 pub mod feedback;
 pub mod ops;
+pub mod originals;
 pub mod query;
 pub mod recalendar;
 pub mod reveal;

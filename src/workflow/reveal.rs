@@ -41,6 +41,8 @@ pub struct IdentityRequestView {
     /// Custodians who have approved so far, and how many are needed.
     pub approvals: i64,
     pub approvals_required: i64,
+    /// Set when the request is for an evidence original rather than the identity.
+    pub evidence_id: Option<String>,
 }
 
 /// The opened identity, returned once.
@@ -106,6 +108,7 @@ pub async fn request(
         revealed_at: None,
         approvals: 0,
         approvals_required: i64::from(wf.config.identity.approvals_required),
+        evidence_id: None,
     };
     op.commit(serde_json::json!({ "request": id })).await?;
     Ok(view)
@@ -125,16 +128,17 @@ type ReqRow = (
     Option<String>,
     String,
     i64,
+    Option<String>,
 );
 
 const SELECT: &str =
     "SELECT q.id, q.report_id, r.case_region, u.username, q.reason, q.requested_at, \
     q.state, d.username, q.decision_reason, q.decided_at, q.revealed_at, q.requested_by, \
-    (SELECT COUNT(*) FROM identity_approvals a WHERE a.request_id = q.id) \
+    (SELECT COUNT(*) FROM identity_approvals a WHERE a.request_id = q.id), q.evidence_id \
     FROM identity_requests q JOIN reports r ON r.id = q.report_id \
     JOIN staff_users u ON u.id = q.requested_by LEFT JOIN staff_users d ON d.id = q.decided_by";
 
-fn view(r: ReqRow, required: u32) -> (IdentityRequestView, String) {
+pub(super) fn view(r: ReqRow, required: u32) -> (IdentityRequestView, String) {
     (
         IdentityRequestView {
             id: r.0,
@@ -150,6 +154,7 @@ fn view(r: ReqRow, required: u32) -> (IdentityRequestView, String) {
             revealed_at: r.10,
             approvals: r.12,
             approvals_required: i64::from(required),
+            evidence_id: r.13,
         },
         r.11,
     )
@@ -190,7 +195,7 @@ pub async fn list(
 
 /// Whether `user_id` may, as of now, see the case: an active account whose roles, region and
 /// recusals let it (the same rule as [`can_see`]), and that has one of `roles`.
-async fn may_now(
+pub(super) async fn may_now(
     tx: &mut store::Tx<'_>,
     user_id: &str,
     case: &CaseRow,
@@ -219,15 +224,18 @@ async fn may_now(
 }
 
 /// The roles that may ask for and open an identity.
-const REQUESTERS: [Role; 2] = [Role::Handler, Role::Supervisor];
+pub(super) const REQUESTERS: [Role; 2] = [Role::Handler, Role::Supervisor];
 
-async fn case_of(tx: &mut store::Tx<'_>, report_id: &str) -> AppResult<CaseRow> {
+pub(super) async fn case_of(tx: &mut store::Tx<'_>, report_id: &str) -> AppResult<CaseRow> {
     load_case(tx, report_id)
         .await?
         .ok_or_else(super::case_not_found)
 }
 
-async fn load(tx: &mut store::Tx<'_>, id: &str) -> AppResult<(IdentityRequestView, String)> {
+pub(super) async fn load(
+    tx: &mut store::Tx<'_>,
+    id: &str,
+) -> AppResult<(IdentityRequestView, String)> {
     let row: Option<ReqRow> = sqlx::query_as(&format!("{SELECT} WHERE q.id = $1"))
         .bind(id)
         .fetch_optional(&mut **tx)
@@ -235,7 +243,7 @@ async fn load(tx: &mut store::Tx<'_>, id: &str) -> AppResult<(IdentityRequestVie
     row.map(|r| view(r, 0)).ok_or_else(super::record_not_found)
 }
 
-async fn denied(
+pub(super) async fn denied(
     wf: &Workflow,
     p: &Principal,
     action: &str,
@@ -359,27 +367,26 @@ pub async fn decide(
     Ok(v)
 }
 
-/// The requester opens an approved request, once. The reveal is audited in the same
-/// transaction that marks the request used.
-pub async fn reveal(
+/// Why `p` may not use the approved request `v` now, if they may not: not theirs, or they
+/// may no longer see the case; not approved (or used); no second factor; the approval has
+/// expired; a custodian who approved it may no longer approve.
+pub(super) async fn unusable(
+    tx: &mut store::Tx<'_>,
     wf: &Workflow,
-    vault: &Vault,
     p: &Principal,
-    id: &str,
-) -> AppResult<RevealedIdentity> {
-    let mut tx = wf.db.begin().await?;
-    audit::lock(&mut tx).await?;
-    let (v, requested_by) = load(&mut tx, id).await?;
-    let case = case_of(&mut tx, &v.report_id).await?;
-    let requester = may_now(&mut tx, &p.id, &case, &REQUESTERS).await?;
+    v: &IdentityRequestView,
+    requested_by: &str,
+) -> AppResult<Option<AppError>> {
+    let case = case_of(tx, &v.report_id).await?;
+    let requester = may_now(tx, &p.id, &case, &REQUESTERS).await?;
     let approvers: Vec<String> =
         sqlx::query_scalar("SELECT custodian_id FROM identity_approvals WHERE request_id = $1")
-            .bind(id)
-            .fetch_all(&mut *tx)
+            .bind(&v.id)
+            .fetch_all(&mut **tx)
             .await?;
     let mut withdrawn = false;
     for c in &approvers {
-        withdrawn |= !may_now(&mut tx, c, &case, &[Role::Custodian]).await?;
+        withdrawn |= !may_now(tx, c, &case, &[Role::Custodian]).await?;
     }
     let hours = wf.config.identity.approval_hours;
     let expired = v
@@ -387,7 +394,7 @@ pub async fn reveal(
         .as_deref()
         .and_then(|t| store::parse_ts(t).ok())
         .is_some_and(|t| t + hours.chrono() <= wf.db.now());
-    let err = if requested_by != p.id || !requester {
+    Ok(if requested_by != p.id || !requester {
         Some(forbidden())
     } else if v.state == "revealed" {
         Some(AppError::from(WorkflowError::AlreadyRevealed))
@@ -401,6 +408,24 @@ pub async fn reveal(
         Some(AppError::from(WorkflowError::ApprovalWithdrawn))
     } else {
         None
+    })
+}
+
+/// The requester opens an approved request, once. The reveal is audited in the same
+/// transaction that marks the request used.
+pub async fn reveal(
+    wf: &Workflow,
+    vault: &Vault,
+    p: &Principal,
+    id: &str,
+) -> AppResult<RevealedIdentity> {
+    let mut tx = wf.db.begin().await?;
+    audit::lock(&mut tx).await?;
+    let (v, requested_by) = load(&mut tx, id).await?;
+    let err = if v.evidence_id.is_some() {
+        Some(AppError::from(WorkflowError::NotAnIdentityRequest))
+    } else {
+        unusable(&mut tx, wf, p, &v, &requested_by).await?
     };
     if let Some(e) = err {
         drop(tx);

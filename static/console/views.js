@@ -165,7 +165,7 @@
               h('dl.kv', h('dt', C.t('identity.case')), h('dd', caseLink(r.report_id)),
                 h('dt', C.t('col.region')), h('dd', r.case_region),
                 h('dt', C.t('identity.requestedBy')), h('dd', r.requested_by),
-                h('dt', C.t('identity.reason')), h('dd', r.reason),
+                h('dt', C.t('identity.reason')), h('dd', (r.evidence_id ? C.t('original.kind') + ' ' : '') + r.reason),
                 h('dt', C.t('col.received')), h('dd', C.fmtTime(r.requested_at))),
               reasonForm(r.id, function () { C.flash(C.t('done')); rerender(); })));
           });
@@ -178,7 +178,21 @@
           box.appendChild(C.table(['identity.case', 'identity.requestedBy', 'identity.reason', 'identity.state', 'identity.decision', ''],
             shown.map(function (r) {
               var act = null;
-              if (r.requested_by === me && r.state === 'approved') {
+              if (r.requested_by === me && r.state === 'approved' && r.evidence_id) {
+                act = h('button.btn.primary', { type: 'button', 'data-original': r.id }, C.t('original.download'));
+                act.addEventListener('click', function () {
+                  var path = '/api/v1/cases/' + encodeURIComponent(r.report_id) + '/evidence/' +
+                    encodeURIComponent(r.evidence_id) + '?variant=original&request=' + encodeURIComponent(r.id);
+                  C.api('GET', path, null, { blob: true }).then(function (b) {
+                    var u = URL.createObjectURL(b);
+                    var link = h('a', { href: u, download: r.evidence_id });
+                    document.body.appendChild(link);
+                    link.click();
+                    link.remove();
+                    setTimeout(function () { URL.revokeObjectURL(u); }, 60000);
+                  }, function (e) { C.flash(C.errorText(e), 'error'); });
+                });
+              } else if (r.requested_by === me && r.state === 'approved') {
                 act = h('button.btn.primary', { type: 'button', 'data-reveal': r.id }, C.t('identity.reveal'));
                 act.addEventListener('click', function () {
                   act.disabled = true;
@@ -186,7 +200,8 @@
                 });
               }
               return h('tr', { 'data-request': r.id },
-                h('td', caseLink(r.report_id)), h('td', r.requested_by), h('td', r.reason),
+                h('td', caseLink(r.report_id)), h('td', r.requested_by),
+                h('td', (r.evidence_id ? C.t('original.kind') + ' ' : '') + r.reason),
                 h('td', h('span.istate.i-' + r.state, C.label('istate', r.state))),
                 h('td', r.decision_reason ? (r.decided_by || '') + '：' + r.decision_reason : '—'), h('td', act));
             })));

@@ -237,6 +237,14 @@ fn matrix(case: &str, request: &str, user: &str) -> Vec<Row> {
             &["handler"],
             409,
         ),
+        // An evidence original opens like an identity: asked for the same way.
+        row(
+            "POST",
+            c("/evidence/00000000-0000-0000-0000-000000000000/original-requests"),
+            json!({"reason": ""}),
+            &["handler", "supervisor"],
+            422,
+        ),
         // Staff entry of letters, visits and calls.
         row(
             "POST",

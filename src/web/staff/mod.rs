@@ -63,6 +63,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/cases/{id}/evidence/{evidence_id}",
             web::get().to(evidence),
         )
+        .route(
+            "/cases/{id}/evidence/{evidence_id}/original-requests",
+            web::post().to(request_original),
+        )
         .route("/cases/{id}/transitions", web::post().to(transition))
         .route("/cases/{id}/findings", web::post().to(finding))
         .route("/cases/{id}/party-notice", web::post().to(party_notice))
@@ -110,7 +114,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[openapi(
     info(title = "jubao staff API", description = "Case handling, identity reveal, audit and administration (CONTRACT §6). Every endpoint but login, refresh and setup needs `Authorization: Bearer <access_token>`."),
     paths(login, refresh, logout, totp_setup, totp_confirm, change_password, setup, me, declare_conflict,
-        inbox, overdue, case_detail, evidence, transition, finding, party_notice, statement, collective,
+        inbox, overdue, case_detail, evidence, request_original, transition, finding, party_notice, statement, collective,
         legal_review, major, request_extension, decide_extension, assign, message, request_identity,
         identity_requests, identity_decision, identity_reveal, crate::channels::staff::staff_report, audit_log, audit_verify,
         users, create_user, user_conflict, dead_letters, retry_dead_letter),
