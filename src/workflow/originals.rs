@@ -8,7 +8,6 @@ use super::reveal::{self, denied, unusable, IdentityRequestView, RevealRequest};
 use super::{forbidden, reason, Action, Op, Workflow, WorkflowError};
 use crate::error::{AppError, AppResult};
 use crate::staff::principal::Principal;
-use crate::store;
 
 /// `POST /cases/{id}/evidence/{evidence_id}/original-requests`: ask to open an original.
 pub async fn request(
@@ -32,37 +31,8 @@ pub async fn request(
     if known == 0 {
         return Err(op.deny(super::record_not_found()).await);
     }
-    let id = uuid::Uuid::now_v7().to_string();
-    let now = store::ts(wf.db.now());
-    sqlx::query(
-        "INSERT INTO identity_requests (id, report_id, requested_by, reason, requested_at, \
-         state, evidence_id) VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
-    )
-    .bind(&id)
-    .bind(case_id)
-    .bind(&p.id)
-    .bind(&why)
-    .bind(&now)
-    .bind(evidence_id)
-    .execute(&mut *op.tx)
-    .await?;
-    let view = IdentityRequestView {
-        id: id.clone(),
-        report_id: case_id.to_string(),
-        case_region: op.case.case_region.clone(),
-        requested_by: p.username.clone(),
-        reason: why,
-        requested_at: now,
-        state: "pending".into(),
-        decided_by: None,
-        decision_reason: None,
-        decided_at: None,
-        revealed_at: None,
-        approvals: 0,
-        approvals_required: i64::from(wf.config.identity.approvals_required),
-        evidence_id: Some(evidence_id.to_string()),
-    };
-    op.commit(serde_json::json!({ "request": id, "evidence": evidence_id }))
+    let view = reveal::insert_pending(&mut op, wf, p, why, Some(evidence_id)).await?;
+    op.commit(serde_json::json!({ "request": view.id, "evidence": evidence_id }))
         .await?;
     Ok(view)
 }

@@ -81,21 +81,36 @@ pub async fn request(
                 .await);
         }
     }
+    let view = insert_pending(&mut op, wf, p, why, None).await?;
+    op.commit(serde_json::json!({ "request": view.id })).await?;
+    Ok(view)
+}
+
+/// A new pending request, for the identity or for one evidence original, written in the
+/// operation's transaction.
+pub(super) async fn insert_pending(
+    op: &mut Op<'_>,
+    wf: &Workflow,
+    p: &Principal,
+    why: String,
+    evidence_id: Option<&str>,
+) -> AppResult<IdentityRequestView> {
     let id = uuid::Uuid::now_v7().to_string();
     let now = store::ts(wf.db.now());
     sqlx::query(
-        "INSERT INTO identity_requests (id, report_id, requested_by, reason, requested_at, state) \
-         VALUES ($1, $2, $3, $4, $5, 'pending')",
+        "INSERT INTO identity_requests (id, report_id, requested_by, reason, requested_at, \
+         state, evidence_id) VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
     )
     .bind(&id)
     .bind(&op.case.id)
     .bind(&p.id)
     .bind(&why)
     .bind(&now)
+    .bind(evidence_id)
     .execute(&mut *op.tx)
     .await?;
-    let view = IdentityRequestView {
-        id: id.clone(),
+    Ok(IdentityRequestView {
+        id,
         report_id: op.case.id.clone(),
         case_region: op.case.case_region.clone(),
         requested_by: p.username.clone(),
@@ -108,10 +123,8 @@ pub async fn request(
         revealed_at: None,
         approvals: 0,
         approvals_required: i64::from(wf.config.identity.approvals_required),
-        evidence_id: None,
-    };
-    op.commit(serde_json::json!({ "request": id })).await?;
-    Ok(view)
+        evidence_id: evidence_id.map(str::to_string),
+    })
 }
 
 type ReqRow = (
