@@ -16,6 +16,9 @@ use crate::error::{AppError, AppResult};
 use crate::store::{self, Db, Tx};
 use crate::vault::Vault;
 
+/// The longest reason a request or a decision may carry.
+pub const MAX_REASON_CHARS: usize = 1000;
+
 /// The second admin's answer to a request another admin made.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,8 +39,8 @@ impl SecondAdminDecision {
             .filter(|r| !r.is_empty());
         match reason {
             None if !self.approve => Err(AppError::invalid("reason", "error-required")),
-            Some(r) if r.chars().count() > 1000 => {
-                Err(AppError::invalid("reason", "error-required"))
+            Some(r) if r.chars().count() > MAX_REASON_CHARS => {
+                Err(AppError::invalid("reason", "error-too-long").arg("max", MAX_REASON_CHARS))
             }
             r => Ok(r.map(str::to_string)),
         }

@@ -6,7 +6,7 @@
 use chrono::Utc;
 use serde::Serialize;
 
-use super::duties::{deny, SecondAdminDecision};
+use super::duties::{deny, SecondAdminDecision, MAX_REASON_CHARS};
 use super::principal::Principal;
 use super::StaffError;
 use crate::audit::{self, Entry};
@@ -107,8 +107,11 @@ pub async fn request(
     reason: &str,
 ) -> AppResult<TotpReset> {
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 1000 {
+    if reason.is_empty() {
         return Err(AppError::invalid("reason", "error-required"));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(AppError::invalid("reason", "error-too-long").arg("max", MAX_REASON_CHARS));
     }
     if user_id == p.id {
         let e = StaffError::OwnAccount.into();
