@@ -94,7 +94,9 @@ enum UserCommand {
     Add {
         username: String,
         /// One or more of intake, handler, supervisor, legal, finance, custodian, auditor,
-        /// admin, separated by commas.
+        /// admin, separated by commas; admin only alone. The roles are given at once (the
+        /// command line is the bootstrap path: in the service, the sensitive ones wait for
+        /// a second admin).
         #[arg(long, value_delimiter = ',', required = true)]
         role: Vec<String>,
         /// 6-digit administrative region code; 000000 (the default) is national.

@@ -10,6 +10,7 @@ mod staffkit;
 #[path = "../support/tools.rs"]
 mod tools;
 
+mod admin_duties;
 mod audit_chain;
 mod bots;
 mod calendar;
