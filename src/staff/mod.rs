@@ -88,11 +88,17 @@ impl Role {
     }
 
     /// Roles an admin grants only with a second admin's approval (DOMAIN §6: they reveal
-    /// identity, move money, review, supervise or read the audit log).
+    /// identity, move money, review, supervise or read the audit log; and `admin` itself,
+    /// or one admin could make a second and approve their own grants through it).
     pub fn needs_second_admin(self) -> bool {
         matches!(
             self,
-            Role::Custodian | Role::Finance | Role::Auditor | Role::Legal | Role::Supervisor
+            Role::Custodian
+                | Role::Finance
+                | Role::Auditor
+                | Role::Legal
+                | Role::Supervisor
+                | Role::Admin
         )
     }
 }

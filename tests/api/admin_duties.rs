@@ -349,12 +349,14 @@ async fn sensitive_roles_wait_for_a_second_admin(app: TestApp) {
 
 async fn first_sign_in_sets_ones_own_password(app: TestApp) {
     let admin1 = staff(&app, "admin1", "admin", "000000").await;
+    let admin2 = staff(&app, "admin2", "admin", "000000").await;
     // Users made the bootstrap way chose their own password.
     add_user(&app, "handler1", "handler", "371502", None).await;
     let (_, pair) = json_of(login_raw(&app, "handler1", PASSWORD, None).await).await;
     assert_eq!(pair["password_change_required"], false);
 
-    // An admin made by an admin is given at once, but with the admin's password.
+    // An admin made by an admin waits for a second admin (or one admin could make another
+    // and approve their own grants through it), and starts with the admin's password.
     let (status, u) = json_of(
         post(
             &app,
@@ -366,7 +368,22 @@ async fn first_sign_in_sets_ones_own_password(app: TestApp) {
     )
     .await;
     assert_eq!(status, 201, "{u}");
-    assert_eq!(u["roles"], json!(["admin"]));
+    assert_eq!(u["roles"], json!([]));
+    assert_eq!(u["pending_roles"], json!(["admin"]));
+    let (_, grants) = json_of(get(&app, &admin2.token, "/api/v1/admin/role-grants").await).await;
+    let grant = grants[0]["id"].as_i64().unwrap();
+    let (status, body) = json_of(
+        post(
+            &app,
+            &admin2.token,
+            &format!("/api/v1/admin/role-grants/{grant}/decision"),
+            &json!({"approve": true, "reason": "新任系统管理员"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(roles_of(&app, "admin3").await, "admin");
     let (status, pair) =
         json_of(login_raw(&app, "admin3", "chosen-by-the-admin", None).await).await;
     assert_eq!(status, 200, "{pair}");
@@ -394,7 +411,7 @@ async fn first_sign_in_sets_ones_own_password(app: TestApp) {
             "这是管理员为您设置的初始密码，请先修改为您自己的密码，再进行其他操作。"
         );
     }
-    assert_eq!(app.count("staff_users").await, 3);
+    assert_eq!(app.count("staff_users").await, 4);
     // A refresh keeps the restriction.
     let (status, refreshed) = json_of(
         app.post_json(
