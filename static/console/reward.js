@@ -288,11 +288,11 @@
       if (shares.length > 1) {
         var open = shares.filter(function (s) { return s.status === 'claimed'; });
         tip = h('select', { name: 'tip', required: true, id: 'f-tip' }, open.map(function (s) {
-          return h('option', { value: s.tracking_code }, s.tracking_code + ' · ' + C.fmtFen(s.amount_fen));
+          return h('option', { value: s.share_id }, C.t('reward.shareOf', { case: s.case_id.slice(-6) }) + ' · ' + C.fmtFen(s.amount_fen));
         }));
         dueFen = open.length ? open[0].amount_fen : 0;
         tip.addEventListener('change', function () {
-          var s = open.filter(function (x) { return x.tracking_code === tip.value; })[0];
+          var s = open.filter(function (x) { return x.share_id === tip.value; })[0];
           if (s) hint.textContent = C.t('reward.payAmountHint', { amount: C.fmtFen(s.amount_fen) });
         });
         f.appendChild(C.field('reward.shareTip', tip, 'reward.shareTipHint'));
@@ -396,7 +396,7 @@
             h('table.grid', h('thead', h('tr', h('th', { scope: 'col' }, C.t('reward.shareTip')), h('th', { scope: 'col' }, C.t('reward.shareWeight')),
               h('th', { scope: 'col' }, C.t('reward.amount')), h('th', { scope: 'col' }, C.t('reward.status')))),
             h('tbody', r.shares.map(function (s) {
-              return h('tr', { 'data-share': s.tracking_code }, h('td', s.tracking_code), h('td.num', String(s.weight)),
+              return h('tr', { 'data-share': s.share_id }, h('td', C.t('reward.shareOf', { case: s.case_id.slice(-6) })), h('td.num', String(s.weight)),
                 h('td.num', C.fmtFen(s.amount_fen)), h('td', C.label('rstatus', s.status)));
             })))));
         }

@@ -987,7 +987,7 @@ async fn openapi_lists_the_reward_endpoints(app: TestApp) {
         ("CoReporter", "weight"),
         ("PaymentRequest", "tip"),
         ("RewardView", "shares"),
-        ("ShareView", "tracking_code"),
+        ("ShareView", "share_id"),
     ] {
         assert!(
             schemas[schema]["properties"].get(field).is_some(),
@@ -1107,10 +1107,11 @@ async fn co_reporters_share_claim_and_pay_their_own(app: TestApp) {
         (
             json!([{"tip": j.tip, "weight": 1}]),
             "co_reporters",
-            format!("共同举报人须包括第一个有效举报人（举报 {}）。", j.code),
+            // Named by its case id: the tracking code is the reporter's.
+            format!("共同举报人须包括第一个有效举报人（案件 {}）。", j.case),
             format!(
-                "The co-reporters must include the first valid reporter (tip {}).",
-                j.code
+                "The co-reporters must include the first valid reporter (case {}).",
+                j.case
             ),
         ),
     ];
@@ -1195,9 +1196,18 @@ async fn co_reporters_share_claim_and_pay_their_own(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(v["amount_fen"], 60_001, "the reward is still the total");
-    assert_eq!(v["shares"][0]["tracking_code"], j.code.as_str());
-    assert_eq!(v["shares"][1]["tracking_code"], j.tip_code.as_str());
+    // Shares are named by their own ids; the reporters' tracking codes are not on staff
+    // screens (DOMAIN §7).
     assert_eq!(v["shares"][1]["case_id"], j.tip.as_str());
+    assert!(v["shares"][0]["share_id"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
+    assert_ne!(v["shares"][0]["share_id"], v["shares"][1]["share_id"]);
+    let shown = v.to_string();
+    assert!(
+        !shown.contains(j.code.as_str()) && !shown.contains(j.tip_code.as_str()),
+        "a tracking code in the staff view: {shown}"
+    );
     assert_eq!(v["shares"][0]["weight"], 2);
     let sharing = &v["computation"]["sharing"];
     assert_eq!(sharing["weight_sum"], 3);

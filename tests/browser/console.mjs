@@ -675,7 +675,7 @@ try {
     await snapElement(p.locator('#reward'), 'reward-panel');
   });
 
-  await check('a reward shared by co-reporters: shares listed, a claimed share offered for payment by its tracking code', async () => {
+  await check('a reward shared by co-reporters: shares listed by case, a claimed share offered for payment by its share id', async () => {
     const p = fin.page;
     // The panel drawn from the real case and reward, with the reward as the API returns a
     // reward split 2:1 between this tip and a merged one, the first share claimed.
@@ -684,24 +684,25 @@ try {
       const c = await C.get('/api/v1/cases/' + encodeURIComponent(id));
       const r = await C.get('/api/v1/cases/' + encodeURIComponent(id) + '/reward');
       const shared = Object.assign({}, r, { status: 'notified', paid_at: null, amount_fen: 60001, shares: [
-        { case_id: id, tracking_code: code, weight: 2, amount_fen: 40001, status: 'claimed' },
-        { case_id: 'x', tracking_code: '000000000019', weight: 1, amount_fen: 20000, status: 'notified' }] });
+        { share_id: r.shares[0].share_id, case_id: id, weight: 2, amount_fen: 40001, status: 'claimed' },
+        { share_id: 'share-2', case_id: 'case-00000x', weight: 1, amount_fen: 20000, status: 'notified' }] });
       const me = Object.assign({}, C.session.user, { id: 'someone-else' });
       const acts = C.reward.actions(c, shared, me);
       const panel = C.reward.panel(c, { reward: shared }, function () {});
       panel.id = 'shared-probe';
       document.body.appendChild(panel);
-      return { acts, rows: Array.from(panel.querySelectorAll('#reward-shares tbody tr')).map((tr) => tr.innerText.replace(/\s+/g, ' ')) };
+      return { acts, share: r.shares[0].share_id, rows: Array.from(panel.querySelectorAll('#reward-shares tbody tr')).map((tr) => tr.innerText.replace(/\s+/g, ' ')) };
     }, [caseId, tracking]);
     assert.ok(out.acts.includes('payment'), `payment offered for a claimed share: ${out.acts}`);
     assert.equal(out.rows.length, 2);
-    assert.match(out.rows[0], new RegExp(`${tracking} 2 ¥400\\.01 已申领`));
-    assert.match(out.rows[1], /000000000019 1 ¥200\.00 已告知/);
+    assert.match(out.rows[0], new RegExp(`案件 …${caseId.slice(-6)} 的份额 2 ¥400\\.01 已申领`));
+    assert.match(out.rows[1], /案件 …00000x 的份额 1 ¥200\.00 已告知/);
+    assert.ok(!out.rows.join(' ').includes(tracking), 'no tracking code on the staff screen');
     const probe = p.locator('#shared-probe');
     await probe.locator('details[data-reward-action="payment"] > summary').click();
     const f = probe.locator('form[data-reward-action="payment"]');
     // Only the claimed share can be paid; the hint names its amount.
-    assert.deepEqual(await f.locator('select[name="tip"] option').evaluateAll((os) => os.map((o) => o.value)), [tracking]);
+    assert.deepEqual(await f.locator('select[name="tip"] option').evaluateAll((os) => os.map((o) => o.value)), [out.share]);
     assert.match(await f.locator('p.hint').filter({ hasText: '须等于' }).innerText(), /¥400\.01/);
     await f.getByLabel('凭证号').fill('BT-SHARE-1');
     await f.getByLabel('支付金额（元）').fill('400.01');
@@ -709,7 +710,7 @@ try {
     const req = p.waitForRequest((r) => r.url().endsWith(`/cases/${caseId}/reward/payment`) && r.method() === 'POST');
     await f.getByRole('button', { name: '登记发放' }).click();
     const body = JSON.parse((await req).postData());
-    assert.deepEqual(body, { method: 'bank_transfer', reference: 'BT-SHARE-1', amount_fen: 40001, paid_on: null, tip: tracking });
+    assert.deepEqual(body, { method: 'bank_transfer', reference: 'BT-SHARE-1', amount_fen: 40001, paid_on: null, tip: out.share });
     // The real reward is already paid: the server refuses, and the form shows why.
     await f.locator('p.error:not([hidden])').waitFor();
     await p.evaluate(() => document.getElementById('shared-probe').remove());

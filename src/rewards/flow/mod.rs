@@ -99,10 +99,12 @@ const SHARE_SELECT: &str = "SELECT s.id, s.reward_id, s.report_id, s.weight, s.a
     t.tracking_code FROM reward_shares s JOIN reports t ON t.id = s.report_id";
 
 impl ShareRow {
-    /// Whether `tip` (a case id or a tracking code, as typed) names this share's tip.
+    /// Whether `tip` (the share id, its tip's case id, or the tracking code a reporter
+    /// read out, as typed) names this share.
     fn is_tip(&self, tip: &str) -> bool {
         let tip = tip.trim();
-        tip == self.report_id
+        tip == self.id
+            || tip == self.report_id
             || tracking::normalize_code(tip).is_some_and(|c| c == self.tracking_code)
     }
 }

@@ -51,8 +51,8 @@ pub struct PaymentRequest {
     /// In person: the last six characters of the ID number the claimant shows.
     #[serde(default)]
     pub id_last6: Option<String>,
-    /// The share paid: its tip's case id or tracking code. Needed only when the reward is
-    /// shared between co-reporters; `amount_fen` is then that share's amount.
+    /// The share paid: its `share_id` (or its tip's case id). Needed only when the reward
+    /// is shared between co-reporters; `amount_fen` is then that share's amount.
     #[serde(default)]
     pub tip: Option<String>,
 }

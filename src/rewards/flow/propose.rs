@@ -162,13 +162,10 @@ fn resolve_co_reporters(
         out.push((found.id.clone(), weight));
     }
     if !out.is_empty() && !out.iter().any(|(id, _)| id == first) {
-        let code = candidates
-            .iter()
-            .find(|k| k.id == first)
-            .map(|k| k.tracking_code.clone())
-            .unwrap_or_default();
+        // Named by its case id: the tracking code is the reporter's, not for staff screens.
         return Err(
-            AppError::invalid("co_reporters", "error-reward-co-reporters-first").arg("tip", code),
+            AppError::invalid("co_reporters", "error-reward-co-reporters-first")
+                .arg("tip", first.to_string()),
         );
     }
     Ok(out)

@@ -58,10 +58,11 @@ pub struct RewardView {
 /// One share of a reward as staff see it (no identity).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ShareView {
+    /// The share's own id (payments name it); the tip's tracking code is the reporter's and
+    /// is not shown to staff (DOMAIN §7).
+    pub share_id: String,
     /// The tip's case id.
     pub case_id: String,
-    /// The tip's tracking code (the reporter claims with it and the passcode).
-    pub tracking_code: String,
     pub weight: i64,
     pub amount_fen: i64,
     /// pending (before the notice) | notified | claimed | paid | expired
@@ -75,8 +76,8 @@ pub struct ShareView {
 impl ShareRow {
     fn view(&self) -> ShareView {
         ShareView {
+            share_id: self.id.clone(),
             case_id: self.report_id.clone(),
-            tracking_code: self.tracking_code.clone(),
             weight: self.weight,
             amount_fen: self.amount_fen,
             status: self.status.clone(),
