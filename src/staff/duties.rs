@@ -463,7 +463,7 @@ mod tests {
             .collect();
         assert_eq!(
             waiting,
-            ["supervisor", "legal", "finance", "custodian", "auditor"]
+            ["supervisor", "legal", "finance", "custodian", "auditor", "admin"]
         );
     }
 
