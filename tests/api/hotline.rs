@@ -793,7 +793,7 @@ async fn recording_is_fetched_only_from_allowed_hosts(backend: Backend) {
         .state
         .vault
         .open_blob(
-            &jubao::vault::rotate::evidence_context(&eid, "original"),
+            &jubao::vault::context::evidence_context(&ida, &eid, "original"),
             &sealed,
         )
         .await
