@@ -103,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         rules: std::sync::Arc::new(RuleSet::load(&config)?),
         config,
         rewards: std::sync::Arc::new(jubao::workflow::NoRewards),
+        reads: jubao::audit::ReadLog::start(db.clone(), vault.audit_key().clone()),
     };
     let mut with_year = built.clone();
     with_year.add_year(

@@ -169,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
         rules,
         config,
         rewards: std::sync::Arc::new(jubao::workflow::NoRewards),
+        reads: jubao::audit::ReadLog::start(db.clone(), vault.audit_key().clone()),
     };
     let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")
         .fetch_one(&db.pool)

@@ -94,7 +94,9 @@ enum UserCommand {
     Add {
         username: String,
         /// One or more of intake, handler, supervisor, legal, finance, custodian, auditor,
-        /// admin, separated by commas.
+        /// admin, separated by commas; admin only alone. The roles are given at once (the
+        /// command line is the bootstrap path: in the service, the sensitive ones wait for
+        /// a second admin).
         #[arg(long, value_delimiter = ',', required = true)]
         role: Vec<String>,
         /// 6-digit administrative region code; 000000 (the default) is national.
@@ -525,6 +527,28 @@ async fn export_ledger(
     )
     .await?;
     bar.finish_and_clear();
+    // An export is a read of every listed case: audited, with what was exported (not who
+    // was paid).
+    let master = crate::vault::configured_master_key(config.master_key_path())?;
+    let vault = crate::vault::Vault::open(db.clone(), master).await?;
+    crate::audit::append_alone(
+        &db,
+        vault.audit_key(),
+        &crate::audit::Entry::ok(
+            &crate::audit::Actor {
+                id: None,
+                name: "cli".into(),
+            },
+            "export.ledger",
+            serde_json::json!({
+                "rows": rows,
+                "format": format!("{format:?}").to_lowercase(),
+                "from": from.map(|d| d.to_string()),
+                "to": to.map(|d| d.to_string()),
+            }),
+        ),
+    )
+    .await?;
     println!("ledger written: {rows} cases to {}", out.display());
     Ok(())
 }

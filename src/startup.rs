@@ -81,6 +81,7 @@ impl Application {
             rules,
             config: config.clone(),
             rewards: Arc::new(crate::rewards::Steps),
+            reads: crate::audit::ReadLog::start(db.clone(), vault.audit_key().clone()),
         };
         // Publish the years this instance loaded, take the calendar every instance shares,
         // and recompute the deadlines a new year fixes. (Only on a current schema: `build`

@@ -420,11 +420,29 @@ async fn user_add_and_audit_verify() {
     assert_ne!(code, 0);
     assert!(err.contains("10"), "{err}");
 
+    // An export of the ledger is a read, audited.
+    let mut c = command(dir.path(), &url);
+    let ledger = dir.path().join("ledger.csv");
+    c.args(["export", "ledger", "--out", ledger.to_str().unwrap()]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 0, "{err}");
     let mut c = command(dir.path(), &url);
     c.args(["audit", "verify"]);
     let (code, out, err) = run(c);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("intact: 2 entries"), "{out}");
+    assert!(out.contains("intact: 3 entries"), "{out}");
+    let db = jubao::store::Db::connect(&url, 1).await.unwrap();
+    let (actor, detail): (String, String) =
+        sqlx::query_as("SELECT actor, detail FROM audit_log WHERE action = 'export.ledger'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    db.close().await;
+    assert_eq!(actor, "cli");
+    assert!(
+        detail.contains("\"rows\":0") && detail.contains("\"format\":\"csv\""),
+        "{detail}"
+    );
     // Edit a row behind the log's back: verify names it and fails.
     let db = jubao::store::Db::connect(&url, 1).await.unwrap();
     sqlx::query("UPDATE audit_log SET detail = '{}' WHERE seq = 2")

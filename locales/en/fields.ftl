@@ -23,3 +23,5 @@ field-body = Additional information
 field-evidence = Evidence
 field-report = Report
 field-received_on = day received
+field-reason = Reason
+field-roles = Roles

@@ -14,6 +14,14 @@ error-totp-enrollment-required = Your role requires a second factor (TOTP). Set 
 error-totp-already-enabled = TOTP is already enabled.
 error-totp-not-started = Start TOTP set-up first.
 error-invalid-setup-code = The setup code is wrong or already used.
+error-admin-combined = An admin cannot hold any other role: admins manage accounts and configuration and see no case content or identity (intake, handler, supervisor, legal, finance, custodian and auditor cannot be combined with admin).
+error-password-change-required = This is the password an admin set for you. Choose your own password before doing anything else.
+error-password-unchanged = The new password must differ from the current one.
+error-own-request = You cannot decide a request you made, or one about your own account; another admin must decide it.
+error-own-account = You cannot change your own roles or reset your own authenticator; another admin must do it.
+error-not-pending = This request has already been decided or withdrawn.
+error-totp-not-enabled = This user has no authenticator set up; there is nothing to reset.
+error-totp-reset-pending = This user already has an authenticator reset waiting for approval.
 error-forbidden = You are not allowed to do this.
 error-case-not-found = No such case.
 error-record-not-found = No such record.
@@ -94,3 +102,9 @@ email-deadline-moved-earlier-body =
     Dear { $name },
 
     With the new public-holiday notice, the “{ $clock }” deadline of case { $case } (region { $region }) moved from { $from } to { $due }. Please work to the new date.
+error-approval-expired = The approval has expired (it must be used within the set time). Ask again if you still need it.
+error-approval-withdrawn = A custodian who approved this may no longer approve it (role, region or recusal changed). Ask again.
+error-requester-ineligible = The requester may no longer see this case (role, region or recusal changed), so it cannot be approved.
+error-reveal-needs-totp = Turn on the authenticator code on the "My account" page before viewing a reporter's identity.
+error-not-an-identity-request = This request is for an evidence original: download the original from the case's evidence.
+error-original-needs-request = An evidence original may identify the reporter: it is opened only through a request a custodian approved. Ask first.

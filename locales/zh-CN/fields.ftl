@@ -23,3 +23,5 @@ field-body = 补充内容
 field-evidence = 证据材料
 field-report = 举报内容
 field-received_on = 收到日期
+field-reason = 理由
+field-roles = 角色

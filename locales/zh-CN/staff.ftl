@@ -14,6 +14,14 @@ error-totp-enrollment-required = 您的角色必须启用动态码（两步验�
 error-totp-already-enabled = 动态码已经启用。
 error-totp-not-started = 请先开始设置动态码。
 error-invalid-setup-code = 初始化码不正确或已使用。
+error-admin-combined = 管理员不能同时担任其他角色：管理员负责账号和配置，不接触案件内容和举报人身份（受理、承办、督办、法制审核、财务、身份保管、审计等角色都不能与管理员兼任）。
+error-password-change-required = 这是管理员为您设置的初始密码，请先修改为您自己的密码，再进行其他操作。
+error-password-unchanged = 新密码不能与当前密码相同。
+error-own-request = 不能审批自己提出的申请，也不能审批与自己账号有关的申请，须由另一名管理员审批。
+error-own-account = 不能修改自己的角色，也不能为自己重置动态码，须由另一名管理员办理。
+error-not-pending = 此申请已经处理或已撤回。
+error-totp-not-enabled = 该用户没有启用动态码，无需重置。
+error-totp-reset-pending = 该用户已有一项动态码重置申请在等待审批。
 error-forbidden = 您没有权限执行此操作。
 error-case-not-found = 案件不存在。
 error-record-not-found = 记录不存在。
@@ -94,3 +102,9 @@ email-deadline-moved-earlier-body =
     { $name }，您好：
 
     新的法定节假日安排公布后，案件 { $case }（辖区 { $region }）的“{ $clock }”时限已由 { $from } 调整为 { $due }，请按新的时限办理。
+error-approval-expired = 批准已过期（批准后须在规定时间内查看）。如仍需查看，请重新申请。
+error-approval-withdrawn = 批准此申请的保管人已无权批准（角色、地区或回避情况已变化），请重新申请。
+error-requester-ineligible = 申请人已无权查看此案件（角色、地区或回避情况已变化），不能批准。
+error-reveal-needs-totp = 查看举报人身份前，请先在“我的账号”页面启用动态验证码。
+error-not-an-identity-request = 这是查看证据原件的申请，请在案件的证据中下载原件。
+error-original-needs-request = 证据原件可能含有举报人信息，须经身份保管人批准后才能查看：请先提交查看原件的申请。

@@ -18,6 +18,7 @@
 
 pub mod anchor;
 pub mod chain;
+pub mod reads;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -27,6 +28,7 @@ use crate::vault::AuditKey;
 pub use anchor::Anchor;
 use chain::Row;
 pub use chain::{verify, Verification};
+pub use reads::{Read, ReadLog};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -198,6 +200,17 @@ pub struct Filter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub limit: i64,
+    /// The reader's view: entries about a case only when the case is in `region_prefix`
+    /// (`""` national, `3715` a city with its counties) and its target is not one `user_id`
+    /// is recused from. Entries about no case (sign-ins, settings) are all shown. `None`:
+    /// everything (the commands).
+    pub scope: Option<Scope>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub region_prefix: String,
+    pub user_id: String,
 }
 
 /// Newest first, filtered, keyset-paged by `before_seq`.
@@ -227,6 +240,20 @@ pub async fn list(db: &Db, f: &Filter) -> anyhow::Result<Vec<AuditEntry>> {
     }
     if let Some(t) = f.to {
         push(&mut sql, " AND at < ?", store::ts(t));
+    }
+    if let Some(s) = &f.scope {
+        push(
+            &mut sql,
+            " AND (report_id IS NULL OR report_id IN (SELECT r.id FROM reports r WHERE \
+             r.case_region LIKE ?",
+            format!("{}%", s.region_prefix),
+        );
+        push(
+            &mut sql,
+            " AND r.target_key NOT IN (SELECT sc.target_key FROM staff_conflicts sc \
+             WHERE sc.user_id = ?)))",
+            s.user_id.clone(),
+        );
     }
     let before = f.before_seq.unwrap_or(i64::MAX);
     sql.push_str(&format!(

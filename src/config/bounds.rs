@@ -189,6 +189,18 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
             1,
             10_000,
         ),
+        (
+            "identity.approvals_required",
+            i64::from(c.identity.approvals_required),
+            1,
+            5,
+        ),
+        (
+            "identity.approval_hours",
+            i64::from(c.identity.approval_hours),
+            1,
+            30 * 24,
+        ),
     ]
 }
 

@@ -39,6 +39,7 @@ pub struct Config {
     pub workflow: WorkflowConfig,
     pub outbox: OutboxConfig,
     pub rewards: RewardsConfig,
+    pub identity: IdentityConfig,
     pub wechat: Vec<WechatAccount>,
     pub wecom: Vec<WecomAccount>,
     pub hotline: Vec<HotlineSource>,
@@ -198,6 +199,25 @@ pub struct RewardsConfig {
     pub claim_reminder_days: u32,
     /// Failed identity checks on one reward's claim before it is locked for the window.
     pub claim_failures_per_reward: u32,
+}
+
+/// Identity reveals (DOMAIN §6, §7).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityConfig {
+    /// Distinct custodians who must approve a reveal, none of them the requester.
+    pub approvals_required: u32,
+    /// How long an approval stays good for the one reveal it allows, hours.
+    pub approval_hours: Hours,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            approvals_required: 1,
+            approval_hours: Hours::new(24),
+        }
+    }
 }
 
 impl Default for RewardsConfig {

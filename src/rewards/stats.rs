@@ -27,10 +27,21 @@ pub struct StatsQuery {
 
 struct Bounds {
     prefix: String,
+    /// The reader: cases whose target they are recused from are not counted (DOMAIN §6).
+    user: String,
     lo_ts: String,
     hi_ts: String,
     lo_day: String,
     hi_day: String,
+}
+
+/// `AND` the case (`alias` is the reports table's alias, with its dot) is not one whose
+/// target the reader declared a conflict with; `$n` binds the reader's id.
+fn not_recused(alias: &str, n: usize) -> String {
+    format!(
+        " AND {alias}target_key NOT IN \
+         (SELECT sc.target_key FROM staff_conflicts sc WHERE sc.user_id = ${n})"
+    )
 }
 
 fn bounds(p: &Principal, q: &StatsQuery) -> AppResult<Bounds> {
@@ -51,6 +62,7 @@ fn bounds(p: &Principal, q: &StatsQuery) -> AppResult<Bounds> {
     }
     Ok(Bounds {
         prefix: format!("{}%", staff::region_prefix(&p.region)),
+        user: p.id.clone(),
         lo_ts: from.map(day_start_utc).unwrap_or_default(),
         hi_ts: to
             .and_then(|d| d.succ_opt())
@@ -121,24 +133,28 @@ pub async fn tips(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<TipStats>
     let month = db.backend.shanghai_month("received_at");
     let by_channel: Vec<(String, String, i64)> = sqlx::query_as(&format!(
         "SELECT {month} AS m, channel, COUNT(*) FROM reports \
-         WHERE case_region LIKE $1 AND received_at >= $2 AND received_at < $3 \
-         GROUP BY {month}, channel ORDER BY m, channel"
+         WHERE case_region LIKE $1 AND received_at >= $2 AND received_at < $3 {} \
+         GROUP BY {month}, channel ORDER BY m, channel",
+        not_recused("", 4)
     ))
     .bind(&b.prefix)
     .bind(&b.lo_ts)
     .bind(&b.hi_ts)
+    .bind(&b.user)
     .fetch_all(&db.pool)
     .await?;
     let month = db.backend.shanghai_month("r.received_at");
     let by_category: Vec<(String, String, i64)> = sqlx::query_as(&format!(
         "SELECT {month} AS m, c.category, COUNT(*) FROM reports r \
          JOIN report_categories c ON c.report_id = r.id \
-         WHERE r.case_region LIKE $1 AND r.received_at >= $2 AND r.received_at < $3 \
-         GROUP BY {month}, c.category ORDER BY m, c.category"
+         WHERE r.case_region LIKE $1 AND r.received_at >= $2 AND r.received_at < $3 {} \
+         GROUP BY {month}, c.category ORDER BY m, c.category",
+        not_recused("r.", 4)
     ))
     .bind(&b.prefix)
     .bind(&b.lo_ts)
     .bind(&b.hi_ts)
+    .bind(&b.user)
     .fetch_all(&db.pool)
     .await?;
     Ok(TipStats {
@@ -152,22 +168,26 @@ pub async fn cases(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<CaseStat
     let month = db.backend.shanghai_month("received_at");
     let by_status: Vec<(String, String, i64)> = sqlx::query_as(&format!(
         "SELECT {month} AS m, status, COUNT(*) FROM reports \
-         WHERE case_region LIKE $1 AND received_at >= $2 AND received_at < $3 \
-         GROUP BY {month}, status ORDER BY m, status"
+         WHERE case_region LIKE $1 AND received_at >= $2 AND received_at < $3 {} \
+         GROUP BY {month}, status ORDER BY m, status",
+        not_recused("", 4)
     ))
     .bind(&b.prefix)
     .bind(&b.lo_ts)
     .bind(&b.hi_ts)
+    .bind(&b.user)
     .fetch_all(&db.pool)
     .await?;
-    let by_region: Vec<(String, String, i64)> = sqlx::query_as(
+    let by_region: Vec<(String, String, i64)> = sqlx::query_as(&format!(
         "SELECT case_region, status, COUNT(*) FROM reports \
-         WHERE case_region LIKE $1 AND received_at >= $2 AND received_at < $3 \
+         WHERE case_region LIKE $1 AND received_at >= $2 AND received_at < $3 {} \
          GROUP BY case_region, status ORDER BY case_region, status",
-    )
+        not_recused("", 4)
+    ))
     .bind(&b.prefix)
     .bind(&b.lo_ts)
     .bind(&b.hi_ts)
+    .bind(&b.user)
     .fetch_all(&db.pool)
     .await?;
     Ok(CaseStats {
@@ -186,19 +206,21 @@ pub async fn cases(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<CaseStat
 pub async fn deadlines(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<Vec<DeadlineStats>> {
     let b = bounds(p, q)?;
     let today = crate::deadlines::calendar::shanghai_date(db.now()).to_string();
-    let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+    let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(&format!(
         "SELECT SUBSTR(c.due_on, 1, 7) AS m, c.kind, \
          SUM(CASE WHEN c.outcome = 'met' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN c.outcome = 'missed' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN c.closed_at IS NULL AND c.due_on < $4 THEN 1 ELSE 0 END) \
          FROM clocks c JOIN reports r ON r.id = c.report_id \
-         WHERE r.case_region LIKE $1 AND c.due_on >= $2 AND c.due_on <= $3 \
+         WHERE r.case_region LIKE $1 AND c.due_on >= $2 AND c.due_on <= $3 {} \
          GROUP BY SUBSTR(c.due_on, 1, 7), c.kind ORDER BY m, c.kind",
-    )
+        not_recused("r.", 5)
+    ))
     .bind(&b.prefix)
     .bind(&b.lo_day)
     .bind(&b.hi_day)
     .bind(today)
+    .bind(&b.user)
     .fetch_all(&db.pool)
     .await?;
     Ok(rows
@@ -218,11 +240,14 @@ pub async fn rewards(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<Vec<Re
     let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
         "SELECT SUBSTR(paid_on, 1, 7) AS m, case_region, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) \
          FROM reward_payments WHERE case_region LIKE $1 AND paid_on >= $2 AND paid_on <= $3 \
+         AND share_id NOT IN (SELECT s.id FROM reward_shares s JOIN reports r ON r.id = s.report_id \
+         JOIN staff_conflicts sc ON sc.target_key = r.target_key AND sc.user_id = $4) \
          GROUP BY SUBSTR(paid_on, 1, 7), case_region ORDER BY m, case_region",
     )
     .bind(&b.prefix)
     .bind(&b.lo_day)
     .bind(&b.hi_day)
+    .bind(&b.user)
     .fetch_all(&db.pool)
     .await?;
     Ok(rows

@@ -42,6 +42,9 @@ pub struct TokenPair {
     pub refresh_token: String,
     /// True when the account must set up TOTP before doing anything else.
     pub totp_enrollment_required: bool,
+    /// True when the account still has the password an admin chose: this token then serves
+    /// only `POST /api/v1/auth/password` (CONTRACT §8); sign in again after the change.
+    pub password_change_required: bool,
 }
 
 fn random_token(bytes: usize) -> String {
@@ -70,6 +73,7 @@ type Credentials = (
     Option<String>,
     i64,
     String,
+    i64,
 );
 
 /// Check username, password and (when enrolled) the TOTP code; open a session.
@@ -84,7 +88,8 @@ pub async fn login(
     let username = username.trim().to_lowercase();
     let row: Option<Credentials> = sqlx::query_as(
         "SELECT id, password_hash, totp_secret, totp_last_step, totp_enabled, failed_logins, \
-         locked_until, active, roles FROM staff_users WHERE username = $1",
+         locked_until, active, roles, password_change_required FROM staff_users \
+         WHERE username = $1",
     )
     .bind(&username)
     .fetch_optional(&db.pool)
@@ -99,6 +104,7 @@ pub async fn login(
         locked_until,
         active,
         roles,
+        must_change_password,
     )) = row
     else {
         let _ = verify_password_queued(dummy_hash(), password).await?;
@@ -155,7 +161,9 @@ pub async fn login(
         }
     }
     let roles = super::parse_roles(&roles).unwrap_or_default();
-    let enrol = !mfa && roles.iter().any(|r| r.requires_totp());
+    let password_change = must_change_password != 0;
+    // A sign-in that must first choose its password does nothing else, TOTP set-up included.
+    let enrol = !password_change && !mfa && roles.iter().any(|r| r.requires_totp());
     sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
         .bind(&id)
         .execute(&db.pool)
@@ -165,6 +173,7 @@ pub async fn login(
         family: &family,
         mfa,
         enrol,
+        password_change,
         ends: None,
     };
     let pair = open_session(db, vault, cfg, &actor, &id, s).await?;
@@ -190,12 +199,13 @@ async fn record_failure(db: &Db, cfg: &StaffConfig, id: &str) -> AppResult<()> {
 }
 
 /// What a new session carries over: its login family, whether TOTP was checked, whether the
-/// user must still enrol TOTP, and when it ends (`None`: a new login, `session_hours` from
+/// user must still enrol TOTP or choose their password, and when it ends (`None`: a new login, `session_hours` from
 /// now; a refresh passes the login's end).
 struct Session<'a> {
     family: &'a str,
     mfa: bool,
     enrol: bool,
+    password_change: bool,
     ends: Option<chrono::DateTime<Utc>>,
 }
 
@@ -211,6 +221,7 @@ async fn open_session(
         family,
         mfa,
         enrol,
+        password_change,
         ends,
     } = session;
     let now = Utc::now();
@@ -261,6 +272,7 @@ async fn open_session(
         expires_in: ttl,
         refresh_token: refresh,
         totp_enrollment_required: enrol,
+        password_change_required: password_change,
     })
 }
 
@@ -337,22 +349,25 @@ pub async fn refresh(
             return Err(StaffError::SessionExpired.into());
         }
     };
-    let active: Option<(i64, String)> =
-        sqlx::query_as("SELECT active, roles FROM staff_users WHERE id = $1")
-            .bind(&user_id)
-            .fetch_optional(&db.pool)
-            .await?;
-    let Some((1, roles)) = active else {
+    let active: Option<(i64, String, i64)> = sqlx::query_as(
+        "SELECT active, roles, password_change_required FROM staff_users WHERE id = $1",
+    )
+    .bind(&user_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((1, roles, must_change_password)) = active else {
         return Err(StaffError::InvalidToken.into());
     };
     let roles = super::parse_roles(&roles).unwrap_or_default();
-    let enrol = mfa == 0 && roles.iter().any(|r| r.requires_totp());
+    let password_change = must_change_password != 0;
+    let enrol = !password_change && mfa == 0 && roles.iter().any(|r| r.requires_totp());
     // The new session ends when the sign-in's did: refreshing never extends a login past
     // `session_hours` from the password (an absolute lifetime).
     let s = Session {
         family: &family,
         mfa: mfa != 0,
         enrol,
+        password_change,
         ends: Some(ends),
     };
     open_session(db, vault, cfg, &actor, &user_id, s).await

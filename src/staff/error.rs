@@ -26,6 +26,24 @@ pub enum StaffError {
     TotpNotStarted,
     /// A role that needs two factors, signed in without them.
     TotpEnrollmentRequired,
+    /// `admin` together with a role that sees case content or identity (DOMAIN §6).
+    AdminCombined,
+    /// The account must choose its own password first; the session serves only that.
+    PasswordChangeRequired,
+    /// The new password is the one the account already has.
+    PasswordUnchanged,
+    /// A second-admin request decided by the admin who made it (or concerning them).
+    OwnRequest,
+    /// An admin changing their own roles or asking to reset their own TOTP.
+    OwnAccount,
+    /// No such user, role grant or TOTP reset request.
+    NotFound,
+    /// The request was already approved, refused or withdrawn.
+    NotPending,
+    /// A TOTP reset for an account without TOTP.
+    TotpNotEnabled,
+    /// A TOTP reset for an account that already has one waiting.
+    TotpResetPending,
 }
 
 impl From<StaffError> for AppError {
@@ -109,6 +127,40 @@ impl From<StaffError> for AppError {
                 Kind::Forbidden,
                 "totp_enrollment_required",
                 "error-totp-enrollment-required",
+                None,
+            ),
+            AdminCombined => (
+                Kind::Invalid,
+                "admin_combined",
+                "error-admin-combined",
+                Some("roles"),
+            ),
+            PasswordChangeRequired => (
+                Kind::Forbidden,
+                "password_change_required",
+                "error-password-change-required",
+                None,
+            ),
+            PasswordUnchanged => (
+                Kind::Invalid,
+                "password_unchanged",
+                "error-password-unchanged",
+                Some("new_password"),
+            ),
+            OwnRequest => (Kind::Forbidden, "own_request", "error-own-request", None),
+            OwnAccount => (Kind::Forbidden, "own_account", "error-own-account", None),
+            NotFound => (Kind::NotFound, "not_found", "error-record-not-found", None),
+            NotPending => (Kind::Conflict, "not_pending", "error-not-pending", None),
+            TotpNotEnabled => (
+                Kind::Conflict,
+                "totp_not_enabled",
+                "error-totp-not-enabled",
+                None,
+            ),
+            TotpResetPending => (
+                Kind::Conflict,
+                "totp_reset_pending",
+                "error-totp-reset-pending",
                 None,
             ),
         };

@@ -1,9 +1,13 @@
-//! Staff: accounts, roles and regions (DOMAIN §6), passwords (argon2id), sessions and
-//! tokens ([`auth`]), and the authenticated caller of a request ([`principal`]).
+//! Staff: accounts, roles and regions (DOMAIN §6), passwords (argon2id, [`password`]),
+//! sessions and tokens ([`auth`]), the authenticated caller of a request ([`principal`]),
+//! and the duties kept apart among admins ([`duties`], [`resets`]).
 
 pub mod auth;
+pub mod duties;
 mod error;
+pub mod password;
 pub mod principal;
+pub mod resets;
 pub mod totp;
 
 pub use error::StaffError;
@@ -82,6 +86,31 @@ impl Role {
     pub fn requires_totp(self) -> bool {
         matches!(self, Role::Custodian | Role::Finance | Role::Admin)
     }
+
+    /// Roles an admin grants only with a second admin's approval (DOMAIN §6: they reveal
+    /// identity, move money, review, supervise or read the audit log; and `admin` itself,
+    /// or one admin could make a second and approve their own grants through it).
+    pub fn needs_second_admin(self) -> bool {
+        matches!(
+            self,
+            Role::Custodian
+                | Role::Finance
+                | Role::Auditor
+                | Role::Legal
+                | Role::Supervisor
+                | Role::Admin
+        )
+    }
+}
+
+/// Management and operation kept apart (DOMAIN §6): `admin` sees no case content and no
+/// identity, so it is held alone — never with intake, handler, supervisor, legal, finance,
+/// custodian or auditor.
+pub fn check_separation(roles: &[Role]) -> Result<(), StaffError> {
+    if roles.contains(&Role::Admin) && roles.iter().any(|r| *r != Role::Admin) {
+        return Err(StaffError::AdminCombined);
+    }
+    Ok(())
 }
 
 /// Parse `intake,handler`; no duplicates, at least one.
@@ -171,6 +200,11 @@ pub struct StaffUser {
     pub locale: String,
     pub active: bool,
     pub totp_enabled: bool,
+    /// Roles granted by one admin and waiting for a second admin's approval; they give no
+    /// access until approved.
+    pub pending_roles: Vec<Role>,
+    /// The account still signs in with the password an admin chose and must set its own.
+    pub password_change_required: bool,
 }
 
 pub struct NewUser {
@@ -196,8 +230,8 @@ pub fn parse_username(s: &str) -> Result<String, Invalid> {
     Ok(s.to_lowercase())
 }
 
-pub const USER_COLUMNS: &str =
-    "id, username, display_name, email, roles, region, locale, active, totp_enabled";
+pub const USER_COLUMNS: &str = "id, username, display_name, email, roles, region, locale, \
+    active, totp_enabled, password_change_required";
 
 type UserRow = (
     String,
@@ -207,6 +241,7 @@ type UserRow = (
     String,
     String,
     String,
+    i64,
     i64,
     i64,
 );
@@ -222,17 +257,33 @@ pub fn user_from_row(r: UserRow) -> StaffUser {
         locale: r.6,
         active: r.7 != 0,
         totp_enabled: r.8 != 0,
+        pending_roles: vec![],
+        password_change_required: r.9 != 0,
     }
 }
 
-/// Create a user in the caller's transaction. A taken username is a 409.
+/// Create a user who chose their own password, in the caller's transaction: the bootstrap
+/// path (`jubao user add`, the setup code). A taken username is a 409; `admin` with another
+/// role is refused (see [`check_separation`]). Admins create users with
+/// [`duties::create_user`] instead.
 pub async fn create(tx: &mut Tx<'_>, u: &NewUser) -> AppResult<StaffUser> {
+    insert(tx, u, false).await
+}
+
+/// Insert the account; `must_change_password` when someone else chose the password.
+pub(crate) async fn insert(
+    tx: &mut Tx<'_>,
+    u: &NewUser,
+    must_change_password: bool,
+) -> AppResult<StaffUser> {
+    check_separation(&u.roles)?;
     let id = uuid::Uuid::now_v7().to_string();
     let now = store::ts(Utc::now());
     let hash = hash_password(&u.password).map_err(AppError::internal)?;
     let r = sqlx::query(
         "INSERT INTO staff_users (id, username, display_name, email, roles, region, locale, \
-         password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+         password_hash, password_change_required, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
     )
     .bind(&id)
     .bind(&u.username)
@@ -242,6 +293,7 @@ pub async fn create(tx: &mut Tx<'_>, u: &NewUser) -> AppResult<StaffUser> {
     .bind(&u.region)
     .bind(&u.locale)
     .bind(hash)
+    .bind(i64::from(must_change_password))
     .bind(&now)
     .execute(&mut **tx)
     .await;
@@ -260,6 +312,8 @@ pub async fn create(tx: &mut Tx<'_>, u: &NewUser) -> AppResult<StaffUser> {
         locale: u.locale.clone(),
         active: true,
         totp_enabled: false,
+        pending_roles: vec![],
+        password_change_required: must_change_password,
     })
 }
 
@@ -270,7 +324,15 @@ pub async fn by_id(pool: &sqlx::AnyPool, id: &str) -> Result<Option<StaffUser>, 
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(user_from_row))
+    let Some(mut user) = row.map(user_from_row) else {
+        return Ok(None);
+    };
+    user.pending_roles = duties::pending_roles(pool, Some(id))
+        .await?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    Ok(Some(user))
 }
 
 pub async fn by_username(
@@ -292,7 +354,13 @@ pub async fn list(pool: &sqlx::AnyPool) -> Result<Vec<StaffUser>, sqlx::Error> {
     ))
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(user_from_row).collect())
+    let mut users: Vec<StaffUser> = rows.into_iter().map(user_from_row).collect();
+    for (user_id, role) in duties::pending_roles(pool, None).await? {
+        if let Some(u) = users.iter_mut().find(|u| u.id == user_id) {
+            u.pending_roles.push(role);
+        }
+    }
+    Ok(users)
 }
 
 /// Active users holding `role` whose region covers `case_region`.

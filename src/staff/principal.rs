@@ -44,6 +44,21 @@ impl Principal {
 /// this; everything else takes [`Principal`], which refuses such sessions).
 pub struct Enrolling(pub Principal);
 
+/// A principal that may still have to choose its own password: the one thing such a
+/// sign-in serves is `POST /auth/password` (CONTRACT §8), which takes this.
+pub struct PasswordChanging(pub Principal);
+
+/// What a request's endpoint accepts of a session that is not yet complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Everything done: password chosen, second factor passed where the role needs it.
+    Full,
+    /// The second factor may still be in enrolment (TOTP set-up, logout, `me`).
+    Enrolling,
+    /// The password may still be the one an admin chose (the password change itself).
+    PasswordChange,
+}
+
 use super::StaffError;
 
 type SessionUser = (
@@ -56,15 +71,17 @@ type SessionUser = (
     String,
     String,
     i64,
+    i64,
 );
 
 /// Check a bearer token (the `Authorization` header's value, if any) against its session:
-/// the staff member it names, or a 401 (audited as a refused token).
+/// the staff member it names, or a 401 (audited as a refused token). A session that still
+/// has to choose its password or enrol TOTP is a 403 unless `access` allows it.
 pub async fn authenticate(
     db: &Db,
     vault: &Vault,
     authorization: Option<&str>,
-    allow_enrol: bool,
+    access: Access,
 ) -> Result<Principal, AppError> {
     let token = authorization
         .and_then(|v| {
@@ -109,15 +126,25 @@ pub async fn authenticate(
     };
     let row: Option<SessionUser> = sqlx::query_as(
         "SELECT s.revoked_at, s.expires_at, s.mfa, u.username, u.display_name, u.roles, \
-         u.region, u.locale, u.active FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id \
+         u.region, u.locale, u.active, u.password_change_required FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id \
          WHERE s.id = $1 AND s.user_id = $2",
     )
     .bind(&claims.sid)
     .bind(&claims.sub)
     .fetch_optional(&db.pool)
     .await?;
-    let Some((revoked, expires_at, mfa, username, display_name, roles, region, locale, active)) =
-        row
+    let Some((
+        revoked,
+        expires_at,
+        mfa,
+        username,
+        display_name,
+        roles,
+        region,
+        locale,
+        active,
+        must_change_password,
+    )) = row
     else {
         reject("unknown session".into()).await;
         return Err(StaffError::InvalidToken.into());
@@ -137,7 +164,10 @@ pub async fn authenticate(
         session: claims.sid,
         mfa: mfa != 0,
     };
-    if !allow_enrol && !p.mfa && p.roles.iter().any(|r| r.requires_totp()) {
+    if must_change_password != 0 && access != Access::PasswordChange {
+        return Err(StaffError::PasswordChangeRequired.into());
+    }
+    if access == Access::Full && !p.mfa && p.roles.iter().any(|r| r.requires_totp()) {
         return Err(StaffError::TotpEnrollmentRequired.into());
     }
     Ok(p)

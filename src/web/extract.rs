@@ -10,9 +10,9 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use super::AppState;
 use crate::error::AppError;
-use crate::staff::principal::{authenticate, Enrolling, Principal};
+use crate::staff::principal::{authenticate, Access, Enrolling, PasswordChanging, Principal};
 
-async fn from_headers(req: HttpRequest, allow_enrol: bool) -> Result<Principal, AppError> {
+async fn from_headers(req: HttpRequest, access: Access) -> Result<Principal, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?
@@ -21,7 +21,7 @@ async fn from_headers(req: HttpRequest, allow_enrol: bool) -> Result<Principal, 
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    authenticate(&state.db, &state.vault, authorization, allow_enrol).await
+    authenticate(&state.db, &state.vault, authorization, access).await
 }
 
 impl FromRequest for Principal {
@@ -30,7 +30,7 @@ impl FromRequest for Principal {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { from_headers(req, false).await })
+        Box::pin(async move { from_headers(req, Access::Full).await })
     }
 }
 
@@ -41,6 +41,21 @@ impl FromRequest for Enrolling {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { from_headers(req, true).await.map(Enrolling) })
+        Box::pin(async move { from_headers(req, Access::Enrolling).await.map(Enrolling) })
+    }
+}
+
+/// A staff member who may still have to choose their own password (the password change).
+impl FromRequest for PasswordChanging {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            from_headers(req, Access::PasswordChange)
+                .await
+                .map(PasswordChanging)
+        })
     }
 }

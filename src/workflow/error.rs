@@ -36,6 +36,18 @@ crate::error::refusals! {
         AnonymousReporter => (Conflict, "anonymous_reporter", "error-anonymous-reporter"),
         /// An approved reveal that was already used.
         AlreadyRevealed => (Gone, "already_revealed", "error-already-revealed"),
+        /// An approval not used within `[identity] approval_hours`.
+        ApprovalExpired => (Gone, "approval_expired", "error-approval-expired"),
+        /// A custodian who approved no longer may (role, region, recusal, account).
+        ApprovalWithdrawn => (Conflict, "approval_withdrawn", "error-approval-withdrawn"),
+        /// The requester no longer may see the case (role, region, recusal, account).
+        RequesterIneligible => (Conflict, "requester_ineligible", "error-requester-ineligible"),
+        /// A request for an evidence original is used by downloading that original.
+        NotAnIdentityRequest => (Conflict, "not_an_identity_request", "error-not-an-identity-request"),
+        /// The original of an evidence file is opened only through an approved request.
+        OriginalNeedsRequest => (Forbidden, "original_needs_request", "error-original-needs-request"),
+        /// Whoever sees an identity has signed in with a second factor.
+        RevealNeedsTotp => (Forbidden, "totp_required_for_identity", "error-reveal-needs-totp"),
         /// Evidence held sealed (not sanitizable) is released only through a custodian.
         EvidenceHeldSealed => (Conflict, "evidence_held_sealed", "error-evidence-held-sealed"),
     }

@@ -8,6 +8,7 @@ pub mod assign;
 mod error;
 pub mod feedback;
 pub mod ops;
+pub mod originals;
 pub mod query;
 pub mod recalendar;
 pub mod reveal;
@@ -46,6 +47,8 @@ pub struct Workflow {
     /// The reward steps a case operation starts (rewards sits above workflow and registers
     /// itself at start-up).
     pub rewards: Arc<dyn RewardSteps>,
+    /// Case views and evidence downloads are audited through it, in batches.
+    pub reads: crate::audit::ReadLog,
 }
 
 /// What a case operation asks of the rewards module, in the operation's own transaction.

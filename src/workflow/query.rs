@@ -5,10 +5,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{
-    available_actions, can_see, is_recused, load_case, Action, Workflow, WorkflowError,
-    REGION_READERS,
-};
+use super::{available_actions, can_see, is_recused, load_case, Action, Workflow, REGION_READERS};
 use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks::{self, ClockView};
 use crate::error::{AppError, AppResult};
@@ -403,6 +400,7 @@ pub async fn detail(
         .await;
         return Err(super::forbidden());
     }
+    read(wf, p, "case.view", id, serde_json::json!({})).await?;
     let r: DetailRow = sqlx::query_as(
         "SELECT r.target_name, r.target_region, r.target_address, r.target_kind, r.description, \
          r.occurred_from, r.occurred_to, r.amount_estimate_fen, r.relation, u.username, r.merged_into, \
@@ -515,57 +513,21 @@ pub async fn detail(
     })
 }
 
-/// The sanitized working copy (or, for supervisors and legal reviewers, the original) of
-/// one evidence file of a case the caller may see. A file without a working copy is held
-/// sealed: asking for its working copy is refused, never answered with the original.
-pub async fn evidence_file(
+/// Audit a read before its content goes out (see `audit::reads`).
+pub(super) async fn read(
     wf: &Workflow,
-    vault: &crate::vault::Vault,
     p: &Principal,
+    action: &'static str,
     case_id: &str,
-    evidence_id: &str,
-    original: bool,
-) -> AppResult<(String, Vec<u8>)> {
-    let mut tx = wf.db.begin().await?;
-    let Some(case) = load_case(&mut tx, case_id).await? else {
-        return Err(crate::workflow::record_not_found());
-    };
-    let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
-    drop(tx);
-    if !can_see(p, &case, recused) || (original && !p.has_any(&[Role::Supervisor, Role::Legal])) {
-        return Err(super::forbidden());
-    }
-    let row: Option<(String, Option<String>)> = sqlx::query_as(
-        "SELECT media_type, working_media_type FROM evidence WHERE id = $1 AND report_id = $2",
-    )
-    .bind(evidence_id)
-    .bind(case_id)
-    .fetch_optional(&wf.db.pool)
-    .await?;
-    let Some((media_type, working_type)) = row else {
-        return Err(crate::workflow::record_not_found());
-    };
-    let (variant, ctype) = match (original, working_type) {
-        (false, Some(w)) => ("working", w),
-        (false, None) => return Err(evidence_held_sealed()),
-        (true, _) => ("original", media_type),
-    };
-    let sealed: Vec<u8> = sqlx::query_scalar(
-        "SELECT data FROM evidence_blobs WHERE evidence_id = $1 AND variant = $2",
-    )
-    .bind(evidence_id)
-    .bind(variant)
-    .fetch_one(&wf.db.pool)
-    .await?;
-    let plain = vault
-        .open_evidence(case_id, evidence_id, variant, &sealed)
+    detail: serde_json::Value,
+) -> AppResult<()> {
+    wf.reads
+        .record(crate::audit::Read {
+            actor: p.actor(),
+            action,
+            report_id: Some(case_id.to_string()),
+            detail,
+        })
         .await
-        .map_err(AppError::internal)?;
-    Ok((ctype, plain))
-}
-
-/// The working copy of an evidence file that is held sealed was asked for (a 409: the
-/// file exists, but in a state that has no copy for viewers).
-fn evidence_held_sealed() -> AppError {
-    super::AppError::from(WorkflowError::EvidenceHeldSealed)
+        .map_err(AppError::internal)
 }

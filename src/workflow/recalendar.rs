@@ -68,6 +68,7 @@ pub async fn reload(config: &Config) -> anyhow::Result<Recomputed> {
         rules: Arc::new(RuleSet::load(config)?),
         config: config.clone(),
         rewards: Arc::new(super::NoRewards),
+        reads: crate::audit::ReadLog::start(db.clone(), vault.audit_key().clone()),
     };
     let done = adopt(&wf, &local).await;
     db.close().await;

@@ -266,7 +266,25 @@
       });
       li.appendChild(h('p', meta, ' ', a));
     }
+    if (C.has('handler') || C.has('supervisor')) li.appendChild(originalRequest(path));
     return li;
+  }
+
+  /** The original may identify the reporter: it is asked for like an identity. */
+  function originalRequest(path) {
+    var why = h('textarea', { name: 'reason', required: true, rows: 2 });
+    var err = h('p.error', { role: 'alert', hidden: true });
+    var form = h('form', { novalidate: true }, h('p.hint', C.t('original.lead')),
+      C.field('identity.reason', why), err, h('button.btn', { type: 'submit' }, C.t('original.ask')));
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      err.hidden = true;
+      C.post(path + '/original-requests', { reason: why.value.trim() }).then(function () {
+        form.reset();
+        C.flash(C.t('original.asked'));
+      }, function (e2) { err.textContent = C.errorText(e2); err.hidden = false; });
+    });
+    return h('details.original', h('summary', C.t('original.ask')), form);
   }
 
   function eventText(e) {

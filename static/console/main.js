@@ -1,5 +1,6 @@
-/* jubao staff console — shell: sign-in, TOTP enrolment, the re-login dialog, navigation and
- * hash routes (#/inbox, #/cases/{id}, …; reminder emails link to #/cases/{id}). */
+/* jubao staff console — shell: sign-in, the first sign-in's own password, TOTP enrolment, the
+ * re-login dialog, navigation and hash routes (#/inbox, #/cases/{id}, …; reminder emails link
+ * to #/cases/{id}). */
 (function () {
   'use strict';
   var C = window.Console;
@@ -86,7 +87,8 @@
   });
 
   // ---------- sign-in ----------
-  /** The sign-in form; `onDone(pair)` after a successful login. */
+  /** The sign-in form; `onDone(pair, typed)` after a successful login (`typed`: the username
+   * and password, kept in memory only for a first sign-in's password change). */
   function loginForm(onDone, presetUser) {
     var user = h('input', { name: 'username', autocomplete: 'username', required: true, value: presetUser || '' });
     var pass = h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true });
@@ -105,9 +107,10 @@
       C.raw('POST', '/api/v1/auth/login', {
         username: user.value.trim(), password: pass.value, totp: totp.value.trim() || null
       }, null).then(function (pair) {
+        var typed = { username: user.value.trim(), password: pass.value };
         pass.value = '';
         totp.value = '';
-        onDone(pair);
+        onDone(pair, typed);
       }, function (e2) {
         var code = e2.body && e2.body.error && e2.body.error.code;
         err.textContent = code === 'totp_required' ? C.t('login.totpNeeded') : C.errorText(e2);
@@ -121,7 +124,7 @@
   function showLogin() {
     if (location.hash === SETUP_ROUTE) { showSetup(); return; }
     C.clear(main);
-    var lf = loginForm(function (pair) { startSession(pair); });
+    var lf = loginForm(function (pair, typed) { startSession(pair, typed); });
     main.appendChild(h('section.narrow', h('h1#page-title', { tabindex: '-1' }, C.t('login.title')), lf.form,
       h('p.hint', C.t('login.firstTime'), ' ', h('a#setup-link', { href: SETUP_ROUTE }, C.t('setup.link')))));
     lf.focus();
@@ -192,8 +195,9 @@
     f.setup_code.focus();
   }
 
-  function startSession(pair) {
+  function startSession(pair, typed) {
     C.acceptPair(pair);
+    if (pair.password_change_required) return showPasswordChange(typed);
     return C.get('/api/v1/me').then(function (me) {
       S.user = me;
       if (pair.totp_enrollment_required) return showEnrol();
@@ -201,6 +205,60 @@
       if (!location.hash || location.hash === '#/' || location.hash === '#') location.hash = home();
       else route();
     });
+  }
+
+  // ---------- first sign-in: the password an admin chose is replaced (CONTRACT §8) ----------
+  /** The sign-in's token serves only POST /api/v1/auth/password; after the change that
+   * sign-in is over and the new password signs in normally. `typed` (from the sign-in form)
+   * spares retyping the admin's password; after a page reload it is asked again. */
+  function showPasswordChange(typed) {
+    applyShell();
+    document.getElementById('nav').hidden = true;
+    C.clear(main);
+    var cur = h('input', { type: 'password', name: 'current_password', autocomplete: 'current-password', required: true });
+    var nw = h('input', { type: 'password', name: 'new_password', autocomplete: 'new-password', required: true, minlength: '10' });
+    var nw2 = h('input', { type: 'password', name: 'new_password2', autocomplete: 'new-password', required: true });
+    var err = h('p.error#first-password-error', { role: 'alert', hidden: true, tabindex: '-1' });
+    var btn = h('button.btn.primary', { type: 'submit' }, C.t('firstpw.submit'));
+    var back = h('button.btn', { type: 'button' }, C.t('signout'));
+    var form = h('form.card#first-password-form', { novalidate: true },
+      h('p', C.t('firstpw.lead')),
+      typed ? null : C.field('firstpw.current', cur),
+      C.field('account.new', nw),
+      C.field('account.new2', nw2),
+      err, btn, ' ', back);
+    var fail = function (msg, field) {
+      err.textContent = msg;
+      err.hidden = false;
+      (field || err).focus();
+    };
+    back.addEventListener('click', function () {
+      C.dropSession();
+      applyShell();
+      showLogin();
+    });
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      err.hidden = true;
+      if (nw.value !== nw2.value) return fail(C.t('account.mismatch'), nw2);
+      btn.disabled = true;
+      var current = typed ? typed.password : cur.value;
+      var fresh = nw.value;
+      C.raw('POST', '/api/v1/auth/password', { current_password: current, new_password: fresh }, C.session.access).then(function () {
+        C.dropSession();
+        typed = typed && { username: typed.username, password: '' };
+        if (!typed) { showLogin(); C.flash(C.t('firstpw.signInAgain')); return null; }
+        return C.raw('POST', '/api/v1/auth/login', { username: typed.username, password: fresh, totp: null }, null).then(function (pair) {
+          C.flash(C.t('firstpw.done'));
+          return startSession(pair);
+        }, function () { showLogin(); C.flash(C.t('firstpw.signInAgain')); });
+      }, function (e2) {
+        var field = e2.body && e2.body.error && e2.body.error.field;
+        fail(C.errorText(e2), field === 'new_password' ? nw : field === 'current_password' && !typed ? cur : null);
+      }).finally(function () { btn.disabled = false; nw.value = ''; nw2.value = ''; });
+    });
+    main.appendChild(h('section.narrow', h('h1#page-title', { tabindex: '-1' }, C.t('firstpw.title')), form));
+    (typed ? nw : cur).focus();
   }
 
   // ---------- TOTP enrolment (custodian, finance, admin must; others may) ----------

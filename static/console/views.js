@@ -165,7 +165,7 @@
               h('dl.kv', h('dt', C.t('identity.case')), h('dd', caseLink(r.report_id)),
                 h('dt', C.t('col.region')), h('dd', r.case_region),
                 h('dt', C.t('identity.requestedBy')), h('dd', r.requested_by),
-                h('dt', C.t('identity.reason')), h('dd', r.reason),
+                h('dt', C.t('identity.reason')), h('dd', (r.evidence_id ? C.t('original.kind') + ' ' : '') + r.reason),
                 h('dt', C.t('col.received')), h('dd', C.fmtTime(r.requested_at))),
               reasonForm(r.id, function () { C.flash(C.t('done')); rerender(); })));
           });
@@ -178,7 +178,21 @@
           box.appendChild(C.table(['identity.case', 'identity.requestedBy', 'identity.reason', 'identity.state', 'identity.decision', ''],
             shown.map(function (r) {
               var act = null;
-              if (r.requested_by === me && r.state === 'approved') {
+              if (r.requested_by === me && r.state === 'approved' && r.evidence_id) {
+                act = h('button.btn.primary', { type: 'button', 'data-original': r.id }, C.t('original.download'));
+                act.addEventListener('click', function () {
+                  var path = '/api/v1/cases/' + encodeURIComponent(r.report_id) + '/evidence/' +
+                    encodeURIComponent(r.evidence_id) + '?variant=original&request=' + encodeURIComponent(r.id);
+                  C.api('GET', path, null, { blob: true }).then(function (b) {
+                    var u = URL.createObjectURL(b);
+                    var link = h('a', { href: u, download: r.evidence_id });
+                    document.body.appendChild(link);
+                    link.click();
+                    link.remove();
+                    setTimeout(function () { URL.revokeObjectURL(u); }, 60000);
+                  }, function (e) { C.flash(C.errorText(e), 'error'); });
+                });
+              } else if (r.requested_by === me && r.state === 'approved') {
                 act = h('button.btn.primary', { type: 'button', 'data-reveal': r.id }, C.t('identity.reveal'));
                 act.addEventListener('click', function () {
                   act.disabled = true;
@@ -186,7 +200,8 @@
                 });
               }
               return h('tr', { 'data-request': r.id },
-                h('td', caseLink(r.report_id)), h('td', r.requested_by), h('td', r.reason),
+                h('td', caseLink(r.report_id)), h('td', r.requested_by),
+                h('td', (r.evidence_id ? C.t('original.kind') + ' ' : '') + r.reason),
                 h('td', h('span.istate.i-' + r.state, C.label('istate', r.state))),
                 h('td', r.decision_reason ? (r.decided_by || '') + '：' + r.decision_reason : '—'), h('td', act));
             })));
@@ -257,22 +272,31 @@
   // ---------- admin ----------
   V.admin = function (el) {
     el.appendChild(title('admin.title'));
+    var me = C.session.user;
     var users = h('section');
+    var grants = h('section#role-grants');
+    var resets = h('section#totp-resets');
     var channels = h('section');
     var dead = h('section');
     el.appendChild(users);
+    el.appendChild(grants);
+    el.appendChild(resets);
     el.appendChild(newUserForm());
+    el.appendChild(rolesForm());
+    el.appendChild(resetForm());
     el.appendChild(conflictForm());
     el.appendChild(channels);
     el.appendChild(dead);
+    var roleList = function (roles) { return roles.length ? roles.map(function (r) { return C.label('role', r); }).join('、') : '—'; };
     function loadUsers() {
       return C.get('/api/v1/admin/users').then(function (list) {
         C.clear(users);
         users.appendChild(h('h2', C.t('admin.users')));
-        users.appendChild(C.table(['admin.username', 'admin.displayName', 'admin.roles', 'user.region', 'admin.active', 'admin.totp'],
+        users.appendChild(C.table(['admin.username', 'admin.displayName', 'admin.roles', 'admin.pendingRoles', 'user.region', 'admin.active', 'admin.totp', 'admin.ownPassword'],
           list.map(function (u) {
-            return h('tr', h('td', u.username), h('td', u.display_name), h('td', u.roles.map(function (r) { return C.label('role', r); }).join('、')),
-              h('td', u.region), h('td', C.t(u.active ? 'yes' : 'no')), h('td', C.t(u.totp_enabled ? 'yes' : 'no')));
+            return h('tr', h('td', u.username), h('td', u.display_name), h('td', roleList(u.roles)), h('td', roleList(u.pending_roles || [])),
+              h('td', u.region), h('td', C.t(u.active ? 'yes' : 'no')), h('td', C.t(u.totp_enabled ? 'yes' : 'no')),
+              h('td', C.t(u.password_change_required ? 'admin.ownPasswordNot' : 'yes')));
           })));
         users.setAttribute('data-users', list.map(function (u) { return u.username; }).join(' '));
         userIds = {};
@@ -280,6 +304,60 @@
       });
     }
     var userIds = {};
+    /** Approve / refuse buttons for a request another admin made (never one's own). */
+    function decisionCell(req, path, reload) {
+      if (req.requested_by === me.id || req.user_id === me.id) return h('td', C.t('admin.awaitOther'));
+      var reason = h('input', { name: 'reason', 'aria-label': C.t('admin.decisionReason') });
+      var ok = h('button.btn.primary', { type: 'button' }, C.t('admin.approve'));
+      var no = h('button.btn', { type: 'button' }, C.t('admin.refuse'));
+      var decide = function (approve) {
+        C.post(path + req.id + '/decision', { approve: approve, reason: reason.value.trim() || null }).then(function () {
+          C.flash(C.t(approve ? 'admin.approved' : 'admin.refused'));
+          return Promise.all([reload(), loadUsers()]);
+        }, function (e) { C.flash(C.errorText(e), 'error'); reason.focus(); });
+      };
+      ok.addEventListener('click', function () { decide(true); });
+      no.addEventListener('click', function () { decide(false); });
+      return h('td', reason, ' ', ok, ' ', no);
+    }
+    function loadGrants() {
+      return C.get('/api/v1/admin/role-grants').then(function (list) {
+        C.clear(grants);
+        grants.appendChild(h('h2', C.t('admin.grants')));
+        grants.appendChild(h('p.hint', C.t('admin.grantsLead')));
+        if (!list.length) { grants.appendChild(h('p', C.t('empty'))); return; }
+        grants.appendChild(C.table(['admin.username', 'admin.role', 'admin.requestedBy', 'admin.requestedAt', 'admin.decision'],
+          list.map(function (g) {
+            return h('tr', { 'data-grant': g.username + ':' + g.role }, h('td', g.username), h('td', C.label('role', g.role)),
+              h('td', g.requested_by_name), h('td', C.fmtTime(g.requested_at)), decisionCell(g, '/api/v1/admin/role-grants/', loadGrants));
+          })));
+      });
+    }
+    function loadResets() {
+      return C.get('/api/v1/admin/totp-resets').then(function (list) {
+        C.clear(resets);
+        resets.appendChild(h('h2', C.t('admin.resets')));
+        if (!list.length) { resets.appendChild(h('p', C.t('empty'))); return; }
+        resets.appendChild(C.table(['admin.username', 'admin.resetReason', 'admin.requestedBy', 'admin.requestedAt', 'admin.decision'],
+          list.map(function (r) {
+            return h('tr', h('td', r.username), h('td', r.reason), h('td', r.requested_by_name), h('td', C.fmtTime(r.requested_at)),
+              decisionCell(r, '/api/v1/admin/totp-resets/', loadResets));
+          })));
+      });
+    }
+    function roleBoxes(name) {
+      return h('fieldset.roles', h('legend', C.t('admin.roles')), h('p.hint', C.t('admin.rolesHint')), C.ROLES.map(function (r) {
+        var cb = h('input', { type: 'checkbox', name: name, value: r, id: C.id('role') });
+        return h('label.check', { for: cb.id }, cb, ' ', C.label('role', r));
+      }));
+    }
+    function checked(form, name) {
+      return Array.prototype.slice.call(form.querySelectorAll('input[name=' + name + ']:checked')).map(function (c) { return c.value; });
+    }
+    function afterRoles(u) {
+      var pending = u.pending_roles || [];
+      return pending.length ? C.t('admin.pendingNote', { roles: roleList(pending) }) : '';
+    }
     function newUserForm() {
       var f = {
         username: h('input', { name: 'username', required: true, autocomplete: 'off' }),
@@ -288,24 +366,60 @@
         region: h('input', { name: 'region', required: true, inputmode: 'numeric', maxlength: '6' }),
         password: h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' })
       };
-      var roles = h('fieldset.roles', h('legend', C.t('admin.roles')), C.ROLES.map(function (r) {
-        var cb = h('input', { type: 'checkbox', name: 'roles', value: r, id: C.id('role') });
-        return h('label.check', { for: cb.id }, cb, ' ', C.label('role', r));
-      }));
       var err = h('p.error', { role: 'alert', hidden: true });
-      var form = h('form.card', h('h2', C.t('admin.newUser')),
+      var form = h('form.card#new-user-form', h('h2', C.t('admin.newUser')),
         C.field('admin.username', f.username), C.field('admin.displayName', f.display_name, null, true),
-        C.field('admin.email', f.email, null, true), C.field('admin.region', f.region), roles,
-        C.field('admin.password', f.password), err, h('button.btn.primary', { type: 'submit' }, C.t('submit')));
+        C.field('admin.email', f.email, null, true), C.field('admin.region', f.region), roleBoxes('roles'),
+        C.field('admin.password', f.password, 'admin.passwordHint'), err, h('button.btn.primary', { type: 'submit' }, C.t('submit')));
       form.addEventListener('submit', function (e) {
         e.preventDefault();
         err.hidden = true;
-        var chosen = Array.prototype.slice.call(form.querySelectorAll('input[name=roles]:checked')).map(function (c) { return c.value; });
         C.post('/api/v1/admin/users', {
-          username: f.username.value.trim(), password: f.password.value, roles: chosen, region: f.region.value.trim(),
+          username: f.username.value.trim(), password: f.password.value, roles: checked(form, 'roles'), region: f.region.value.trim(),
           display_name: f.display_name.value.trim() || null, email: f.email.value.trim() || null, locale: C.lang
-        }).then(function () { form.reset(); C.flash(C.t('admin.created')); loadUsers(); },
-          function (e2) { err.textContent = C.errorText(e2); err.hidden = false; });
+        }).then(function (u) {
+          form.reset();
+          C.flash(C.t('admin.created') + ' ' + afterRoles(u));
+          return Promise.all([loadUsers(), loadGrants()]);
+        }, function (e2) { err.textContent = C.errorText(e2); err.hidden = false; });
+      });
+      return form;
+    }
+    function rolesForm() {
+      var who = h('input', { name: 'user', required: true });
+      var err = h('p.error', { role: 'alert', hidden: true });
+      var form = h('form.card#roles-form', h('h2', C.t('admin.changeRoles')), C.field('admin.rolesFor', who), roleBoxes('new_roles'), err,
+        h('button.btn.primary', { type: 'submit' }, C.t('submit')));
+      form.addEventListener('submit', function (e) {
+        e.preventDefault();
+        var id = userIds[who.value.trim().toLowerCase()];
+        if (!id) { err.textContent = C.t('notfound'); err.hidden = false; return; }
+        C.post('/api/v1/admin/users/' + encodeURIComponent(id) + '/roles', { roles: checked(form, 'new_roles') }).then(function (u) {
+          form.reset();
+          err.hidden = true;
+          C.flash(C.t('admin.rolesChanged') + ' ' + afterRoles(u));
+          return Promise.all([loadUsers(), loadGrants()]);
+        }, function (e2) { err.textContent = C.errorText(e2); err.hidden = false; });
+      });
+      return form;
+    }
+    function resetForm() {
+      var who = h('input', { name: 'user', required: true });
+      var reason = h('input', { name: 'reason', required: true });
+      var err = h('p.error', { role: 'alert', hidden: true });
+      var form = h('form.card#totp-reset-form', h('h2', C.t('admin.resetTotp')), h('p.hint', C.t('admin.resetLead')),
+        C.field('admin.resetFor', who), C.field('admin.resetReason', reason), err,
+        h('button.btn.primary', { type: 'submit' }, C.t('submit')));
+      form.addEventListener('submit', function (e) {
+        e.preventDefault();
+        var id = userIds[who.value.trim().toLowerCase()];
+        if (!id) { err.textContent = C.t('notfound'); err.hidden = false; return; }
+        C.post('/api/v1/admin/users/' + encodeURIComponent(id) + '/totp-reset', { reason: reason.value }).then(function () {
+          form.reset();
+          err.hidden = true;
+          C.flash(C.t('admin.resetAsked'));
+          return loadResets();
+        }, function (e2) { err.textContent = C.errorText(e2); err.hidden = false; });
       });
       return form;
     }
@@ -358,7 +472,7 @@
         })));
       });
     }
-    return Promise.all([loadUsers(), loadChannels(), loadDead()]);
+    return Promise.all([loadUsers(), loadGrants(), loadResets(), loadChannels(), loadDead()]);
   };
 
   // ---------- account ----------

@@ -6,7 +6,7 @@
 
 use lopdf::{dictionary, text_string, Document, Object, Stream};
 use reqwest::multipart::{Form, Part};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::helpers::*;
@@ -16,6 +16,8 @@ use crate::tools;
 both_databases!(
     case_viewer_gets_a_pdf_without_the_reporters_name,
     encrypted_pdf_is_held_sealed_and_not_served,
+    reads_are_audited,
+    originals_only_through_a_custodian,
 );
 
 const NAME: &str = "张三";
@@ -205,5 +207,154 @@ async fn encrypted_pdf_is_held_sealed_and_not_served(app: TestApp) {
         body["error"]["message"].as_str().unwrap().contains("封存"),
         "{body}"
     );
+    app.stop().await;
+}
+
+/// Every case view and evidence download is in the audit log (issue 15 item 3), also when
+/// many arrive at once (they share transactions), and the chain stays whole.
+async fn reads_are_audited(app: TestApp) {
+    let case = file_with_pdf(&app, bytes_of(pdf_naming_the_reporter())).await;
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let item = listed_evidence(&app, &intake, &case).await;
+    let detail_path = format!("/api/v1/cases/{case}");
+    let views = (0..20).map(|_| get(&app, &intake.token, &detail_path));
+    for res in futures_util::future::join_all(views).await {
+        assert_eq!(res.status(), 200);
+    }
+    let path = format!(
+        "/api/v1/cases/{case}/evidence/{}",
+        item["id"].as_str().unwrap()
+    );
+    assert_eq!(get(&app, &intake.token, &path).await.status(), 200);
+    let count = |action: &'static str| {
+        let (app, case, who) = (&app, case.clone(), intake.id.clone());
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM audit_log WHERE action = $1 AND report_id = $2 \
+                 AND actor_id = $3 AND outcome = 'ok'",
+            )
+            .bind(action)
+            .bind(case)
+            .bind(who)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(count("case.view").await, 21, "one listing and twenty views");
+    assert_eq!(count("evidence.download").await, 1);
+    let detail: String = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'evidence.download' AND report_id = $1",
+    )
+    .bind(&case)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(detail.contains("\"variant\":\"working\""), "{detail}");
+    let v = jubao::audit::verify(&app.db, app.state.vault.audit_key(), None, |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(v.first_broken, None);
+    app.stop().await;
+}
+
+/// An original may carry the reporter's name and phone: it opens only like an identity,
+/// through a request a custodian approved, for the asker signed in with a second factor.
+async fn originals_only_through_a_custodian(app: TestApp) {
+    let pdf = bytes_of(pdf_naming_the_reporter());
+    let case = file_with_pdf(&app, pdf.clone()).await;
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let mut h = staff(&app, "handler1", "handler", "371502").await;
+    let sup = staff(&app, "sup1", "supervisor", "371500").await;
+    let cust = staff(&app, "cust1", "custodian", "371500").await;
+    post_ok(
+        &app,
+        &intake,
+        &format!("/api/v1/cases/{case}/transitions"),
+        &json!({"to": "accepted", "reason": "受理"}),
+        200,
+    )
+    .await;
+    let item = listed_evidence(&app, &sup, &case).await;
+    let eid = item["id"].as_str().unwrap();
+    let file = format!("/api/v1/cases/{case}/evidence/{eid}");
+    let code = |res: reqwest::Response| async move {
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap_or(Value::Null);
+        (
+            status,
+            body["error"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    };
+    // A supervisor who may see the case is refused the original, with or without a made-up
+    // request.
+    for q in ["?variant=original", "?variant=original&request=nope"] {
+        let res = get(&app, &sup.token, &format!("{file}{q}")).await;
+        assert_eq!(code(res).await, (403, "original_needs_request".to_string()));
+    }
+    let r = post_ok(
+        &app,
+        &h,
+        &format!("{file}/original-requests"),
+        &json!({"reason": "需核对票据原件上的签章"}),
+        200,
+    )
+    .await;
+    assert_eq!(r["evidence_id"], eid);
+    let rid = r["id"].as_str().unwrap().to_string();
+    let original = format!("{file}?variant=original&request={rid}");
+    let res = get(&app, &h.token, &original).await;
+    assert_eq!(code(res).await, (409, "not_approved".to_string()));
+    post_ok(
+        &app,
+        &cust,
+        &format!("/api/v1/identity-requests/{rid}/decision"),
+        &json!({"approve": true, "reason": "核对原件必要"}),
+        200,
+    )
+    .await;
+    // It opens the original, not the identity.
+    let e = post_ok(
+        &app,
+        &h,
+        &format!("/api/v1/identity-requests/{rid}/reveal"),
+        &json!({}),
+        409,
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "not_an_identity_request");
+    let res = get(&app, &h.token, &original).await;
+    assert_eq!(
+        code(res).await,
+        (403, "totp_required_for_identity".to_string())
+    );
+    // Someone else's approved request opens nothing for the supervisor.
+    let res = get(&app, &sup.token, &original).await;
+    assert_eq!(code(res).await, (403, "forbidden".to_string()));
+    enrol_totp(&app, &mut h).await;
+    let res = get(&app, &h.token, &original).await;
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap().to_vec();
+    assert_eq!(bytes, pdf, "the untouched original");
+    let downloads: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'evidence.download' AND report_id = $1 \
+         AND detail LIKE '%original%'",
+    )
+    .bind(&case)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(downloads.len(), 1, "{downloads:?}");
+    assert!(downloads[0].contains(&rid));
+    let refused: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'evidence.original' AND outcome = 'denied'",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(refused, 5, "every refused original is audited");
     app.stop().await;
 }

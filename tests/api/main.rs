@@ -10,6 +10,7 @@ mod staffkit;
 #[path = "../support/tools.rs"]
 mod tools;
 
+mod admin_duties;
 mod audit_chain;
 mod bots;
 mod calendar;
@@ -24,8 +25,10 @@ mod openapi;
 mod permissions;
 mod privacy;
 mod reports;
+mod reveal;
 mod rewards;
 mod rotation;
 mod schema;
+mod scoping;
 mod staff_auth;
 mod workflow;

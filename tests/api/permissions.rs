@@ -237,6 +237,14 @@ fn matrix(case: &str, request: &str, user: &str) -> Vec<Row> {
             &["handler"],
             409,
         ),
+        // An evidence original opens like an identity: asked for the same way.
+        row(
+            "POST",
+            c("/evidence/00000000-0000-0000-0000-000000000000/original-requests"),
+            json!({"reason": ""}),
+            &["handler", "supervisor"],
+            422,
+        ),
         // Staff entry of letters, visits and calls.
         row(
             "POST",
@@ -353,6 +361,50 @@ fn matrix(case: &str, request: &str, user: &str) -> Vec<Row> {
             404,
         ),
         row("GET", a("/admin/config"), none.clone(), &["admin"], 200),
+        // Two admins (DOMAIN §6): roles, role grants, TOTP resets; the decisions take a
+        // reason to refuse (422 without one).
+        row(
+            "POST",
+            a(&format!("/admin/users/{user}/roles")),
+            json!({"roles": []}),
+            &["admin"],
+            422,
+        ),
+        row(
+            "POST",
+            a(&format!("/admin/users/{user}/totp-reset")),
+            json!({"reason": ""}),
+            &["admin"],
+            422,
+        ),
+        row(
+            "GET",
+            a("/admin/role-grants"),
+            none.clone(),
+            &["admin"],
+            200,
+        ),
+        row(
+            "POST",
+            a("/admin/role-grants/999999/decision"),
+            json!({"approve": false, "reason": ""}),
+            &["admin"],
+            422,
+        ),
+        row(
+            "GET",
+            a("/admin/totp-resets"),
+            none.clone(),
+            &["admin"],
+            200,
+        ),
+        row(
+            "POST",
+            a("/admin/totp-resets/999999/decision"),
+            json!({"approve": false, "reason": ""}),
+            &["admin"],
+            422,
+        ),
         // One's own account: everyone signed in.
         row("GET", a("/me"), none.clone(), &ROLES, 200),
         row(

@@ -108,6 +108,28 @@ pub async fn staff_with_email(
     }
 }
 
+/// Turn on TOTP for a signed-in user whose role does not require it (a handler who will
+/// see an identity); the session then counts as signed in with two factors.
+pub async fn enrol_totp(app: &TestApp, s: &mut Staff) {
+    let setup: Value = post(app, &s.token, "/api/v1/auth/totp/setup", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = totp_rs::Secret::Encoded(setup["secret"].as_str().unwrap().into())
+        .to_bytes()
+        .unwrap();
+    let res = post(
+        app,
+        &s.token,
+        "/api/v1/auth/totp/confirm",
+        &json!({ "code": totp_code(&secret) }),
+    )
+    .await;
+    assert_eq!(res.status(), 204, "{:?}", res.text().await);
+    s.totp_secret = Some(secret);
+}
+
 pub async fn get(app: &TestApp, token: &str, path: &str) -> reqwest::Response {
     app.client
         .get(app.url(path))

@@ -578,7 +578,7 @@ async fn extension_needs_a_supervisor(app: TestApp) {
 
 async fn identity_reveal_custodian_model(app: TestApp) {
     let intake = staff(&app, "intake1", "intake", "371500").await;
-    let h = staff(&app, "handler1", "handler", "371502").await;
+    let mut h = staff(&app, "handler1", "handler", "371502").await;
     let cust = staff(&app, "cust1", "custodian", "371500").await;
     let auditor = staff(&app, "aud1", "auditor", "371500").await;
     let case = file_case(&app, &county_tip()).await;
@@ -648,6 +648,18 @@ async fn identity_reveal_custodian_model(app: TestApp) {
         403,
     )
     .await;
+    // Whoever sees an identity has a second factor: not yet, so refused, and the approval
+    // stays usable.
+    let e = post_ok(
+        &app,
+        &h,
+        &format!("/api/v1/identity-requests/{rid}/reveal"),
+        &json!({}),
+        403,
+    )
+    .await;
+    assert_eq!(e["error"]["code"], "totp_required_for_identity");
+    enrol_totp(&app, &mut h).await;
     let id = post_ok(
         &app,
         &h,

@@ -403,10 +403,32 @@ try {
     await p.waitForSelector(`tr[data-request] .i-approved`);
   });
 
-  // ============ 6. Handler reveals once, then closes ============
-  await check('the handler reveals the identity once; the button is gone afterwards', async () => {
+  // ============ 6. Handler turns on TOTP, reveals once, then closes ============
+  await check('without a second factor the reveal is refused, with where to turn it on', async () => {
     const p = handler.page;
     current = p;
+    await p.goto(`${BASE}/console/#/identity`);
+    const btn = p.locator('button[data-reveal]');
+    await btn.waitFor();
+    handler.w.allowStatus(403);
+    await btn.click();
+    await p.waitForSelector('#flash:not([hidden])');
+    assert.match(await p.locator('#flash').innerText(), /我的账号.*动态验证码/);
+  });
+
+  await check('the handler turns on TOTP on the account page', async () => {
+    const p = handler.page;
+    await p.goto(`${BASE}/console/#/account`);
+    await p.getByRole('button', { name: '开始设置' }).click();
+    await p.waitForSelector('#totp-secret:not(:empty)');
+    const secret = (await p.locator('#totp-secret').innerText()).replace(/\s+/g, '');
+    await p.getByLabel('验证码', { exact: true }).fill(totp(secret));
+    await p.getByRole('button', { name: '确认并继续' }).click();
+    await p.waitForSelector('text=动态验证码已启用。');
+  });
+
+  await check('the handler reveals the identity once; the button is gone afterwards', async () => {
+    const p = handler.page;
     await p.goto(`${BASE}/console/#/identity`);
     const btn = p.locator('button[data-reveal]');
     await btn.waitFor();
@@ -764,7 +786,8 @@ try {
     await p.goto(`${BASE}/console/#/audit`);
     await p.getByLabel('操作', { exact: true }).fill('identity.reveal');
     await p.getByRole('button', { name: '查询' }).click();
-    await p.waitForFunction(() => document.querySelectorAll('#audit-table tbody tr').length === 1);
+    // Two entries: the reveal refused without a second factor, and the one reveal.
+    await p.waitForFunction(() => document.querySelectorAll('#audit-table tbody tr').length === 2);
     assert.ok(!(await p.locator('#audit-table').innerText()).includes('王晓明'));
     await p.locator('#audit-verify').click();
     await p.waitForSelector('#verify-result.ok-text');

@@ -4,7 +4,9 @@
 //   JUBAO_BASE_URL=http://127.0.0.1:8080 JUBAO_SETUP_CODE=ABCD-… node tests/browser/setup.mjs
 // A wrong code is refused with the localized message (Chinese, then English) and nothing
 // typed is lost; the right code creates the admin, who lands in TOTP enrolment and then on
-// the admin page; the used code is refused. Any console error, page error, CSP violation or
+// the admin page; the admin creates a user (auditor waits for a second admin, handler is
+// given), who at first sign-in sets their own password before anything else; the used code
+// is refused. Any console error, page error, CSP violation or
 // unexpected HTTP error fails the run. Screenshots go to tests/browser/artifacts/setup/.
 
 import { chromium } from 'playwright-core';
@@ -143,6 +145,43 @@ try {
     assert.match(await page.locator('#who-region').innerText(), /000000/);
     assert.match(await page.locator('#who-roles').innerText(), /管理员/);
     assert.equal(await page.locator('[data-users]').getAttribute('data-users'), 'admin1');
+  });
+
+  await check('an admin-made user: auditor waits for a second admin; handler is given', async () => {
+    const f = page.locator('#new-user-form');
+    await f.getByLabel('用户名').fill('handler7');
+    await f.getByLabel('区划代码（6 位）').fill('371502');
+    await f.locator('input[name="roles"][value="handler"]').check();
+    await f.locator('input[name="roles"][value="auditor"]').check();
+    await f.getByLabel('初始密码（至少 10 个字符）').fill('Initial-Pass-2026');
+    await f.getByRole('button', { name: '提交' }).click();
+    await page.waitForSelector('#role-grants tr[data-grant="handler7:auditor"]');
+    assert.match(await page.locator('#flash').innerText(), /以下角色须经另一名管理员批准后才生效：审计/);
+    // The admin who asked sees it waiting, with no approve button of their own.
+    const row = page.locator('#role-grants tr[data-grant="handler7:auditor"]');
+    assert.match(await row.innerText(), /等待另一名管理员审批/);
+    assert.equal(await row.getByRole('button', { name: '批准' }).count(), 0);
+    assert.match(await page.locator('[data-users]').getAttribute('data-users'), /handler7/);
+    await snap(page, 'admin-pending-grant');
+  });
+
+  await check('at first sign-in the user sets their own password, then works normally', async () => {
+    await page.getByRole('button', { name: '退出登录' }).click();
+    await page.waitForSelector('form.login');
+    await page.getByLabel('用户名').fill('handler7');
+    await page.getByLabel('密码', { exact: true }).fill('Initial-Pass-2026');
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForSelector('#first-password-form');
+    assert.match(await page.locator('h1').innerText(), /设置您自己的密码/);
+    assert.equal(await page.locator('#nav').isHidden(), true);
+    await page.getByLabel('新密码（至少 10 个字符）').fill('Handler-Own-Pass-2026');
+    await page.getByLabel('再次输入新密码').fill('Handler-Own-Pass-2026');
+    await snap(page, 'first-password');
+    await page.getByRole('button', { name: '设置密码并继续' }).click();
+    await page.waitForSelector('#nav:not([hidden])');
+    assert.equal(new URL(page.url()).hash, '#/inbox');
+    assert.match(await page.locator('#who-roles').innerText(), /承办/);
+    assert.doesNotMatch(await page.locator('#who-roles').innerText(), /审计/);
   });
 
   await check('the code works once: used again it is refused', async () => {

@@ -101,51 +101,26 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange, responses((status = 204)))]
+/// Change one's own password.
+///
+/// A sign-in that answered `password_change_required: true` may do only this; the change
+/// then ends that sign-in too, and the next is a normal one.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChange,
+    responses((status = 204), (status = 401), (status = 422)))]
 pub async fn change_password(
     state: web::Data<AppState>,
-    p: Enrolling,
+    p: PasswordChanging,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let p = p.0;
     let req: PasswordChange = json(&body)?;
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM staff_users WHERE id = $1")
-        .bind(&p.id)
-        .fetch_one(&state.db.pool)
-        .await?;
-    if !staff::verify_password(&hash, &req.current_password) {
-        return Err(refuse(
-            &state,
-            &p,
-            "auth.password",
-            AppError::invalid("current_password", "error-invalid-credentials"),
-        )
-        .await);
-    }
-    staff::check_password(&req.new_password).map_err(|m| AppError::invalid("new_password", m))?;
-    let new_hash = staff::hash_password(&req.new_password).map_err(AppError::internal)?;
-    let mut tx = state.db.begin().await?;
-    audit::lock(&mut tx).await?;
-    sqlx::query("UPDATE staff_users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(new_hash)
-        .bind(crate::store::ts(chrono::Utc::now()))
-        .bind(&p.id)
-        .execute(&mut *tx)
-        .await?;
-    // Other logins end; this one stays.
-    sqlx::query("UPDATE staff_sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL")
-        .bind(crate::store::ts(chrono::Utc::now()))
-        .bind(&p.id)
-        .bind(&p.session)
-        .execute(&mut *tx)
-        .await?;
-    audit::append(
-        &mut tx,
-        state.vault.audit_key(),
-        &Entry::ok(&p.actor(), "auth.password", serde_json::json!({})),
+    staff::password::change_password(
+        &state.db,
+        &state.vault,
+        &p.0,
+        &req.current_password,
+        &req.new_password,
     )
     .await?;
-    tx.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,4 +1,5 @@
-//! The audit log (auditors) and administration: users, conflicts, dead letters.
+//! The audit log (auditors) and administration: users, conflicts, dead letters (the
+//! second-admin approvals are [`super::duties`]).
 
 #[allow(unused_imports)]
 use super::*;
@@ -29,6 +30,10 @@ pub async fn audit_log(
         from: None,
         to: None,
         limit: q.limit.unwrap_or(100),
+        scope: Some(audit::Scope {
+            region_prefix: crate::staff::region_prefix(&p.region).to_string(),
+            user_id: p.id.clone(),
+        }),
     };
     Ok(HttpResponse::Ok().json(
         audit::list(&state.db, &f)
@@ -70,8 +75,14 @@ pub struct NewUserRequest {
     pub locale: Option<String>,
 }
 
+/// Create a user.
+///
+/// `admin` cannot be combined with another role (422, field `roles`). Supervisor, legal,
+/// finance, custodian and auditor are not given but asked for: they appear in
+/// `pending_roles` until a second admin approves them (`/admin/role-grants`). The user
+/// must replace the password chosen here at first sign-in.
 #[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUserRequest,
-    responses((status = 201, body = StaffUser), (status = 403), (status = 409), (status = 422)))]
+    responses((status = 201, body = StaffUser), (status = 401), (status = 403), (status = 409), (status = 422)))]
 pub async fn create_user(
     state: web::Data<AppState>,
     p: Principal,
@@ -100,11 +111,7 @@ pub async fn create_user(
         password: req.password.clone(),
     };
     staff::check_password(&new.password).map_err(|m| AppError::invalid("password", m))?;
-    let mut tx = state.db.begin().await?;
-    audit::lock(&mut tx).await?;
-    let user = staff::create(&mut tx, &new).await?;
-    audit::append(&mut tx, state.vault.audit_key(), &Entry { actor: &p.actor(), action: "user.create", outcome: Outcome::Ok, report_id: None, detail: serde_json::json!({ "user": user.id, "roles": user.roles, "region": user.region }) }).await?;
-    tx.commit().await?;
+    let user = staff::duties::create_user(&state.db, &state.vault, &p, new).await?;
     Ok(HttpResponse::Created().json(user))
 }
 

@@ -51,23 +51,31 @@ pub async fn case_detail(
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct Variant {
-    /// `working` (default: the sanitized copy) or `original` (supervisors, legal).
+    /// `working` (default: the sanitized copy) or `original`, which needs `request`.
     pub variant: Option<String>,
+    /// With `variant=original`: the caller's approved request for this file's original
+    /// (`POST …/evidence/{evidence_id}/original-requests`).
+    pub request: Option<String>,
 }
 
 /// The working copy (default) or the original of one evidence file. Evidence that is held
 /// sealed (no working copy without metadata could be made) has no working copy: 409
-/// `evidence_held_sealed`.
+/// `evidence_held_sealed`. The original only through an approved request: 403
+/// `original_needs_request` without one; 410 `approval_expired` once it has run out.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/evidence/{evidence_id}", tag = "cases", params(Variant),
-    responses((status = 200), (status = 403), (status = 404), (status = 409)))]
+    responses((status = 200), (status = 403), (status = 404), (status = 409), (status = 410)))]
 pub async fn evidence(
     state: web::Data<AppState>,
     p: Principal,
     path: web::Path<(String, String)>,
     q: web::Query<Variant>,
 ) -> AppResult<HttpResponse> {
-    let original = q.variant.as_deref() == Some("original");
-    let (ctype, bytes) = match query::evidence_file(
+    let original = match q.variant.as_deref() {
+        Some("original") => Some(q.request.as_deref().unwrap_or_default()),
+        None | Some("") | Some("working") => None,
+        Some(_) => return Err(AppError::invalid("variant", "error-wrong-type")),
+    };
+    let (ctype, bytes) = match crate::workflow::originals::evidence_file(
         &state.workflow,
         &state.vault,
         &p,
@@ -78,9 +86,8 @@ pub async fn evidence(
     .await
     {
         Ok(v) => v,
-        Err(e) if e.kind == crate::error::Kind::Forbidden => {
-            return Err(refuse(&state, &p, "case.evidence", e).await)
-        }
+        // (A refused original is audited where it is refused.)
+        Err(e) if e.code == "forbidden" => return Err(refuse(&state, &p, "case.evidence", e).await),
         Err(e) => return Err(e),
     };
     Ok(HttpResponse::Ok()
@@ -204,6 +211,23 @@ pub async fn decide_extension(
     let req: ops::DecisionRequest = json(&body)?;
     Ok(HttpResponse::Ok()
         .json(ops::decide_extension(&state.workflow, &p, &path.0, &path.1, req).await?))
+}
+
+/// Ask to open an evidence original (it may identify the reporter): decided by custodians
+/// like an identity request, listed with them.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/evidence/{evidence_id}/original-requests", tag = "identity",
+    request_body = reveal::RevealRequest,
+    responses((status = 200, body = reveal::IdentityRequestView), (status = 403), (status = 404), (status = 422)))]
+pub async fn request_original(
+    state: web::Data<AppState>,
+    p: Principal,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let req: reveal::RevealRequest = json(&body)?;
+    Ok(HttpResponse::Ok().json(
+        crate::workflow::originals::request(&state.workflow, &p, &path.0, &path.1, req).await?,
+    ))
 }
 
 // ---- identity requests ----

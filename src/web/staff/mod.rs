@@ -5,10 +5,12 @@
 mod account;
 mod admin;
 mod cases;
+mod duties;
 
 pub use account::*;
 pub use admin::*;
 pub use cases::*;
+pub use duties::*;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -16,12 +18,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::AppState;
-use crate::audit::{self, Entry, Outcome};
+use crate::audit::{self, Entry};
 use crate::error::{request_locale, AppError, AppResult};
 use crate::intake::parse::parse_json;
 use crate::notify;
 use crate::staff::auth::{self, TokenPair, TotpSetup};
-use crate::staff::principal::{Enrolling, Principal};
+use crate::staff::principal::{Enrolling, PasswordChanging, Principal};
 use crate::staff::{self, Role, StaffUser};
 use crate::workflow::{ops, query, reveal};
 
@@ -63,6 +65,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/cases/{id}/evidence/{evidence_id}",
             web::get().to(evidence),
         )
+        .route(
+            "/cases/{id}/evidence/{evidence_id}/original-requests",
+            web::post().to(request_original),
+        )
         .route("/cases/{id}/transitions", web::post().to(transition))
         .route("/cases/{id}/findings", web::post().to(finding))
         .route("/cases/{id}/party-notice", web::post().to(party_notice))
@@ -98,6 +104,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users", web::get().to(users))
         .route("/admin/users", web::post().to(create_user))
         .route("/admin/users/{id}/conflicts", web::post().to(user_conflict))
+        .route("/admin/users/{id}/roles", web::post().to(set_user_roles))
+        .route(
+            "/admin/users/{id}/totp-reset",
+            web::post().to(request_totp_reset),
+        )
+        .route("/admin/role-grants", web::get().to(role_grants))
+        .route(
+            "/admin/role-grants/{id}/decision",
+            web::post().to(role_grant_decision),
+        )
+        .route("/admin/totp-resets", web::get().to(totp_resets))
+        .route(
+            "/admin/totp-resets/{id}/decision",
+            web::post().to(totp_reset_decision),
+        )
         .route("/admin/dead-letters", web::get().to(dead_letters))
         .route(
             "/admin/dead-letters/{id}/retry",
@@ -110,10 +131,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[openapi(
     info(title = "jubao staff API", description = "Case handling, identity reveal, audit and administration (CONTRACT §6). Every endpoint but login, refresh and setup needs `Authorization: Bearer <access_token>`."),
     paths(login, refresh, logout, totp_setup, totp_confirm, change_password, setup, me, declare_conflict,
-        inbox, overdue, case_detail, evidence, transition, finding, party_notice, statement, collective,
+        inbox, overdue, case_detail, evidence, request_original, transition, finding, party_notice, statement, collective,
         legal_review, major, request_extension, decide_extension, assign, message, request_identity,
         identity_requests, identity_decision, identity_reveal, crate::channels::staff::staff_report, audit_log, audit_verify,
-        users, create_user, user_conflict, dead_letters, retry_dead_letter),
+        users, create_user, user_conflict, set_user_roles, role_grants, role_grant_decision,
+        request_totp_reset, totp_resets, totp_reset_decision, dead_letters, retry_dead_letter),
     tags((name = "auth"), (name = "cases"), (name = "identity"), (name = "intake"), (name = "audit"), (name = "admin"))
 )]
 pub struct ApiDoc;
