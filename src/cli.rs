@@ -136,13 +136,20 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Make a new data key active and re-encrypt every identity field, evidence file and
-    /// saved receipt with it. Safe while the service runs; safe to interrupt and run again
-    /// (it resumes).
+    /// Make a new data key active and re-encrypt everything sealed with it: identity
+    /// fields, evidence files (originals too), saved receipts, staff TOTP secrets, the bots'
+    /// conversations, saved replies and tokens. Safe while the service runs; safe to
+    /// interrupt and run again (it resumes). With --retire, make no new key: destroy the
+    /// keys a finished rotation retired.
     Rotate {
         /// Seconds to wait for running instances to switch to the new key.
         #[arg(long, default_value_t = 5)]
         settle_secs: u64,
+        /// Destroy the retired data keys instead of rotating. Refused (and nothing
+        /// destroyed) while a rotation is unfinished or anything is still sealed under
+        /// another key than the active one.
+        #[arg(long)]
+        retire: bool,
     },
 }
 
@@ -212,7 +219,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys {
-            command: KeysCommand::Rotate { settle_secs },
+            command: KeysCommand::Rotate { retire: true, .. },
+        } => retire_keys(config).await,
+        Command::Keys {
+            command:
+                KeysCommand::Rotate {
+                    settle_secs,
+                    retire: false,
+                },
         } => rotate_keys(config, Duration::from_secs(settle_secs)).await,
         Command::User {
             command:
@@ -316,6 +330,25 @@ async fn rotate_keys(config: Config, settle: Duration) -> anyhow::Result<()> {
         outcome.active_key,
         outcome.resealed
     );
+    Ok(())
+}
+
+async fn retire_keys(config: Config) -> anyhow::Result<()> {
+    let vault = open_vault(&config, 2).await?;
+    let outcome = vault::rotate::retire(&vault).await?;
+    if outcome.destroyed.is_empty() {
+        println!(
+            "no retired data key to destroy (active data key {})",
+            outcome.active_key
+        );
+    } else {
+        let ids: Vec<String> = outcome.destroyed.iter().map(u32::to_string).collect();
+        println!(
+            "destroyed retired data key(s) {}; everything is sealed under data key {}",
+            ids.join(", "),
+            outcome.active_key
+        );
+    }
     Ok(())
 }
 

@@ -297,6 +297,24 @@ async fn keys_rotate_while_serving() {
             .unwrap();
         assert_eq!(res.status(), 200);
     }
+    // The rotation finished: its old key is destroyed, once.
+    let retire = || {
+        let mut c = command(dir.path(), &url);
+        c.args(["keys", "rotate", "--retire"]);
+        run(c)
+    };
+    let (code, out, err) = retire();
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.trim(),
+        "destroyed retired data key(s) 1; everything is sealed under data key 2"
+    );
+    let (code, out, err) = retire();
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.trim(),
+        "no retired data key to destroy (active data key 2)"
+    );
     drop(server);
     let db = jubao::store::Db::connect(&url, 2).await.unwrap();
     let keys: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT key_id FROM reporter_identity")
@@ -304,6 +322,11 @@ async fn keys_rotate_while_serving() {
         .await
         .unwrap();
     assert_eq!(keys, vec![2]);
+    let keys: Vec<(i64, String)> = sqlx::query_as("SELECT id, state FROM vault_keys")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, vec![(2, "active".to_string())]);
     let mut f = std::fs::File::open(dir.path().join("master.key")).unwrap();
     let mut s = String::new();
     f.read_to_string(&mut s).unwrap();

@@ -26,7 +26,7 @@ use crate::error::{AppError, AppResult};
 use crate::evidence::Processed;
 use crate::i18n::Locale;
 use crate::store::Db;
-use crate::vault::{rotate::evidence_context, rotate::idempotency_context, Identity, Vault};
+use crate::vault::{context::idempotency_context, Identity, Vault};
 use committer::{AcceptClock, Committer, Outcome, PreparedEvidence, PreparedTip, SavedResponse};
 
 #[derive(Debug, Clone)]
@@ -329,9 +329,9 @@ pub fn seal_evidence(
     let size_bytes = p.original.len() as i64;
     let working = p
         .working
-        .map(|w| sealer.seal_blob_owned(&evidence_context(&id, "working"), w));
+        .map(|w| sealer.seal_evidence(report_id, &id, "working", w));
     // Sealed in place: a 20 MB file is never held twice.
-    let original = sealer.seal_blob_owned(&evidence_context(&id, "original"), p.original);
+    let original = sealer.seal_evidence(report_id, &id, "original", p.original);
     Arc::new(committer::EvidenceRow {
         id,
         report_id: report_id.to_string(),

@@ -1,5 +1,7 @@
 //! Staff email through lettre's async SMTP transport: each message has an HTML and a plain
-//! text part, both from the same Fluent strings in the recipient's language.
+//! text part, both from the same Fluent strings in the recipient's language. A failed send
+//! is reduced to a fixed code ([`smtp_failure`]): the server's reply text, which echoes the
+//! recipient's address, is never kept.
 
 use futures_util::future::BoxFuture;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
@@ -7,7 +9,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
 use super::worker::JobError;
-use super::Claimed;
+use super::{Claimed, FailCode};
 use super::{Job, Run};
 use crate::i18n::{self, Locale};
 
@@ -107,11 +109,11 @@ impl Mailer {
 
     pub async fn send(&self, e: &Email) -> Result<(), JobError> {
         let Some(transport) = &self.transport else {
-            return Err(JobError::retry("smtp is not configured ([smtp] url)"));
+            return Err(JobError::retry("smtp_not_configured"));
         };
         let to: Mailbox =
             e.to.parse()
-                .map_err(|_| JobError::permanent("recipient address is not valid"))?;
+                .map_err(|_| JobError::permanent("smtp_invalid_recipient"))?;
         let msg = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -129,12 +131,35 @@ impl Mailer {
                             .body(e.html.clone()),
                     ),
             )
-            .map_err(JobError::permanent)?;
+            .map_err(|_| JobError::permanent("smtp_unbuildable_message"))?;
         match transport.send(msg).await {
             Ok(_) => Ok(()),
-            Err(err) if err.is_permanent() => Err(JobError::permanent(err)),
-            Err(err) => Err(JobError::retry(err)),
+            Err(err) if err.is_permanent() => Err(JobError::Permanent(smtp_failure(&err))),
+            Err(err) => Err(JobError::Retry(smtp_failure(&err))),
         }
+    }
+}
+
+/// A failed SMTP send as a fixed code, from the reply's status and the error's kind only.
+/// The reply text ("550 5.1.1 <someone@example.com>: Recipient address rejected") and the
+/// error's message are dropped.
+pub fn smtp_failure(err: &lettre::transport::smtp::Error) -> FailCode {
+    let status = err.status().and_then(|c| c.to_string().parse::<i64>().ok());
+    match status {
+        // Mailbox unavailable, not local, name not allowed (RFC 5321 §4.2.3).
+        Some(550 | 551 | 553) => FailCode::new("smtp_rejected_recipient"),
+        Some(552) => FailCode::new("smtp_message_too_large"),
+        Some(530 | 534 | 535 | 538) => FailCode::new("smtp_auth_failed"),
+        Some(421) => FailCode::new("smtp_unavailable"),
+        Some(450..=452) => FailCode::new("smtp_deferred"),
+        Some(c) if c >= 500 => FailCode::numbered("smtp_permanent", c),
+        Some(c) => FailCode::numbered("smtp_transient", c),
+        None if err.is_timeout() => FailCode::new("smtp_timeout"),
+        None if err.is_tls() => FailCode::new("smtp_tls_failed"),
+        None if err.is_response() => FailCode::new("smtp_bad_reply"),
+        None if err.is_client() => FailCode::new("smtp_client_error"),
+        // Connection refused, reset, name resolution, transport shut down.
+        None => FailCode::new("smtp_unavailable"),
     }
 }
 

@@ -10,9 +10,11 @@
 //! expires (a worker died mid-job) makes the job claimable again.
 
 pub mod email;
+pub mod fault;
 pub mod job;
 pub mod worker;
 
+pub use fault::FailCode;
 pub use job::{Job, Retry, Run};
 
 use chrono::{DateTime, Duration, Utc};
@@ -119,11 +121,11 @@ pub async fn complete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
 }
 
 /// The job failed: retry after a backoff, or dead-letter it when attempts are used up (or
-/// the failure is permanent). `error` must not contain secrets or identity.
+/// the failure is permanent). The stored last error is the failure's code, never its text.
 pub async fn fail(
     db: &Db,
     job: &Claimed,
-    error: &str,
+    error: &FailCode,
     permanent: bool,
     backoff_base: Duration,
     backoff_max: Duration,
@@ -134,14 +136,13 @@ pub async fn fail(
         .checked_mul(2i32.saturating_pow(exp))
         .unwrap_or(backoff_max)
         .min(backoff_max);
-    let error: String = error.chars().take(500).collect();
     sqlx::query(
         "UPDATE jobs SET state = $1, run_at = $2, locked_until = NULL, last_error = $3 \
          WHERE id = $4",
     )
     .bind(if dead { "dead" } else { "ready" })
     .bind(store::ts(Utc::now() + delay))
-    .bind(error)
+    .bind(error.as_str())
     .bind(job.id)
     .execute(&db.pool)
     .await?;

@@ -8,24 +8,31 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use futures_util::future::BoxFuture;
 
-use super::{claim, complete, fail, Claimed, Job, Run};
+use super::{claim, complete, fail, Claimed, FailCode, Job, Run};
 use crate::store::Db;
 
-/// Why a job did not succeed.
+/// Why a job did not succeed, as a fixed code ([`FailCode`]): the only thing logged about
+/// the failure and stored as the job's last error, so no remote text reaches either.
 #[derive(Debug)]
 pub enum JobError {
     /// Try again later (network, remote 5xx, timeouts).
-    Retry(String),
+    Retry(FailCode),
     /// Retrying cannot help (malformed payload, unknown recipient): dead-letter it now.
-    Permanent(String),
+    Permanent(FailCode),
 }
 
 impl JobError {
-    pub fn retry(e: impl std::fmt::Display) -> Self {
-        JobError::Retry(e.to_string())
+    pub fn retry(e: impl Into<FailCode>) -> Self {
+        JobError::Retry(e.into())
     }
-    pub fn permanent(e: impl std::fmt::Display) -> Self {
-        JobError::Permanent(e.to_string())
+    pub fn permanent(e: impl Into<FailCode>) -> Self {
+        JobError::Permanent(e.into())
+    }
+
+    pub fn code(&self) -> &FailCode {
+        match self {
+            JobError::Retry(c) | JobError::Permanent(c) => c,
+        }
     }
 }
 
@@ -64,7 +71,7 @@ impl<J: Job> Handler for Typed<J> {
     fn run<'a>(&'a self, job: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
             let payload: J = serde_json::from_value(job.payload.clone())
-                .map_err(|_| JobError::permanent(format!("undecodable {} payload", J::KIND)))?;
+                .map_err(|_| JobError::permanent("undecodable_payload"))?;
             self.run.run(payload, job).await
         })
     }
@@ -93,10 +100,10 @@ pub async fn run_once(db: &Db, reg: &Registry, s: &Settings) -> anyhow::Result<b
             let lease = s.lease.to_std().unwrap_or(StdDuration::from_secs(60));
             match tokio::time::timeout(lease, h.run(&job)).await {
                 Ok(r) => r,
-                Err(_) => Err(JobError::Retry("timed out".into())),
+                Err(_) => Err(JobError::retry("timed_out")),
             }
         }
-        None => Err(JobError::Retry(format!("no handler for {}", job.kind))),
+        None => Err(JobError::retry("no_handler")),
     };
     match result {
         Ok(()) => {
@@ -104,15 +111,13 @@ pub async fn run_once(db: &Db, reg: &Registry, s: &Settings) -> anyhow::Result<b
             tracing::info!(job_id = job.id, kind = %job.kind, "job done");
         }
         Err(e) => {
-            let (msg, permanent) = match &e {
-                JobError::Retry(m) => (m.as_str(), false),
-                JobError::Permanent(m) => (m.as_str(), true),
-            };
-            let dead = fail(db, &job, msg, permanent, s.backoff_base, s.backoff_max).await?;
+            let permanent = matches!(e, JobError::Permanent(_));
+            let code = e.code();
+            let dead = fail(db, &job, code, permanent, s.backoff_base, s.backoff_max).await?;
             if dead {
-                tracing::error!(job_id = job.id, kind = %job.kind, error = %msg, "job dead-lettered");
+                tracing::error!(job_id = job.id, kind = %job.kind, error = %code, "job dead-lettered");
             } else {
-                tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempts, error = %msg, "job failed; will retry");
+                tracing::warn!(job_id = job.id, kind = %job.kind, attempt = job.attempts, error = %code, "job failed; will retry");
             }
         }
     }

@@ -12,11 +12,8 @@ use serde::Serialize;
 use crate::audit::{self, Actor, Entry};
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Db};
+use crate::vault::context::totp_context;
 use crate::vault::Vault;
-
-fn totp_context(user_id: &str) -> String {
-    format!("staff-totp|{user_id}")
-}
 
 pub(super) async fn open_totp_secret(
     vault: &Vault,

@@ -1,8 +1,10 @@
 //! The vault: the only module that holds a key or turns a sealed identity back into text.
 //!
 //! Keys: a master key (from `JUBAO_MASTER_KEY` or a 0600 key file) wraps data keys stored in
-//! `vault_keys`; identity fields, evidence and saved receipts are sealed with the active data
-//! key. Sub-keys for the blind index, passcode hashes, idempotency keys and the audit chain
+//! `vault_keys`; identity fields, evidence, saved receipts, staff TOTP secrets and the bots'
+//! conversations, saved replies and tokens are sealed with the active data key, each bound
+//! to the row it belongs to ([`context`]); `jubao keys rotate` re-seals all of them and
+//! `--retire` then destroys the old keys ([`rotate`]). Sub-keys for the blind index, passcode hashes, idempotency keys and the audit chain
 //! ([`AuditKey`]) are derived from the master key, so they survive data-key rotation.
 //!
 //! Instances share keys through the database: each re-reads which key is active every
@@ -11,8 +13,10 @@
 
 pub mod audit_key;
 pub mod claims;
+pub mod context;
 pub mod crypto;
 pub mod identity;
+mod reseal;
 pub mod rotate;
 
 use std::collections::HashMap;
@@ -80,6 +84,21 @@ impl Sealer {
     /// Seal evidence bytes (or any opaque blob) bound to `context`.
     pub fn seal_blob(&self, context: &str, plaintext: &[u8]) -> Vec<u8> {
         self.seal(format!("jubao/blob/v1|{context}").as_bytes(), plaintext)
+    }
+
+    /// Seal one variant of an evidence file, bound to its report (in place: a 20 MB file is
+    /// never held twice).
+    pub fn seal_evidence(
+        &self,
+        report_id: &str,
+        evidence_id: &str,
+        variant: &str,
+        plaintext: Vec<u8>,
+    ) -> Vec<u8> {
+        self.seal_blob_owned(
+            &context::evidence_context(report_id, evidence_id, variant),
+            plaintext,
+        )
     }
 }
 
@@ -276,6 +295,25 @@ impl Vault {
         let key = self.key_for(sealed).await?;
         crypto::open(&key, format!("jubao/blob/v1|{context}").as_bytes(), sealed)
             .map_err(|e: CryptoError| anyhow!("opening blob: {e}"))
+    }
+
+    /// Open one variant of an evidence file of `report_id`. Files sealed before evidence
+    /// named its report open under their old context until rotation re-seals them.
+    pub async fn open_evidence(
+        &self,
+        report_id: &str,
+        evidence_id: &str,
+        variant: &str,
+        sealed: &[u8],
+    ) -> anyhow::Result<Vec<u8>> {
+        let bound = context::evidence_context(report_id, evidence_id, variant);
+        match self.open_blob(&bound, sealed).await {
+            Ok(plain) => Ok(plain),
+            Err(bound_err) => {
+                let legacy = context::legacy_evidence_context(evidence_id, variant);
+                self.open_blob(&legacy, sealed).await.map_err(|_| bound_err)
+            }
+        }
     }
 
     /// Keyed blind index of a normalized identity value, for equality search.

@@ -1,28 +1,62 @@
-//! Data-key rotation, safe to run while the service runs and safe to interrupt.
+//! Data-key rotation, safe to run while the service runs and safe to interrupt, and the
+//! destruction of the keys it retired.
 //!
+//! `jubao keys rotate`:
 //! 1. A new data key becomes active; the old ones become `retiring` (skipped when a previous,
 //!    interrupted run already did this: the run resumes).
 //! 2. Wait for every instance to notice (they re-check every [`super::ACTIVE_KEY_TTL`]).
-//! 3. Re-seal, in small batches, every row still sealed with another key: identities,
-//!    evidence blobs, saved receipts. Each row is updated only if its key id is unchanged,
-//!    so a concurrent writer never loses data.
-//! 4. When nothing is left, the old keys become `retired`.
+//! 3. Re-seal, in small batches, everything still sealed with another key, in every
+//!    [`Store`]: identities, evidence (originals and working copies, re-bound to their
+//!    report), saved receipts, staff TOTP secrets, and the bots' conversations, saved
+//!    replies and access tokens. Each row is updated only if it is unchanged since it was
+//!    read, so a concurrent writer never loses data.
+//! 4. When nothing is left, the old keys become `retired`. They still open old backups.
+//!
+//! `jubao keys rotate --retire` then destroys the retired keys ([`retire`]): it refuses while
+//! a rotation is unfinished or anything is still sealed under another key than the active
+//! one, so it never makes a stored value unreadable.
 
 use std::time::Duration;
 
-use anyhow::Context;
+use super::{reseal, Vault};
 
-use super::identity::{aad, IdentityField};
-use super::{crypto, SealedIdentity, Vault};
+pub use super::context::{evidence_context, idempotency_context};
 
-/// Sealing context of an evidence blob (shared by the evidence store and rotation).
-pub fn evidence_context(evidence_id: &str, variant: &str) -> String {
-    format!("evidence|{evidence_id}|{variant}")
+/// Every place where something is sealed with a data key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    Identities,
+    Evidence,
+    Idempotency,
+    TotpSecrets,
+    Conversations,
+    Pushes,
+    Tokens,
 }
 
-/// Sealing context of a saved idempotent response.
-pub fn idempotency_context(scope: &str, key_digest: &[u8]) -> String {
-    format!("idempotency|{scope}|{}", hex::encode(key_digest))
+impl Store {
+    pub const ALL: [Store; 7] = [
+        Store::Identities,
+        Store::Evidence,
+        Store::Idempotency,
+        Store::TotpSecrets,
+        Store::Conversations,
+        Store::Pushes,
+        Store::Tokens,
+    ];
+
+    /// Where it is kept (table, or table and column).
+    pub fn name(self) -> &'static str {
+        match self {
+            Store::Identities => "reporter_identity",
+            Store::Evidence => "evidence_blobs",
+            Store::Idempotency => "idempotency",
+            Store::TotpSecrets => "staff_users.totp_secret",
+            Store::Conversations => "bot_conversations",
+            Store::Pushes => "bot_pushes.reply",
+            Store::Tokens => "bot_tokens",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,18 +66,25 @@ pub struct RotateOutcome {
     pub resealed: u64,
 }
 
-/// Rows not yet sealed with the active key.
-pub async fn pending(vault: &Vault, active: i64) -> anyhow::Result<u64> {
-    let mut total = 0i64;
-    for table in ["reporter_identity", "evidence_blobs", "idempotency"] {
-        let n: i64 =
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE key_id <> $1"))
-                .bind(active)
-                .fetch_one(&vault.db().pool)
-                .await?;
-        total += n;
+/// Values not sealed with the `active` key, per store (only stores with some).
+pub async fn pending_by_store(vault: &Vault, active: i64) -> anyhow::Result<Vec<(Store, u64)>> {
+    let mut out = vec![];
+    for store in Store::ALL {
+        let n = reseal::count_not_under(vault, store, active).await?;
+        if n > 0 {
+            out.push((store, n));
+        }
     }
-    Ok(total as u64)
+    Ok(out)
+}
+
+/// Values not yet sealed with the active key, in all stores.
+pub async fn pending(vault: &Vault, active: i64) -> anyhow::Result<u64> {
+    Ok(pending_by_store(vault, active)
+        .await?
+        .iter()
+        .map(|(_, n)| n)
+        .sum())
 }
 
 /// Rotate the data key. `progress(done, total)` is called as rows are re-sealed.
@@ -71,9 +112,9 @@ pub async fn rotate(
 
     loop {
         let mut n = 0u64;
-        n += reseal_identities(vault, &sealer, active).await?;
-        n += reseal_blobs(vault, &sealer, active).await?;
-        n += reseal_idempotency(vault, &sealer, active).await?;
+        for store in Store::ALL {
+            n += reseal::batch(vault, &sealer, store).await?;
+        }
         done += n;
         progress(done, total.max(done));
         if n == 0 {
@@ -94,110 +135,80 @@ pub async fn rotate(
     })
 }
 
-async fn reseal_identities(
-    vault: &Vault,
-    sealer: &super::Sealer,
-    active: i64,
-) -> anyhow::Result<u64> {
-    let ids: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT report_id, key_id FROM reporter_identity WHERE key_id <> $1 LIMIT 200",
-    )
-    .bind(active)
-    .fetch_all(&vault.db().pool)
-    .await?;
-    let mut n = 0;
-    for (report_id, old_key) in ids {
-        let Some(mut sealed) = SealedIdentity::load(&vault.db().pool, &report_id).await? else {
-            continue;
-        };
-        for field in IdentityField::ALL {
-            let Some(blob) = sealed.get(field) else {
-                continue;
-            };
-            let key_id = crypto::sealed_key_id(blob)?;
-            let plain = vault
-                .open_with(key_id, &aad(&report_id, field), blob)
-                .with_context(|| format!("report {report_id} field {}", field.column()))?;
-            sealed.set(field, Some(sealer.seal(&aad(&report_id, field), &plain)));
+/// Why `--retire` destroyed nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RetireRefused {
+    /// A rotation was started and has not finished.
+    #[error(
+        "a rotation has not finished (data key {keys} still being replaced): run \
+         `jubao keys rotate` until it completes, then `jubao keys rotate --retire`"
+    )]
+    RotationUnfinished { keys: String },
+    /// Values are still sealed under a key other than the active one.
+    #[error(
+        "{total} sealed values are not under the active data key {active} ({detail}): \
+         run `jubao keys rotate` to re-seal them, then `jubao keys rotate --retire`"
+    )]
+    StillSealed {
+        active: u32,
+        total: u64,
+        detail: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetireOutcome {
+    pub active_key: u32,
+    /// The data keys destroyed (none: there was no retired key).
+    pub destroyed: Vec<u32>,
+}
+
+/// Destroy the retired data keys (their wrapped copies are deleted from `vault_keys`), once
+/// a rotation has finished and nothing is sealed under any key but the active one.
+/// Refusals are [`RetireRefused`] errors; nothing is destroyed then.
+pub async fn retire(vault: &Vault) -> anyhow::Result<RetireOutcome> {
+    let db = vault.db();
+    let keys: Vec<(i64, String)> = sqlx::query_as("SELECT id, state FROM vault_keys ORDER BY id")
+        .fetch_all(&db.pool)
+        .await?;
+    let retiring: Vec<String> = keys
+        .iter()
+        .filter(|(_, s)| s == "retiring")
+        .map(|(id, _)| id.to_string())
+        .collect();
+    if !retiring.is_empty() {
+        return Err(RetireRefused::RotationUnfinished {
+            keys: retiring.join(", "),
         }
-        let v = sealed.values_mut();
-        let res = sqlx::query(
-            "UPDATE reporter_identity SET key_id = $1, name = $2, id_number = $3, phone = $4, \
-             email = $5, openid = $6, caller_number = $7, bank_account = $8 \
-             WHERE report_id = $9 AND key_id = $10",
-        )
-        .bind(active)
-        .bind(v[0].take())
-        .bind(v[1].take())
-        .bind(v[2].take())
-        .bind(v[3].take())
-        .bind(v[4].take())
-        .bind(v[5].take())
-        .bind(v[6].take())
-        .bind(&report_id)
-        .bind(old_key)
-        .execute(&vault.db().pool)
-        .await?;
-        n += res.rows_affected();
+        .into());
     }
-    Ok(n)
-}
-
-async fn reseal_blobs(vault: &Vault, sealer: &super::Sealer, active: i64) -> anyhow::Result<u64> {
-    // Evidence can be large: a few at a time.
-    let rows: Vec<(String, String, i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT evidence_id, variant, key_id, data FROM evidence_blobs WHERE key_id <> $1 LIMIT 4",
+    let sealer = vault.sealer().await?;
+    let active = sealer.key_id();
+    let left = pending_by_store(vault, active).await?;
+    if !left.is_empty() {
+        return Err(RetireRefused::StillSealed {
+            active: active as u32,
+            total: left.iter().map(|(_, n)| n).sum(),
+            detail: left
+                .iter()
+                .map(|(s, n)| format!("{}: {n}", s.name()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+        .into());
+    }
+    let destroyed: Vec<i64> = sqlx::query_scalar(
+        "DELETE FROM vault_keys WHERE state = 'retired' AND id <> $1 RETURNING id",
     )
     .bind(active)
-    .fetch_all(&vault.db().pool)
+    .fetch_all(&db.pool)
     .await?;
-    let mut n = 0;
-    for (evidence_id, variant, old_key, data) in rows {
-        let ctx = evidence_context(&evidence_id, &variant);
-        let plain = vault.open_blob(&ctx, &data).await?;
-        let res = sqlx::query(
-            "UPDATE evidence_blobs SET key_id = $1, data = $2 \
-             WHERE evidence_id = $3 AND variant = $4 AND key_id = $5",
-        )
-        .bind(active)
-        .bind(sealer.seal_blob(&ctx, &plain))
-        .bind(&evidence_id)
-        .bind(&variant)
-        .bind(old_key)
-        .execute(&vault.db().pool)
-        .await?;
-        n += res.rows_affected();
-    }
-    Ok(n)
-}
-
-async fn reseal_idempotency(
-    vault: &Vault,
-    sealer: &super::Sealer,
-    active: i64,
-) -> anyhow::Result<u64> {
-    let rows: Vec<(String, Vec<u8>, i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT scope, key_digest, key_id, response FROM idempotency WHERE key_id <> $1 LIMIT 200",
-    )
-    .bind(active)
-    .fetch_all(&vault.db().pool)
-    .await?;
-    let mut n = 0;
-    for (scope, digest, old_key, response) in rows {
-        let ctx = idempotency_context(&scope, &digest);
-        let plain = vault.open_blob(&ctx, &response).await?;
-        let res = sqlx::query(
-            "UPDATE idempotency SET key_id = $1, response = $2 \
-             WHERE scope = $3 AND key_digest = $4 AND key_id = $5",
-        )
-        .bind(active)
-        .bind(sealer.seal_blob(&ctx, &plain))
-        .bind(&scope)
-        .bind(digest)
-        .bind(old_key)
-        .execute(&vault.db().pool)
-        .await?;
-        n += res.rows_affected();
-    }
-    Ok(n)
+    // Forget them here too (other instances drop them when they next reload the ring).
+    vault.reload().await?;
+    let mut destroyed: Vec<u32> = destroyed.into_iter().map(|id| id as u32).collect();
+    destroyed.sort_unstable();
+    Ok(RetireOutcome {
+        active_key: active as u32,
+        destroyed,
+    })
 }

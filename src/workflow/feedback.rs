@@ -108,7 +108,7 @@ impl FeedbackHandler {
         .await
         .map_err(JobError::retry)?;
         let Some((channel, locale, status, tracking_code)) = row else {
-            return Err(JobError::permanent("no such report"));
+            return Err(JobError::permanent("no_such_report"));
         };
         let locale = Locale::parse(&locale).unwrap_or_default();
         let (status, note) = if let Some(eid) = p.event_id {
@@ -120,7 +120,7 @@ impl FeedbackHandler {
             .fetch_optional(&self.db.pool)
             .await
             .map_err(JobError::retry)?;
-            r.ok_or_else(|| JobError::permanent("no such event"))?
+            r.ok_or_else(|| JobError::permanent("no_such_event"))?
         } else {
             (status, None)
         };
@@ -134,7 +134,7 @@ impl FeedbackHandler {
             .fetch_optional(&self.db.pool)
             .await
             .map_err(JobError::retry)?;
-            let body = body.ok_or_else(|| JobError::permanent("no such message"))?;
+            let body = body.ok_or_else(|| JobError::permanent("no_such_message"))?;
             text = i18n::t(locale, "feedback-staff-message", &[("body", body)]);
         } else if let Some(n) = note {
             text.push('\n');
@@ -151,11 +151,7 @@ impl FeedbackHandler {
             "h5" | "staff" => self.email_reporter(&notice, &tracking_code).await?,
             other => match self.senders.get(other) {
                 Some(s) => s.send(&notice).await?,
-                None => {
-                    return Err(JobError::retry(format!(
-                        "no feedback sender for channel {other}"
-                    )))
-                }
+                None => return Err(JobError::retry("no_feedback_sender")),
             },
         }
         // Delivered: the "tell a real-name reporter" clock is met.

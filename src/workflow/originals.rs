@@ -93,10 +93,7 @@ pub async fn evidence_file(
     .fetch_one(&wf.db.pool)
     .await?;
     let plain = vault
-        .open_blob(
-            &crate::vault::rotate::evidence_context(evidence_id, variant),
-            &sealed,
-        )
+        .open_evidence(case_id, evidence_id, variant, &sealed)
         .await
         .map_err(AppError::internal)?;
     super::query::read(

@@ -31,6 +31,9 @@ struct Calls {
     tokens: usize,
     media: Vec<String>,
     sent: Vec<Value>,
+    /// Whether users whose openid starts with `oGone-` have unfollowed (see [`send`]).
+    gone: bool,
+    refused: usize,
 }
 
 struct FakePlatform {
@@ -98,9 +101,20 @@ async fn media(calls: Shared, q: Q) -> HttpResponse {
     HttpResponse::Ok().content_type("image/jpeg").body(JPEG)
 }
 
+/// Once `gone` is set, users whose openid starts with `oGone-` have unfollowed: the
+/// platform answers 45015 and, as its error messages do, names the user in `errmsg`.
 async fn send(calls: Shared, q: Q, body: web::Json<Value>) -> HttpResponse {
     if q.get("access_token").map(String::as_str) != Some("ACCESS-TOKEN-1") {
         return HttpResponse::Ok().json(json!({"errcode": 40001, "errmsg": "invalid credential"}));
+    }
+    let to = body["touser"].as_str().unwrap_or_default().to_string();
+    if to.starts_with("oGone-") && calls.lock().unwrap().gone {
+        calls.lock().unwrap().refused += 1;
+        return HttpResponse::Ok().json(json!({
+            "errcode": 45015,
+            "errmsg": format!("response out of time limit or subscription is canceled \
+                               (touser {to}) rid: 6650a1b2-1c2d3e4f")
+        }));
     }
     calls.lock().unwrap().sent.push(body.into_inner());
     HttpResponse::Ok().json(json!({"errcode": 0, "errmsg": "ok"}))
@@ -468,6 +482,7 @@ both_databases!(
     retry_storm_files_one_tip,
     conversation_moves_between_instances_and_survives_restart,
     feedback_reaches_the_chat,
+    unreachable_user_leaves_no_openid,
     everyday_answers_and_a_category_for_staff_to_classify,
 );
 
@@ -1087,8 +1102,107 @@ async fn feedback_reaches_the_chat(app: TestApp) {
         .fetch_one(&app.db.pool)
         .await
         .unwrap();
+    accept_case(&app, &report_id).await;
 
-    // A staff member accepts the case.
+    wait_for("the feedback message", || {
+        let sent = fake.sent();
+        async move { !sent.is_empty() }
+    })
+    .await;
+    let sent = fake.sent();
+    assert_eq!(sent[0]["touser"], openid);
+    assert_eq!(sent[0]["msgtype"], "text");
+    let text = sent[0]["text"]["content"].as_str().unwrap();
+    assert!(text.contains(&code), "{text}");
+    app.stop().await;
+    fake.handle.stop(true).await;
+}
+
+/// Issue 15 item 9: the feedback message to a user who unfollowed is refused with 45015 and
+/// an `errmsg` naming the openid; the job is dead-lettered as `platform_45015`, and the
+/// openid is in no log line, no job and no dead letter.
+async fn unreachable_user_leaves_no_openid(app: TestApp) {
+    let fake = FakePlatform::start().await;
+    let backend = app.backend;
+    app.stop().await;
+    let Some(app) = bot_app(backend, &fake).await else {
+        return;
+    };
+    let openid = "oGone-unfollowed-4711";
+    let bot = Bot::new(Mode::Safe, openid);
+    let mut script: Vec<&str> = ZH_SCRIPT.to_vec();
+    script.retain(|l| !l.starts_with("[img:"));
+    script.push("1");
+    // A step that outlives the answer deadline (a loaded machine) replies through the
+    // message API instead: wait for that reply before the next step.
+    for line in script {
+        let before = fake.sent().len();
+        if bot.say(&app, line).await.is_empty() {
+            wait_for("the delayed reply", || {
+                let n = fake.sent().len();
+                async move { n > before }
+            })
+            .await;
+        }
+    }
+    let report_id: String = sqlx::query_scalar("SELECT report_id FROM bot_reporters")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    // The user unfollows; then the case is accepted.
+    let replies = fake.sent().len();
+    fake.calls.lock().unwrap().gone = true;
+    accept_case(&app, &report_id).await;
+
+    wait_for("the dead letter", || {
+        let db = app.db.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state = 'dead'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+            n > 0
+        }
+    })
+    .await;
+    assert_eq!(fake.calls.lock().unwrap().refused, 1);
+    assert_eq!(fake.sent().len(), replies);
+    let dead = jubao::notify::dead_letters(&app.db, 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].kind, "reporter_feedback");
+    assert_eq!(dead[0].last_error.as_deref(), Some("platform_45015"));
+    let jobs: Vec<(String, String, String, Option<String>)> =
+        sqlx::query_as("SELECT kind, state, payload, last_error FROM jobs")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).into_owned();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("job dead-lettered") && l.contains("platform_45015")),
+        "the dead letter is logged with its code"
+    );
+    let dead = serde_json::to_string(&dead).unwrap();
+    for (where_, text) in [
+        ("logs", logs),
+        ("dead letters", dead),
+        ("jobs", format!("{jobs:?}")),
+    ] {
+        assert!(
+            !text.contains("unfollowed-4711"),
+            "the openid is in the {where_}"
+        );
+        assert!(
+            !text.contains("6650a1b2"),
+            "the platform's errmsg is in the {where_}"
+        );
+    }
+    app.stop().await;
+    fake.handle.stop(true).await;
+}
+
+/// A staff member accepts the case (which tells the reporter through the chat).
+async fn accept_case(app: &TestApp, report_id: &str) {
     let mut tx = app.db.begin().await.unwrap();
     let user = jubao::staff::create(
         &mut tx,
@@ -1117,20 +1231,7 @@ async fn feedback_reaches_the_chat(app: TestApp) {
     };
     let req: jubao::workflow::ops::TransitionRequest =
         serde_json::from_value(json!({"to": "accepted", "reason": "线索具体，予以受理"})).unwrap();
-    jubao::workflow::ops::transition(&app.state.workflow, &p, &report_id, req)
+    jubao::workflow::ops::transition(&app.state.workflow, &p, report_id, req)
         .await
         .unwrap_or_else(|e| panic!("{} {:?}", e.code, e.field));
-
-    wait_for("the feedback message", || {
-        let sent = fake.sent();
-        async move { !sent.is_empty() }
-    })
-    .await;
-    let sent = fake.sent();
-    assert_eq!(sent[0]["touser"], openid);
-    assert_eq!(sent[0]["msgtype"], "text");
-    let text = sent[0]["text"]["content"].as_str().unwrap();
-    assert!(text.contains(&code), "{text}");
-    app.stop().await;
-    fake.handle.stop(true).await;
 }

@@ -167,19 +167,30 @@ async fn multipart_with_evidence(app: TestApp) {
         assert!(!b.windows(16).any(|w| w == &jpeg[100..116]));
     }
     // And they open with the vault to the original bytes.
-    let (id,): (String,) = sqlx::query_as("SELECT id FROM evidence WHERE kind = 'image'")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let (id, report_id): (String, String) =
+        sqlx::query_as("SELECT id, report_id FROM evidence WHERE kind = 'image'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     let sealed = jubao::store::blobs::get(&app.db, &id, "original")
         .await
         .unwrap()
         .unwrap();
-    let ctx = jubao::vault::rotate::evidence_context(&id, "original");
+    let ctx = jubao::vault::context::evidence_context(&report_id, &id, "original");
     assert_eq!(
         app.state.vault.open_blob(&ctx, &sealed).await.unwrap(),
         jpeg
     );
+    // Bound to its report: under another report's id (or none) it does not open.
+    let elsewhere = jubao::vault::context::evidence_context("another-report", &id, "original");
+    assert!(app
+        .state
+        .vault
+        .open_blob(&elsewhere, &sealed)
+        .await
+        .is_err());
+    let unbound = format!("evidence|{id}|original");
+    assert!(app.state.vault.open_blob(&unbound, &sealed).await.is_err());
     app.stop().await;
 }
 

@@ -5,8 +5,12 @@
 //!
 //! It speaks EHLO/HELO, MAIL FROM, RCPT TO, DATA (with dot-unstuffing), RSET, NOOP and
 //! QUIT; commands out of order get 503, unknown ones 502. Every message accepted is kept in
-//! memory, decoded, as `{to, from, subject, text, html}`.
+//! memory, decoded, as `{to, from, subject, text, html}`. Started with
+//! [`SmtpSink::start_rejecting`], it answers every RCPT TO with a permanent 550 whose text
+//! quotes the address back, as real relays do ("550 5.1.1 <a@b>: Recipient address
+//! rejected"), and counts the refusals.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,9 +27,17 @@ const MAX_LINE: usize = 64 * 1024;
 
 type Received = Arc<Mutex<Vec<Value>>>;
 
+/// How the sink answers RCPT TO.
+#[derive(Clone)]
+struct Policy {
+    reject_recipients: bool,
+    rejected: Arc<AtomicUsize>,
+}
+
 pub struct SmtpSink {
     pub port: u16,
     received: Received,
+    rejected: Arc<AtomicUsize>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -37,16 +49,37 @@ impl SmtpSink {
 
     /// Listen on `port` (or a free one); it accepts as soon as this returns.
     pub fn start_on(port: Option<u16>) -> SmtpSink {
+        Self::listen(port, false)
+    }
+
+    /// A relay that knows no mailbox: every RCPT TO gets "550 5.1.1 <address>: Recipient
+    /// address rejected: User unknown", the address quoted back.
+    pub fn start_rejecting() -> SmtpSink {
+        Self::listen(None, true)
+    }
+
+    /// How many recipients were refused so far.
+    pub fn rejected(&self) -> usize {
+        self.rejected.load(Ordering::SeqCst)
+    }
+
+    fn listen(port: Option<u16>, reject_recipients: bool) -> SmtpSink {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port.unwrap_or(0)))
             .expect("bind the SMTP sink on loopback");
         listener.set_nonblocking(true).unwrap();
         let listener = TcpListener::from_std(listener).unwrap();
         let port = listener.local_addr().unwrap().port();
         let received = Received::default();
-        let server = tokio::spawn(serve(listener, received.clone()));
+        let policy = Policy {
+            reject_recipients,
+            rejected: Arc::default(),
+        };
+        let rejected = policy.rejected.clone();
+        let server = tokio::spawn(serve(listener, received.clone(), policy));
         SmtpSink {
             port,
             received,
+            rejected,
             server,
         }
     }
@@ -81,14 +114,14 @@ impl Drop for SmtpSink {
     }
 }
 
-async fn serve(listener: TcpListener, received: Received) {
+async fn serve(listener: TcpListener, received: Received, policy: Policy) {
     let mut sessions = JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        sessions.spawn(session(stream, received.clone()));
+        sessions.spawn(session(stream, received.clone(), policy.clone()));
         // Reap finished sessions so the set does not grow.
         while sessions.try_join_next().is_some() {}
     }
@@ -101,12 +134,12 @@ struct Envelope {
     to: Vec<String>,
 }
 
-async fn session(stream: TcpStream, received: Received) {
+async fn session(stream: TcpStream, received: Received, policy: Policy) {
     // A dropped or misbehaving client only ends its own session.
-    let _ = converse(stream, received).await;
+    let _ = converse(stream, received, policy).await;
 }
 
-async fn converse(stream: TcpStream, received: Received) -> std::io::Result<()> {
+async fn converse(stream: TcpStream, received: Received, policy: Policy) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     write
@@ -123,6 +156,7 @@ async fn converse(stream: TcpStream, received: Received) -> std::io::Result<()> 
             Some((v, a)) => (v.to_ascii_uppercase(), a.trim()),
             None => (line.to_ascii_uppercase(), ""),
         };
+        let refusal;
         let reply: &str = match verb.as_str() {
             "EHLO" | "HELO" if arg.is_empty() => "501 Syntax: EHLO hostname",
             "EHLO" => {
@@ -146,6 +180,14 @@ async fn converse(stream: TcpStream, received: Received) -> std::io::Result<()> 
             },
             "RCPT" if env.from.is_none() => "503 Need MAIL before RCPT",
             "RCPT" => match path_after(arg, "TO:").filter(|to| !to.is_empty()) {
+                Some(to) if policy.reject_recipients => {
+                    policy.rejected.fetch_add(1, Ordering::SeqCst);
+                    refusal = format!(
+                        "550 5.1.1 <{to}>: Recipient address rejected: User unknown in \
+                         virtual mailbox table (mailbox {to} does not exist)"
+                    );
+                    &refusal
+                }
                 Some(to) => {
                     env.to.push(to);
                     "250 OK"
@@ -343,5 +385,24 @@ mod tests {
         assert_eq!(m[0]["subject"], "举报");
         assert_eq!(m[0]["text"], ".leading dot\r\n.\r\nend\r\n");
         assert_eq!(m[0]["html"], Value::Null);
+    }
+
+    #[tokio::test]
+    async fn rejecting_sink_quotes_the_address_back() {
+        let sink = SmtpSink::start_rejecting();
+        let mut c = Client::connect(sink.port).await;
+        c.say("EHLO client.test", "250").await;
+        c.say("MAIL FROM:<a@x.test>", "250").await;
+        c.write
+            .write_all(b"RCPT TO:<nobody@x.test>\r\n")
+            .await
+            .unwrap();
+        let line = read_line(&mut c.read).await.unwrap().unwrap();
+        let line = String::from_utf8(line).unwrap();
+        assert!(line.starts_with("550 5.1.1 <nobody@x.test>: "), "{line}");
+        c.say("DATA", "503").await;
+        c.say("QUIT", "221").await;
+        assert_eq!(sink.rejected(), 1);
+        assert!(sink.messages().is_empty());
     }
 }

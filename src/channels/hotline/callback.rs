@@ -32,17 +32,13 @@ impl CallbackSender {
                 .await
                 .map_err(JobError::retry)?;
         let Some((source, call_id)) = row else {
-            return Err(JobError::permanent("no hotline call for this report"));
+            return Err(JobError::permanent("no_hotline_call"));
         };
         let Some(src) = self.sources.iter().find(|s| s.source == source) else {
-            return Err(JobError::permanent(format!(
-                "hotline source {source} is no longer configured"
-            )));
+            return Err(JobError::permanent("hotline_source_gone"));
         };
         let Some(url) = src.callback_url.as_deref().filter(|u| !u.is_empty()) else {
-            return Err(JobError::permanent(format!(
-                "hotline source {source} has no callback_url"
-            )));
+            return Err(JobError::permanent("hotline_no_callback_url"));
         };
         let now = Utc::now();
         let body = serde_json::to_vec(&serde_json::json!({
@@ -51,7 +47,7 @@ impl CallbackSender {
             "text": n.text,
             "at": now.to_rfc3339_opts(SecondsFormat::Secs, true),
         }))
-        .map_err(JobError::permanent)?;
+        .map_err(|_| JobError::permanent("unencodable_notice"))?;
         let ts = now.timestamp().to_string();
         let signature = sign(src.secret.as_bytes(), &ts, &body);
         let resp = self
@@ -63,11 +59,12 @@ impl CallbackSender {
             .body(body)
             .send()
             .await
-            .map_err(|e| JobError::Retry(format!("hotline callback: {}", e.without_url())))?;
+            .map_err(JobError::retry)?;
         if !resp.status().is_success() {
-            return Err(JobError::Retry(format!(
-                "hotline callback answered {}",
-                resp.status().as_u16()
+            // The call centre's answer (which may quote the call) is not read.
+            return Err(JobError::Retry(FailCode::numbered(
+                "http",
+                i64::from(resp.status().as_u16()),
             )));
         }
         tracing::info!(report_id = %n.report_id, source = %source, "hotline callback delivered");

@@ -63,13 +63,13 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, HotlineSource};
 use crate::domain::{bounded_text, Channel};
-use crate::error::{human_bytes, request_locale, AppError, AppResult};
+use crate::error::{request_locale, AppError, AppResult};
 use crate::evidence::{self, Limits};
 use crate::i18n::Locale;
 use crate::intake::parse::{parse_json, to_new_tip, RawReport, RawReporter, RawTarget};
 use crate::intake::{IdempotencyKey, NewTip, Submitted, TipExtra};
 use crate::notify::worker::JobError;
-use crate::notify::{self, Claimed, NewJob};
+use crate::notify::{self, Claimed, FailCode, NewJob};
 use crate::store::{self, Db, Tx};
 use crate::vault::{Identity, IdentityField, Vault};
 use crate::workflow::feedback::{Notice, Sender};

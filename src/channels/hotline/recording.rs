@@ -27,11 +27,13 @@ impl notify::Job for RecordingJob {
     }
 }
 
+/// Why a download failed, as fixed codes (noted on the case and stored as the job's error,
+/// so nothing the recording server said, nor its address, is kept).
 pub(super) enum FetchError {
     /// The address is not allowed: never retried.
     Refused(&'static str),
-    Permanent(String),
-    Retry(String),
+    Permanent(FailCode),
+    Retry(FailCode),
 }
 
 impl RecordingHandler {
@@ -52,7 +54,7 @@ impl RecordingHandler {
                 .await
                 .map_err(JobError::retry)?;
         match state.as_deref() {
-            None => return Err(JobError::permanent("no hotline call for this report")),
+            None => return Err(JobError::permanent("no_hotline_call")),
             Some("stored") => return Ok(()),
             _ => {}
         }
@@ -67,15 +69,15 @@ impl RecordingHandler {
             Err(FetchError::Refused(why)) => {
                 tracing::warn!(report_id = %p.report_id, reason = why, "hotline recording refused");
                 self.record(&p.report_id, "refused", why).await?;
-                return Err(JobError::Permanent(format!("recording refused: {why}")));
+                return Err(JobError::permanent(why));
             }
             Err(FetchError::Permanent(why)) => {
-                self.record(&p.report_id, "failed", &why).await?;
+                self.record(&p.report_id, "failed", why.as_str()).await?;
                 return Err(JobError::Permanent(why));
             }
             Err(FetchError::Retry(why)) => {
                 if job.attempts >= job.max_attempts {
-                    self.record(&p.report_id, "failed", &why).await?;
+                    self.record(&p.report_id, "failed", why.as_str()).await?;
                 }
                 return Err(JobError::Retry(why));
             }
@@ -87,9 +89,10 @@ impl RecordingHandler {
         let processed = match processed {
             Ok(p) => p,
             Err(e) => {
-                let why = format!("recording not accepted as evidence: {e}");
-                self.record(&p.report_id, "failed", &why).await?;
-                return Err(JobError::Permanent(why));
+                tracing::info!(report_id = %p.report_id, reason = %e, "hotline recording not accepted as evidence");
+                let why = "recording_not_evidence";
+                self.record(&p.report_id, "failed", why).await?;
+                return Err(JobError::permanent(why));
             }
         };
         let sealer = self.vault.sealer().await.map_err(JobError::retry)?;
@@ -198,17 +201,17 @@ impl notify::Run<RecordingJob> for RecordingHandler {
 /// no proxy, no redirects, at most `max` bytes within [`RECORDING_TIMEOUT`]. Errors never
 /// carry the URL (its query string may hold a token).
 pub(super) async fn fetch(url: &str, allow: &[String], max: u64) -> Result<Vec<u8>, FetchError> {
-    let u = reqwest::Url::parse(url).map_err(|_| FetchError::Refused("not a URL"))?;
+    let u = reqwest::Url::parse(url).map_err(|_| FetchError::Refused("recording_not_a_url"))?;
     if !matches!(u.scheme(), "http" | "https") {
-        return Err(FetchError::Refused("not an http(s) URL"));
+        return Err(FetchError::Refused("recording_not_http"));
     }
     let host = u
         .host_str()
-        .ok_or(FetchError::Refused("no host"))?
+        .ok_or(FetchError::Refused("recording_no_host"))?
         .to_string();
     let port = u
         .port_or_known_default()
-        .ok_or(FetchError::Refused("no port"))?;
+        .ok_or(FetchError::Refused("recording_no_port"))?;
     let allowed = host_allowed(allow, &host);
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -217,41 +220,42 @@ pub(super) async fn fetch(url: &str, allow: &[String], max: u64) -> Result<Vec<u
         .timeout(RECORDING_TIMEOUT);
     if let Some(ip) = literal_ip(&host) {
         if !allowed && is_forbidden(ip) {
-            return Err(FetchError::Refused("address not allowed"));
+            return Err(FetchError::Refused("recording_address_not_allowed"));
         }
     } else {
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
             .await
-            .map_err(|_| FetchError::Retry("the recording host does not resolve".into()))?
+            .map_err(|_| FetchError::Retry(FailCode::new("recording_host_unresolved")))?
             .collect();
         if addrs.is_empty() {
-            return Err(FetchError::Retry(
-                "the recording host does not resolve".into(),
-            ));
+            return Err(FetchError::Retry(FailCode::new(
+                "recording_host_unresolved",
+            )));
         }
         if !allowed && addrs.iter().any(|a| is_forbidden(a.ip())) {
-            return Err(FetchError::Refused("address not allowed"));
+            return Err(FetchError::Refused("recording_address_not_allowed"));
         }
         // Connect only to the addresses just checked (no second lookup to rebind).
         builder = builder.resolve_to_addrs(&host, &addrs);
     }
     let client = builder
         .build()
-        .map_err(|e| FetchError::Retry(format!("http client: {e}")))?;
+        .map_err(|_| FetchError::Retry(FailCode::new("internal_error")))?;
     let resp = client
         .get(u)
         .send()
         .await
-        .map_err(|e| FetchError::Retry(format!("recording download: {}", e.without_url())))?;
+        .map_err(|e| FetchError::Retry(FailCode::http(&e)))?;
     let status = resp.status();
     if status.is_redirection() {
-        return Err(FetchError::Permanent(format!(
-            "the recording URL redirects ({}); redirects are not followed",
-            status.as_u16()
+        // Redirects are not followed.
+        return Err(FetchError::Permanent(FailCode::numbered(
+            "recording_redirect",
+            i64::from(status.as_u16()),
         )));
     }
     if !status.is_success() {
-        let msg = format!("the recording server answered {}", status.as_u16());
+        let msg = FailCode::numbered("http", i64::from(status.as_u16()));
         return Err(
             if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
                 FetchError::Retry(msg)
@@ -260,23 +264,21 @@ pub(super) async fn fetch(url: &str, allow: &[String], max: u64) -> Result<Vec<u
             },
         );
     }
-    let too_large =
-        || FetchError::Permanent(format!("the recording is larger than {}", human_bytes(max)));
+    let too_large = || FetchError::Permanent(FailCode::new("recording_too_large"));
     if resp.content_length().is_some_and(|n| n > max) {
         return Err(too_large());
     }
     let mut buf = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|e| FetchError::Retry(format!("recording download: {}", e.without_url())))?;
+        let chunk = chunk.map_err(|e| FetchError::Retry(FailCode::http(&e)))?;
         if (buf.len() + chunk.len()) as u64 > max {
             return Err(too_large());
         }
         buf.extend_from_slice(&chunk);
     }
     if buf.is_empty() {
-        return Err(FetchError::Permanent("the recording is empty".into()));
+        return Err(FetchError::Permanent(FailCode::new("recording_empty")));
     }
     Ok(buf)
 }

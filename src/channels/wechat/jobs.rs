@@ -71,13 +71,13 @@ impl Bots {
         .await
         .map_err(JobError::retry)?;
         let (platform, account, locale, tracking_code) =
-            row.ok_or_else(|| JobError::permanent("report did not come from a bot"))?;
+            row.ok_or_else(|| JobError::permanent("not_a_bot_report"))?;
         let platform = Platform::parse(&platform)
-            .ok_or_else(|| JobError::permanent("unknown bot platform"))?;
+            .ok_or_else(|| JobError::permanent("unknown_bot_platform"))?;
         let sealed = SealedIdentity::load(&self.db.pool, report_id)
             .await
             .map_err(JobError::retry)?
-            .ok_or_else(|| JobError::permanent("no sealed identity"))?;
+            .ok_or_else(|| JobError::permanent("no_sealed_identity"))?;
         let identity = self
             .vault
             .open_identity(report_id, &sealed)
@@ -85,7 +85,7 @@ impl Bots {
             .map_err(JobError::retry)?;
         let user = identity
             .get(IdentityField::Openid)
-            .ok_or_else(|| JobError::permanent("no chat user on this report"))?
+            .ok_or_else(|| JobError::permanent("no_chat_user"))?
             .to_string();
         Ok(Reporter {
             platform,
@@ -103,10 +103,10 @@ impl Bots {
                 .fetch_optional(&self.db.pool)
                 .await
                 .map_err(JobError::retry)?
-                .ok_or_else(|| JobError::permanent("report did not come from a bot"))?;
+                .ok_or_else(|| JobError::permanent("not_a_bot_report"))?;
         let a = Platform::parse(&platform)
             .and_then(|p| self.account(p, &account))
-            .ok_or_else(|| JobError::permanent("bot account no longer configured"))?;
+            .ok_or_else(|| JobError::permanent("bot_account_gone"))?;
         let bytes = match self.fetch_media(a, &j.media_id).await {
             Ok(b) => b,
             Err(JobError::Permanent(m)) => {
@@ -170,7 +170,7 @@ impl Bots {
 
     async fn run_message(&self, j: MessageJob) -> Result<(), JobError> {
         if !j.message.starts_with("bots-") {
-            return Err(JobError::permanent("not a bot message id"));
+            return Err(JobError::permanent("not_a_bot_message"));
         }
         let r = self.reporter(&j.report_id).await?;
         let text = i18n::t(
@@ -180,7 +180,7 @@ impl Bots {
         );
         let a = self
             .account(r.platform, &r.account)
-            .ok_or_else(|| JobError::permanent("bot account no longer configured"))?;
+            .ok_or_else(|| JobError::permanent("bot_account_gone"))?;
         self.send_text(a, &r.user, &text).await
     }
 
@@ -188,7 +188,7 @@ impl Bots {
         let r = self.reporter(&n.report_id).await?;
         let a = self
             .account(r.platform, &r.account)
-            .ok_or_else(|| JobError::permanent("bot account no longer configured"))?;
+            .ok_or_else(|| JobError::permanent("bot_account_gone"))?;
         let text = i18n::t(
             n.locale,
             "bots-feedback-update",

@@ -2,8 +2,9 @@
 //! every instance, refreshed before they expire), media download and customer-service
 //! messages. Only outbox jobs call these, never a callback request.
 //!
-//! URLs carry the access token in their query string: errors are reported without the URL
-//! (`reqwest::Error::without_url`) and nothing here logs a URL.
+//! URLs carry the access token in their query string, and a platform's `errmsg` can echo the
+//! openid a message was for: failures are reported as fixed codes only (`platform_45015`,
+//! `http_503`, `network_timeout`; see `notify::FailCode`), and nothing here logs a URL.
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use serde_json::json;
 use super::store;
 use super::{Account, Bots, Platform};
 use crate::notify::worker::JobError;
+use crate::notify::FailCode;
 
 /// Refresh a token this long before the platform says it expires.
 const TOKEN_MARGIN_SECS: i64 = 300;
@@ -30,15 +32,18 @@ pub fn client() -> anyhow::Result<reqwest::Client> {
 }
 
 fn net(e: reqwest::Error) -> JobError {
-    JobError::retry(e.without_url())
+    JobError::Retry(FailCode::http(&e))
+}
+
+/// A platform's `errcode` as the job's failure code.
+fn platform(errcode: i64) -> FailCode {
+    FailCode::numbered("platform", errcode)
 }
 
 #[derive(Deserialize)]
 struct ApiReply {
     #[serde(default)]
     errcode: i64,
-    #[serde(default)]
-    errmsg: String,
     #[serde(default)]
     access_token: Option<String>,
     #[serde(default)]
@@ -64,7 +69,7 @@ impl Bots {
         let secret = a
             .secret
             .as_deref()
-            .ok_or_else(|| JobError::permanent("no app secret configured for this account"))?;
+            .ok_or_else(|| JobError::permanent("bot_no_app_secret"))?;
         let url = match a.platform {
             Platform::Wechat => format!("{}/cgi-bin/token", a.api_base),
             Platform::Wecom => format!("{}/cgi-bin/gettoken", a.api_base),
@@ -88,11 +93,11 @@ impl Bots {
             .await
             .map_err(net)?;
         let Some(token) = r.access_token.filter(|t| !t.is_empty() && r.errcode == 0) else {
-            return Err(JobError::retry(format!(
-                "token request refused: errcode {} {}",
-                r.errcode,
-                r.errmsg.chars().take(80).collect::<String>()
-            )));
+            return Err(JobError::Retry(if r.errcode == 0 {
+                FailCode::new("platform_no_token")
+            } else {
+                platform(r.errcode)
+            }));
         };
         let expires = Utc::now() + chrono::Duration::seconds(r.expires_in.unwrap_or(7200));
         let sealer = self.vault.sealer().await.map_err(JobError::retry)?;
@@ -119,9 +124,9 @@ impl Bots {
             .await
             .map_err(net)?;
         if !res.status().is_success() {
-            return Err(JobError::retry(format!(
-                "media API status {}",
-                res.status()
+            return Err(JobError::Retry(FailCode::numbered(
+                "http",
+                i64::from(res.status().as_u16()),
             )));
         }
         let is_json = res
@@ -133,13 +138,13 @@ impl Bots {
             .content_length()
             .is_some_and(|n| n > MAX_MEDIA_BYTES as u64)
         {
-            return Err(JobError::permanent("media file too large"));
+            return Err(JobError::permanent("media_too_large"));
         }
         let mut res = res;
         let mut body = Vec::new();
         while let Some(chunk) = res.chunk().await.map_err(net)? {
             if body.len() + chunk.len() > MAX_MEDIA_BYTES {
-                return Err(JobError::permanent("media file too large"));
+                return Err(JobError::permanent("media_too_large"));
             }
             body.extend_from_slice(&chunk);
         }
@@ -147,13 +152,10 @@ impl Bots {
             let r: ApiReply = serde_json::from_slice(&body).map_err(JobError::retry)?;
             if token_invalid(r.errcode) {
                 self.token_rejected(a).await;
-                return Err(JobError::retry(format!("token rejected ({})", r.errcode)));
+                return Err(JobError::Retry(platform(r.errcode)));
             }
             // 40007: invalid media id (expired after three days, or never existed).
-            return Err(JobError::permanent(format!(
-                "media API refused: errcode {}",
-                r.errcode
-            )));
+            return Err(JobError::Permanent(platform(r.errcode)));
         }
         Ok(body)
     }
@@ -182,9 +184,9 @@ impl Bots {
             .await
             .map_err(net)?;
         if !res.status().is_success() {
-            return Err(JobError::retry(format!(
-                "message API status {}",
-                res.status()
+            return Err(JobError::Retry(FailCode::numbered(
+                "http",
+                i64::from(res.status().as_u16()),
             )));
         }
         let r: ApiReply = res.json().await.map_err(net)?;
@@ -192,13 +194,11 @@ impl Bots {
             0 => Ok(()),
             c if token_invalid(c) => {
                 self.token_rejected(a).await;
-                Err(JobError::retry(format!("token rejected ({c})")))
+                Err(JobError::Retry(platform(c)))
             }
             // 45015: the user has not written in the last 48 hours; 43004: unfollowed.
-            c @ (45015 | 43004 | 40003) => Err(JobError::permanent(format!(
-                "user cannot be reached now (errcode {c})"
-            ))),
-            c => Err(JobError::retry(format!("message API errcode {c}"))),
+            c @ (45015 | 43004 | 40003) => Err(JobError::Permanent(platform(c))),
+            c => Err(JobError::Retry(platform(c))),
         }
     }
 }

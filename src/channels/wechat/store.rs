@@ -1,6 +1,7 @@
 //! The bot tables (migration 0003): push de-duplication with the saved reply, conversation
 //! state, and the platform access-token cache. Every value that came from a user is sealed by
-//! the vault under a context naming its row; rows are found by keyed digests only.
+//! the vault under a context naming its row (`vault::context`, which rotation re-seals);
+//! rows are found by keyed digests only.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 
 use crate::store::{self, Db};
+use crate::vault::context::{conversation_context, push_context, token_context};
 use crate::vault::{Sealer, Vault};
 use dialog::Conversation;
 
@@ -17,18 +19,6 @@ pub const PUSH_KEEP_HOURS: i64 = 24;
 pub const PUSH_STALE_SECS: i64 = 30;
 /// Expired conversations are kept this long so the user still gets the "expired" note.
 pub const CONVERSATION_PURGE_HOURS: i64 = 24;
-
-fn push_context(digest: &[u8]) -> String {
-    format!("bot-push|{}", hex::encode(digest))
-}
-
-fn conversation_context(digest: &[u8]) -> String {
-    format!("bot-conversation|{}", hex::encode(digest))
-}
-
-fn token_context(platform: &str, account: &str) -> String {
-    format!("bot-token|{platform}|{account}")
-}
 
 /// Who handles a push.
 pub enum Claim {
