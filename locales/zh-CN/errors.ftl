@@ -33,6 +33,7 @@ error-missing-report-part = 表单中缺少举报内容。
 error-idempotency-conflict = 同一次提交的内容发生了变化，请重新提交。
 error-not-found = 查询编号或查询密码不正确。
 error-rate-limited = 尝试次数过多，请 { $minutes } 分钟后再试。
+error-filing-rate-limited = 这个网络刚刚提交的举报比较多，这一次没有保存，请 { $minutes } 分钟后再提交。
 error-message-closed = 此举报已办结，不能再补充材料。
 error-route-not-found = 页面不存在。
 error-method-not-allowed = 不支持此操作。
