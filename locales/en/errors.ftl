@@ -34,6 +34,7 @@ error-idempotency-conflict = This submission changed since it was first sent; pl
 error-not-found = The tracking code or passcode is not correct.
 error-rate-limited = Too many attempts. Please try again in { $minutes } minutes.
 error-filing-rate-limited = Many reports have been sent from this network just now. Please try again in { $minutes } minutes; nothing was saved this time.
+error-login-rate-limited = Too many failed sign-ins from this network. Please try again in { $minutes } minutes.
 error-message-closed = This report is closed; no more information can be added.
 error-route-not-found = Not found.
 error-method-not-allowed = This method is not allowed here.

@@ -34,6 +34,7 @@ error-idempotency-conflict = 同一次提交的内容发生了变化，请重新
 error-not-found = 查询编号或查询密码不正确。
 error-rate-limited = 尝试次数过多，请 { $minutes } 分钟后再试。
 error-filing-rate-limited = 这个网络刚刚提交的举报比较多，这一次没有保存，请 { $minutes } 分钟后再提交。
+error-login-rate-limited = 这个网络登录失败的次数太多了，请 { $minutes } 分钟后再试。
 error-message-closed = 此举报已办结，不能再补充材料。
 error-route-not-found = 页面不存在。
 error-method-not-allowed = 不支持此操作。
