@@ -55,6 +55,18 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
             16 * MIB,
         ),
         (
+            "intake.filings_per_client",
+            i64::from(c.intake.filings_per_client),
+            1,
+            1_000_000,
+        ),
+        (
+            "intake.filing_window_minutes",
+            i64::from(c.intake.filing_window_minutes),
+            1,
+            24 * 60,
+        ),
+        (
             "evidence.max_files",
             i64::from(c.evidence.max_files),
             0,
@@ -95,6 +107,18 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
             i64::from(c.staff.lockout_minutes),
             1,
             30 * 24 * 60,
+        ),
+        (
+            "staff.failed_logins_per_client",
+            i64::from(c.staff.failed_logins_per_client),
+            1,
+            1_000_000,
+        ),
+        (
+            "staff.login_window_minutes",
+            i64::from(c.staff.login_window_minutes),
+            1,
+            24 * 60,
         ),
         (
             "workflow.handle_working_days",

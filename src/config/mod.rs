@@ -102,6 +102,10 @@ pub struct IntakeConfig {
     pub lookup_window_secs: Seconds,
     /// Largest JSON body in bytes.
     pub max_json_bytes: u32,
+    /// Tips one client address may file through the H5 page per `filing_window_minutes`
+    /// (generous: a mobile carrier's NAT puts many reporters behind one address).
+    pub filings_per_client: u32,
+    pub filing_window_minutes: Minutes,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -140,6 +144,10 @@ pub struct StaffConfig {
     /// Wrong passwords or codes in a row before the account is locked.
     pub max_failed_logins: u32,
     pub lockout_minutes: Minutes,
+    /// Failed sign-ins from one client address per `login_window_minutes`, over every
+    /// account, before that address gets 429 (besides the per-account lock-out).
+    pub failed_logins_per_client: u32,
+    pub login_window_minutes: Minutes,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -239,6 +247,8 @@ impl Default for StaffConfig {
             session_hours: Hours::new(12),
             max_failed_logins: 5,
             lockout_minutes: Minutes::new(15),
+            failed_logins_per_client: 30,
+            login_window_minutes: Minutes::new(15),
         }
     }
 }
@@ -375,6 +385,8 @@ impl Default for IntakeConfig {
             lookup_failures_per_client: 20,
             lookup_window_secs: Seconds::new(900),
             max_json_bytes: 256 * 1024,
+            filings_per_client: 30,
+            filing_window_minutes: Minutes::new(10),
         }
     }
 }

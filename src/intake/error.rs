@@ -11,5 +11,7 @@ crate::error::refusals! {
         CaseClosed => (Conflict, "case_closed", "error-message-closed"),
         /// Too many failed look-ups or claims; the message names the minutes to wait.
         RateLimited => (RateLimited, "rate_limited", "error-rate-limited"),
+        /// Too many tips filed from one client address; the message names the minutes.
+        FilingRateLimited => (RateLimited, "rate_limited", "error-filing-rate-limited"),
     }
 }

@@ -8,6 +8,7 @@
 pub mod committer;
 mod error;
 pub mod followup;
+pub mod limits;
 pub mod parse;
 
 pub use error::IntakeError;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::totp::open_totp_secret;
 pub use super::totp::{check_totp, totp_confirm, totp_now, totp_setup, TotpSetup};
-use super::{dummy_hash, verify_password_queued, Role, StaffError, StaffUser};
+use super::{dummy_hash, limits, verify_password_queued, Role, StaffError, StaffUser};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::config::StaffConfig;
 use crate::error::{AppError, AppResult};
@@ -76,8 +76,34 @@ type Credentials = (
     i64,
 );
 
-/// Check username, password and (when enrolled) the TOTP code; open a session.
+/// Check username, password and (when enrolled) the TOTP code; open a session. `client`
+/// is the caller's address: after `[staff] failed_logins_per_client` failures from it in a
+/// window it is refused (429) before any name is looked up or password hashed.
 pub async fn login(
+    db: &Db,
+    vault: &Vault,
+    cfg: &StaffConfig,
+    client: &str,
+    username: &str,
+    password: &str,
+    totp: Option<&str>,
+) -> AppResult<TokenPair> {
+    if limits::login_refused(db, vault, cfg, client).await? {
+        let reason = "too many failed sign-ins from this client";
+        deny(db, vault, &Actor::anonymous(), "auth.login", reason).await;
+        return Err(limits::login_rate_limited(cfg));
+    }
+    let r = check_and_open(db, vault, cfg, username, password, totp).await;
+    if let Err(e) = &r {
+        // A wrong name, password or code (not a missing code after the right password).
+        if matches!(e.code, "invalid_credentials" | "invalid_totp") {
+            limits::count_failed_login(db, vault, cfg, client).await?;
+        }
+    }
+    r
+}
+
+async fn check_and_open(
     db: &Db,
     vault: &Vault,
     cfg: &StaffConfig,

@@ -21,6 +21,8 @@ pub enum StaffError {
     SessionExpired,
     /// The bounded password-hashing queue is full.
     Busy,
+    /// Too many failed sign-ins from one client address; the message names the minutes.
+    RateLimited,
     UsernameTaken,
     TotpAlreadyEnabled,
     TotpNotStarted,
@@ -105,6 +107,12 @@ impl From<StaffError> for AppError {
                 None,
             ),
             Busy => (Kind::Unavailable, "busy", "error-unavailable", None),
+            RateLimited => (
+                Kind::RateLimited,
+                "rate_limited",
+                "error-login-rate-limited",
+                None,
+            ),
             UsernameTaken => (
                 Kind::Conflict,
                 "username_taken",

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod duties;
 mod error;
+pub mod limits;
 pub mod password;
 pub mod principal;
 pub mod resets;

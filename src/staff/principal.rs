@@ -75,11 +75,13 @@ type SessionUser = (
 );
 
 /// Check a bearer token (the `Authorization` header's value, if any) against its session:
-/// the staff member it names, or a 401 (audited as a refused token). A session that still
-/// has to choose its password or enrol TOTP is a 403 unless `access` allows it.
+/// the staff member it names, or a 401 (audited as a refused token, at most once a minute
+/// per `client` address: see [`super::limits`]). A session that still has to choose its
+/// password or enrol TOTP is a 403 unless `access` allows it.
 pub async fn authenticate(
     db: &Db,
     vault: &Vault,
+    client: &str,
     authorization: Option<&str>,
     access: Access,
 ) -> Result<Principal, AppError> {
@@ -96,6 +98,9 @@ pub async fn authenticate(
     let reject = |reason: String| {
         let db = db.clone();
         async move {
+            if !super::limits::token_refusal_to_audit(&db, vault, client).await {
+                return;
+            }
             audit::record_denied(
                 &db,
                 vault.audit_key(),

@@ -9,6 +9,7 @@ use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
 use super::AppState;
+use crate::channels::body::client_address;
 use crate::error::AppError;
 use crate::staff::principal::{authenticate, Access, Enrolling, PasswordChanging, Principal};
 
@@ -21,7 +22,8 @@ async fn from_headers(req: HttpRequest, access: Access) -> Result<Principal, App
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    authenticate(&state.db, &state.vault, authorization, access).await
+    let client = client_address(&req, &state.config.server);
+    authenticate(&state.db, &state.vault, &client, authorization, access).await
 }
 
 impl FromRequest for Principal {

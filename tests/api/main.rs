@@ -21,6 +21,7 @@ mod followup;
 mod health;
 mod hotline;
 mod inputs;
+mod limits;
 mod openapi;
 mod permissions;
 mod privacy;

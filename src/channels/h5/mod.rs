@@ -15,6 +15,7 @@ use crate::domain::Channel;
 use crate::error::{request_locale, AppError, AppResult};
 use crate::i18n::Locale;
 use crate::intake::followup::{Authenticated, LookupLimits};
+use crate::intake::limits::{FilingCheck, FilingLimits};
 use crate::intake::parse::{parse_json, to_new_tip, RawReport};
 use crate::intake::{IdempotencyKey, Submitted};
 use crate::rewards::flow::{self as reward, reporter_view};
@@ -41,18 +42,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         (status = 400, description = "Not JSON, or a broken form"),
         (status = 413, description = "Body, file or file count over the limit"),
         (status = 415, description = "Neither JSON nor multipart, or a file type not accepted"),
-        (status = 422, description = "A field failed validation (named in `field`)")))]
+        (status = 422, description = "A field failed validation (named in `field`)"),
+        (status = 429, description = "Too many tips from this client address in `[intake] filing_window_minutes`; `Retry-After` says when to try again, nothing was stored")))]
 pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
     state: State,
 ) -> AppResult<HttpResponse> {
     let fallback = request_locale();
+    let client = client_address(&req, &state.config().server);
+    let limits = FilingLimits::of(&state.config().intake);
+    let raw_key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    // A client already over the limit is refused before its body is read.
+    state
+        .intake()
+        .admit_filing(&client, "h5", raw_key, limits, FilingCheck::Peek)
+        .await?;
     let body = read_body(&req, payload, &state, &["report"]).await?;
     let (raw, locale) = parse_json::<RawReport>(&body.json, fallback)?;
     let tip = to_new_tip(raw, locale, state.intake().today())?;
     let idem = idempotency_key(&req, "h5", &body.json, &body.files)?;
     let evidence = process_files(body.files, &state, locale).await?;
+    // Counted only now that the tip would be filed; nothing is stored when refused.
+    let key = idem.as_ref().map(|k| k.key.as_str());
+    state
+        .intake()
+        .admit_filing(&client, "h5", key, limits, FilingCheck::Count)
+        .await?;
     match state
         .intake()
         .submit(Channel::H5, tip, evidence, idem)

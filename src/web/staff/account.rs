@@ -15,13 +15,20 @@ pub struct LoginRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenPair), (status = 401), (status = 429)))]
-pub async fn login(state: web::Data<AppState>, body: web::Bytes) -> AppResult<HttpResponse> {
+    responses((status = 200, body = TokenPair), (status = 401),
+        (status = 429, description = "Too many failed sign-ins from this client address in `[staff] login_window_minutes`; `Retry-After` says when to try again")))]
+pub async fn login(
+    http: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
     let req: LoginRequest = json(&body)?;
+    let client = crate::channels::body::client_address(&http, &state.config.server);
     let pair = auth::login(
         &state.db,
         &state.vault,
         &state.config.staff,
+        &client,
         &req.username,
         &req.password,
         req.totp.as_deref(),
