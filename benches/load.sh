@@ -19,6 +19,7 @@ fi
 : > "$work/empty.toml"
 JUBAO_CONFIG="$work/empty.toml" JUBAO_DATABASE_URL="$db" JUBAO_KEYS_MASTER_KEY_FILE="$work/master.key" \
   JUBAO_SERVER_LISTEN="127.0.0.1:$port" JUBAO_LOG_FILTER=warn \
+  JUBAO_INTAKE_FILINGS_PER_CLIENT=1000000 \
   target/release/jubao serve 2> "$work/server.log" & echo $! > "$work/pid"
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
 echo "idle RSS: $(ps -o rss= -p "$(cat "$work/pid")") KiB"
