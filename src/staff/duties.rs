@@ -463,7 +463,14 @@ mod tests {
             .collect();
         assert_eq!(
             waiting,
-            ["supervisor", "legal", "finance", "custodian", "auditor", "admin"]
+            [
+                "supervisor",
+                "legal",
+                "finance",
+                "custodian",
+                "auditor",
+                "admin"
+            ]
         );
     }
 
