@@ -253,6 +253,26 @@ mod tests {
     const OA_MSG2: &str = "<xml><ToUserName><![CDATA[oia2Tj我是中文jewbmiOUlr6X-1crbLOvLw]]></ToUserName><FromUserName><![CDATA[gh_7f083739789a]]></FromUserName><CreateTime>1407743423</CreateTime><MsgType><![CDATA[video]]></MsgType><Video><MediaId><![CDATA[eYJ1MbwPRJtOvIEabaxHs7TX2D-HV71s79GUxqdUkjm6Gs2Ed1KF3ulAOA9H1xG0]]></MediaId><Title><![CDATA[testCallBackReplyVideo]]></Title><Description><![CDATA[testCallBackReplyVideo]]></Description></Video></xml>";
     const OA_CIPHER2: &str = "jn1L23DB+6ELqJ+6bruv23M2GmYfkv0xBh2h+XTBOKVKcgDFHle6gqcZ1cZrk3e1qjPQ1F4RsLWzQRG9udbKWesxlkupqcEcW7ZQweImX9+wLMa0GaUzpkycA8+IamDBxn5loLgZpnS7fVAbExOkK5DYHBmv5tptA9tklE/fTIILHR8HLXa5nQvFb3tYPKAlHF3rtTeayNf0QuM+UW/wM9enGIDIJHF7CLHiDNAYxr+r+OrJCmPQyTy8cVWlu9iSvOHPT/77bZqJucQHQ04sq7KZI27OcqpQNSto2OdHCoTccjggX5Z9Mma0nMJBU+jLKJ38YB1fBIz+vBzsYjrTmFQ44YfeEuZ+xRTQwr92vhA9OxchWVINGC50qE/6lmkwWTwGX9wtQpsJKhP+oS7rvTY8+VdzETdfakjkwQ5/Xka042OlUb1/slTwo4RscuQ+RdxSGvDahxAJ6+EAjLt9d8igHngxIbf6YyqqROxuxqIeIch3CssH/LqRs+iAcILvApYZckqmA7FNERspKA5f8GoJ9sv8xmGvZ9Yrf57cExWtnX8aCMMaBropU/1k+hKP5LVdzbWCG0hGwx/dQudYR/eXp3P0XxjlFiy+9DMlaFExWUZQDajPkdPrEeOwofJb";
 
+    /// The account the key belongs to is what the caller compares the message's id with
+    /// (found by `cargo mutants`: nothing read it back).
+    #[test]
+    fn the_receive_id_is_the_one_given() {
+        let c = MsgCrypt::new(OA_KEY, OA_APPID).unwrap();
+        assert_eq!(c.receive_id(), OA_APPID);
+    }
+
+    /// Padding bytes that are wrong in ways that cancel each other out are still wrong: the
+    /// comparison ORs the differences (found by `cargo mutants`: XOR would accept this).
+    #[test]
+    fn padding_whose_errors_cancel_is_refused() {
+        let mut data = b"0123456789abcdefghijklmnopqrstu".to_vec();
+        data.extend_from_slice(&[3 ^ 1, 3 ^ 1, 3]);
+        assert_eq!(unpad32(&data), Err(CryptoError::BadPadding));
+        let mut good = b"0123456789abcdefghijklmnopqrstu".to_vec();
+        good.extend_from_slice(&[3, 3, 3]);
+        assert_eq!(unpad32(&good).unwrap().len(), 31);
+    }
+
     // WeCom's URL-check sample: the `testVerifyUrl` case of the same Java sample test and the
     // C# `Sample.cs` of WeCom's callback crypto sample. The decrypted echostr,
     // `1616140317555161061`, is not printed in Tencent's samples; it is the value that
