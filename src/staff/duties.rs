@@ -359,6 +359,12 @@ pub async fn set_roles(
 /// A second admin approves or refuses a pending grant. The admin who asked, or the user it
 /// concerns, cannot decide it (403, audited); a decided one is a 409. Approval gives the
 /// role at once.
+/// The two-person rule of every admin request (a role grant, a TOTP reset): neither the
+/// admin who asked nor the user it concerns decides it.
+pub(super) fn is_second_admin(p: &Principal, requested_by: &str, user_id: &str) -> bool {
+    requested_by != p.id && user_id != p.id
+}
+
 pub async fn decide_grant(
     db: &Db,
     vault: &Vault,
@@ -373,7 +379,7 @@ pub async fn decide_grant(
     let Some(grant) = grant_by_id(&mut tx, id).await? else {
         return Err(StaffError::NotFound.into());
     };
-    if grant.requested_by == p.id || grant.user_id == p.id {
+    if !is_second_admin(p, &grant.requested_by, &grant.user_id) {
         drop(tx);
         return Err(deny(db, vault, p, ACTION, StaffError::OwnRequest.into()).await);
     }

@@ -175,7 +175,7 @@ pub async fn decide(
     let Some(reset) = reset_by_id(&mut tx, id).await? else {
         return Err(StaffError::NotFound.into());
     };
-    if reset.requested_by == p.id || reset.user_id == p.id {
+    if !super::duties::is_second_admin(p, &reset.requested_by, &reset.user_id) {
         drop(tx);
         let e = StaffError::OwnRequest.into();
         return Err(deny(db, vault, p, "totp_reset.decide", e).await);
