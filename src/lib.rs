@@ -8,7 +8,8 @@ pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod deadlines;
-pub mod domain;
+/// The types every layer uses: a module of the pure rules crate (`crates/rules`).
+pub use jubao_rules::domain;
 pub mod error;
 pub mod evidence;
 pub mod i18n;

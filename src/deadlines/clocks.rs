@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::calendar::{shanghai_date, Calendar};
+pub use super::period::remind_on;
 use super::period::{Due, Period};
 use crate::store::{self, Tx};
 
@@ -74,12 +75,6 @@ impl ClockKind {
         .into_iter()
         .find(|k| k.code() == s)
     }
-}
-
-/// The reminder date for a due date: `before` working days earlier, but never before the
-/// clock started.
-pub fn remind_on(cal: &Calendar, start: NaiveDate, due: NaiveDate, before: u32) -> NaiveDate {
-    cal.sub_working_days(due, before).max(start)
 }
 
 /// A clock to open: what it is, the day its period counts from, the period and the rule

@@ -1,16 +1,17 @@
 //! Legal deadlines in Chinese working days (DOMAIN §4): the holiday calendar, periods and
 //! their last day, the regional deadline rules, and the clocks of each case.
 
-pub mod calendar;
 pub mod clocks;
-pub mod festivals;
-pub mod period;
 pub mod published;
 pub mod rules;
+
+/// The calendar, the festivals and periods are pure rules (`crates/rules`).
+pub use jubao_rules::{calendar, festivals, period};
 
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
+use chrono::NaiveDate;
 
 use calendar::Calendar;
 
@@ -32,4 +33,10 @@ impl Calendars {
     pub fn replace(&self, cal: Calendar) {
         self.0.store(Arc::new(cal));
     }
+}
+
+/// The first instant of Asia/Shanghai day `d` in the stored UTC form ([`crate::store::ts`]):
+/// the lower bound for "received on or after `d`".
+pub fn day_start_utc(d: NaiveDate) -> String {
+    crate::store::ts(calendar::day_start(d))
 }

@@ -66,12 +66,12 @@ impl Range {
     fn bounds(&self) -> (String, String) {
         let lo = self
             .from
-            .map(crate::deadlines::calendar::day_start_utc)
+            .map(crate::deadlines::day_start_utc)
             .unwrap_or_default();
         let hi = self
             .to
             .and_then(|d| d.succ_opt())
-            .map(crate::deadlines::calendar::day_start_utc)
+            .map(crate::deadlines::day_start_utc)
             .unwrap_or_else(|| "9999".into());
         (lo, hi)
     }

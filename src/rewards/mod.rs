@@ -4,8 +4,8 @@
 mod error;
 pub mod flow;
 pub mod ledger;
-pub mod policy;
-pub mod share;
+/// The policy computation and sharing are pure rules (`crates/rules`).
+pub use jubao_rules::{policy, share};
 pub mod stats;
 
 pub use error::RewardError;

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::deadlines::calendar::day_start_utc;
+use crate::deadlines::day_start_utc;
 use crate::error::{AppError, AppResult};
 use crate::staff::principal::Principal;
 use crate::staff::{self, Role};

@@ -14,7 +14,8 @@
 pub mod audit_key;
 pub mod claims;
 pub mod context;
-pub mod crypto;
+/// Sealing, key derivation and keyed digests: pure, in `crates/rules`.
+pub use jubao_rules::crypto;
 pub mod identity;
 mod reseal;
 pub mod rotate;

@@ -123,7 +123,7 @@ async fn compute(db: &crate::store::Db) -> AppResult<Snapshot> {
     let today = crate::deadlines::calendar::shanghai_date(now);
     let months = months(today);
     // Asia/Shanghai months: from the first instant of the oldest month shown.
-    let since = crate::deadlines::calendar::day_start_utc(first_of_month(today, 11));
+    let since = crate::deadlines::day_start_utc(first_of_month(today, 11));
     let month = db.backend.shanghai_month("r.received_at");
     let tips = sqlx::query_as(&format!(
         "SELECT r.case_region, {month}, r.channel, COUNT(*) FROM reports r \

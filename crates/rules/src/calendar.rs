@@ -19,7 +19,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 #[derive(RustEmbed)]
-#[folder = "config/holidays/"]
+#[folder = "../../config/holidays/"]
 struct BuiltIn;
 
 #[derive(Deserialize)]
@@ -321,16 +321,15 @@ pub fn shanghai_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&Shanghai).date_naive()
 }
 
-/// The first instant of Asia/Shanghai day `d`, in the stored UTC form
-/// ([`crate::store::ts`]): the lower bound for "received on or after `d`".
-pub fn day_start_utc(d: NaiveDate) -> String {
+/// The first instant of Asia/Shanghai day `d`, in UTC: the lower bound for "received on or
+/// after `d`".
+pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
     let midnight = d.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let start = Shanghai
+    Shanghai
         .from_local_datetime(&midnight)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| DateTime::from_naive_utc_and_offset(midnight, Utc));
-    crate::store::ts(start)
+        .unwrap_or_else(|| DateTime::from_naive_utc_and_offset(midnight, Utc))
 }
 
 /// 1-based line of byte offset `at` in `text`.
@@ -358,8 +357,8 @@ mod tests {
     #[test]
     fn a_beijing_day_starts_at_16_utc_the_day_before() {
         assert_eq!(
-            day_start_utc(d("2026-02-01")),
-            "2026-01-31T16:00:00.000000Z"
+            day_start(d("2026-02-01")),
+            Utc.with_ymd_and_hms(2026, 1, 31, 16, 0, 0).unwrap()
         );
         let t = Utc.with_ymd_and_hms(2026, 1, 31, 16, 0, 0).unwrap();
         assert_eq!(shanghai_date(t), d("2026-02-01"));
@@ -371,7 +370,7 @@ mod tests {
         assert_eq!(cal.years().collect::<Vec<_>>(), vec![2024, 2025, 2026]);
         let from_dir = Calendar::load(Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/config/holidays"
+            "/../../config/holidays"
         )))
         .unwrap();
         assert_eq!(from_dir.off, cal.off);

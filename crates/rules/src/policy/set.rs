@@ -6,15 +6,15 @@ use super::*;
 pub(super) const BUILT_IN: [(&str, &str); 3] = [
     (
         "config/rewards/default.toml",
-        include_str!("../../../config/rewards/default.toml"),
+        include_str!("../../../../config/rewards/default.toml"),
     ),
     (
         "config/rewards/fujian-2024.toml",
-        include_str!("../../../config/rewards/fujian-2024.toml"),
+        include_str!("../../../../config/rewards/fujian-2024.toml"),
     ),
     (
         "config/rewards/sichuan-2023.toml",
-        include_str!("../../../config/rewards/sichuan-2023.toml"),
+        include_str!("../../../../config/rewards/sichuan-2023.toml"),
     ),
 ];
 

@@ -69,6 +69,12 @@ impl Period {
     }
 }
 
+/// The reminder date for a due date: `before` working days earlier, but never before the
+/// clock started.
+pub fn remind_on(cal: &Calendar, start: NaiveDate, due: NaiveDate, before: u32) -> NaiveDate {
+    cal.sub_working_days(due, before).max(start)
+}
+
 /// The last day of a calendar period: moved off rest days (art. 203). chrono's month
 /// arithmetic already ends a short month on its last day (art. 202).
 fn calendar_end(cal: &Calendar, end: Option<NaiveDate>) -> NaiveDate {
@@ -82,7 +88,7 @@ fn calendar_end(cal: &Calendar, end: Option<NaiveDate>) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deadlines::calendar::Origin;
+    use crate::calendar::Origin;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -144,6 +150,31 @@ mod tests {
             Period::Days(60)
                 .due(&Calendar::built_in(), d("2026-11-20"))
                 .provisional
+        );
+    }
+
+    /// 2026-03-12 is a Thursday: three working days earlier is Monday 9 March; a reminder
+    /// that would fall before the clock started falls on its start day instead.
+    #[test]
+    fn reminders_come_working_days_before_and_never_before_the_start() {
+        let cal = Calendar::built_in();
+        assert_eq!(
+            remind_on(&cal, d("2026-02-13"), d("2026-03-12"), 3),
+            d("2026-03-09")
+        );
+        // Across the Spring Festival (rest 15–23 February 2026, Saturday 14 February a
+        // make-up working day): before Wednesday 25 February come the 24th, the 14th, the 13th.
+        assert_eq!(
+            remind_on(&cal, d("2026-02-01"), d("2026-02-25"), 3),
+            d("2026-02-13")
+        );
+        assert_eq!(
+            remind_on(&cal, d("2026-03-10"), d("2026-03-12"), 5),
+            d("2026-03-10")
+        );
+        assert_eq!(
+            remind_on(&cal, d("2026-03-10"), d("2026-03-12"), 0),
+            d("2026-03-12")
         );
     }
 

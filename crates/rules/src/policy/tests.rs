@@ -484,7 +484,7 @@ fn built_in_policies_match_the_shipped_files() {
             c_bp: 200
         })
     );
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/config/rewards");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/rewards");
     let loaded = PolicySet::load_dir(dir).unwrap();
     assert_eq!(loaded.policies().len(), 3);
     for p in loaded.policies() {
