@@ -575,7 +575,51 @@ async fn totp_reset_takes_two_admins(app: TestApp) {
     app.stop().await;
 }
 
+/// An admin records a staff member's conflict (DOMAIN §6): from then on the handler is
+/// skipped at assignment and refused the case. An unknown user (404), an empty institution
+/// (422) and a caller who is not an admin (403) are refused and record nothing.
+async fn an_admin_records_a_conflict_for_a_handler(app: TestApp) {
+    let admin = staff(&app, "admin1", "admin", "000000").await;
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let conflicted = staff(&app, "handler_c", "handler", "371502").await;
+    let fair = staff(&app, "handler_z", "handler", "371502").await;
+    let path = format!("/api/v1/admin/users/{}/conflicts", conflicted.id);
+    let hospital = json!({"institution": "某某市第一人民医院", "note": "其配偶在该院工作"});
+    let unknown = "/api/v1/admin/users/00000000-0000-0000-0000-000000000000/conflicts";
+    post_ok(&app, &admin, unknown, &hospital, 404).await;
+    let e = post_ok(&app, &admin, &path, &json!({"institution": "  "}), 422).await;
+    assert_eq!(e["error"]["field"], "institution");
+    post_ok(&app, &fair, &path, &hospital, 403).await;
+    assert_eq!(denied(&app, "user.conflict").await, 1);
+    assert_eq!(
+        app.count("staff_conflicts").await,
+        0,
+        "refusals record nothing"
+    );
+
+    let res = post(&app, &admin.token, &path, &hospital).await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(app.count("staff_conflicts").await, 1);
+    assert_eq!(audited(&app, "user.conflict").await, 1);
+
+    // handler_c sorts first, but is recused from the hospital's tip.
+    let case = file_case(&app, &anonymous_report()).await;
+    let done = post_ok(
+        &app,
+        &intake,
+        &format!("/api/v1/cases/{case}/transitions"),
+        &json!({"to": "accepted", "reason": "受理"}),
+        200,
+    )
+    .await;
+    assert_eq!(done["assignee"], fair.id.as_str());
+    let res = get(&app, &conflicted.token, &format!("/api/v1/cases/{case}")).await;
+    assert_eq!(res.status(), 403);
+    app.stop().await;
+}
+
 both_databases!(
+    an_admin_records_a_conflict_for_a_handler,
     admin_cannot_hold_another_role,
     sensitive_roles_wait_for_a_second_admin,
     first_sign_in_sets_ones_own_password,

@@ -2,12 +2,14 @@ use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::helpers::*;
+use crate::staffkit::*;
 
 both_databases!(
     lookup_shows_timeline_and_messages,
     wrong_code_and_wrong_passcode_look_the_same,
     failures_are_rate_limited_per_code_and_per_client,
     reporter_adds_information_with_a_file,
+    staff_messages_reach_the_reporters_status_page,
 );
 
 async fn lookup_shows_timeline_and_messages(app: TestApp) {
@@ -154,5 +156,48 @@ async fn reporter_adds_information_with_a_file(app: TestApp) {
         .await
         .unwrap();
     assert!(mid.is_some());
+    app.stop().await;
+}
+
+/// The case's handler writes to the reporter: the message is on the status page (as from
+/// the bureau, no staff name), a feedback job carries it to the reporter's channel; an empty
+/// message is refused and adds nothing.
+async fn staff_messages_reach_the_reporters_status_page(app: TestApp) {
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let handler = staff(&app, "handler1", "handler", "371502").await;
+    let r = app.file_tip(&anonymous_report()).await;
+    let (code, pass) = (
+        r["tracking_code"].as_str().unwrap(),
+        r["passcode"].as_str().unwrap(),
+    );
+    let case = case_id_of(&app, code).await;
+    post_ok(
+        &app,
+        &intake,
+        &format!("/api/v1/cases/{case}/transitions"),
+        &json!({"to": "accepted", "reason": "受理"}),
+        200,
+    )
+    .await;
+    let path = format!("/api/v1/cases/{case}/messages");
+    let e = post_ok(&app, &handler, &path, &json!({"body": " "}), 422).await;
+    assert_eq!(e["error"]["field"], "body");
+    assert_eq!(app.count("report_messages").await, 0);
+    let jobs = app.count("jobs").await;
+    let m = post_ok(
+        &app,
+        &handler,
+        &path,
+        &json!({"body": "请补充收费单据的照片。"}),
+        200,
+    )
+    .await;
+    assert!(m["message_id"].as_i64().is_some(), "{m}");
+    assert_eq!(app.count("report_messages").await, 1);
+    assert_eq!(app.count("jobs").await, jobs + 1, "one feedback job");
+    let v: Value = app.lookup(code, pass).await.json().await.unwrap();
+    assert_eq!(v["messages"][0]["from"], "staff");
+    assert_eq!(v["messages"][0]["body"], "请补充收费单据的照片。");
+    assert!(!v.to_string().contains("handler1"), "no staff name: {v}");
     app.stop().await;
 }

@@ -15,6 +15,7 @@ mod audit_chain;
 mod bots;
 mod calendar;
 mod console;
+mod coverage;
 mod deadlines;
 mod evidence;
 mod followup;

@@ -23,7 +23,7 @@ const UNDER_API: &[&str] = &[
 ];
 
 /// Routes that are not API operations: pages, redirects, probes and the document itself.
-const NOT_OPERATIONS: &[&str] = &[
+pub(crate) const NOT_OPERATIONS: &[&str] = &[
     "GET /api/v1/openapi.json",
     "GET /",
     "GET /h5",
@@ -60,7 +60,7 @@ fn openapi_path(route: &str) -> String {
 }
 
 /// "METHOD /path" for every `.route("/path", web::method()` in the source.
-fn routed() -> BTreeSet<String> {
+pub(crate) fn routed() -> BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![];
     rust_files(&root.join("src"), &mut files);
