@@ -444,6 +444,49 @@ mod tests {
         }
     }
 
+    /// Counted backwards the same days come out negative: from Friday 13 February 2026 back
+    /// to Monday 9 February is 4 working days; forwards to Wednesday 25 February, 3 (the
+    /// make-up Saturday 14th, then 24th and 25th).
+    #[test]
+    fn working_days_between_is_signed() {
+        let cal = Calendar::built_in();
+        assert_eq!(
+            cal.working_days_between(d("2026-02-13"), d("2026-02-09")),
+            -4
+        );
+        assert_eq!(
+            cal.working_days_between(d("2026-02-09"), d("2026-02-13")),
+            4
+        );
+        assert_eq!(
+            cal.working_days_between(d("2026-02-13"), d("2026-02-25")),
+            3
+        );
+        assert_eq!(
+            cal.working_days_between(d("2026-02-13"), d("2026-02-13")),
+            0
+        );
+    }
+
+    /// A calendar rebuilt from the notices as stored (what every instance does with the
+    /// database's copy) knows the same days.
+    #[test]
+    fn from_notices_knows_what_the_notices_say() {
+        let notices = Calendar::built_in_notices();
+        assert_eq!(notices.len(), 3);
+        let cal = Calendar::from_notices(&notices).unwrap();
+        assert_eq!(cal.years().collect::<Vec<_>>(), vec![2024, 2025, 2026]);
+        assert!(!cal.is_working_day(d("2026-02-16")));
+        assert!(cal.is_working_day(d("2026-02-14")));
+        let bad = YearNotice {
+            year: 2027,
+            source: String::new(),
+            origin: Origin::Database,
+            text: "year = 2027\noff = [\"2027-13-01\"]\nwork = []\n".into(),
+        };
+        assert!(Calendar::from_notices(&[bad]).is_err());
+    }
+
     #[test]
     fn add_working_days_across_spring_festival_2026() {
         let cal = Calendar::built_in();

@@ -181,6 +181,34 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_value_seals_and_opens() {
+        let k = SecretKey::generate();
+        let s = seal(&k, 1, b"ctx", b"");
+        assert_eq!(s.len(), SEAL_OVERHEAD);
+        assert_eq!(open(&k, b"ctx", &s).unwrap(), b"");
+        assert!(open(&k, b"ctx", &s[..SEAL_OVERHEAD - 1]).is_err());
+    }
+
+    #[test]
+    fn keys_from_bytes_and_never_printed() {
+        let k = SecretKey::from_slice(&[0x5a; 32]).unwrap();
+        assert_eq!(k.as_bytes(), &[0x5a; 32]);
+        assert!(SecretKey::from_slice(&[0x5a; 31]).is_none());
+        assert!(SecretKey::from_slice(&[0x5a; 33]).is_none());
+        assert_eq!(format!("{k:?}"), "SecretKey(…)");
+    }
+
+    #[test]
+    fn digests_differ_when_they_differ() {
+        let k = SecretKey::generate();
+        let (a, b) = (keyed_digest(&k, &[b"x"]), keyed_digest(&k, &[b"y"]));
+        assert!(!digest_eq(&a, &b));
+        assert!(!digest_eq(&a, &a[..31]));
+        assert!(!digest_eq(&a[..31], &a));
+        assert!(digest_eq(&a[..31], &a[..31]));
+    }
+
+    #[test]
     fn fresh_nonce_every_time() {
         let k = SecretKey::generate();
         assert_ne!(seal(&k, 1, b"a", b"same"), seal(&k, 1, b"a", b"same"));

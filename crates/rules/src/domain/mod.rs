@@ -383,6 +383,55 @@ mod tests {
         assert!(format!("{:?}", ResidentId::parse("11010519491231002X").unwrap()).ends_with("(…)"));
     }
 
+    /// Check characters worked out by hand with the GB 11643-1999 weights: births before
+    /// 1900 are refused, 1 January 1900 is the first accepted; the number is kept upper-case
+    /// and whole, and `Debug` prints none of it.
+    #[test]
+    fn resident_id_birth_year_and_normal_form() {
+        assert!(ResidentId::parse("110105189912310023").is_err());
+        let id = ResidentId::parse(" 110105190001010028 ").unwrap();
+        assert_eq!(id.as_str(), "110105190001010028");
+        assert_eq!(
+            ResidentId::parse("11010519491231002x").unwrap().as_str(),
+            "11010519491231002X"
+        );
+        assert!(!format!("{id:?}").contains("1101"));
+    }
+
+    #[test]
+    fn mobile_phone_needs_1_then_3_to_9() {
+        assert!(MobilePhone::parse("23800138000").is_err());
+        assert!(MobilePhone::parse("11800138000").is_err());
+        assert!(MobilePhone::parse("19900138000").is_ok());
+        let p = MobilePhone::parse("13800138000").unwrap();
+        assert!(!format!("{p:?}").contains("138"));
+    }
+
+    #[test]
+    fn email_shape() {
+        assert_eq!(
+            Email::parse("  li.si@example.cn ").unwrap().as_str(),
+            "li.si@example.cn"
+        );
+        let long_local = format!("{}@example.cn", "a".repeat(65));
+        let long_total = format!("a@{}.cn", "b".repeat(251));
+        for bad in [
+            "@example.cn",
+            long_local.as_str(),
+            long_total.as_str(),
+            "a@cn",
+            "a@.example.cn",
+            "a@example.cn.",
+            "a b@example.cn",
+            "<a@example.cn>",
+            "no-at-sign",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Email::parse(&format!("{}@example.cn", "a".repeat(64))).is_ok());
+        assert!(!format!("{:?}", Email::parse("li.si@example.cn").unwrap()).contains("li.si"));
+    }
+
     #[test]
     fn mobile_phone() {
         assert_eq!(
