@@ -424,6 +424,10 @@ mod tests {
             "a@example.cn.",
             "a b@example.cn",
             "<a@example.cn>",
+            "a<b@example.cn",
+            "a>b@example.cn",
+            "a\u{7}b@example.cn",
+            "a\tb@example.cn",
             "no-at-sign",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
@@ -459,6 +463,13 @@ mod tests {
         assert!(!county.contains(&city));
         assert!(!city.contains(&other));
         assert!(RegionCode::parse("370000").unwrap().contains(&county));
+        assert_eq!(RegionCode::parse(" 371500 ").unwrap().as_str(), "371500");
+        // A city whose code ends in one zero pair plus a zero (威海 371000): its counties
+        // are 3710xx, not 3711xx.
+        let weihai = RegionCode::parse("371000").unwrap();
+        assert!(weihai.contains(&RegionCode::parse("371002").unwrap()));
+        assert!(!weihai.contains(&RegionCode::parse("371102").unwrap()));
+        assert!(!weihai.contains(&RegionCode::parse("370102").unwrap()));
     }
 
     #[test]
