@@ -508,5 +508,22 @@ mod tests {
             "十个汉字十个汉字十个"
         );
         assert!(bounded_text("a\u{0}bcdefghijk", 10, 20).is_err());
+        // What is wrong, and the bound it names.
+        assert_eq!(bounded_text("  ", 1, 5), Err(("error-missing-field", 1)));
+        assert_eq!(bounded_text("ab", 3, 5), Err(("error-too-short", 3)));
+        assert_eq!(bounded_text("abcdef", 1, 5), Err(("error-too-long", 5)));
+        assert_eq!(bounded_text("abcde", 1, 5).unwrap(), "abcde");
+        assert_eq!(bounded_text("行\n\t列", 1, 5).unwrap(), "行\n\t列");
+    }
+
+    #[test]
+    fn dates_are_yyyy_mm_dd() {
+        assert_eq!(
+            parse_date(" 2026-02-13 "),
+            Ok(NaiveDate::from_ymd_opt(2026, 2, 13).unwrap())
+        );
+        for bad in ["2026-2-13", "2026-02-30", "13/02/2026", "", "2026-02-130"] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
     }
 }
