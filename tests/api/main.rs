@@ -25,6 +25,7 @@ mod limits;
 mod openapi;
 mod permissions;
 mod privacy;
+mod protection;
 mod reports;
 mod reveal;
 mod rewards;
