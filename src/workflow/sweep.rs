@@ -185,7 +185,7 @@ pub async fn email_staff(
     extra: &[(&str, String)],
     dedupe: &str,
 ) -> Result<bool, sqlx::Error> {
-    if user.email.as_deref().is_none_or(str::is_empty) {
+    if user.email.as_deref().unwrap_or_default().is_empty() {
         return Ok(false);
     }
     let short: String = case
