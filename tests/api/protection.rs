@@ -23,6 +23,7 @@ both_databases!(
 both_databases!(
     passcode_change_and_the_prompt,
     recusal_by_name_written_differently_and_by_code,
+    names_stored_under_the_old_rule_are_re_keyed,
     dashboard_leaves_out_recused_cases,
 );
 
@@ -479,6 +480,70 @@ async fn recusal_by_name_written_differently_and_by_code(app: TestApp) {
             .sum();
         assert_eq!(n, 2 - hidden.len() as i64, "{} {stats}", s.username);
     }
+    app.stop().await;
+}
+
+/// A database from before the name rule changed: its tips and conflicts carry keys of the
+/// old rule (width, spaces and case folded only). The start-up re-keying brings both to the
+/// new rule once, so a conflict written either way recuses from a tip written either way.
+async fn names_stored_under_the_old_rule_are_re_keyed(app: TestApp) {
+    let old_tip = staff(&app, "sup_old", "supervisor", "371500").await;
+    let new_tip = staff(&app, "sup_new", "supervisor", "371500").await;
+    let mut body = anonymous_report();
+    body["target"]["name"] = json!("聊城市人民医院（东院）");
+    let case = file_case(&app, &body).await;
+    // As the old rule stored them.
+    sqlx::query("UPDATE reports SET target_key = '聊城市人民医院（东院）' WHERE id = $1")
+        .bind(&case)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO staff_conflicts (user_id, target_key, note, declared_at) \
+         VALUES ($1, '聊城市人民医院(东院)有限公司', NULL, '2026-01-01T00:00:00Z')",
+    )
+    .bind(&old_tip.id)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE normalizations SET version = 1")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let path = format!("/api/v1/cases/{case}");
+    assert_eq!(
+        get(&app, &old_tip.token, &path).await.status(),
+        200,
+        "not matched yet"
+    );
+
+    let changed = jubao::workflow::recusal::rekey_institutions(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(changed, 2);
+    assert_eq!(
+        jubao::workflow::recusal::rekey_institutions(&app.db)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let key: String = sqlx::query_scalar("SELECT target_key FROM reports WHERE id = $1")
+        .bind(&case)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(key, "聊城市人民医院东院");
+    assert_eq!(get(&app, &old_tip.token, &path).await.status(), 403);
+    let res = post(
+        &app,
+        &new_tip.token,
+        "/api/v1/me/conflicts",
+        &json!({"institution": "聊城市 人民医院 东院"}),
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    assert_eq!(get(&app, &new_tip.token, &path).await.status(), 403);
     app.stop().await;
 }
 
