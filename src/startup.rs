@@ -63,6 +63,10 @@ impl Application {
         master: vault::SecretKey,
     ) -> anyhow::Result<Self> {
         let vault = Arc::new(Vault::open(db.clone(), master).await?);
+        let rekeyed = crate::workflow::recusal::rekey_institutions(&db).await?;
+        if rekeyed > 0 {
+            tracing::info!(rows = rekeyed, "institution names re-keyed for recusal");
+        }
         let local = Calendar::load(std::path::Path::new(&config.calendar.holidays_dir))
             .context("loading the holiday calendar")?;
         let calendar = Calendars::new(local.clone());
@@ -118,6 +122,12 @@ impl Application {
             let mut reg = Registry::default();
             let bot_jobs = Arc::new(BotJobs(bots.clone()));
             reg.register::<Email>(mailer.clone())
+                .register::<crate::staff::mail::StaffEmail>(Arc::new(
+                    crate::staff::mail::StaffMailer {
+                        db: db.clone(),
+                        mailer: mailer.clone(),
+                    },
+                ))
                 .register::<RecordingJob>(Arc::new(RecordingHandler::new(
                     db.clone(),
                     vault.clone(),

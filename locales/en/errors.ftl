@@ -49,3 +49,6 @@ error-invalid-query = The query string of the address is not valid.
 error-invalid-path = The address is not valid.
 error-nul-character = “{ $field }” contains an invisible control character. Please remove it and try again.
 error-json-only = Please send JSON (application/json).
+error-claim-verifier-not-id = The last six characters must be those of the ID number given above.
+error-passcode-weak = The new passcode must have { $min } to { $max } characters (spaces and dashes are left out).
+error-institution-code = Give the 18-character unified social credit code, or the medical-insurance code of the institution (H or P and 11 digits).

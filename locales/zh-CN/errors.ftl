@@ -49,3 +49,6 @@ error-invalid-query = 网址中的查询参数不正确，请检查后重试。
 error-invalid-path = 网址不正确，请检查后重试。
 error-nul-character = “{ $field }”中含有不可见的控制字符，请删除后重试。
 error-json-only = 请以 JSON（application/json）方式提交。
+error-claim-verifier-not-id = 后六位须与上面填写的身份证号码一致。
+error-passcode-weak = 新查询密码须为 { $min } 到 { $max } 个字符（空格和短横线不计）。
+error-institution-code = 请填写 18 位统一社会信用代码，或定点医药机构编码（H 或 P 加 11 位数字）。

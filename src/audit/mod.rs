@@ -250,8 +250,10 @@ pub async fn list(db: &Db, f: &Filter) -> anyhow::Result<Vec<AuditEntry>> {
         );
         push(
             &mut sql,
-            " AND r.target_key NOT IN (SELECT sc.target_key FROM staff_conflicts sc \
-             WHERE sc.user_id = ?)))",
+            &format!(
+                " AND {}))",
+                crate::domain::institution::not_recused("r", "?")
+            ),
             s.user_id.clone(),
         );
     }

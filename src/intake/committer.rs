@@ -57,6 +57,8 @@ pub struct PreparedTip {
     pub passcode_hash: Vec<u8>,
     pub tip: NewTip,
     pub identity: SealedIdentity,
+    /// The claim verifier's keyed digest (vault), if the reporter set one.
+    pub claim_verifier: Option<Vec<u8>>,
     pub evidence: Vec<PreparedEvidence>,
     pub received_at: DateTime<Utc>,
     /// The acceptance clock (DOMAIN §4), from the day the tip arrived.
@@ -205,8 +207,8 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         "INSERT INTO reports (id, tracking_code, passcode_hash, channel, status, target_name, \
          target_kind, target_region, target_address, categories, description, occurred_from, \
          occurred_to, amount_estimate_fen, anonymous, relation, locale, recorded_by, received_at, \
-         accept_by, case_region, target_key, received_on) VALUES",
-        23,
+         accept_by, case_region, target_key, received_on, target_code) VALUES",
+        24,
         &rows,
         |q, r| {
             let (p, t) = (r.p, &r.p.tip);
@@ -233,6 +235,7 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
                 .bind(p.case_region.as_str())
                 .bind(r.target_key.as_str())
                 .bind(r.received_on.as_deref())
+                .bind(t.target.code.as_deref())
         },
     )
     .await?;
@@ -281,6 +284,21 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         .map(|p| (p.report_id.as_str(), &p.identity))
         .collect();
     SealedIdentity::insert_many(tx, &identities).await?;
+    let verifiers: Vec<(&str, &[u8], &str)> = rows
+        .iter()
+        .filter_map(|r| {
+            let d = r.p.claim_verifier.as_deref()?;
+            Some((r.p.report_id.as_str(), d, r.at.as_str()))
+        })
+        .collect();
+    store::insert_rows(
+        tx,
+        "INSERT INTO claim_verifiers (report_id, digest, set_at) VALUES",
+        3,
+        &verifiers,
+        |q, (id, d, at)| q.bind(*id).bind(*d).bind(*at),
+    )
+    .await?;
     store::insert_rows(
         tx,
         "INSERT INTO report_events (report_id, at, kind, status) VALUES",
@@ -470,6 +488,7 @@ mod tests {
             passcode_hash: vec![7; 32],
             tip: new,
             identity,
+            claim_verifier: None,
             evidence: vec![],
             received_at: chrono::Utc::now(),
             accept: AcceptClock {

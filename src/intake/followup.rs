@@ -58,6 +58,9 @@ pub struct LookupView {
     /// may still move (a year whose holiday notice is not published yet).
     pub accept_by: Option<String>,
     pub accept_by_provisional: bool,
+    /// The tip was recorded by staff or a call centre (who saw the passcode) and the
+    /// reporter has not chosen a passcode of their own yet: the status page asks them to.
+    pub passcode_change_suggested: bool,
 }
 
 /// A reporter who proved they hold a tip's code and passcode.
@@ -65,6 +68,21 @@ pub struct Authenticated {
     pub report_id: String,
     pub status: Status,
     pub locale: Locale,
+    /// The tip was recorded by staff or a call centre, who saw the issued passcode.
+    pub recorded_by_others: bool,
+    /// The reporter has replaced the issued passcode with one of their own.
+    pub passcode_chosen: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredCode {
+    id: String,
+    passcode_hash: Vec<u8>,
+    passcode_phc: Option<String>,
+    status: String,
+    locale: String,
+    channel: String,
+    recorded_by: Option<String>,
 }
 
 fn display_time(stored: &str) -> String {
@@ -103,31 +121,54 @@ impl Intake {
             return Err(rate_limited(limits.window_secs));
         }
 
-        let row: Option<(String, Vec<u8>, String, String)> = match &code_norm {
-            Some(c) => sqlx::query_as(
-                "SELECT id, passcode_hash, status, locale FROM reports WHERE tracking_code = $1",
-            )
-            .bind(c)
-            .fetch_optional(&db.pool)
-            .await?,
-            None => None,
-        };
-        let pass = tracking::normalize_passcode(passcode).unwrap_or_default();
+        let row: Option<StoredCode> =
+            match &code_norm {
+                Some(c) => sqlx::query_as(
+                    "SELECT id, passcode_hash, passcode_phc, status, locale, channel, recorded_by \
+                 FROM reports WHERE tracking_code = $1",
+                )
+                .bind(c)
+                .fetch_optional(&db.pool)
+                .await?,
+                None => None,
+            };
         let ok = match &row {
-            Some((_, hash, _, _)) => vault.passcode_matches(&code_key, &pass, hash),
+            // A passcode the reporter chose replaces the issued one (argon2id).
+            Some(r) if r.passcode_phc.is_some() => {
+                match tracking::normalize_chosen_passcode(passcode) {
+                    Some(chosen) => {
+                        crate::staff::verify_password_queued(
+                            r.passcode_phc.as_deref().unwrap_or_default(),
+                            &chosen,
+                        )
+                        .await?
+                    }
+                    None => false,
+                }
+            }
+            Some(r) => {
+                let pass = tracking::normalize_passcode(passcode).unwrap_or_default();
+                vault.passcode_matches(&code_key, &pass, &r.passcode_hash)
+            }
             None => {
                 // Same work as a real check, so timing does not tell codes apart.
+                let pass = tracking::normalize_passcode(passcode).unwrap_or_default();
                 let _ = vault.passcode_matches(&code_key, &pass, &[0u8; 32]);
                 false
             }
         };
         match row {
-            Some((report_id, _, status, locale)) if ok => Ok(Authenticated {
-                report_id,
-                status: Status::parse(&status).map_err(|_| {
-                    AppError::internal(anyhow::anyhow!("unknown stored status {status}"))
+            Some(r) if ok => Ok(Authenticated {
+                status: Status::parse(&r.status).map_err(|_| {
+                    AppError::internal(anyhow::anyhow!("unknown stored status {}", r.status))
                 })?,
-                locale: Locale::parse(&locale).unwrap_or_default(),
+                locale: Locale::parse(&r.locale).unwrap_or_default(),
+                // Someone else saw the issued passcode: the staff member who recorded a
+                // letter, visit or call, or the call centre.
+                recorded_by_others: r.recorded_by.is_some()
+                    || matches!(r.channel.as_str(), "staff" | "hotline"),
+                passcode_chosen: r.passcode_phc.is_some(),
+                report_id: r.id,
             }),
             _ => {
                 ratelimit::hit(db, &code_bucket, limits.window_secs, now).await?;
@@ -135,6 +176,51 @@ impl Intake {
                 Err(AppError::not_found())
             }
         }
+    }
+
+    /// The reporter replaces their passcode (already authenticated with the current one):
+    /// the new one is kept only as an argon2id hash, and the old one stops working at once.
+    /// Audited (`report.passcode_change`, no secret in it).
+    pub async fn change_passcode(
+        &self,
+        who: &Authenticated,
+        new_passcode: &str,
+        locale: Locale,
+    ) -> AppResult<()> {
+        let chosen = tracking::normalize_chosen_passcode(new_passcode).ok_or_else(|| {
+            AppError::invalid("new_passcode", "error-passcode-weak")
+                .arg("min", tracking::CHOSEN_MIN)
+                .arg("max", tracking::CHOSEN_MAX)
+                .in_locale(locale)
+        })?;
+        let phc = tokio::task::spawn_blocking(move || crate::staff::hash_password(&chosen))
+            .await
+            .map_err(AppError::internal)?
+            .map_err(AppError::internal)?;
+        let now = self.db().now();
+        let mut tx = self.db().begin().await?;
+        crate::audit::lock(&mut tx).await?;
+        sqlx::query("UPDATE reports SET passcode_phc = $1, passcode_changed_at = $2 WHERE id = $3")
+            .bind(&phc)
+            .bind(store::ts(now))
+            .bind(&who.report_id)
+            .execute(&mut *tx)
+            .await?;
+        crate::audit::append(
+            &mut tx,
+            self.vault().audit_key(),
+            &crate::audit::Entry {
+                actor: &crate::audit::Actor::anonymous(),
+                action: "report.passcode_change",
+                outcome: crate::audit::Outcome::Ok,
+                report_id: Some(&who.report_id),
+                detail: serde_json::json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(report_id = %who.report_id, "reporter changed the passcode");
+        Ok(())
     }
 
     /// The reporter's view of a tip: status, timeline, messages (never staff names).
@@ -195,6 +281,7 @@ impl Intake {
         Ok(LookupView {
             accept_by_provisional: accept.as_ref().is_some_and(|a| a.1 != 0),
             accept_by: accept.map(|a| a.0),
+            passcode_change_suggested: who.recorded_by_others && !who.passcode_chosen,
             status: who.status.code().to_string(),
             status_label: i18n::t(locale, &format!("status-{}", who.status.code()), &[]),
             timeline,

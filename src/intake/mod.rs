@@ -36,6 +36,8 @@ pub struct Target {
     pub kind: TargetKind,
     pub region: Option<RegionCode>,
     pub address: Option<String>,
+    /// The institution's code, normalized (`domain::institution::parse_code`).
+    pub code: Option<String>,
 }
 
 /// A valid tip from any channel, before it is stored.
@@ -50,6 +52,9 @@ pub struct NewTip {
     pub anonymous: bool,
     pub relation: Option<Relation>,
     pub identity: Identity,
+    /// The last six characters of the reporter's ID number (normalized), stored only as
+    /// the vault's keyed digest: a bank-transfer claim must present them.
+    pub claim_verifier: Option<String>,
     pub locale: Locale,
     /// The staff member or call-centre agent who recorded a non-written report.
     pub recorded_by: Option<String>,
@@ -225,6 +230,10 @@ impl Intake {
         let sealer = self.vault.sealer().await?;
         let report_id = uuid::Uuid::now_v7().to_string();
         let sealed_identity = self.vault.seal_identity(&sealer, &report_id, &tip.identity);
+        let claim_verifier = tip
+            .claim_verifier
+            .as_deref()
+            .map(|v| self.vault.claim_verifier_digest(&report_id, v).to_vec());
 
         let mut sealed_evidence = Vec::with_capacity(evidence.len());
         for (seq, p) in evidence.into_iter().enumerate() {
@@ -276,6 +285,7 @@ impl Intake {
                 tracking_code: receipt.tracking_code.clone(),
                 tip: tip.clone(),
                 identity: sealed_identity.clone(),
+                claim_verifier: claim_verifier.clone(),
                 evidence: sealed_evidence.clone(),
                 received_at,
                 accept: accept.clone(),

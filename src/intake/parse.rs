@@ -41,6 +41,9 @@ pub struct RawTarget {
     pub region_code: Option<String>,
     #[serde(default)]
     pub address: Option<String>,
+    /// The institution's code (统一社会信用代码 or 定点医药机构编码), optional.
+    #[serde(default)]
+    pub code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +60,10 @@ pub struct RawReporter {
     pub email: Option<String>,
     #[serde(default)]
     pub relation: Option<String>,
+    /// The last six characters of the reporter's ID number, to claim a reward by bank
+    /// transfer later (anonymous reporters too): kept only as a keyed digest.
+    #[serde(default)]
+    pub claim_verifier: Option<String>,
 }
 
 /// Parse JSON bytes into `T`, or a 400/422 naming the field. The body's own `locale` (if
@@ -167,6 +174,12 @@ pub fn to_new_tip(raw: RawReport, locale: Locale, today: NaiveDate) -> Result<Ne
             None | Some("") => None,
             Some(s) => Some(text("target.address", s, 1, 500)?),
         },
+        code: match raw.target.code.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) => {
+                Some(crate::domain::institution::parse_code(s).map_err(|m| inv("target.code", m))?)
+            }
+        },
     };
 
     if raw.categories.is_empty() {
@@ -257,7 +270,25 @@ pub fn to_new_tip(raw: RawReport, locale: Locale, today: NaiveDate) -> Result<Ne
         }
     }
 
+    let claim_verifier = match r.claim_verifier.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(
+            crate::vault::claims::normalize_id_last6(s)
+                .ok_or_else(|| inv("reporter.claim_verifier", "error-reward-id-last6"))?,
+        ),
+    };
+    // A real-name reporter's ID number is their verifier; one given besides must agree.
+    if let (Some(v), Some(id)) = (&claim_verifier, identity.get(IdentityField::IdNumber)) {
+        if !id.ends_with(v.as_str()) {
+            return Err(inv(
+                "reporter.claim_verifier",
+                "error-claim-verifier-not-id",
+            ));
+        }
+    }
+
     Ok(NewTip {
+        claim_verifier,
         target,
         categories,
         description,

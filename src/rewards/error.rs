@@ -32,6 +32,18 @@ crate::error::refusals! {
         AlreadyPaid => (Conflict, "already_paid", "error-reward-already-paid"),
         AlreadyClaimed => (Conflict, "already_claimed", "error-reward-already-claimed"),
         NoBankAccount => (Conflict, "no_bank_account", "error-reward-no-bank-account"),
+        /// A bank-transfer claim on a tip whose reporter set no claim verifier.
+        NoVerifier => (Invalid, "no_claim_verifier", "error-reward-no-verifier"),
+        /// An in-person payment before two finance officers checked the identity.
+        IdentityCheckRequired => (
+            Conflict,
+            "identity_check_required",
+            "error-reward-identity-check-required"
+        ),
+        /// The second identity check by the officer who recorded the first.
+        SecondOfficer => (Conflict, "second_officer_required", "error-reward-second-officer"),
+        /// The identity check is already confirmed.
+        IdentityChecked => (Conflict, "identity_already_checked", "error-reward-identity-checked"),
         /// The claim window has ended.
         Expired => (Conflict, "reward_expired", "error-reward-expired"),
     }

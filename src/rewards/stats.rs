@@ -38,9 +38,11 @@ struct Bounds {
 /// `AND` the case (`alias` is the reports table's alias, with its dot) is not one whose
 /// target the reader declared a conflict with; `$n` binds the reader's id.
 fn not_recused(alias: &str, n: usize) -> String {
+    let r = alias.trim_end_matches('.');
+    let r = if r.is_empty() { "reports" } else { r };
     format!(
-        " AND {alias}target_key NOT IN \
-         (SELECT sc.target_key FROM staff_conflicts sc WHERE sc.user_id = ${n})"
+        " AND {}",
+        crate::domain::institution::not_recused(r, &format!("${n}"))
     )
 }
 
@@ -237,13 +239,14 @@ pub async fn deadlines(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<Vec<
 
 pub async fn rewards(db: &Db, p: &Principal, q: &StatsQuery) -> AppResult<Vec<RewardStats>> {
     let b = bounds(p, q)?;
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
         "SELECT SUBSTR(paid_on, 1, 7) AS m, case_region, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) \
          FROM reward_payments WHERE case_region LIKE $1 AND paid_on >= $2 AND paid_on <= $3 \
          AND share_id NOT IN (SELECT s.id FROM reward_shares s JOIN reports r ON r.id = s.report_id \
-         JOIN staff_conflicts sc ON sc.target_key = r.target_key AND sc.user_id = $4) \
+         JOIN staff_conflicts sc ON sc.user_id = $4 AND {}) \
          GROUP BY SUBSTR(paid_on, 1, 7), case_region ORDER BY m, case_region",
-    )
+        crate::domain::institution::conflict_match("sc", "r")
+    ))
     .bind(&b.prefix)
     .bind(&b.lo_day)
     .bind(&b.hi_day)

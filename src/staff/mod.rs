@@ -6,6 +6,7 @@ pub mod auth;
 pub mod duties;
 mod error;
 pub mod limits;
+pub mod mail;
 pub mod password;
 pub mod principal;
 pub mod resets;

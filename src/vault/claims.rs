@@ -76,25 +76,33 @@ impl Vault {
             .is_some_and(|s| s.get(IdentityField::BankAccount).is_some()))
     }
 
-    /// Keyed digest of the ID digits an anonymous claimant gives, bound to the claim: the
-    /// reward share's id (a share backfilled from a reward of before shares keeps the
-    /// reward's id, so its digest still matches).
+    /// Keyed digest of the ID characters shown at an in-person identity check, bound to the
+    /// claim: the reward share's id (a share backfilled from a reward of before shares keeps
+    /// the reward's id, so a digest recorded then still matches).
     pub fn id_check_digest(&self, share_id: &str, last6: &str) -> [u8; 32] {
         self.request_digest(&[b"reward-id-last6", share_id.as_bytes(), last6.as_bytes()])
     }
 
-    /// Does `last6` match the reporter's identity? A real-name reporter's sealed ID number
-    /// is opened here and compared; otherwise the stored digest of an anonymous claim is.
-    /// `Ok(None)` when there is nothing to check against.
-    pub async fn id_last6_matches(
+    /// The claim verifier of a tip: a keyed digest (its own key, derived from the master key
+    /// like the blind index, so it survives data-key rotation) of the last six characters
+    /// of the reporter's ID number, bound to the tip.
+    pub fn claim_verifier_digest(&self, report_id: &str, last6: &str) -> [u8; 32] {
+        crypto::keyed_digest(
+            &self.claim,
+            &[b"claim-verifier", report_id.as_bytes(), last6.as_bytes()],
+        )
+    }
+
+    /// Does `last6` match the verifier the reporter set at report time? A real-name
+    /// reporter's sealed ID number is opened here and compared; otherwise the tip's stored
+    /// verifier digest is. `Ok(None)` when the tip has no verifier.
+    pub async fn verifier_matches(
         &self,
-        exec: impl sqlx::Executor<'_, Database = sqlx::Any>,
+        conn: &mut sqlx::AnyConnection,
         report_id: &str,
-        share_id: &str,
-        stored_digest: Option<&[u8]>,
         last6: &str,
     ) -> anyhow::Result<Option<bool>> {
-        let sealed = SealedIdentity::load(exec, report_id).await?;
+        let sealed = SealedIdentity::load(&mut *conn, report_id).await?;
         if let Some(blob) = sealed.as_ref().and_then(|s| s.get(IdentityField::IdNumber)) {
             let key = self.key_for(blob).await?;
             let plain = crypto::open(
@@ -107,8 +115,43 @@ impl Vault {
             let tail = tail.to_ascii_uppercase();
             return Ok(Some(crypto::digest_eq(&tail, last6.as_bytes())));
         }
-        Ok(stored_digest.map(|d| crypto::digest_eq(d, &self.id_check_digest(share_id, last6))))
+        let stored: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT digest FROM claim_verifiers WHERE report_id = $1")
+                .bind(report_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        Ok(stored.map(|d| crypto::digest_eq(&d, &self.claim_verifier_digest(report_id, last6))))
     }
+
+    /// The bank account on file for `report_id`, masked: its last four digits only. The
+    /// number itself never leaves the vault.
+    pub async fn masked_bank_account(
+        &self,
+        exec: impl sqlx::Executor<'_, Database = sqlx::Any>,
+        report_id: &str,
+    ) -> anyhow::Result<Option<String>> {
+        let Some(sealed) = SealedIdentity::load(exec, report_id).await? else {
+            return Ok(None);
+        };
+        let Some(blob) = sealed.get(IdentityField::BankAccount) else {
+            return Ok(None);
+        };
+        let key = self.key_for(blob).await?;
+        let plain = crypto::open(
+            &key,
+            &super::identity::aad(report_id, IdentityField::BankAccount),
+            blob,
+        )
+        .map_err(|e| anyhow!("opening bank_account: {e}"))?;
+        Ok(Some(mask_account(&String::from_utf8_lossy(&plain))))
+    }
+}
+
+/// `**** 6789`: the last four digits, and nothing about the length.
+pub fn mask_account(account: &str) -> String {
+    let digits: Vec<char> = account.chars().filter(char::is_ascii_digit).collect();
+    let tail: String = digits[digits.len().saturating_sub(4)..].iter().collect();
+    format!("**** {tail}")
 }
 
 #[cfg(test)]
@@ -126,5 +169,6 @@ mod tests {
         assert_eq!(normalize_id_last6(" 12345x ").as_deref(), Some("12345X"));
         assert_eq!(normalize_id_last6("1234X5"), None);
         assert_eq!(normalize_id_last6("1234567"), None);
+        assert_eq!(mask_account("6222021001123456789"), "**** 6789");
     }
 }

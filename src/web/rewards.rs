@@ -153,6 +153,43 @@ pub async fn payment(
         .json(flow::record_payment(&state.workflow, &state.vault, &p, &id, req).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/cases/{id}/reward/identity-check", tag = "rewards",
+    params(("id" = String, Path, description = "Case id")),
+    request_body = flow::IdentityCheckRequest,
+    responses((status = 200, description = "`identity_check`: `recorded` (first officer) or `confirmed` (a second, different officer)"),
+        (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn identity_check(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let req: flow::IdentityCheckRequest = match json(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(
+                flow::deny_plain(&state.workflow, &p, "case.reward_identity_check", e).await,
+            )
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .json(flow::identity_check(&state.workflow, &state.vault, &p, &id, req).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/reward/bank-account", tag = "rewards",
+    params(("id" = String, Path, description = "Case id"), flow::ShareQuery),
+    responses((status = 200, description = "The account of a transfer claim at the payment step, masked to its last four digits; each opening is audited"),
+        (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)))]
+pub async fn bank_account(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<String>,
+    q: web::Query<flow::ShareQuery>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok()
+        .json(flow::bank_account(&state.workflow, &state.vault, &p, &id, q.tip.as_deref()).await?))
+}
+
 #[utoipa::path(get, path = "/api/v1/finance/budgets", tag = "rewards", params(flow::BudgetQuery),
     responses((status = 200, body = [Budget]), (status = 403)))]
 pub async fn budgets(
@@ -234,6 +271,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/reward/return", web::post().to(return_proposal))
         .route("/cases/{id}/reward/notice", web::post().to(notice))
         .route("/cases/{id}/reward/payment", web::post().to(payment))
+        .route(
+            "/cases/{id}/reward/identity-check",
+            web::post().to(identity_check),
+        )
+        .route(
+            "/cases/{id}/reward/bank-account",
+            web::get().to(bank_account),
+        )
         .route("/cases/{id}/reward/reversal", web::post().to(reversal))
         .route("/cases/{id}/reward/flags", web::post().to(flags))
         .route("/rewards", web::get().to(list))
@@ -248,7 +293,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(preview, show, list, propose, approve, return_proposal, flags, reversal, notice,
-        payment, budgets, set_budget, stats_tips, stats_cases, stats_deadlines, stats_rewards),
+        payment, identity_check, bank_account, budgets, set_budget, stats_tips, stats_cases, stats_deadlines, stats_rewards),
     tags((name = "rewards", description = "Rewards and finance (DOMAIN §5)"),
         (name = "stats", description = "Figures for the console's charts"))
 )]

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use crate::audit::{self, Entry, Outcome};
+use crate::domain::institution::not_recused;
 use crate::error::AppResult;
 use crate::staff::principal::Principal;
 use crate::staff::{region_prefix, Role};
@@ -116,7 +117,8 @@ impl StatsCache {
     }
 }
 
-async fn compute(db: &crate::store::Db) -> AppResult<Snapshot> {
+/// The figures, over every case or (`reader`) over the cases a reader is not recused from.
+async fn compute(db: &crate::store::Db, reader: Option<&str>) -> AppResult<Snapshot> {
     let started = Instant::now();
     let pool = &db.pool;
     let now = Utc::now();
@@ -124,43 +126,51 @@ async fn compute(db: &crate::store::Db) -> AppResult<Snapshot> {
     let months = months(today);
     // Asia/Shanghai months: from the first instant of the oldest month shown.
     let since = crate::deadlines::day_start_utc(first_of_month(today, 11));
+    // `AND` not recused, with the reader bound as `$2`; nothing for the shared snapshot.
+    let unrecused = match reader {
+        Some(_) => format!(" AND {}", not_recused("r", "$2")),
+        None => String::new(),
+    };
+    let f = unrecused.as_str();
     let month = db.backend.shanghai_month("r.received_at");
-    let tips = sqlx::query_as(&format!(
-        "SELECT r.case_region, {month}, r.channel, COUNT(*) FROM reports r \
-         WHERE r.received_at >= $1 GROUP BY r.case_region, {month}, r.channel"
-    ))
-    .bind(&since)
-    .fetch_all(pool)
-    .await?;
-    let cats = sqlx::query_as(&format!(
-        "SELECT r.case_region, {month}, k.category, COUNT(*) FROM reports r \
-         JOIN report_categories k ON k.report_id = r.id WHERE r.received_at >= $1 \
-         GROUP BY r.case_region, {month}, k.category"
-    ))
-    .bind(&since)
-    .fetch_all(pool)
-    .await?;
-    let status = sqlx::query_as(
-        "SELECT case_region, status, COUNT(*) FROM reports GROUP BY case_region, status",
-    )
-    .fetch_all(pool)
-    .await?;
     let closed = db.backend.shanghai_month("c.closed_at");
-    let clocks = sqlx::query_as(&format!(
+    let tips_sql = format!(
+        "SELECT r.case_region, {month}, r.channel, COUNT(*) FROM reports r \
+         WHERE r.received_at >= $1{f} GROUP BY r.case_region, {month}, r.channel"
+    );
+    let cats_sql = format!(
+        "SELECT r.case_region, {month}, k.category, COUNT(*) FROM reports r \
+         JOIN report_categories k ON k.report_id = r.id WHERE r.received_at >= $1{f} \
+         GROUP BY r.case_region, {month}, k.category"
+    );
+    // `$1` is bound for every query; here it only makes the reader `$2`.
+    let status_sql = format!(
+        "SELECT r.case_region, r.status, COUNT(*) FROM reports r WHERE CAST($1 AS TEXT) IS NOT NULL{f} \
+         GROUP BY r.case_region, r.status"
+    );
+    let clocks_sql = format!(
         "SELECT r.case_region, {closed}, c.kind, c.outcome, COUNT(*) FROM clocks c \
-         JOIN reports r ON r.id = c.report_id WHERE c.closed_at >= $1 AND c.outcome IS NOT NULL \
+         JOIN reports r ON r.id = c.report_id WHERE c.closed_at >= $1 AND c.outcome IS NOT NULL{f} \
          GROUP BY r.case_region, {closed}, c.kind, c.outcome"
-    ))
-    .bind(&since)
-    .fetch_all(pool)
-    .await?;
-    let overdue = sqlx::query_as(
+    );
+    let overdue_sql = format!(
         "SELECT r.case_region, COUNT(*) FROM clocks c JOIN reports r ON r.id = c.report_id \
-         WHERE c.closed_at IS NULL AND c.due_on < $1 GROUP BY r.case_region",
-    )
-    .bind(today.to_string())
-    .fetch_all(pool)
-    .await?;
+         WHERE c.closed_at IS NULL AND c.due_on < $1{f} GROUP BY r.case_region"
+    );
+    macro_rules! rows {
+        ($sql:expr, $first:expr) => {{
+            let mut q = sqlx::query_as($sql.as_str()).bind($first);
+            if let Some(u) = reader {
+                q = q.bind(u);
+            }
+            q.fetch_all(pool).await?
+        }};
+    }
+    let tips = rows!(tips_sql, &since);
+    let cats = rows!(cats_sql, &since);
+    let status = rows!(status_sql, &since);
+    let clocks = rows!(clocks_sql, &since);
+    let overdue = rows!(overdue_sql, today.to_string());
     Ok(Snapshot {
         as_of: crate::store::ts(now),
         months,
@@ -190,7 +200,7 @@ pub async fn snapshot(state: &web::Data<AppState>) -> AppResult<Arc<Snapshot>> {
                     let state = state.clone();
                     tokio::spawn(async move {
                         let _guard = guard;
-                        match compute(&state.db).await {
+                        match compute(&state.db, None).await {
                             Ok(s) => state.stats.put(Arc::new(s)),
                             Err(e) => tracing::warn!(error = %e.code, "statistics refresh failed"),
                         }
@@ -208,7 +218,7 @@ pub async fn snapshot(state: &web::Data<AppState>) -> AppResult<Arc<Snapshot>> {
             return Ok(s);
         }
     }
-    let fresh = Arc::new(compute(&state.db).await?);
+    let fresh = Arc::new(compute(&state.db, None).await?);
     cache.put(fresh.clone());
     Ok(fresh)
 }
@@ -308,7 +318,18 @@ pub async fn overview(state: web::Data<AppState>, p: Principal) -> AppResult<Htt
         .await;
         return Err(crate::workflow::forbidden());
     }
-    let snap = snapshot(&state).await?;
+    // The shared snapshot counts every case; a reader who declared a conflict gets figures
+    // computed for them, without the cases they are recused from (as the statistics API).
+    let conflicts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM staff_conflicts WHERE user_id = $1")
+            .bind(&p.id)
+            .fetch_one(&state.db.pool)
+            .await?;
+    let snap = if conflicts > 0 {
+        Arc::new(compute(&state.db, Some(&p.id)).await?)
+    } else {
+        snapshot(&state).await?
+    };
     Ok(HttpResponse::Ok().json(view(&snap, &p.region)))
 }
 

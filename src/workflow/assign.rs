@@ -10,14 +10,15 @@ use crate::store::Tx;
 /// eligible handler, and there the one with the fewest open cases (ties by username).
 pub async fn pick_handler(tx: &mut Tx<'_>, case: &CaseRow) -> Result<Option<String>, sqlx::Error> {
     for region in staff::enclosing_regions(&case.case_region) {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT u.id, u.open_cases FROM staff_users u WHERE u.active = 1 AND u.region = $1 \
-             AND (',' || u.roles || ',') LIKE '%,handler,%' \
-             AND NOT EXISTS (SELECT 1 FROM staff_conflicts c WHERE c.user_id = u.id AND c.target_key = $2) \
+        let row: Option<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT u.id, u.open_cases FROM staff_users u JOIN reports r ON r.id = $2 \
+             WHERE u.active = 1 AND u.region = $1 \
+             AND (',' || u.roles || ',') LIKE '%,handler,%' AND {} \
              ORDER BY u.open_cases, u.username LIMIT 1",
-        )
+            crate::domain::institution::not_recused("r", "u.id")
+        ))
         .bind(&region)
-        .bind(&case.target_key)
+        .bind(&case.id)
         .fetch_optional(&mut **tx)
         .await?;
         if let Some((id, _)) = row {

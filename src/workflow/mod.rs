@@ -11,6 +11,7 @@ pub mod ops;
 pub mod originals;
 pub mod query;
 pub mod recalendar;
+pub mod recusal;
 pub mod reveal;
 pub mod sweep;
 
@@ -120,17 +121,30 @@ fn case_from_row(r: Row) -> CaseRow {
     }
 }
 
+/// Whether `user_id` declared a conflict with the case's institution: its name as
+/// normalized, or its code ([`crate::domain::institution::conflict_match`]).
 pub async fn is_recused(
     tx: &mut Tx<'_>,
     user_id: &str,
-    target_key: &str,
+    case: &CaseRow,
 ) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM staff_conflicts WHERE user_id = $1 AND target_key = $2",
-    )
+    recused_from(&mut **tx, user_id, &case.id).await
+}
+
+/// [`is_recused`] on any executor, by case id.
+pub async fn recused_from<'e>(
+    exec: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    user_id: &str,
+    case_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM staff_conflicts sc JOIN reports r ON r.id = $2 \
+         WHERE sc.user_id = $1 AND {}",
+        crate::domain::institution::conflict_match("sc", "r")
+    ))
     .bind(user_id)
-    .bind(target_key)
-    .fetch_one(&mut **tx)
+    .bind(case_id)
+    .fetch_one(exec)
     .await?;
     Ok(n > 0)
 }
@@ -366,7 +380,7 @@ impl<'a> Op<'a> {
         let Some(case) = load_case(&mut tx, report_id).await? else {
             return Err(crate::workflow::case_not_found());
         };
-        let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
+        let recused = is_recused(&mut tx, &p.id, &case).await?;
         let op = Op {
             wf,
             p,

@@ -53,7 +53,7 @@ pub async fn evidence_file(
     let Some(case) = super::load_case(&mut tx, case_id).await? else {
         return Err(super::record_not_found());
     };
-    let recused = super::is_recused(&mut tx, &p.id, &case.target_key).await?;
+    let recused = super::is_recused(&mut tx, &p.id, &case).await?;
     if !super::can_see(p, &case, recused) {
         return Err(forbidden());
     }

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{available_actions, can_see, is_recused, load_case, Action, Workflow, REGION_READERS};
 use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks::{self, ClockView};
+use crate::domain::institution::not_recused;
 use crate::error::{AppError, AppResult};
 use crate::staff::principal::Principal;
 use crate::staff::{region_prefix, Role};
@@ -86,15 +87,15 @@ pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Ve
         region = r;
     }
     let (lo, hi) = bounds(region_prefix(&region));
-    let mut sql = String::from(
+    let mut sql = format!(
         "SELECT r.id, r.status, r.channel, r.categories, r.target_name, r.target_kind, r.case_region, \
          r.received_at, u.username, r.major, \
          (SELECT MIN(c.due_on) FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL), \
          (SELECT c.kind FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL ORDER BY c.due_on LIMIT 1), \
          (SELECT c.provisional FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL ORDER BY c.due_on LIMIT 1) \
          FROM reports r LEFT JOIN staff_users u ON u.id = r.assignee_id \
-         WHERE r.case_region >= $1 AND r.case_region <= $2 \
-         AND r.target_key NOT IN (SELECT target_key FROM staff_conflicts WHERE user_id = $3)",
+         WHERE r.case_region >= $1 AND r.case_region <= $2 AND {}",
+        not_recused("r", "$3")
     );
     if lo == hi {
         // One county: equality lets its (case_region, is_open, received_at) index give the
@@ -221,14 +222,14 @@ pub async fn overdue(wf: &Workflow, p: &Principal, limit: i64) -> AppResult<Vec<
     }
     let today = shanghai_date(wf.db.now());
     let (lo, hi) = bounds(region_prefix(&p.region));
-    let rows: Vec<OverdueRow> = sqlx::query_as(
+    let rows: Vec<OverdueRow> = sqlx::query_as(&format!(
         "SELECT c.report_id, c.kind, c.due_on, r.status, r.case_region, u.username, r.target_name, \
          c.provisional \
          FROM clocks c JOIN reports r ON r.id = c.report_id LEFT JOIN staff_users u ON u.id = r.assignee_id \
          WHERE c.closed_at IS NULL AND c.due_on < $1 AND r.case_region >= $2 AND r.case_region <= $3 \
-         AND r.target_key NOT IN (SELECT target_key FROM staff_conflicts WHERE user_id = $4) \
-         ORDER BY c.due_on, c.id LIMIT $5",
-    )
+         AND {} ORDER BY c.due_on, c.id LIMIT $5",
+        not_recused("r", "$4")
+    ))
     .bind(today.to_string())
     .bind(lo)
     .bind(hi)
@@ -386,7 +387,7 @@ pub async fn detail(
     let Some(case) = load_case(&mut tx, id).await? else {
         return Err(crate::workflow::case_not_found());
     };
-    let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
+    let recused = is_recused(&mut tx, &p.id, &case).await?;
     drop(tx);
     if !can_see(p, &case, recused) {
         crate::audit::record_denied(
@@ -487,7 +488,7 @@ pub async fn detail(
                 from_status: e.4,
                 to_status: e.5,
                 reason: e.6,
-                data: serde_json::from_str(&e.7).unwrap_or_default(),
+                data: without_linkable_ids(serde_json::from_str(&e.7).unwrap_or_default()),
             })
             .collect(),
         messages: messages
@@ -511,6 +512,27 @@ pub async fn detail(
             .collect(),
         actions: available_actions(p, &case),
     })
+}
+
+/// Identifiers that link a case to its reporter outside the vault (a call centre's call id,
+/// a chat account's id): never in a case event shown to case staff, also in events stored
+/// before they were left out. A custodian's reveal shows them.
+const LINKABLE_IDS: [&str; 6] = [
+    "call_id",
+    "openid",
+    "userid",
+    "from_user",
+    "caller_number",
+    "tracking_code",
+];
+
+fn without_linkable_ids(mut data: serde_json::Value) -> serde_json::Value {
+    if let Some(map) = data.as_object_mut() {
+        for k in LINKABLE_IDS {
+            map.remove(k);
+        }
+    }
+    data
 }
 
 /// Audit a read before its content goes out (see `audit::reads`).

@@ -54,6 +54,10 @@ pub struct RevealedIdentity {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub caller_number: Option<String>,
+    /// The reporter's WeChat openid or WeCom userid (a bot tip): linkable to their account.
+    pub chat_id: Option<String>,
+    /// The hotline's `call_id` (a hotline tip): the call centre links it to the caller.
+    pub call_id: Option<String>,
     pub relation: Option<String>,
     pub anonymous: bool,
 }
@@ -183,10 +187,10 @@ pub async fn list(
 ) -> AppResult<Vec<IdentityRequestView>> {
     let mut sql = format!("{SELECT} WHERE (q.requested_by = $1");
     if p.has_any(&[Role::Custodian, Role::Auditor]) {
-        sql.push_str(
-            " OR (r.case_region LIKE $2 AND r.target_key NOT IN \
-             (SELECT c.target_key FROM staff_conflicts c WHERE c.user_id = $1))",
-        );
+        sql.push_str(&format!(
+            " OR (r.case_region LIKE $2 AND {})",
+            crate::domain::institution::not_recused("r", "$1")
+        ));
     }
     sql.push(')');
     if let Some(s) = state {
@@ -232,7 +236,7 @@ pub(super) async fn may_now(
         session: String::new(),
         mfa: false,
     };
-    let recused = is_recused(tx, user_id, &case.target_key).await?;
+    let recused = is_recused(tx, user_id, case).await?;
     Ok(active != 0 && who.has_any(roles) && can_see(&who, case, recused))
 }
 
@@ -468,11 +472,22 @@ pub async fn reveal(
             .map_err(AppError::internal)?,
         None => Default::default(),
     };
-    let fields: Vec<&str> = IdentityField::ALL
+    // The hotline's call id is not sealed (the bridge answers a repeated call by it) but is
+    // shown to case staff only here, like the identity.
+    let call_id: Option<String> =
+        sqlx::query_scalar("SELECT call_id FROM hotline_calls WHERE report_id = $1")
+            .bind(&v.report_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    // The bank account stays out: finance sees it masked at the payment step only.
+    let mut fields: Vec<&str> = IdentityField::ALL
         .into_iter()
-        .filter(|f| identity.get(*f).is_some())
+        .filter(|f| *f != IdentityField::BankAccount && identity.get(*f).is_some())
         .map(|f| f.column())
         .collect();
+    if call_id.is_some() {
+        fields.push("call_id");
+    }
     audit::append(
         &mut tx,
         &wf.audit,
@@ -494,6 +509,8 @@ pub async fn reveal(
         phone: get(IdentityField::Phone),
         email: get(IdentityField::Email),
         caller_number: get(IdentityField::CallerNumber),
+        chat_id: get(IdentityField::Openid),
+        call_id,
         relation,
         anonymous: anonymous != 0,
     })

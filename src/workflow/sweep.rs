@@ -11,10 +11,9 @@ use futures_util::future::BoxFuture;
 use super::{CaseRow, Workflow};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::deadlines::calendar::shanghai_date;
-use crate::i18n::Locale;
-use crate::notify::email::Email;
 use crate::notify::worker::Periodic;
 use crate::notify::{self, NewJob};
+use crate::staff::mail::StaffEmail;
 use crate::staff::{self, Role, StaffUser};
 use crate::store::Tx;
 
@@ -168,14 +167,7 @@ async fn responsible(wf: &Workflow, case: &CaseRow, kind: &str) -> anyhow::Resul
     // Recused staff are never told about the case.
     let mut keep = vec![];
     for u in users.drain(..) {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM staff_conflicts WHERE user_id = $1 AND target_key = $2",
-        )
-        .bind(&u.id)
-        .bind(&case.target_key)
-        .fetch_one(&wf.db.pool)
-        .await?;
-        if n == 0 {
+        if !crate::workflow::recused_from(&wf.db.pool, &u.id, &case.id).await? {
             keep.push(u);
         }
     }
@@ -193,10 +185,9 @@ pub async fn email_staff(
     extra: &[(&str, String)],
     dedupe: &str,
 ) -> Result<bool, sqlx::Error> {
-    let Some(to) = user.email.as_deref().filter(|e| !e.is_empty()) else {
+    if user.email.as_deref().unwrap_or_default().is_empty() {
         return Ok(false);
-    };
-    let locale = Locale::parse(&user.locale).unwrap_or_default();
+    }
     let short: String = case
         .id
         .chars()
@@ -213,7 +204,8 @@ pub async fn email_staff(
     ];
     args.extend(extra.iter().cloned());
     let link = format!("{}/console/#/cases/{}", wf.config.public_url(), case.id);
-    let mail = Email::render(to, locale, template, &args, Some(&link));
+    // By user id: the address is looked up when the mail is sent (staff::mail).
+    let mail = StaffEmail::render(user, template, &args, Some(&link));
     let job = NewJob::of(&mail).dedupe(dedupe);
     notify::enqueue(tx, &job, wf.config.outbox.max_attempts).await?;
     Ok(true)

@@ -11,7 +11,7 @@
   var R = (C.reward = {});
 
   var REWARD_EVENTS = ['reward_flags', 'reward_proposed', 'reward_approval', 'reward_returned', 'reward_notified',
-    'reward_paid', 'reward_reversal_requested', 'reward_reversed', 'reward_expired'];
+    'reward_identity_check', 'reward_paid', 'reward_reversal_requested', 'reward_reversed', 'reward_expired'];
   var FLAG_STATUSES = ['accepted', 'checking', 'decided', 'closed'];
   R.STATUSES = ['proposed', 'returned', 'approved', 'notified', 'claimed', 'paid', 'expired', 'reversed'];
   R.EXCLUDED = ['medical_insurance_staff', 'supervisory_body_staff', 'statutory_duty', 'not_natural_person', 'declined'];
@@ -55,6 +55,9 @@
     }
     if (st === 'approved' && (assignee || fin)) out.push('notice');
     var claimedShare = (r.shares || []).some(function (s) { return s.status === 'claimed'; });
+    // In person: two finance officers record the identity check before the payment.
+    var inPerson = (r.shares || []).some(function (s) { return s.status === 'claimed' && s.claim_method === 'in_person'; });
+    if (inPerson && fin) out.push('identity_check');
     if ((st === 'claimed' || (['notified', 'paid'].indexOf(st) >= 0 && claimedShare)) && fin && r.proposed_by !== me) out.push('payment');
     if (['approved', 'notified', 'claimed', 'paid'].indexOf(st) >= 0 && (fin || sup)) {
       if (!r.reversal_requested_by) out.push('reversal_request');
@@ -273,14 +276,35 @@
       f.appendChild(h('p', C.t('reward.noticeLead', { amount: C.fmtFen(r.amount_fen) })));
       return function () { return ['/reward/notice', {}]; };
     },
+    identity_check: function (f, c, r) {
+      var last6 = h('input', { name: 'id_last6', maxlength: '6', required: true, autocomplete: 'off', pattern: '[0-9]{5}[0-9Xx]' });
+      var open = (r.shares || []).filter(function (s) { return s.status === 'claimed' && s.claim_method === 'in_person'; });
+      var tip = null;
+      f.appendChild(h('p', C.t('reward.identityCheckLead')));
+      if ((r.shares || []).length > 1) {
+        tip = h('select', { name: 'tip', required: true, id: 'f-check-tip' }, open.map(function (s) {
+          return h('option', { value: s.share_id }, C.t('reward.shareOf', { case: s.case_id.slice(-6) }) + ' · ' + C.fmtFen(s.amount_fen));
+        }));
+        f.appendChild(C.field('reward.shareTip', tip, 'reward.shareTipHint'));
+      }
+      f.appendChild(C.field('reward.idLast6', last6, 'reward.idLast6Hint'));
+      return function () {
+        var body = { id_last6: last6.value.trim() };
+        if (tip) body.tip = tip.value;
+        return ['/reward/identity-check', body];
+      };
+    },
     payment: function (f, c, r) {
       var method = C.select('method', 'pay', ['bank_transfer', 'in_person'], { required: true, value: r.claim_method || 'bank_transfer' });
       var ref = h('input', { name: 'reference', required: true, maxlength: '100', autocomplete: 'off' });
       var amt = yuanInput('amount_yuan');
       var on = h('input', { name: 'paid_on', type: 'date', max: C.todayShanghai() });
-      var last6 = h('input', { name: 'id_last6', maxlength: '6', autocomplete: 'off', pattern: '[0-9]{5}[0-9Xx]' });
-      var last6Field = C.field('reward.idLast6', last6, 'reward.idLast6Hint');
-      var sync = function () { last6Field.hidden = method.value !== 'in_person'; last6.required = !last6Field.hidden; };
+      // The payee's account, masked, only here and only on request: each look is audited.
+      var shown = h('span#reward-account', { 'aria-live': 'polite' });
+      var look = h('button.btn', { type: 'button' }, C.t('reward.showAccount'));
+      var accountField = h('div.field', h('p.hint', C.t('reward.showAccountHint')), look, ' ', shown);
+      var personNote = h('p.hint', C.t('reward.inPersonNote'));
+      var sync = function () { accountField.hidden = method.value !== 'bank_transfer'; personNote.hidden = method.value !== 'in_person'; };
       method.addEventListener('change', sync);
       var shares = r.shares || [];
       var tip = null;
@@ -304,11 +328,17 @@
       var hint = h('p.hint', { id: amt.id + '-due' }, C.t('reward.payAmountHint', { amount: C.fmtFen(dueFen) }));
       f.appendChild(hint);
       f.appendChild(C.field('reward.paidOn', on, 'reward.paidOnHint', true));
-      f.appendChild(last6Field);
+      f.appendChild(accountField);
+      f.appendChild(personNote);
+      look.addEventListener('click', function () {
+        var q = tip ? '?tip=' + encodeURIComponent(tip.value) : '';
+        C.get(caseUrl(c, '/reward/bank-account' + q)).then(function (a) {
+          shown.textContent = a.bank_account;
+        }, function (e) { shown.textContent = C.errorText(e); });
+      });
       sync();
       return function () {
         var body = { method: method.value, reference: ref.value.trim(), amount_fen: amount(amt, true), paid_on: on.value || null };
-        if (method.value === 'in_person') body.id_last6 = last6.value.trim();
         if (tip) body.tip = tip.value;
         return ['/reward/payment', body];
       };

@@ -30,6 +30,7 @@
     'reporter.phone': ['rep_phone', 4],
     'reporter.email': ['rep_email', 4],
     'reporter.relation': ['rep_relation', 4],
+    'reporter.claim_verifier': ['rep_verifier', 4],
     'reporter.anonymous': ['reporter_mode', 4],
     reporter: ['reporter_mode', 4],
     evidence: ['evidence', 3]
@@ -381,6 +382,8 @@
       reporter = { anonymous: true }; // no identity fields at all: the server rejects them
     }
     if (rel) reporter.relation = rel;
+    var verifier = J.normalizeId($('rep_verifier').value);
+    if (verifier) reporter.claim_verifier = verifier;
     p.reporter = reporter;
     p.locale = J.lang === 'en' ? 'en' : 'zh-CN';
     return p;

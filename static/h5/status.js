@@ -134,6 +134,9 @@
       ]));
     });
 
+    $('passcode-prompt').hidden = !b.passcode_change_suggested;
+    if (b.passcode_change_suggested) $('passcode-details').open = true;
+
     var rw = b.reward;
     var box = $('case-reward');
     if (rw && typeof rw === 'object') {
@@ -172,12 +175,13 @@
       $('claim_bank_account').focus();
       return;
     }
-    if (!last6) {
+    if (bank && !last6) {
       J.setFieldError('claim_id_last6', 'claim.needLast6');
       $('claim_id_last6').focus();
       return;
     }
-    var body = { tracking_code: creds.tracking_code, passcode: creds.passcode, id_last6: last6, locale: J.lang };
+    var body = { tracking_code: creds.tracking_code, passcode: creds.passcode, locale: J.lang };
+    if (last6) body.id_last6 = last6;
     if (bank) body.bank_account = account;
     busy = true;
     J.setBusy('claim-submit', true, 'claim.sending', 'claim.send');
@@ -209,6 +213,46 @@
       } else {
         J.setFieldError('claim_submit', null, (err && err.message) || J.t('submit.server'));
       }
+    });
+  }
+
+  /** Replace the passcode (old one from the lookup, new one typed twice). */
+  function onPasscode(e) {
+    e.preventDefault();
+    if (busy || !creds) return;
+    ['new_passcode', 'new_passcode2', 'passcode_submit'].forEach(J.clearFieldError);
+    $('passcode-ok').textContent = '';
+    var np = J.normalizeCode($('new_passcode').value);
+    var np2 = J.normalizeCode($('new_passcode2').value);
+    if (np.length < 10 || np.length > 64) {
+      J.setFieldError('new_passcode', 'passcode.needNew');
+      $('new_passcode').focus();
+      return;
+    }
+    if (np !== np2) {
+      J.setFieldError('new_passcode2', 'passcode.mismatch');
+      $('new_passcode2').focus();
+      return;
+    }
+    busy = true;
+    J.setBusy('passcode-submit', true, 'passcode.sending', 'passcode.send');
+    var body = { tracking_code: creds.tracking_code, passcode: creds.passcode, new_passcode: np, locale: J.lang };
+    J.request({ method: 'POST', url: '/api/v1/reports/passcode', json: body }).then(function (res) {
+      busy = false;
+      J.setBusy('passcode-submit', false, 'passcode.sending', 'passcode.send');
+      if (res.status >= 200 && res.status < 300) {
+        creds = { tracking_code: creds.tracking_code, passcode: np };
+        $('new_passcode').value = '';
+        $('new_passcode2').value = '';
+        if (last) last.passcode_change_suggested = false;
+        render();
+        $('passcode-ok').textContent = J.t('passcode.done');
+        return;
+      }
+      var err = J.apiError(res);
+      if (res.network) J.setFieldError('passcode_submit', 'status.network');
+      else if (err && err.field === 'new_passcode') J.setFieldError('new_passcode', null, err.message);
+      else J.setFieldError('passcode_submit', null, (err && err.message) || J.t('submit.server'));
     });
   }
 
@@ -301,6 +345,7 @@
     $('lookup-form').addEventListener('submit', onLookup);
     $('message-form').addEventListener('submit', onMore);
     $('claim-form').addEventListener('submit', onClaim);
+    $('passcode-form').addEventListener('submit', onPasscode);
     document.querySelectorAll('input[name="claim_method"]').forEach(function (r) {
       r.addEventListener('change', syncClaimMethod);
     });

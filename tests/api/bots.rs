@@ -483,6 +483,7 @@ both_databases!(
     conversation_moves_between_instances_and_survives_restart,
     feedback_reaches_the_chat,
     unreachable_user_leaves_no_openid,
+    case_staff_see_no_openid_until_a_reveal,
     everyday_answers_and_a_category_for_staff_to_classify,
 );
 
@@ -1234,4 +1235,80 @@ async fn accept_case(app: &TestApp, report_id: &str) {
     jubao::workflow::ops::transition(&app.state.workflow, &p, report_id, req)
         .await
         .unwrap_or_else(|e| panic!("{} {:?}", e.code, e.field));
+}
+
+/// Issue 15 item 8: a bot reporter's openid links the tip to their WeChat account: case
+/// staff never see it in the case, only through a custodian's reveal (`chat_id`).
+async fn case_staff_see_no_openid_until_a_reveal(app: TestApp) {
+    use crate::staffkit::{enrol_totp, get, post_ok, staff};
+    let fake = FakePlatform::start().await;
+    let backend = app.backend;
+    app.stop().await;
+    let Some(app) = bot_app(backend, &fake).await else {
+        return;
+    };
+    let openid = "oUser-linkable-9931";
+    let bot = Bot::new(Mode::Safe, openid);
+    let mut script: Vec<&str> = ZH_SCRIPT.to_vec();
+    script.retain(|l| !l.starts_with("[img:"));
+    play(&bot, &app, &script).await;
+    let code = tracking_code(&bot.say(&app, "1").await);
+    let case: String = sqlx::query_scalar("SELECT id FROM reports WHERE tracking_code = $1")
+        .bind(&code)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let mut h = staff(&app, "handler1", "handler", "371502").await;
+    let sup = staff(&app, "sup1", "supervisor", "371500").await;
+    let cust = staff(&app, "cust1", "custodian", "371500").await;
+    let c = |p: &str| format!("/api/v1/cases/{case}{p}");
+    post_ok(
+        &app,
+        &intake,
+        &c("/transitions"),
+        &json!({"to": "accepted", "reason": "受理"}),
+        200,
+    )
+    .await;
+    for s in [&intake, &h, &sup] {
+        let res = get(&app, &s.token, &c("")).await;
+        assert_eq!(res.status(), 200);
+        let text = res.text().await.unwrap();
+        assert!(
+            !text.contains(openid) && !text.contains("linkable-9931"),
+            "{}: {text}",
+            s.username
+        );
+    }
+    enrol_totp(&app, &mut h).await;
+    let r = post_ok(
+        &app,
+        &h,
+        &c("/identity-requests"),
+        &json!({"reason": "需联系举报人补充材料"}),
+        200,
+    )
+    .await;
+    let rid = r["id"].as_str().unwrap().to_string();
+    let decided = json!({"approve": true, "reason": "理由充分"});
+    post_ok(
+        &app,
+        &cust,
+        &format!("/api/v1/identity-requests/{rid}/decision"),
+        &decided,
+        200,
+    )
+    .await;
+    let v = post_ok(
+        &app,
+        &h,
+        &format!("/api/v1/identity-requests/{rid}/reveal"),
+        &json!({}),
+        200,
+    )
+    .await;
+    assert_eq!(v["chat_id"], openid);
+    app.stop().await;
+    fake.handle.stop(true).await;
 }

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::helpers::*;
+use crate::staffkit::{enrol_totp, get, post_ok, staff, Staff};
 use crate::tools;
 
 both_databases!(backend:
@@ -26,6 +27,7 @@ both_databases!(backend:
     callback_is_retried_until_acknowledged_and_arrives_once,
     recording_is_fetched_only_from_allowed_hosts,
     previous_secret_verifies_only_inside_its_overlap,
+    case_staff_see_no_call_id_until_a_reveal,
 );
 
 const SECRET: &str = "test-hotline-secret-7d1f0c";
@@ -878,5 +880,97 @@ async fn previous_secret_verifies_only_inside_its_overlap(backend: Backend) {
     let res = post_signed(&app, "12345", "new-secret-2", &work_order("C-rot-3")).await;
     assert_eq!(res.status(), 201);
     assert_eq!(app.count("reports").await, 3);
+    app.stop().await;
+}
+
+/// Issue 15 item 8: the call centre links a `call_id` to the caller's number, so case staff
+/// never see it in the case (also not from an event stored before it was left out), only
+/// through a custodian's reveal of a named caller (an anonymous caller's is never shown).
+/// The work order's optional claim verifier is kept as a digest only.
+async fn case_staff_see_no_call_id_until_a_reveal(backend: Backend) {
+    let Some(app) = app_with(backend, vec![source("12393")]).await else {
+        return;
+    };
+    let call_id = "CC-20261120-4711-LINKME";
+    let mut order = work_order(call_id);
+    order["claim_verifier"] = json!("52017x");
+    let res = post_signed(&app, "12393", SECRET, &order).await;
+    assert_eq!(res.status(), 201, "{:?}", res.text().await);
+    let case = report_id(&app, call_id).await;
+    let digests: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM claim_verifiers WHERE report_id = $1")
+            .bind(&case)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(digests, 1);
+    // An event written the old way, with the call id in it.
+    sqlx::query(
+        "INSERT INTO case_events (report_id, at, actor_id, kind, data) \
+         VALUES ($1, '2026-11-20T01:30:00Z', NULL, 'hotline_call', $2)",
+    )
+    .bind(&case)
+    .bind(json!({"source": "12393", "call_id": call_id, "agent_id": "A-007"}).to_string())
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let intake = staff(&app, "intake1", "intake", "371500").await;
+    let mut h = staff(&app, "handler1", "handler", "371502").await;
+    let sup = staff(&app, "sup1", "supervisor", "371500").await;
+    let cust = staff(&app, "cust1", "custodian", "371500").await;
+    let c = |p: &str| format!("/api/v1/cases/{case}{p}");
+    post_ok(
+        &app,
+        &intake,
+        &c("/transitions"),
+        &json!({"to": "accepted", "reason": "受理"}),
+        200,
+    )
+    .await;
+    for s in [&intake, &h, &sup] {
+        let res = get(&app, &s.token, &c("")).await;
+        assert_eq!(res.status(), 200);
+        let text = res.text().await.unwrap();
+        assert!(text.contains("hotline_call"), "{text}");
+        assert!(
+            !text.contains(call_id),
+            "{} sees the call id: {text}",
+            s.username
+        );
+        assert!(!text.contains("LINKME"), "{text}");
+    }
+    let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).into_owned();
+    assert!(!logs.contains("52017"), "the claim verifier is in the logs");
+
+    // Through a custodian's decision, the requester sees it.
+    enrol_totp(&app, &mut h).await;
+    let r = post_ok(
+        &app,
+        &h,
+        &c("/identity-requests"),
+        &json!({"reason": "需向呼叫中心核实来电"}),
+        200,
+    )
+    .await;
+    let rid = r["id"].as_str().unwrap().to_string();
+    let decided = json!({"approve": true, "reason": "理由充分"});
+    post_ok(
+        &app,
+        &cust,
+        &format!("/api/v1/identity-requests/{rid}/decision"),
+        &decided,
+        200,
+    )
+    .await;
+    let v = post_ok(
+        &app,
+        &h,
+        &format!("/api/v1/identity-requests/{rid}/reveal"),
+        &json!({}),
+        200,
+    )
+    .await;
+    assert_eq!(v["call_id"], call_id);
+    let _: &Staff = &sup;
     app.stop().await;
 }

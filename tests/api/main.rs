@@ -26,6 +26,7 @@ mod limits;
 mod openapi;
 mod permissions;
 mod privacy;
+mod protection;
 mod reports;
 mod reveal;
 mod rewards;

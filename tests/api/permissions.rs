@@ -305,6 +305,22 @@ fn matrix(case: &str, request: &str, user: &str) -> Vec<Row> {
             &["finance"],
             422,
         ),
+        // Issue 15 item 7: the in-person identity check (two finance officers) and the
+        // masked bank account at the payment step are finance's alone.
+        row(
+            "POST",
+            c("/reward/identity-check"),
+            json!({"id_last6": ""}),
+            &["finance"],
+            422,
+        ),
+        row(
+            "GET",
+            c("/reward/bank-account"),
+            none.clone(),
+            &["finance"],
+            404,
+        ),
         row(
             "POST",
             c("/reward/reversal"),
@@ -458,6 +474,10 @@ const OUTSIDE_THE_MATRIX: &[(&str, &str)] = &[
     ),
     (
         "POST /api/v1/reports/reward/claim",
+        "citizens: tracking code and passcode",
+    ),
+    (
+        "POST /api/v1/reports/passcode",
         "citizens: tracking code and passcode",
     ),
     (

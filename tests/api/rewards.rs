@@ -662,15 +662,10 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
         .unwrap();
     assert_eq!(b[0]["committed_fen"], 1_000_100);
 
-    // Finance gives the notice; the anonymous reporter claims in person with ID digits.
+    // Finance gives the notice; the anonymous reporter set no claim verifier, so the reward
+    // is claimed in person.
     post_ok(&app, &t.f1, &path("/notice"), &json!({}), 200).await;
     let res = claim(&app, &json!({"tracking_code": code, "passcode": pass})).await;
-    assert_eq!(res.status(), 422, "anonymous claims give the ID digits");
-    let res = claim(
-        &app,
-        &json!({"tracking_code": code, "passcode": pass, "id_last6": "12345X"}),
-    )
-    .await;
     assert_eq!(res.status(), 200);
     let done: Value = res.json().await.unwrap();
     assert_eq!(done["method"], "in_person");
@@ -681,17 +676,8 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     // Claimed the same Monday: 29th, 30th, 8th, 9th October and Saturday the 10th, a
     // make-up working day (5).
     assert_eq!(pay[0].1, "2026-10-10");
-    // The digest is kept on the reward's (only) share, bound to it.
-    let digest: Option<Vec<u8>> = sqlx::query_scalar(
-        "SELECT s.id_check_digest FROM reward_shares s JOIN rewards r ON r.id = s.reward_id \
-         WHERE r.report_id = $1",
-    )
-    .bind(&case)
-    .fetch_one(&app.db.pool)
-    .await
-    .unwrap();
-    assert_eq!(digest.unwrap().len(), 32, "a digest, not the digits");
-    // No bank account: no transfer. Wrong ID digits in person: refused.
+    // No bank account: no transfer. In person: two finance officers check the identity
+    // first (issue 15 item 7; tests/api/protection.rs has the details).
     let e = post_ok(
         &app,
         &t.f1,
@@ -701,9 +687,27 @@ async fn supervisor_in_person_and_expiry(app: TestApp) {
     )
     .await;
     assert_eq!(e["error"]["code"], "no_bank_account");
-    let e = post_ok(&app, &t.f1, &path("/payment"), &json!({"method": "in_person", "reference": "收据 0001", "amount_fen": 1_000_100, "id_last6": "123456"}), 422).await;
-    assert_eq!(e["error"]["code"], "id_mismatch");
-    post_ok(&app, &t.f1, &path("/payment"), &json!({"method": "in_person", "reference": "收据 0001", "amount_fen": 1_000_100, "id_last6": "12345x"}), 200).await;
+    let in_person =
+        json!({"method": "in_person", "reference": "收据 0001", "amount_fen": 1_000_100});
+    let e = post_ok(&app, &t.f1, &path("/payment"), &in_person, 409).await;
+    assert_eq!(e["error"]["code"], "identity_check_required");
+    post_ok(
+        &app,
+        &t.f1,
+        &path("/identity-check"),
+        &json!({"id_last6": "12345X"}),
+        200,
+    )
+    .await;
+    post_ok(
+        &app,
+        &f2,
+        &path("/identity-check"),
+        &json!({"id_last6": "12345x"}),
+        200,
+    )
+    .await;
+    post_ok(&app, &t.f1, &path("/payment"), &in_person, 200).await;
     assert_eq!(reward_status(&app, &case).await, "paid");
     assert_eq!(quick("reward_pay").await[0].2.as_deref(), Some("met"));
 
@@ -1316,7 +1320,8 @@ async fn co_reporters_share_claim_and_pay_their_own(app: TestApp) {
     assert_eq!(e["error"]["code"], "already_paid");
     assert_eq!(e["error"]["message"], "该奖励已支付，不能重复支付。");
     assert_eq!(reward_status(&app, &case).await, "claimed");
-    // The co-reporter gave no account: in person, with their ID digits.
+    // The co-reporter gave no account: in person, once two finance officers checked the
+    // identity (of their share, named by their tracking code).
     let e = post_ok(
         &app,
         &t.f1,
@@ -1326,12 +1331,28 @@ async fn co_reporters_share_claim_and_pay_their_own(app: TestApp) {
     )
     .await;
     assert_eq!(e["error"]["code"], "no_bank_account");
-    let in_person = |last6: &str| json!({"method": "in_person", "reference": "收据 0002", "amount_fen": 20_000, "tip": j.tip, "id_last6": last6});
-    let e = post_ok(&app, &t.f1, &path("/payment"), &in_person("123456"), 422).await;
-    assert_eq!(e["error"]["code"], "id_mismatch");
-    let paid = post_ok(&app, &t.f1, &path("/payment"), &in_person("12345x"), 200).await;
+    let in_person = json!({"method": "in_person", "reference": "收据 0002", "amount_fen": 20_000, "tip": j.tip});
+    let e = post_ok(&app, &t.f1, &path("/payment"), &in_person, 409).await;
+    assert_eq!(e["error"]["code"], "identity_check_required");
+    let f2 = staff(&app, "finance2", "finance", "371500").await;
+    let check = json!({"id_last6": "12345X", "tip": j.tip_code});
+    let e = post_ok(
+        &app,
+        &t.f1,
+        &path("/identity-check"),
+        &json!({"id_last6": "12345X"}),
+        422,
+    )
+    .await;
+    assert_eq!(
+        e["error"]["field"], "tip",
+        "a shared reward names the share"
+    );
+    post_ok(&app, &t.f1, &path("/identity-check"), &check, 200).await;
+    post_ok(&app, &f2, &path("/identity-check"), &check, 200).await;
+    let paid = post_ok(&app, &t.f1, &path("/payment"), &in_person, 200).await;
     assert_eq!(paid["status"], "paid");
-    let e = post_ok(&app, &t.f1, &path("/payment"), &in_person("12345x"), 409).await;
+    let e = post_ok(&app, &t.f1, &path("/payment"), &in_person, 409).await;
     assert_eq!(e["error"]["code"], "already_paid");
     assert_eq!(reward_status(&app, &case).await, "paid");
     let paid: Vec<(String, i64)> =
@@ -1458,8 +1479,28 @@ async fn co_reporter_share_expires_alone(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(b[0]["committed_fen"], 30_000);
-    let paid = post_ok(&app, &t.f1, &path("/payment"), &json!({"method": "in_person",
-        "reference": "收据 0003", "amount_fen": 30_000, "tip": j.code, "id_last6": &j.id_number[12..]}), 200).await;
+    // In person: two finance officers check the ID against the one given with the tip.
+    let f2 = staff(&app, "finance2", "finance", "371500").await;
+    let check = json!({"id_last6": &j.id_number[12..], "tip": j.code});
+    post_ok(
+        &app,
+        &t.f1,
+        &path("/identity-check"),
+        &json!({"id_last6": "99999X", "tip": j.code}),
+        422,
+    )
+    .await;
+    post_ok(&app, &t.f1, &path("/identity-check"), &check, 200).await;
+    post_ok(&app, &f2, &path("/identity-check"), &check, 200).await;
+    let paid = post_ok(
+        &app,
+        &t.f1,
+        &path("/payment"),
+        &json!({"method": "in_person",
+        "reference": "收据 0003", "amount_fen": 30_000, "tip": j.code}),
+        200,
+    )
+    .await;
     assert_eq!(paid["status"], "paid");
     // Reversal covers the whole reward; what was paid is due back.
     post_ok(
@@ -1488,8 +1529,8 @@ async fn co_reporter_share_expires_alone(app: TestApp) {
 }
 
 /// Migration 0007 on rewards written before it: each becomes one share of its whole amount
-/// that keeps the reward's id, so an anonymous claimant's ID-digit digest still matches and
-/// a recorded payment stays the share's (a second one is refused).
+/// that keeps the reward's id, and a recorded payment stays the share's (a second one is
+/// refused); a claimed one is paid in person after the two-officer identity check.
 async fn rewards_from_before_shares_keep_working(backend: Backend) {
     let Some(app) = spawn_app_without_migration(backend, 7).await else {
         return;
@@ -1581,9 +1622,15 @@ async fn rewards_from_before_shares_keep_working(backend: Backend) {
             .unwrap();
     assert_eq!(paid, [(ids[1].clone(), ids[1].clone())]);
 
-    // The paid reward cannot be paid again; the claimed one is paid in person against the
-    // digest stored before the migration.
-    let pay = json!({"method": "in_person", "reference": "收据 9", "amount_fen": 50_000, "id_last6": "12345x"});
+    // The paid reward cannot be paid again; the claimed one is paid in person once two
+    // finance officers checked the claimant's identity (issue 15 item 7: the digits given
+    // at claim time before it prove nothing).
+    let pay = json!({"method": "in_person", "reference": "收据 9", "amount_fen": 50_000});
+    let check = json!({"id_last6": "12345x"});
+    let f2 = staff(&app, "finance2", "finance", "371500").await;
+    let checked = format!("/api/v1/cases/{claimed_case}/reward/identity-check");
+    post_ok(&app, &t.f1, &checked, &check, 200).await;
+    post_ok(&app, &f2, &checked, &check, 200).await;
     let e = post_ok(
         &app,
         &t.f1,

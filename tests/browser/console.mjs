@@ -647,7 +647,11 @@ try {
     await p.locator('details[data-reward-action="payment"] > summary').click();
     const f = p.locator('form[data-reward-action="payment"]');
     assert.equal(await f.locator('select[name="method"]').inputValue(), 'bank_transfer');
-    assert.equal(await f.locator('input[name="id_last6"]').isVisible(), false);
+    assert.equal(await f.locator('input[name="id_last6"]').count(), 0);
+    // The payee account only here, on request, masked to its last four digits (audited).
+    assert.doesNotMatch(await p.locator('#reward').innerText(), /\*\*\*\* 0123|6222 ?0212/);
+    await f.getByRole('button', { name: '查看收款账户（尾号）' }).click();
+    await p.waitForFunction(() => document.getElementById('reward-account').textContent === '**** 0123');
     await f.getByLabel('凭证号').fill('BT-2026-000123');
     await f.getByLabel('支付金额（元）').fill('617.2');
     fin.w.allowStatus(422);

@@ -564,6 +564,26 @@ try {
     assert.equal(await spage.locator('#case-timeline li').count(), 2, 'the addition is on the timeline');
   });
   await snap(spage, 'status-message');
+
+  await check('status: the reporter changes the passcode (an H5 tip is not asked to); the new one finds the case', async () => {
+    assert.equal(await spage.locator('#passcode-prompt').isHidden(), true, 'nobody else saw this passcode');
+    await spage.locator('#passcode-details > summary').click();
+    await spage.getByLabel('新查询密码', { exact: true }).fill('2026 1201 4711');
+    await spage.getByLabel('再输入一次新密码', { exact: true }).fill('2026-1201-4711');
+    const sent = spage.waitForRequest((r) => r.url() === ORIGIN + '/api/v1/reports/passcode');
+    await spage.getByRole('button', { name: '修改密码', exact: true }).click();
+    const body = JSON.parse((await sent).postData());
+    assert.equal(body.tracking_code, code);
+    assert.equal(body.passcode, passcode);
+    assert.equal(body.new_passcode, '202612014711');
+    await spage.locator('#passcode-ok').filter({ hasText: '已修改' }).waitFor();
+    const old = await spage.request.post(ORIGIN + '/api/v1/reports/lookup', { data: { tracking_code: code, passcode } });
+    assert.equal(old.status(), 404, 'the old passcode stops working');
+    const now = await spage.request.post(ORIGIN + '/api/v1/reports/lookup', { data: { tracking_code: code, passcode: '202612014711' } });
+    assert.equal(now.status(), 200);
+    passcode = '202612014711';
+  });
+  await snap(spage, 'status-passcode-changed');
   assertNoProblems();
   await sctx.close();
 

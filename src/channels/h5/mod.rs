@@ -22,7 +22,7 @@ use crate::rewards::flow::{self as reward, reporter_view};
 
 /// The citizen routes in the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(create, lookup, add_message, claim),
+#[openapi(paths(create, lookup, add_message, claim, change_passcode),
     tags((name = "citizen", description = "The reporter's API behind the H5 page (CONTRACT §3); no login")))]
 pub struct H5Doc;
 
@@ -31,7 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/reports", web::post().to(create))
         .route("/reports/lookup", web::post().to(lookup))
         .route("/reports/messages", web::post().to(add_message))
-        .route("/reports/reward/claim", web::post().to(claim));
+        .route("/reports/reward/claim", web::post().to(claim))
+        .route("/reports/passcode", web::post().to(change_passcode));
 }
 
 /// `POST /api/v1/reports` — JSON, or multipart with `report` and `evidence` parts.
@@ -133,6 +134,16 @@ pub struct MessageRequest {
     pub body: String,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasscodeRequest {
+    pub tracking_code: String,
+    pub passcode: String,
+    pub new_passcode: String,
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
 /// The reporter behind a tracking code and passcode, under the look-up rate limits.
 async fn reporter(
     req: &HttpRequest,
@@ -231,4 +242,33 @@ pub async fn claim(
         .unwrap_or(locale);
     let done = reward::claim(state.workflow(), state.vault(), &who.report_id, &r, locale).await?;
     Ok(HttpResponse::Ok().json(done))
+}
+
+/// `POST /api/v1/reports/passcode` — the reporter replaces their passcode with one of their
+/// own (the status page offers it, and asks for it when staff or a call centre recorded the
+/// tip). The old passcode stops working at once.
+#[utoipa::path(post, path = "/api/v1/reports/passcode", tag = "citizen",
+    request_body(content = Object, description = "`{ tracking_code, passcode, new_passcode, locale? }`: the current passcode, and the new one (10–64 visible characters; spaces and dashes are dropped)"),
+    responses((status = 200, body = Object, description = "`{ \"changed\": true }`"),
+        (status = 400), (status = 404, description = "Wrong code or passcode (the same answer for both)"),
+        (status = 413), (status = 415), (status = 422, description = "The new passcode is too short, too long or holds characters that are not allowed"),
+        (status = 429, description = "Too many failed look-ups")))]
+pub async fn change_passcode(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: State,
+) -> AppResult<HttpResponse> {
+    let body = read_json(&req, payload, &state).await?;
+    let (r, locale) = parse_json::<PasscodeRequest>(&body, request_locale())?;
+    let who = reporter(&req, &state, &r.tracking_code, &r.passcode).await?;
+    let locale = r
+        .locale
+        .as_deref()
+        .and_then(Locale::parse)
+        .unwrap_or(locale);
+    state
+        .intake()
+        .change_passcode(&who, &r.new_passcode, locale)
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "changed": true })))
 }

@@ -19,6 +19,10 @@ pub struct WorkOrder {
     pub agent_id: String,
     #[serde(default)]
     pub recording_url: Option<String>,
+    /// The last six characters of the caller's ID number, if they want to claim a reward
+    /// by bank transfer later (optional; kept only as a keyed digest).
+    #[serde(default)]
+    pub claim_verifier: Option<String>,
 }
 
 /// A checked work order, ready for intake.
@@ -104,6 +108,7 @@ pub fn to_order(
             phone: None,
             email: None,
             relation: None,
+            claim_verifier: wo.claim_verifier,
         },
         locale: None,
     };
@@ -203,9 +208,10 @@ impl TipExtra for CallRecord {
             })
             .execute(&mut **tx)
             .await?;
+            // No call_id: the call centre links it to the caller's number, so case staff
+            // see it only through a custodian's reveal (workflow::reveal).
             let data = serde_json::json!({
                 "source": self.source,
-                "call_id": self.call_id,
                 "agent_id": self.agent_id,
                 "received_at": received_at,
                 "recording": self.recording_url.is_some(),

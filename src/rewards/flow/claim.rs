@@ -1,6 +1,8 @@
-//! The reporter's side: claiming a notified reward (or their share of it) with the last six
-//! characters of their ID number, and a bank account or payment in person. The reporter is
-//! already authenticated by tracking code and passcode; refusals are audited.
+//! The reporter's side: claiming a notified reward (or their share of it), by bank transfer
+//! (with the claim verifier set at report time: the last six characters of the ID number)
+//! or in person (where two finance officers check the claimant's identity, `identity`).
+//! The reporter is already authenticated by tracking code and passcode; refusals are
+//! audited.
 
 use serde::{Deserialize, Serialize};
 
@@ -55,10 +57,11 @@ async fn deny_claim(wf: &Workflow, report_id: &str, err: AppError) -> AppError {
 }
 
 /// The reporter claims a notified reward (already authenticated by tracking code and
-/// passcode under the look-up rate limits). Anonymous reporters give the last six
-/// characters of their ID number, kept as a keyed digest for the in-person check; a
-/// real-name reporter's are checked against the sealed ID number. A bank account, if
-/// given, goes into the vault and the reward is paid by transfer; otherwise in person.
+/// passcode under the look-up rate limits). A bank account, if given, goes into the vault
+/// and the reward is paid by transfer, but only with `id_last6` matching the verifier the
+/// reporter set with the tip (a real-name reporter's sealed ID number, or the claim
+/// verifier's digest); a tip without one is refused (`no_claim_verifier`) and claims in
+/// person. Given digits that do not match are refused and count against the claim limit.
 pub async fn claim(
     wf: &Workflow,
     vault: &Vault,
@@ -144,23 +147,32 @@ pub async fn claim(
             return Err(deny_claim(wf, report_id, loc(e)).await);
         }
     };
-    let Some(last6) = last6 else {
-        drop(tx);
-        let e = AppError::invalid("id_last6", "error-required");
-        return Err(deny_claim(wf, report_id, loc(e)).await);
+    // A bank transfer pays whoever names the account: it needs the verifier the reporter
+    // set with the tip (the ID number's last six characters), which the passcode alone does
+    // not give. Without one the reward can only be claimed in person, where two finance
+    // officers check the claimant's identity.
+    let verified = match &last6 {
+        Some(l) => vault.verifier_matches(&mut tx, report_id, l).await?,
+        None => None,
     };
-    // A real-name reporter: the digits must match the ID number given with the tip.
-    let matches = vault
-        .id_last6_matches(&mut *tx, report_id, &sh.id, None, &last6)
-        .await?;
-    if matches == Some(false) {
+    if verified == Some(false) {
         drop(tx);
         ratelimit::hit(&wf.db, &bucket, window, now).await?;
         let e = AppError::invalid("id_last6", "error-reward-id-mismatch").with_code("id_mismatch");
         return Err(deny_claim(wf, report_id, loc(e)).await);
     }
-    let digest = (matches.is_none()).then(|| vault.id_check_digest(&sh.id, &last6).to_vec());
     let method = if let Some(acct) = &account {
+        if last6.is_none() {
+            drop(tx);
+            let e = AppError::invalid("id_last6", "error-reward-verifier-required")
+                .with_code("verifier_required");
+            return Err(deny_claim(wf, report_id, loc(e)).await);
+        }
+        if verified.is_none() {
+            drop(tx);
+            let e = AppError::from(RewardError::NoVerifier);
+            return Err(deny_claim(wf, report_id, loc(e)).await);
+        }
         vault
             .store_bank_account(&mut tx, report_id, acct)
             .await
@@ -170,12 +182,11 @@ pub async fn claim(
         PayMethod::InPerson
     };
     let moved = sqlx::query(
-        "UPDATE reward_shares SET status = 'claimed', claimed_at = $1, claim_method = $2, \
-         id_check_digest = $3 WHERE id = $4 AND status = 'notified'",
+        "UPDATE reward_shares SET status = 'claimed', claimed_at = $1, claim_method = $2 \
+         WHERE id = $3 AND status = 'notified'",
     )
     .bind(store::ts(now))
     .bind(method.code())
-    .bind(digest)
     .bind(&sh.id)
     .execute(&mut *tx)
     .await?

@@ -47,6 +47,7 @@ use crate::workflow::{
 mod approve;
 mod budget;
 mod claim;
+mod identity;
 mod notice;
 mod payment;
 mod propose;
@@ -58,6 +59,7 @@ pub use crate::domain::money::yuan;
 pub use approve::{approve, return_proposal};
 pub use budget::{budgets, deny_plain, set_budget, Budget, BudgetQuery, BudgetRequest};
 pub use claim::{claim, ClaimDone, ClaimRequest};
+pub use identity::{bank_account, identity_check, IdentityCheckRequest, ShareQuery};
 pub use notice::{notify_reporter, open_notice_clock};
 pub use payment::{record_payment, reverse, PayMethod, PaymentRequest};
 pub use propose::{
@@ -87,7 +89,6 @@ struct ShareRow {
     status: String,
     claimed_at: Option<String>,
     claim_method: Option<String>,
-    id_check_digest: Option<Vec<u8>>,
     paid_at: Option<String>,
     expired_at: Option<String>,
     tracking_code: String,
@@ -95,7 +96,7 @@ struct ShareRow {
 
 /// Columns of [`ShareRow`] from `reward_shares s JOIN reports t ON t.id = s.report_id`.
 const SHARE_SELECT: &str = "SELECT s.id, s.reward_id, s.report_id, s.weight, s.amount_fen, \
-    s.status, s.claimed_at, s.claim_method, s.id_check_digest, s.paid_at, s.expired_at, \
+    s.status, s.claimed_at, s.claim_method, s.paid_at, s.expired_at, \
     t.tracking_code FROM reward_shares s JOIN reports t ON t.id = s.report_id";
 
 impl ShareRow {
@@ -321,7 +322,7 @@ async fn begin<'a>(
     let Some(case) = load_case(&mut tx, case_id).await? else {
         return Err(case_not_found());
     };
-    let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
+    let recused = is_recused(&mut tx, &p.id, &case).await?;
     let op = Op {
         wf,
         p,
@@ -356,7 +357,7 @@ async fn read_case(
     let Some(case) = load_case(&mut tx, case_id).await? else {
         return Err(case_not_found());
     };
-    let recused = is_recused(&mut tx, &p.id, &case.target_key).await?;
+    let recused = is_recused(&mut tx, &p.id, &case).await?;
     if !can_see(p, &case, recused) {
         return Err(forbidden());
     }

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    existing_reward, own_proposal, reward_op, settle, shares_of, shown, tell, wrong_reward_status,
-    yuan, NoteRequest,
+    existing_reward, own_proposal, reward_op, settle, shares_of, tell, wrong_reward_status, yuan,
+    NoteRequest,
 };
 use crate::deadlines::calendar::shanghai_date;
 use crate::deadlines::clocks;
@@ -17,7 +17,6 @@ use crate::rewards::RewardError;
 use crate::staff::principal::Principal;
 use crate::staff::{self, Role};
 use crate::store;
-use crate::vault::claims::normalize_id_last6;
 use crate::vault::Vault;
 use crate::workflow::{forbidden, reason, Workflow};
 
@@ -48,9 +47,6 @@ pub struct PaymentRequest {
     /// YYYY-MM-DD; today when absent.
     #[serde(default)]
     pub paid_on: Option<String>,
-    /// In person: the last six characters of the ID number the claimant shows.
-    #[serde(default)]
-    pub id_last6: Option<String>,
     /// The share paid: its `share_id` (or its tip's case id). Needed only when the reward
     /// is shared between co-reporters; `amount_fen` is then that share's amount.
     #[serde(default)]
@@ -93,19 +89,9 @@ pub async fn record_payment(
             return Err(wrong_reward_status(&r.status));
         }
         // The share paid: named by its tip, or the only one.
-        let shares = shares_of(&mut op.tx, &r.id).await?;
-        let shared = shares.len() > 1;
-        let sh = match req.tip.as_deref().map(str::trim) {
-            Some(tip) if !tip.is_empty() => {
-                shares.iter().find(|sh| sh.is_tip(tip)).ok_or_else(|| {
-                    AppError::invalid("tip", "error-reward-share-unknown").arg("tip", shown(tip))
-                })?
-            }
-            _ if !shared => shares
-                .first()
-                .ok_or_else(|| AppError::internal(anyhow::anyhow!("reward without shares")))?,
-            _ => return Err(AppError::invalid("tip", "error-reward-share-required")),
-        };
+        let (sh, shared) =
+            super::identity::share_named(&mut op.tx, &r.id, req.tip.as_deref()).await?;
+        let sh = &sh;
         if sh.status == "paid" {
             return Err(AppError::from(RewardError::AlreadyPaid));
         }
@@ -128,24 +114,9 @@ pub async fn record_payment(
                 }
             }
             PayMethod::InPerson => {
-                let last6 = req
-                    .id_last6
-                    .as_deref()
-                    .ok_or_else(|| AppError::invalid("id_last6", "error-required"))?;
-                let last6 = normalize_id_last6(last6)
-                    .ok_or_else(|| AppError::invalid("id_last6", "error-reward-id-last6"))?;
-                let ok = vault
-                    .id_last6_matches(
-                        &mut *op.tx,
-                        &sh.report_id,
-                        &sh.id,
-                        sh.id_check_digest.as_deref(),
-                        &last6,
-                    )
-                    .await?;
-                if ok != Some(true) {
-                    return Err(AppError::invalid("id_last6", "error-reward-id-mismatch")
-                        .with_code("id_mismatch"));
+                // Two finance officers checked the claimant's identity (identity.rs).
+                if !super::identity::identity_confirmed(&mut op.tx, &sh.id).await? {
+                    return Err(AppError::from(RewardError::IdentityCheckRequired));
                 }
             }
         }

@@ -189,18 +189,7 @@ pub async fn list(
     // Recused staff never see the case's reward either.
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let key: String = sqlx::query_scalar("SELECT target_key FROM reports WHERE id = $1")
-            .bind(&r.report_id)
-            .fetch_one(&wf.db.pool)
-            .await?;
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM staff_conflicts WHERE user_id = $1 AND target_key = $2",
-        )
-        .bind(&p.id)
-        .bind(key)
-        .fetch_one(&wf.db.pool)
-        .await?;
-        if n == 0 {
+        if !crate::workflow::recused_from(&wf.db.pool, &p.id, &r.report_id).await? {
             let shares = by_reward.remove(&r.id).unwrap_or_default();
             out.push(r.view(&shares).complete(&wf.db.pool).await?);
         }

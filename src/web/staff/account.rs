@@ -186,8 +186,15 @@ pub async fn me(state: web::Data<AppState>, p: Enrolling) -> AppResult<HttpRespo
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConflictRequest {
-    /// The institution's name as it appears in tips.
-    pub institution: String,
+    /// The institution's name as it appears in tips (compared normalized: full-width and
+    /// half-width, spaces, punctuation and legal-form suffixes such as 有限公司 do not
+    /// matter). Optional when `code` is given.
+    #[serde(default)]
+    pub institution: Option<String>,
+    /// The institution's code: 统一社会信用代码 (18 characters) or 定点医药机构编码
+    /// (`H`/`P` and 11 digits). A tip that names the code recuses too, whatever its name.
+    #[serde(default)]
+    pub code: Option<String>,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -209,20 +216,33 @@ pub(super) async fn add_conflict(
     user_id: &str,
     req: &ConflictRequest,
 ) -> AppResult<()> {
-    let key = staff::target_key(&req.institution);
-    if key.is_empty() || key.chars().count() > 200 {
-        return Err(AppError::invalid("institution", "error-required"));
+    let code = match req.code.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) => Some(
+            crate::domain::institution::parse_code(c).map_err(|m| AppError::invalid("code", m))?,
+        ),
+    };
+    let name_key = staff::target_key(req.institution.as_deref().unwrap_or_default());
+    if name_key.chars().count() > 200 {
+        return Err(AppError::invalid("institution", "error-too-long").arg("max", 200));
     }
+    let key = match (&code, name_key.is_empty()) {
+        (None, true) => return Err(AppError::invalid("institution", "error-required")),
+        (Some(c), true) => crate::domain::institution::code_only_key(c),
+        (_, false) => name_key,
+    };
     let mut tx = state.db.begin().await?;
     audit::lock(&mut tx).await?;
     sqlx::query(
-        "INSERT INTO staff_conflicts (user_id, target_key, note, declared_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (user_id, target_key) DO NOTHING",
+        "INSERT INTO staff_conflicts (user_id, target_key, note, declared_at, target_code) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, target_key) \
+         DO UPDATE SET target_code = COALESCE(excluded.target_code, staff_conflicts.target_code)",
     )
     .bind(user_id)
     .bind(&key)
     .bind(req.note.clone())
     .bind(crate::store::ts(chrono::Utc::now()))
+    .bind(code.as_deref())
     .execute(&mut *tx)
     .await?;
     audit::append(

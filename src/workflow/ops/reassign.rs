@@ -25,7 +25,7 @@ pub async fn reassign(
             .filter(|u| u.active && u.roles.contains(&Role::Handler))
             .filter(|u| staff::region_covers(&u.region, &op.case.case_region))
             .ok_or_else(|| AppError::invalid("assignee", "error-assignee"))?;
-        if crate::workflow::is_recused(&mut op.tx, &user.id, &op.case.target_key).await? {
+        if crate::workflow::is_recused(&mut op.tx, &user.id, &op.case).await? {
             return Err(AppError::invalid("assignee", "error-assignee-recused"));
         }
         crate::workflow::assign::set_assignee(&mut op, &user.id, &why).await?;

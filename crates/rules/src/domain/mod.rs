@@ -1,6 +1,7 @@
 //! Domain types parsed at the edge. Once a value has one of these types it is valid; the
 //! rest of the service never sees an unchecked string.
 
+pub mod institution;
 pub mod money;
 pub mod region;
 
@@ -360,6 +361,22 @@ pub mod tracking {
             .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}'))
             .collect();
         (d.len() == PASSCODE_LEN && d.bytes().all(|b| b.is_ascii_digit())).then_some(d)
+    }
+
+    /// The shortest and longest passcode a reporter may choose.
+    pub const CHOSEN_MIN: usize = 10;
+    pub const CHOSEN_MAX: usize = 64;
+
+    /// A passcode the reporter chose (on the status page): the separators people type
+    /// dropped as for the issued one, then 10–64 visible ASCII characters (digits are
+    /// easiest to read over a phone line; letters are allowed). `None` if it is not one.
+    pub fn normalize_chosen_passcode(s: &str) -> Option<String> {
+        let d: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}'))
+            .collect();
+        ((CHOSEN_MIN..=CHOSEN_MAX).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_graphic()))
+            .then_some(d)
     }
 }
 

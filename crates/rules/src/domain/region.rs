@@ -68,14 +68,4 @@ pub fn parent_region(region: &str) -> Option<String> {
     Some(format!("{}00", &region[..4]))
 }
 
-/// Institution names as compared for recusal: no whitespace, full-width folded, lower case.
-pub fn target_key(name: &str) -> String {
-    name.chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+pub use super::institution::target_key;
