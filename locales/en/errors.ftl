@@ -49,3 +49,6 @@ error-invalid-query = The query string of the address is not valid.
 error-invalid-path = The address is not valid.
 error-nul-character = “{ $field }” contains an invisible control character. Please remove it and try again.
 error-json-only = Please send JSON (application/json).
+error-uploads-busy = Many files are being uploaded right now. Please try again in { $seconds } seconds; nothing was saved this time.
+error-body-timeout = The request arrived too slowly and was stopped. Please check your connection and try again.
+error-json-part-first = Put the “{ $field }” part before any file.

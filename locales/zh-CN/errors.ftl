@@ -49,3 +49,6 @@ error-invalid-query = 网址中的查询参数不正确，请检查后重试。
 error-invalid-path = 网址不正确，请检查后重试。
 error-nul-character = “{ $field }”中含有不可见的控制字符，请删除后重试。
 error-json-only = 请以 JSON（application/json）方式提交。
+error-uploads-busy = 现在上传文件的人比较多，这一次没有保存，请 { $seconds } 秒后再试。
+error-body-timeout = 提交的内容传得太慢，已经中断。请检查网络后重试。
+error-json-part-first = 请把“{ $field }”部分放在所有文件之前。
