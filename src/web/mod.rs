@@ -224,6 +224,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .ok();
     let years: Vec<i32> = state.workflow.calendar.current().years().collect();
     body.push_str(&crate::telemetry::calendar_metrics(provisional, &years));
+    let (forms, bytes) = state.uploads.in_flight();
+    body.push_str(&crate::telemetry::upload_metrics(forms, bytes));
     HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,

@@ -38,18 +38,20 @@ async fn start_request(app: &TestApp, head: &str, body_start: &[u8]) -> TcpStrea
 /// Read an HTTP/1.1 answer until the server closes the connection or its body (by
 /// `Content-Length`) is complete, within `within`: (status, lower-case headers, body).
 async fn read_answer(s: &mut TcpStream, within: Duration) -> (u16, String, Value) {
+    try_answer(s, within)
+        .await
+        .unwrap_or_else(|| panic!("no complete answer within {within:?}"))
+}
+
+/// [`read_answer`], or `None` when no answer has come within `within`.
+async fn try_answer(s: &mut TcpStream, within: Duration) -> Option<(u16, String, Value)> {
     let mut buf = Vec::new();
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let mut chunk = [0u8; 4096];
         let n = tokio::time::timeout_at(deadline, s.read(&mut chunk))
             .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "no complete answer within {within:?}: {:?}",
-                    String::from_utf8_lossy(&buf)
-                )
-            })
+            .ok()?
             .unwrap_or(0);
         buf.extend_from_slice(&chunk[..n]);
         let text = String::from_utf8_lossy(&buf).to_string();
@@ -63,10 +65,35 @@ async fn read_answer(s: &mut TcpStream, within: Duration) -> (u16, String, Value
             if n == 0 || length.is_some_and(|len| body.len() >= len) {
                 let status = head[9..12].parse().unwrap();
                 let body = serde_json::from_str(body).unwrap_or(Value::Null);
-                return (status, head, body);
+                return Some((status, head, body));
             }
         }
         assert!(n > 0, "closed without an answer: {text:?}");
+    }
+}
+
+/// Wait until `/metrics` shows `forms` forms holding `bytes` bytes of the upload bound (the
+/// server admits a form when it starts reading it).
+async fn wait_for_uploads(app: &TestApp, forms: u64, bytes: u64) {
+    let want = [
+        format!("jubao_uploads_in_flight {forms}"),
+        format!("jubao_upload_bytes_in_flight {bytes}"),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let res = app.client.get(app.url("/metrics")).send().await.unwrap();
+        let text = res.text().await.unwrap();
+        if want.iter().all(|w| text.lines().any(|l| l == w)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never {want:?}: {:?}",
+            text.lines()
+                .filter(|l| l.contains("upload"))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -314,32 +341,22 @@ async fn uploads_beyond_the_bound_are_refused_before_they_are_read(backend: Back
 
     // A slow upload declaring 1 MiB holds that much of the budget while it trickles in.
     let mut slow = start_request(&app, &form_head("/api/v1/reports", 1 << 20), &form_start).await;
+    wait_for_uploads(&app, 1, 1 << 20).await;
     // Another declaring 600 KiB does not fit beside it: 429 at once, nothing read.
-    let started = Instant::now();
     let mut big = start_request(&app, &form_head("/api/v1/reports", 600 << 10), &form_start).await;
     let (status, head, body) = read_answer(&mut big, Duration::from_secs(5)).await;
     assert_eq!(status, 429, "{body}");
     assert_error(&body, "uploads_busy");
     assert!(head.contains("retry-after: 10"), "{head}");
-    assert!(started.elapsed() < Duration::from_secs(5));
     // A small one fits beside it (the JPEG is a few KiB).
     let res = upload(&app).await.unwrap();
     assert_eq!(res.status(), 201, "{:?}", res.text().await);
 
     // Two slots: with the slow one and a second slow one in flight, a small form is refused.
     let mut slow2 = start_request(&app, &form_head("/api/v1/reports", 20 << 10), &form_start).await;
-    // (The server admits a form when it starts reading it: wait for the second to be in.)
-    let mut refused = None;
-    for _ in 0..50 {
-        let res = upload(&app).await.unwrap();
-        if res.status() == 429 {
-            refused = Some(res);
-            break;
-        }
-        assert_eq!(res.status(), 201);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let res = refused.expect("the third form in flight was not refused");
+    wait_for_uploads(&app, 2, (1 << 20) + (20 << 10)).await;
+    let res = upload(&app).await.unwrap();
+    assert_eq!(res.status(), 429);
     assert_eq!(
         res.headers().get("retry-after").unwrap().to_str().unwrap(),
         "10"
@@ -359,19 +376,9 @@ async fn uploads_beyond_the_bound_are_refused_before_they_are_read(backend: Back
     drop(slow.shutdown().await);
     drop(slow2.shutdown().await);
     drop((slow, slow2));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let res = upload(&app).await.unwrap();
-        if res.status() == 201 {
-            break;
-        }
-        assert_eq!(res.status(), 429);
-        assert!(
-            Instant::now() < deadline,
-            "the slow uploads' share never came back"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_uploads(&app, 0, 0).await;
+    let res = upload(&app).await.unwrap();
+    assert_eq!(res.status(), 201);
     assert_eq!(app.count("reports").await, tips_so_far + 1);
     assert!(app.counts().await[0] > before[0]);
     app.stop().await;
