@@ -384,9 +384,12 @@ async fn add_user(
     new.password = read_password()?;
     staff::check_password(&new.password).map_err(|m| anyhow::anyhow!(msg(m)))?;
     let vault = open_vault(&config, 2).await?;
+    let hash = staff::hash_password_queued(&new.password)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message(crate::i18n::Locale::En)))?;
     let mut tx = vault.db().begin().await?;
     crate::audit::lock(&mut tx).await?;
-    let user = staff::create(&mut tx, &new)
+    let user = staff::create(&mut tx, &new, &hash)
         .await
         .map_err(|e| anyhow::anyhow!(e.message(crate::i18n::Locale::En)))?;
     crate::audit::append(

@@ -38,8 +38,10 @@ pub enum Kind {
     UnsupportedMedia,
     /// A field failed validation.
     Invalid,
-    /// Too many attempts; try again later.
+    /// Too many attempts, or too much in flight; try again later.
     RateLimited,
+    /// The client took too long to send its request (a body that trickles).
+    Timeout,
     Internal,
     /// A dependency (the database pool) is not available right now.
     Unavailable,

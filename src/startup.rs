@@ -3,7 +3,6 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{middleware, App, HttpServer};
@@ -178,6 +177,10 @@ impl Application {
             decode_permits: Semaphore::new(cores),
             bots,
             stats: Default::default(),
+            uploads: crate::channels::gate::UploadGate::new(
+                config.evidence.max_concurrent_uploads,
+                config.evidence.upload_bytes_in_flight,
+            ),
         });
         let listener = TcpListener::bind(&config.server.listen)
             .with_context(|| format!("binding {}", config.server.listen))?;
@@ -188,6 +191,7 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .app_data(doors.clone())
+                .wrap(middleware::from_fn(http::body_deadline))
                 .wrap(middleware::from_fn(http::refuse_nul))
                 .wrap(middleware::from_fn(http::middleware))
                 .wrap(middleware::Compress::default())
@@ -195,7 +199,7 @@ impl Application {
         })
         .listen(listener)?
         .shutdown_timeout(config.server.shutdown_timeout_secs.std().as_secs())
-        .client_request_timeout(Duration::from_secs(30));
+        .client_request_timeout(config.server.header_timeout_secs.std());
         if config.server.workers > 0 {
             server = server.workers(config.server.workers as usize);
         }

@@ -123,6 +123,33 @@ pub fn calendar_metrics(provisional: Option<i64>, years: &[i32]) -> String {
     String::from_utf8(buf).expect("prometheus text is utf-8")
 }
 
+/// The upload bound's occupancy at scrape time (`channels::gate`): forms with files in
+/// flight and the bytes they hold.
+pub fn upload_metrics(forms: usize, bytes: u64) -> String {
+    let registry = Registry::new_custom(Some("jubao".into()), None).expect("valid prefix");
+    for (name, help, value) in [
+        (
+            "uploads_in_flight",
+            "Forms with files being received or processed now",
+            forms as i64,
+        ),
+        (
+            "upload_bytes_in_flight",
+            "Bytes those forms hold against [evidence] upload_bytes_in_flight",
+            i64::try_from(bytes).unwrap_or(i64::MAX),
+        ),
+    ] {
+        let g = IntGauge::new(name, help).expect("valid metric");
+        g.set(value);
+        registry.register(Box::new(g)).expect("unique metric names");
+    }
+    let mut buf = Vec::new();
+    TextEncoder::new()
+        .encode(&registry.gather(), &mut buf)
+        .expect("text encoding to a Vec cannot fail");
+    String::from_utf8(buf).expect("prometheus text is utf-8")
+}
+
 impl Metrics {
     pub fn tips_received(&self, channel: Channel) {
         self.tips.with_label_values(&[channel.code()]).inc();

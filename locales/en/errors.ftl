@@ -52,3 +52,6 @@ error-json-only = Please send JSON (application/json).
 error-claim-verifier-not-id = The last six characters must be those of the ID number given above.
 error-passcode-weak = The new passcode must have { $min } to { $max } characters (spaces and dashes are left out).
 error-institution-code = Give the 18-character unified social credit code, or the medical-insurance code of the institution (H or P and 11 digits).
+error-uploads-busy = Many files are being uploaded right now. Please try again in { $seconds } seconds; nothing was saved this time.
+error-body-timeout = The request arrived too slowly and was stopped. Please check your connection and try again.
+error-json-part-first = Put the “{ $field }” part before any file.

@@ -52,3 +52,6 @@ error-json-only = 请以 JSON（application/json）方式提交。
 error-claim-verifier-not-id = 后六位须与上面填写的身份证号码一致。
 error-passcode-weak = 新查询密码须为 { $min } 到 { $max } 个字符（空格和短横线不计）。
 error-institution-code = 请填写 18 位统一社会信用代码，或定点医药机构编码（H 或 P 加 11 位数字）。
+error-uploads-busy = 现在上传文件的人比较多，这一次没有保存，请 { $seconds } 秒后再试。
+error-body-timeout = 提交的内容传得太慢，已经中断。请检查网络后重试。
+error-json-part-first = 请把“{ $field }”部分放在所有文件之前。

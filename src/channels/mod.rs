@@ -14,6 +14,7 @@
 //! the request-reading plumbing they share.
 
 pub mod body;
+pub mod gate;
 pub mod h5;
 pub mod hotline;
 pub mod staff;
@@ -41,6 +42,8 @@ pub trait Doors: Send + Sync + 'static {
     /// Image decoding is CPU- and memory-heavy: at most one per core at a time.
     fn decode_permits(&self) -> &Semaphore;
     fn bots(&self) -> &Arc<wechat::Bots>;
+    /// The instance-wide bound on forms with files ([`gate`]).
+    fn uploads(&self) -> &gate::UploadGate;
 }
 
 impl AsRef<Intake> for dyn Doors {

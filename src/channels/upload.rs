@@ -11,6 +11,7 @@ use crate::evidence::{self, EvidenceError, Processed};
 use crate::i18n::Locale;
 
 use super::body::{declared_length, read_limited, too_large, ReadError};
+use super::gate::UploadPermit;
 use super::State;
 
 pub struct UploadedFile {
@@ -22,6 +23,8 @@ pub struct UploadedFile {
 pub struct Body {
     pub json: Vec<u8>,
     pub files: Vec<UploadedFile>,
+    /// The form's share of the instance's upload bound, held while the body is.
+    _upload: Option<UploadPermit>,
 }
 
 /// The request's media type without parameters, lower-cased (`application/json`).
@@ -63,26 +66,44 @@ pub async fn read_body(
     state: &State,
     json_parts: &'static [&'static str],
 ) -> AppResult<Body> {
-    let (json, rest) = open_body(req, payload, state, json_parts).await?;
+    let (json, mut rest) = open_form(req, payload, state, json_parts, false).await?;
     let files = rest.files().await?;
-    Ok(Body { json, files })
+    Ok(Body {
+        json,
+        files,
+        _upload: rest.upload,
+    })
 }
 
-/// Read the JSON of a body (the whole body, or a form's JSON part and the files sent before
-/// it), leaving the form's later files unread: a caller can check the JSON (authenticate a
-/// reporter) before spending anything on files.
+/// Read the JSON of a body (the whole body, or a form's JSON part, which must come before
+/// any file), leaving the form's files unread: a caller can check the JSON (authenticate a
+/// reporter) before spending anything on files. Keep the [`Rest`] until the files are
+/// done with: it holds the form's share of the upload bound.
 pub async fn open_body(
     req: &HttpRequest,
     payload: web::Payload,
     state: &State,
     json_parts: &'static [&'static str],
 ) -> AppResult<(Vec<u8>, Rest)> {
+    open_form(req, payload, state, json_parts, true).await
+}
+
+/// [`open_body`]; `json_first`: a file part before the JSON part is refused (400) instead
+/// of read.
+async fn open_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &State,
+    json_parts: &'static [&'static str],
+    json_first: bool,
+) -> AppResult<(Vec<u8>, Rest)> {
     // In range: the configuration's bounds are checked at start-up.
     let max_json = u64::from(state.config().intake.max_json_bytes);
     let max_files = state.config().evidence.max_files as usize;
     let max_file = u64::from(state.config().evidence.max_file_bytes);
-    let max_total = max_json + max_files as u64 * max_file + 64 * 1024;
-    if declared_length(req).is_some_and(|len| len > max_total) {
+    let max_total = crate::config::bounds::largest_form(state.config());
+    let declared = declared_length(req);
+    if declared.is_some_and(|len| len > max_total) {
         return Err(too_large(max_total));
     }
     let essence = media_type(req);
@@ -92,9 +113,17 @@ pub async fn open_body(
                 ReadError::TooLarge => too_large(max_json),
                 ReadError::Broken => AppError::bad_request("invalid_json", "error-invalid-json"),
             })?;
-            Ok((json, Rest(None)))
+            Ok((
+                json,
+                Rest {
+                    form: None,
+                    upload: None,
+                },
+            ))
         }
         "multipart/form-data" => {
+            // Admitted before its first byte is read, or refused at once (429).
+            let upload = state.uploads().admit(declared.unwrap_or(max_total))?;
             let mut form = Form {
                 form: Multipart::new(req.headers(), payload),
                 json_parts,
@@ -103,9 +132,16 @@ pub async fn open_body(
                 max_file,
                 files: vec![],
                 json_seen: false,
+                json_first,
             };
             let json = form.until_json().await?;
-            Ok((json, Rest(Some(form))))
+            Ok((
+                json,
+                Rest {
+                    form: Some(form),
+                    upload: Some(upload),
+                },
+            ))
         }
         _ => Err(AppError::new(
             Kind::UnsupportedMedia,
@@ -115,13 +151,17 @@ pub async fn open_body(
     }
 }
 
-/// The unread rest of a body: for a form, its remaining parts.
-pub struct Rest(Option<Form>);
+/// The unread rest of a body: for a form, its remaining parts, and its share of the upload
+/// bound (given back when this is dropped).
+pub struct Rest {
+    form: Option<Form>,
+    upload: Option<UploadPermit>,
+}
 
 impl Rest {
     /// Every file of the body (those before the JSON part and those after).
-    pub async fn files(self) -> AppResult<Vec<UploadedFile>> {
-        match self.0 {
+    pub async fn files(&mut self) -> AppResult<Vec<UploadedFile>> {
+        match self.form.take() {
             None => Ok(vec![]),
             Some(form) => form.rest().await,
         }
@@ -136,6 +176,8 @@ pub struct Form {
     max_file: u64,
     files: Vec<UploadedFile>,
     json_seen: bool,
+    /// Refuse a file before the JSON part (see [`open_body`]).
+    json_first: bool,
 }
 
 fn broken() -> AppError {
@@ -186,6 +228,12 @@ impl Form {
             return Err(AppError::invalid(name.clone(), "error-unknown-field")
                 .with_code("unknown_field")
                 .arg("field", name));
+        }
+        if self.json_first && !self.json_seen {
+            return Err(
+                AppError::bad_request("json_part_first", "error-json-part-first")
+                    .field(self.json_parts[0]),
+            );
         }
         if self.files.len() >= self.max_files {
             return Err(

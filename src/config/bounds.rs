@@ -19,6 +19,24 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
             3600,
         ),
         (
+            "server.header_timeout_secs",
+            i64::from(c.server.header_timeout_secs),
+            1,
+            600,
+        ),
+        (
+            "server.body_timeout_secs",
+            i64::from(c.server.body_timeout_secs),
+            1,
+            3600,
+        ),
+        (
+            "server.body_min_bytes_per_sec",
+            i64::from(c.server.body_min_bytes_per_sec),
+            1,
+            1024 * MIB,
+        ),
+        (
             "database.max_connections",
             i64::from(c.database.max_connections),
             1,
@@ -83,6 +101,18 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
             i64::from(c.evidence.max_image_pixels),
             1,
             1_000_000_000,
+        ),
+        (
+            "evidence.max_concurrent_uploads",
+            i64::from(c.evidence.max_concurrent_uploads),
+            1,
+            100_000,
+        ),
+        (
+            "evidence.upload_bytes_in_flight",
+            i64::from(c.evidence.upload_bytes_in_flight),
+            largest_form(c) as i64,
+            i64::from(u32::MAX),
         ),
         (
             "staff.access_token_minutes",
@@ -226,6 +256,14 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
             30 * 24,
         ),
     ]
+}
+
+/// The largest form with files a request may send: the JSON part, every file, and room for
+/// the parts' headers and boundaries.
+pub fn largest_form(c: &Config) -> u64 {
+    u64::from(c.intake.max_json_bytes)
+        + u64::from(c.evidence.max_files) * u64::from(c.evidence.max_file_bytes)
+        + 64 * 1024
 }
 
 /// Refuse any integer outside its range, naming the key and the range.

@@ -2,7 +2,7 @@
 //! key can be overridden by `JUBAO_<SECTION>_<KEY>`. Unknown keys, in the file or in the
 //! environment, stop start-up with the key named.
 
-mod bounds;
+pub mod bounds;
 mod exposed;
 mod hotline;
 mod secret;
@@ -62,6 +62,12 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// Seconds to finish in-flight requests on shutdown.
     pub shutdown_timeout_secs: Seconds,
+    /// Seconds a client has to send a request's headers (then 408).
+    pub header_timeout_secs: Seconds,
+    /// Seconds a request body may take, plus one second for every `body_min_bytes_per_sec`
+    /// bytes received: a body that trickles more slowly is cut with 408.
+    pub body_timeout_secs: Seconds,
+    pub body_min_bytes_per_sec: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,6 +121,12 @@ pub struct EvidenceConfig {
     pub max_file_bytes: u32,
     /// Largest image accepted, in pixels (width × height).
     pub max_image_pixels: u32,
+    /// Forms with files being received at once on this instance; past that 429.
+    pub max_concurrent_uploads: u32,
+    /// Bytes of forms with files held at once on this instance (each counted at its
+    /// `Content-Length`, or at the largest allowed form when it declares none); past that
+    /// 429. At least one largest form (`max_files` × `max_file_bytes` + the JSON part).
+    pub upload_bytes_in_flight: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -347,6 +359,9 @@ impl Default for ServerConfig {
             trust_forwarded_for: false,
             trusted_proxies: vec![],
             shutdown_timeout_secs: Seconds::new(10),
+            header_timeout_secs: Seconds::new(10),
+            body_timeout_secs: Seconds::new(30),
+            body_min_bytes_per_sec: 16 * 1024,
         }
     }
 }
@@ -397,6 +412,8 @@ impl Default for EvidenceConfig {
             max_files: 9,
             max_file_bytes: 20 * 1024 * 1024,
             max_image_pixels: 50_000_000,
+            max_concurrent_uploads: 16,
+            upload_bytes_in_flight: 256 * 1024 * 1024,
         }
     }
 }

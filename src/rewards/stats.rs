@@ -18,6 +18,7 @@ use crate::store::Db;
 pub const READERS: [Role; 3] = [Role::Auditor, Role::Supervisor, Role::Finance];
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// First day, YYYY-MM-DD (Asia/Shanghai); default: no lower bound.
     pub from: Option<String>,

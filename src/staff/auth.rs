@@ -479,6 +479,7 @@ pub async fn use_setup_code(
     let digest = vault
         .request_digest(&[b"setup-code", code.as_bytes()])
         .to_vec();
+    let hash = super::hash_password_queued(&new_user.password).await?;
     let mut tx = db.begin().await?;
     audit::lock(&mut tx).await?;
     let used = sqlx::query(
@@ -501,7 +502,7 @@ pub async fn use_setup_code(
         .await;
         return Err(StaffError::InvalidSetupCode.into());
     }
-    let user = super::create(&mut tx, &new_user).await?;
+    let user = super::create(&mut tx, &new_user, &hash).await?;
     audit::append(
         &mut tx,
         vault.audit_key(),

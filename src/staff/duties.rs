@@ -232,9 +232,10 @@ pub async fn create_user(
     let (later, now): (Vec<Role>, Vec<Role>) =
         new.roles.iter().partition(|r| r.needs_second_admin());
     new.roles = now;
+    let hash = super::hash_password_queued(&new.password).await?;
     let mut tx = db.begin().await?;
     audit::lock(&mut tx).await?;
-    let mut user = super::insert(&mut tx, &new, true).await?;
+    let mut user = super::insert(&mut tx, &new, true, &hash).await?;
     audit::append(
         &mut tx,
         vault.audit_key(),

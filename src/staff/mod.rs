@@ -184,6 +184,18 @@ pub async fn verify_password_queued(hash: &str, pw: &str) -> crate::error::AppRe
         .map_err(crate::error::AppError::internal)
 }
 
+/// [`hash_password`] off the async workers, behind the same bounded queue.
+pub async fn hash_password_queued(pw: &str) -> crate::error::AppResult<String> {
+    let busy = || AppError::from(StaffError::Busy);
+    let _waiting = WAITING.try_acquire().map_err(|_| busy())?;
+    let _running = HASHING.acquire().await.map_err(|_| busy())?;
+    let pw = pw.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(AppError::internal)
+}
+
 /// A hash to verify against when the user does not exist, so a wrong username costs the
 /// same time as a wrong password.
 pub fn dummy_hash() -> &'static str {
@@ -267,9 +279,10 @@ pub fn user_from_row(r: UserRow) -> StaffUser {
 /// Create a user who chose their own password, in the caller's transaction: the bootstrap
 /// path (`jubao user add`, the setup code). A taken username is a 409; `admin` with another
 /// role is refused (see [`check_separation`]). Admins create users with
-/// [`duties::create_user`] instead.
-pub async fn create(tx: &mut Tx<'_>, u: &NewUser) -> AppResult<StaffUser> {
-    insert(tx, u, false).await
+/// [`duties::create_user`] instead. `password_hash` is `u.password` hashed beforehand
+/// ([`hash_password_queued`]: never on an async worker, never under the audit lock).
+pub async fn create(tx: &mut Tx<'_>, u: &NewUser, password_hash: &str) -> AppResult<StaffUser> {
+    insert(tx, u, false, password_hash).await
 }
 
 /// Insert the account; `must_change_password` when someone else chose the password.
@@ -277,11 +290,12 @@ pub(crate) async fn insert(
     tx: &mut Tx<'_>,
     u: &NewUser,
     must_change_password: bool,
+    password_hash: &str,
 ) -> AppResult<StaffUser> {
     check_separation(&u.roles)?;
     let id = uuid::Uuid::now_v7().to_string();
     let now = store::ts(Utc::now());
-    let hash = hash_password(&u.password).map_err(AppError::internal)?;
+    let hash = password_hash.to_string();
     let r = sqlx::query(
         "INSERT INTO staff_users (id, username, display_name, email, roles, region, locale, \
          password_hash, password_change_required, created_at, updated_at) \

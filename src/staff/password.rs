@@ -6,7 +6,7 @@
 use chrono::Utc;
 
 use super::principal::Principal;
-use super::{check_password, hash_password, verify_password_queued, StaffError};
+use super::{check_password, hash_password_queued, verify_password_queued, StaffError};
 use crate::audit::{self, Entry};
 use crate::error::{AppError, AppResult};
 use crate::store::{self, Db};
@@ -33,11 +33,7 @@ pub async fn change_password(
     if new == current {
         return Err(StaffError::PasswordUnchanged.into());
     }
-    let new = new.to_string();
-    let new_hash = tokio::task::spawn_blocking(move || hash_password(&new))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(AppError::internal)?;
+    let new_hash = hash_password_queued(new).await?;
     let now = store::ts(Utc::now());
     let first = required != 0;
     let mut tx = db.begin().await?;

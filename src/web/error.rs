@@ -20,6 +20,7 @@ pub fn status_of(kind: Kind) -> StatusCode {
         Kind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
         Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Kind::Timeout => StatusCode::REQUEST_TIMEOUT,
         Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
@@ -45,10 +46,19 @@ impl ResponseError for AppError {
         };
         let mut res = HttpResponse::build(status_of(self.kind));
         if self.kind == Kind::RateLimited {
-            if let Some((_, m)) = self.args.iter().find(|(k, _)| *k == "minutes") {
-                let secs = m.parse::<u64>().unwrap_or(1) * 60;
+            let arg = |name: &str| {
+                self.args
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.parse::<u64>().unwrap_or(1))
+            };
+            if let Some(secs) = arg("seconds").or_else(|| arg("minutes").map(|m| m * 60)) {
                 res.insert_header(("Retry-After", secs.to_string()));
             }
+        }
+        if self.kind == Kind::Timeout {
+            // The rest of the body is not read: the connection cannot carry another request.
+            res.force_close();
         }
         res.json(body)
     }

@@ -1,7 +1,9 @@
 //! HTTP: routes, the request middleware, static pages, health and metrics.
 
+mod deadline;
 mod error;
 mod extract;
+pub mod openapi;
 pub mod rewards;
 pub mod staff;
 pub mod stats;
@@ -24,6 +26,8 @@ use crate::intake::Intake;
 use crate::store::Db;
 use crate::vault::Vault;
 
+pub use deadline::body_deadline;
+
 /// Everything a request handler may use. Cheap to clone; holds no per-user state.
 pub struct AppState {
     pub config: Config,
@@ -38,6 +42,8 @@ pub struct AppState {
     pub bots: Arc<crate::channels::wechat::Bots>,
     /// Dashboard figures (see `stats`).
     pub stats: stats::StatsCache,
+    /// Forms with files in flight (`[evidence] max_concurrent_uploads`, `upload_bytes_in_flight`).
+    pub uploads: channels::gate::UploadGate,
 }
 
 impl Doors for AppState {
@@ -61,6 +67,9 @@ impl Doors for AppState {
     }
     fn bots(&self) -> &Arc<crate::channels::wechat::Bots> {
         &self.bots
+    }
+    fn uploads(&self) -> &channels::gate::UploadGate {
+        &self.uploads
     }
 }
 
@@ -215,6 +224,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .ok();
     let years: Vec<i32> = state.workflow.calendar.current().years().collect();
     body.push_str(&crate::telemetry::calendar_metrics(provisional, &years));
+    let (forms, bytes) = state.uploads.in_flight();
+    body.push_str(&crate::telemetry::upload_metrics(forms, bytes));
     HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,

@@ -71,6 +71,7 @@ pub async fn show(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusFilter {
     /// proposed | returned | approved | notified | claimed | paid | expired | reversed
     pub status: Option<String>,

@@ -424,7 +424,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[openapi(
     paths(overview, admin_config),
     components(schemas(Overview, MonthCount, KeyCount, ChannelConfig)),
-    tags((name = "stats"))
+    tags((name = "stats", description = "Figures for the console's charts"))
 )]
 pub struct StatsDoc;
 

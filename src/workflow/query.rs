@@ -14,6 +14,7 @@ use crate::staff::principal::Principal;
 use crate::staff::{region_prefix, Role};
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     pub status: Option<String>,
     pub channel: Option<String>,

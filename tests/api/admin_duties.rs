@@ -197,6 +197,7 @@ async fn admin_cannot_hold_another_role(app: TestApp) {
             locale: "zh-CN".into(),
             password: PASSWORD.into(),
         },
+        &jubao::staff::hash_password(PASSWORD).unwrap(),
     )
     .await;
     assert_eq!(r.unwrap_err().code, "admin_combined");

@@ -36,14 +36,14 @@ struct Calls {
     refused: usize,
 }
 
-struct FakePlatform {
+pub(crate) struct FakePlatform {
     base: String,
     calls: Arc<Mutex<Calls>>,
-    handle: actix_web::dev::ServerHandle,
+    pub(crate) handle: actix_web::dev::ServerHandle,
 }
 
 impl FakePlatform {
-    async fn start() -> FakePlatform {
+    pub(crate) async fn start() -> FakePlatform {
         let calls = Arc::new(Mutex::new(Calls::default()));
         let data = web::Data::new(calls.clone());
         let server = HttpServer::new(move || {
@@ -148,14 +148,14 @@ fn py(args: &[&str], stdin: Option<&str>) -> String {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Mode {
+pub(crate) enum Mode {
     Plain,
     Safe,
     Wecom,
 }
 
 #[derive(Clone)]
-struct Bot {
+pub(crate) struct Bot {
     mode: Mode,
     path: String,
     openid: String,
@@ -163,7 +163,7 @@ struct Bot {
 }
 
 impl Bot {
-    fn new(mode: Mode, openid: &str) -> Bot {
+    pub(crate) fn new(mode: Mode, openid: &str) -> Bot {
         let path = match mode {
             Mode::Plain => "/bots/wechat/plain",
             Mode::Safe => "/bots/wechat/safe",
@@ -209,7 +209,7 @@ impl Bot {
         )
     }
 
-    fn text_xml(&self, content: &str) -> String {
+    pub(crate) fn text_xml(&self, content: &str) -> String {
         let c = content.replace("]]>", "]]]]><![CDATA[>");
         self.xml(
             "text",
@@ -219,7 +219,7 @@ impl Bot {
     }
 
     /// `push` of wx_platform.py: (query, body).
-    fn push(&self, xml: &str, appid: Option<&str>) -> (Vec<(String, String)>, String) {
+    pub(crate) fn push(&self, xml: &str, appid: Option<&str>) -> (Vec<(String, String)>, String) {
         let appid = appid.unwrap_or(self.receive_id());
         let mut args = vec![
             "push",
@@ -245,7 +245,7 @@ impl Bot {
         (query, out["body"].as_str().unwrap().to_string())
     }
 
-    async fn post_raw(
+    pub(crate) async fn post_raw(
         &self,
         app: &TestApp,
         query: &[(String, String)],
@@ -270,13 +270,13 @@ impl Bot {
         self.content_of(&body)
     }
 
-    async fn say(&self, app: &TestApp, text: &str) -> String {
+    pub(crate) async fn say(&self, app: &TestApp, text: &str) -> String {
         let xml = self.text_xml(text);
         self.send_xml(app, &xml).await
     }
 
     /// The text of a reply body, decrypting it with wx_platform.py when encrypted.
-    fn content_of(&self, body: &str) -> String {
+    pub(crate) fn content_of(&self, body: &str) -> String {
         if body == "success" || body.is_empty() {
             return String::new();
         }
@@ -364,7 +364,7 @@ fn passcode(reply: &str) -> String {
         .to_string()
 }
 
-fn configure(fake: &FakePlatform) -> impl FnOnce(&mut jubao::config::Config) + '_ {
+pub(crate) fn configure(fake: &FakePlatform) -> impl FnOnce(&mut jubao::config::Config) + '_ {
     move |c| {
         let base = fake.base.clone();
         c.outbox.poll_ms = jubao::config::Millis::new(20);
@@ -395,7 +395,7 @@ fn toml_account(s: &str) -> jubao::config::WechatAccount {
 
 /// The app with the bot accounts; `None` when the test cannot run (no PostgreSQL, or
 /// without python3 and openssl for wx_platform.py: see tests/support/tools.rs).
-async fn bot_app(backend: Backend, fake: &FakePlatform) -> Option<TestApp> {
+pub(crate) async fn bot_app(backend: Backend, fake: &FakePlatform) -> Option<TestApp> {
     let platform = "bots::* (the platforms' side is tests/support/wx_platform.py)";
     if !tools::need(platform, &[tools::PYTHON3, tools::OPENSSL]) {
         return None;
@@ -1216,6 +1216,7 @@ async fn accept_case(app: &TestApp, report_id: &str) {
             locale: "zh-CN".into(),
             password: "a long enough password 123".into(),
         },
+        &jubao::staff::hash_password("a long enough password 123").unwrap(),
     )
     .await
     .unwrap_or_else(|e| panic!("{}", e.code));

@@ -671,6 +671,7 @@ async fn callback_is_retried_until_acknowledged_and_arrives_once(backend: Backen
             locale: "zh-CN".into(),
             password: "correct horse battery".into(),
         },
+        &jubao::staff::hash_password("correct horse battery").unwrap(),
     )
     .await
     .unwrap();

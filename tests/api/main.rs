@@ -12,6 +12,7 @@ mod tools;
 
 mod admin_duties;
 mod audit_chain;
+mod bodies;
 mod bots;
 mod calendar;
 mod console;
@@ -34,4 +35,5 @@ mod rotation;
 mod schema;
 mod scoping;
 mod staff_auth;
+mod stall;
 mod workflow;

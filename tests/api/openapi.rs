@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::both_databases;
 use crate::helpers::*;
 use crate::source::rust_files;
+use crate::tools;
 
 /// Files whose routes are mounted under `/api/v1` (see `web::routes`).
 const UNDER_API: &[&str] = &[
@@ -150,7 +151,106 @@ async fn document_and_router_agree(app: TestApp) {
     app.stop().await;
 }
 
-both_databases!(document_and_router_agree);
+both_databases!(document_and_router_agree, a_validator_accepts_the_document);
+
+/// `openapi-spec-validator` (an independent implementation of the OpenAPI rules, the one
+/// client generators' tooling uses) accepts the document as served; and by our own reading
+/// every path parameter is declared, every error answer has the §7 body, and every staff
+/// operation says it needs a token and can answer 401.
+async fn a_validator_accepts_the_document(app: TestApp) {
+    let text = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let error_ref = "#/components/schemas/Error";
+    assert!(doc["components"]["schemas"]["Error"]["properties"]["error"].is_object());
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let declared: Vec<&str> = op["parameters"]
+                .as_array()
+                .map(|ps| {
+                    ps.iter()
+                        .filter(|p| p["in"] == "path")
+                        .filter_map(|p| p["name"].as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for seg in path.split('/') {
+                if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    assert!(
+                        declared.contains(&name),
+                        "{method} {path}: {{{name}}} undeclared"
+                    );
+                }
+            }
+            let responses = op["responses"].as_object().unwrap();
+            for (status, res) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert_eq!(
+                        res["content"]["application/json"]["schema"]["$ref"], error_ref,
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            let public = path.starts_with("/bots/")
+                || path.starts_with("/bridges/")
+                || path.starts_with("/api/v1/reports")
+                || path.starts_with("/api/v1/public/")
+                || [
+                    "/api/v1/auth/login",
+                    "/api/v1/auth/refresh",
+                    "/api/v1/auth/setup",
+                ]
+                .contains(&path.as_str());
+            if !public {
+                assert!(responses.contains_key("401"), "{method} {path}: no 401");
+                assert_eq!(
+                    op["security"][0]["bearer"],
+                    serde_json::json!([]),
+                    "{method} {path}"
+                );
+            }
+            if op.get("requestBody").is_some() {
+                for s in ["413", "415", "422"] {
+                    assert!(responses.contains_key(s), "{method} {path}: no {s}");
+                }
+            }
+        }
+    }
+    let case = &doc["paths"]["/api/v1/cases/{id}/extensions/{request_id}/decision"]["post"];
+    assert_eq!(case["parameters"][0]["name"], "id");
+    assert_eq!(case["parameters"][1]["name"], "request_id");
+
+    if !tools::need(
+        "openapi::a_validator_accepts_the_document",
+        &[tools::PYTHON3, tools::OPENAPI_SPEC_VALIDATOR],
+    ) {
+        app.stop().await;
+        return;
+    }
+    let file = app.dir.path().join("openapi.json");
+    std::fs::write(&file, &text).unwrap();
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys\n\
+             from openapi_spec_validator import validate\n\
+             validate(json.load(open(sys.argv[1])))\n\
+             print('valid')",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "valid",
+        "openapi-spec-validator refused the document: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    app.stop().await;
+}
 
 #[test]
 fn route_parameters_are_written_the_openapi_way() {

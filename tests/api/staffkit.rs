@@ -37,6 +37,7 @@ pub async fn add_user(
             locale: "zh-CN".into(),
             password: PASSWORD.into(),
         },
+        &jubao::staff::hash_password(PASSWORD).unwrap(),
     )
     .await
     .unwrap();

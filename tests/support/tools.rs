@@ -87,6 +87,13 @@ pub const CHINESECALENDAR: Tool = Tool {
     find: Find::Runs("python3", &["-c", "import chinese_calendar"]),
     install: "pip install chinesecalendar==1.11.0",
 };
+/// The `openapi-spec-validator` Python package: checks the OpenAPI document as a client
+/// generator reads it (`tests/api/openapi.rs`).
+pub const OPENAPI_SPEC_VALIDATOR: Tool = Tool {
+    name: "the Python package openapi-spec-validator",
+    find: Find::Runs("python3", &["-c", "import openapi_spec_validator"]),
+    install: "pip install openapi-spec-validator==0.9.0",
+};
 pub const NIGHTLY: Tool = Tool {
     name: "the nightly toolchain",
     find: Find::Runs("cargo", &["+nightly", "--version"]),

@@ -206,7 +206,7 @@ pub async fn add_message(
     state: State,
 ) -> AppResult<HttpResponse> {
     // The code and passcode are checked before any file after the JSON part is read.
-    let (json, rest) = open_body(&req, payload, &state, &["message", "report"]).await?;
+    let (json, mut rest) = open_body(&req, payload, &state, &["message", "report"]).await?;
     let (r, _) = parse_json::<MessageRequest>(&json, request_locale())?;
     let who = reporter(&req, &state, &r.tracking_code, &r.passcode).await?;
     let locale = answer_locale(&req, who.locale);

@@ -56,6 +56,7 @@ pub struct BudgetRequest {
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BudgetQuery {
     pub year: Option<i64>,
 }

@@ -78,6 +78,7 @@ pub struct CoReporter {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PreviewQuery {
     /// `A`, `B` or `C`.
     pub grade: Option<String>,

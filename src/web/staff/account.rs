@@ -89,7 +89,7 @@ pub struct TotpConfirm {
     pub code: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/totp/confirm", tag = "auth", request_body = TotpConfirm, responses((status = 204)))]
+#[utoipa::path(post, path = "/api/v1/auth/totp/confirm", tag = "auth", request_body = TotpConfirm, responses((status = 204), (status = 409, description = "No TOTP set-up was started (`totp_not_started`)")))]
 pub async fn totp_confirm(
     state: web::Data<AppState>,
     p: Enrolling,

@@ -5,6 +5,7 @@
 use super::*;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     pub actor: Option<String>,
     pub action: Option<String>,

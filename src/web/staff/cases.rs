@@ -21,6 +21,7 @@ pub async fn inbox(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Limit {
     pub limit: Option<i64>,
 }
@@ -50,6 +51,7 @@ pub async fn case_detail(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Variant {
     /// `working` (default: the sanitized copy) or `original`, which needs `request`.
     pub variant: Option<String>,
@@ -233,6 +235,7 @@ pub async fn request_original(
 // ---- identity requests ----
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StateFilter {
     pub state: Option<String>,
 }

@@ -39,6 +39,7 @@ pub async fn set_user_roles(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ApprovalQuery {
     /// `pending` (the default), `approved`, `refused`, `withdrawn` or `all`.
     pub status: Option<String>,

@@ -148,5 +148,5 @@ pub async fn openapi() -> HttpResponse {
     doc.merge(crate::channels::h5::H5Doc::openapi());
     doc.merge(crate::channels::wechat::BotsDoc::openapi());
     doc.merge(crate::channels::hotline::HotlineDoc::openapi());
-    HttpResponse::Ok().json(doc)
+    HttpResponse::Ok().json(super::openapi::complete_document(doc))
 }
