@@ -33,6 +33,11 @@ const COVERAGE: &[(&str, &str, &str)] = &[
         "followup::wrong_code_and_wrong_passcode_look_the_same",
     ),
     (
+        "POST /api/v1/reports/passcode",
+        "protection::passcode_change_and_the_prompt",
+        "protection::passcode_change_and_the_prompt",
+    ),
+    (
         "POST /api/v1/reports/reward/claim",
         "rewards::propose_approve_notify_claim_pay",
         "rewards::propose_approve_notify_claim_pay",
@@ -251,6 +256,16 @@ const COVERAGE: &[(&str, &str, &str)] = &[
     (
         "POST /api/v1/cases/{id}/reward/reversal",
         "rewards::propose_approve_notify_claim_pay",
+        MATRIX,
+    ),
+    (
+        "POST /api/v1/cases/{id}/reward/identity-check",
+        "protection::in_person_claim_needs_two_finance_officers",
+        MATRIX,
+    ),
+    (
+        "GET /api/v1/cases/{id}/reward/bank-account",
+        "protection::transfer_claim_needs_the_verifier",
         MATRIX,
     ),
     (

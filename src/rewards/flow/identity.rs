@@ -33,6 +33,7 @@ pub struct IdentityCheckRequest {
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ShareQuery {
     /// The share (its `share_id` or its tip's case id), when the reward is shared.
     pub tip: Option<String>,
