@@ -1241,7 +1241,7 @@ async fn accept_case(app: &TestApp, report_id: &str) {
 /// Issue 15 item 8: a bot reporter's openid links the tip to their WeChat account: case
 /// staff never see it in the case, only through a custodian's reveal (`chat_id`).
 async fn case_staff_see_no_openid_until_a_reveal(app: TestApp) {
-    use crate::staffkit::{enrol_totp, get, post_ok, staff};
+    use crate::staffkit::{enrol_totp, get, post_ok, reveal_approved, staff};
     let fake = FakePlatform::start().await;
     let backend = app.backend;
     app.stop().await;
@@ -1283,32 +1283,7 @@ async fn case_staff_see_no_openid_until_a_reveal(app: TestApp) {
         );
     }
     enrol_totp(&app, &mut h).await;
-    let r = post_ok(
-        &app,
-        &h,
-        &c("/identity-requests"),
-        &json!({"reason": "需联系举报人补充材料"}),
-        200,
-    )
-    .await;
-    let rid = r["id"].as_str().unwrap().to_string();
-    let decided = json!({"approve": true, "reason": "理由充分"});
-    post_ok(
-        &app,
-        &cust,
-        &format!("/api/v1/identity-requests/{rid}/decision"),
-        &decided,
-        200,
-    )
-    .await;
-    let v = post_ok(
-        &app,
-        &h,
-        &format!("/api/v1/identity-requests/{rid}/reveal"),
-        &json!({}),
-        200,
-    )
-    .await;
+    let v = reveal_approved(&app, &h, &cust, &case, "需联系举报人补充材料").await;
     assert_eq!(v["chat_id"], openid);
     app.stop().await;
     fake.handle.stop(true).await;

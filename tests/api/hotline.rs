@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::both_databases;
 use crate::helpers::*;
-use crate::staffkit::{enrol_totp, get, post_ok, staff, Staff};
+use crate::staffkit::{enrol_totp, get, post_ok, reveal_approved, staff, Staff};
 use crate::tools;
 
 both_databases!(backend:
@@ -945,32 +945,7 @@ async fn case_staff_see_no_call_id_until_a_reveal(backend: Backend) {
 
     // Through a custodian's decision, the requester sees it.
     enrol_totp(&app, &mut h).await;
-    let r = post_ok(
-        &app,
-        &h,
-        &c("/identity-requests"),
-        &json!({"reason": "需向呼叫中心核实来电"}),
-        200,
-    )
-    .await;
-    let rid = r["id"].as_str().unwrap().to_string();
-    let decided = json!({"approve": true, "reason": "理由充分"});
-    post_ok(
-        &app,
-        &cust,
-        &format!("/api/v1/identity-requests/{rid}/decision"),
-        &decided,
-        200,
-    )
-    .await;
-    let v = post_ok(
-        &app,
-        &h,
-        &format!("/api/v1/identity-requests/{rid}/reveal"),
-        &json!({}),
-        200,
-    )
-    .await;
+    let v = reveal_approved(&app, &h, &cust, &case, "需向呼叫中心核实来电").await;
     assert_eq!(v["call_id"], call_id);
     let _: &Staff = &sup;
     app.stop().await;

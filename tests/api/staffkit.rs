@@ -180,3 +180,39 @@ pub async fn status_of(app: &TestApp, case: &str) -> String {
         .await
         .unwrap()
 }
+
+/// Ask to see the reporter of `case` as `asker`, have `custodian` approve, reveal: the
+/// revealed record.
+pub async fn reveal_approved(
+    app: &TestApp,
+    asker: &Staff,
+    custodian: &Staff,
+    case: &str,
+    reason: &str,
+) -> Value {
+    let r = post_ok(
+        app,
+        asker,
+        &format!("/api/v1/cases/{case}/identity-requests"),
+        &json!({ "reason": reason }),
+        200,
+    )
+    .await;
+    let rid = r["id"].as_str().unwrap().to_string();
+    post_ok(
+        app,
+        custodian,
+        &format!("/api/v1/identity-requests/{rid}/decision"),
+        &json!({"approve": true, "reason": "理由充分"}),
+        200,
+    )
+    .await;
+    post_ok(
+        app,
+        asker,
+        &format!("/api/v1/identity-requests/{rid}/reveal"),
+        &json!({}),
+        200,
+    )
+    .await
+}
