@@ -147,4 +147,51 @@ mod tests {
         assert_eq!(f("spring_festival", 2023), None);
         assert_eq!(f("harvest", 2026), None);
     }
+
+    #[test]
+    fn a_year_without_a_notice_has_no_festival_even_on_a_weekend() {
+        let cal = Calendar::built_in();
+        // 2023-01-01 is a Sunday: a plain weekend would make a run, but 2023 has no notice.
+        assert!(!cal.years().any(|y| y == 2023));
+        assert_eq!(festival(&cal, "new_year", 2023), None);
+    }
+
+    #[test]
+    fn a_run_reaches_back_and_forward_from_any_of_its_days() {
+        let cal = Calendar::built_in();
+        assert_eq!(
+            run_containing(&cal, d("2026-03-08")),
+            Some((d("2026-03-07"), d("2026-03-08")))
+        );
+        assert_eq!(
+            run_containing(&cal, d("2026-10-04")),
+            Some((d("2026-10-01"), d("2026-10-07")))
+        );
+        assert_eq!(run_containing(&cal, d("2026-03-09")), None);
+    }
+
+    #[test]
+    fn the_longest_run_wins_and_the_first_of_equals_is_kept() {
+        let cal = Calendar::built_in();
+        // 清明 (3 days) then 劳动节 (5 days): the longer.
+        assert_eq!(
+            longest_run(&cal, d("2026-04-01"), d("2026-05-10"), None),
+            Some((d("2026-05-01"), d("2026-05-05")))
+        );
+        // 清明 2025 and 端午 2025 are 3 days each, 劳动节 left out: the first.
+        assert_eq!(
+            longest_run(
+                &cal,
+                d("2025-04-01"),
+                d("2025-06-10"),
+                Some(d("2025-05-01"))
+            ),
+            Some((d("2025-04-04"), d("2025-04-06")))
+        );
+        // Only weekends: none is three days.
+        assert_eq!(
+            longest_run(&cal, d("2026-03-01"), d("2026-03-31"), None),
+            None
+        );
+    }
 }

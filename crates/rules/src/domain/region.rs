@@ -69,3 +69,54 @@ pub fn parent_region(region: &str) -> Option<String> {
 }
 
 pub use super::institution::target_key;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_staff_region_is_national_or_a_real_code() {
+        assert_eq!(parse_region(" 000000 ").unwrap(), "000000");
+        assert_eq!(parse_region("371502").unwrap(), "371502");
+        assert_eq!(parse_region(" 370000").unwrap(), "370000");
+        for bad in ["", "37150", "3715021", "abcdef", "990000"] {
+            assert!(parse_region(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn a_city_covers_its_counties_and_a_county_only_itself() {
+        assert!(region_covers("000000", "371502"));
+        assert!(region_covers("370000", "371502"));
+        assert!(region_covers("371500", "371502"));
+        assert!(region_covers("371502", "371502"));
+        assert!(!region_covers("371502", "371503"));
+        assert!(!region_covers("371500", "371600"));
+        assert!(!region_covers("370000", "440100"));
+        assert!(!region_covers("371502", "371500"));
+    }
+
+    #[test]
+    fn the_regions_that_see_a_case_run_from_local_to_national() {
+        assert_eq!(
+            enclosing_regions("371502"),
+            ["371502", "371500", "370000", "000000"]
+        );
+        // A city-level case: its own code is not repeated.
+        assert_eq!(enclosing_regions("371500"), ["371500", "370000", "000000"]);
+        assert_eq!(enclosing_regions("370000"), ["370000", "000000"]);
+        assert_eq!(enclosing_regions("000000"), ["000000"]);
+        // Not a 6-digit code: only itself.
+        assert_eq!(enclosing_regions("37"), ["37"]);
+    }
+
+    #[test]
+    fn a_major_case_goes_one_level_up() {
+        assert_eq!(parent_region("371502").as_deref(), Some("371500"));
+        assert_eq!(parent_region("371500").as_deref(), Some("370000"));
+        assert_eq!(parent_region("370000").as_deref(), Some("000000"));
+        assert_eq!(parent_region("000000"), None);
+        assert_eq!(parent_region("3715"), None);
+        assert_eq!(parent_region("3715020"), None);
+    }
+}

@@ -150,7 +150,6 @@ impl Policy {
         is_region_code(region_code) && region_code.starts_with(self.region_prefix())
     }
 
-    /// Whether the policy is in force on `date` (`effective_from ..= effective_to`).
     /// `id@version`, as recorded on the reward clocks it sets.
     pub fn label(&self) -> String {
         format!("{}@{}", self.id, self.version)
@@ -162,6 +161,7 @@ impl Policy {
             .is_some_and(|t| amount_fen > t)
     }
 
+    /// Whether the policy is in force on `date` (`effective_from ..= effective_to`).
     pub fn in_force_on(&self, date: NaiveDate) -> bool {
         date >= self.effective_from && self.effective_to.map_or(true, |to| date <= to)
     }

@@ -845,3 +845,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn label_and_collective_threshold() {
+    let p = policy("default");
+    assert_eq!(p.label(), "default@1");
+    assert_eq!(policy("sichuan").label(), "sichuan@2023");
+    // Above 50,000 yuan, not at it.
+    assert!(!p.needs_collective(4_999_999));
+    assert!(!p.needs_collective(5_000_000));
+    assert!(p.needs_collective(5_000_001));
+    let mut none = p.clone();
+    none.collective_threshold_fen = None;
+    assert!(!none.needs_collective(10_000_000));
+}
