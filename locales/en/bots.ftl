@@ -46,6 +46,7 @@ bots-hint-resident-id = This ID number is not valid. Please check all 18 charact
 bots-hint-phone = This mobile number is not valid. Please write the 11 digits, for example 13800138000.
 bots-hint-media = Please send photos or voice messages. Reply “done” when you are finished.
 bots-hint-location = Please write the address (at least 2 characters) or send a location.
+bots-hint-id-last6 = This needs the last 6 characters of your ID number: 5 digits, then a digit or X. To leave it out, reply "skip".
 bots-hint-digits = This needs { $len } digits. Please check and send it again.
 bots-hint-confirm = Please reply 1 to submit or 2 to start again.
 
@@ -105,6 +106,9 @@ bots-report-ask-anonymous =
     Reply with a number:
 bots-anonymous-yes = Anonymously
 bots-anonymous-no = With my name
+bots-report-ask-claim-verifier =
+    If the tip is substantiated and a reward is due, you can leave the last 6 characters of your ID number (the last may be X), so that the reward goes only to you.
+    We keep only a sealed check value; nobody can see these 6 characters. To leave them out, reply "skip" (a reward would then be claimed in person with an identity check).
 bots-report-ask-name = Please write your name.
 bots-report-hint-name = Please write your name (at most { $max } characters).
 bots-report-ask-id-number = Please write your resident ID number (18 characters). It is needed to claim a reward and is stored encrypted. Reply “skip” if you prefer not to give it.
@@ -125,6 +129,7 @@ bots-report-summary-when = When: { $value }
 bots-report-summary-amount = Amount: { $value }
 bots-report-summary-evidence = Evidence: { $value } item(s)
 bots-report-summary-anonymous = Reporting: { $value }
+bots-report-summary-claim-verifier = Last 6 of ID number: { $value }
 bots-report-summary-reporter-name = Name: { $value }
 bots-report-summary-id-number = ID number: { $value }
 bots-report-summary-phone = Mobile: { $value }

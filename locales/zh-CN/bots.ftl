@@ -46,6 +46,7 @@ bots-hint-resident-id = 身份证号码不对，请核对 18 位号码，最后�
 bots-hint-phone = 手机号码不对，请写 11 位手机号，例如 13800138000。
 bots-hint-media = 请发送照片或语音。发完了请回复“完成”。
 bots-hint-location = 请写一下地址（至少 2 个字），或者发送位置。
+bots-hint-id-last6 = 需要身份证号码的最后 6 位：前 5 位是数字，最后一位是数字或 X。不想留请回复“跳过”。
 bots-hint-digits = 需要 { $len } 位数字，请核对后再发一次。
 bots-hint-confirm = 请回复 1 提交，或回复 2 重新填写。
 
@@ -105,6 +106,9 @@ bots-report-ask-anonymous =
     请回复数字：
 bots-anonymous-yes = 匿名举报
 bots-anonymous-no = 实名举报
+bots-report-ask-claim-verifier =
+    如果查实后有奖励，为确保奖励只发给您本人，可以留下您身份证号码的最后 6 位（最后一位可能是 X）。
+    我们只保存一个加密校验值，谁也看不到这 6 位。不想留请回复“跳过”（以后领奖需要到现场核对身份）。
 bots-report-ask-name = 请写您的姓名。
 bots-report-hint-name = 请写您的姓名，最多 { $max } 个字。
 bots-report-ask-id-number = 请写您的身份证号码（18 位）。领取奖励时要用，会加密保存。不想填请回复“跳过”。
@@ -125,6 +129,7 @@ bots-report-summary-when = 时间：{ $value }
 bots-report-summary-amount = 涉及金额：{ $value }
 bots-report-summary-evidence = 证据材料：{ $value } 份
 bots-report-summary-anonymous = 举报方式：{ $value }
+bots-report-summary-claim-verifier = 身份证后 6 位：{ $value }
 bots-report-summary-reporter-name = 姓名：{ $value }
 bots-report-summary-id-number = 身份证号：{ $value }
 bots-report-summary-phone = 手机号：{ $value }

@@ -408,7 +408,7 @@ pub(crate) async fn bot_app(backend: Backend, fake: &FakePlatform) -> Option<Tes
 }
 
 /// The anonymous guided report in Chinese, up to (not including) the final confirmation;
-/// one photo as evidence.
+/// one photo as evidence; the last 6 characters of an ID number as the reward verifier.
 const ZH_SCRIPT: &[&str] = &[
     "举报",
     "镇卫生院组织老人免费体检后办理住院，人没住院，医保照样结算。",
@@ -421,6 +421,7 @@ const ZH_SCRIPT: &[&str] = &[
     "[img:media-1]",
     "完成",
     "1",
+    "31002x",
 ];
 
 const EN_SCRIPT: &[&str] = &[
@@ -434,6 +435,7 @@ const EN_SCRIPT: &[&str] = &[
     "3000",
     "skip",
     "anonymous",
+    "skip",
 ];
 
 async fn play(bot: &Bot, app: &TestApp, script: &[&str]) -> String {
@@ -511,6 +513,7 @@ async fn everyday_answers_and_a_category_for_staff_to_classify(app: TestApp) {
             "两三千块",
             "没有",
             "匿名",
+            "不用了",
         ],
     )
     .await;
@@ -587,6 +590,9 @@ async fn safe_mode_conversation_files_a_report_with_media(app: TestApp) {
 
     let summary = play(&bot, &app, ZH_SCRIPT).await;
     assert!(summary.contains("某某镇卫生院"), "{summary}");
+    // The verifier is read back with only its last character.
+    assert!(summary.contains("身份证后 6 位：*****X"), "{summary}");
+    assert!(!summary.contains("31002"), "{summary}");
     let filed = bot.say(&app, "1").await;
     let code = tracking_code(&filed);
     let pass = passcode(&filed);
@@ -598,6 +604,14 @@ async fn safe_mode_conversation_files_a_report_with_media(app: TestApp) {
             .await
             .unwrap();
     assert_eq!(channel, "wechat");
+    // The anonymous reporter's verifier reached the tip, as a digest only (searched below).
+    let verifiers: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM claim_verifiers WHERE report_id = $1")
+            .bind(&report_id)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(verifiers, 1);
 
     // The photo is fetched by the outbox (token + media API), processed and attached.
     wait_for("the photo", || {
@@ -627,6 +641,10 @@ async fn safe_mode_conversation_files_a_report_with_media(app: TestApp) {
         assert!(
             !bytes.windows(openid.len()).any(|w| w == openid.as_bytes()),
             "the openid is readable in {where_}"
+        );
+        assert!(
+            !bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"31002x")),
+            "the claim verifier is readable in {where_}"
         );
     }
     let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).to_string();

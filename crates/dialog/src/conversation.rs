@@ -170,6 +170,10 @@ pub struct DraftReporter {
     pub id_number: Option<String>,
     pub phone: Option<String>,
     pub relation: Option<String>,
+    /// The last 6 characters of the reporter's ID number, so that a reward by transfer
+    /// reaches them and not whoever holds the passcode; stored by the service only as a
+    /// keyed digest.
+    pub claim_verifier: Option<String>,
 }
 
 impl fmt::Debug for DraftReporter {
@@ -182,6 +186,7 @@ impl fmt::Debug for DraftReporter {
             .field("id_number", &has(&self.id_number))
             .field("phone", &has(&self.phone))
             .field("relation", &self.relation)
+            .field("claim_verifier", &has(&self.claim_verifier))
             .finish()
     }
 }
@@ -207,6 +212,7 @@ impl ReportDraft {
             ("id_number", &r.id_number),
             ("phone", &r.phone),
             ("relation", &r.relation),
+            ("claim_verifier", &r.claim_verifier),
         ] {
             if let Some(v) = v {
                 reporter.insert(k.into(), json!(v));

@@ -150,6 +150,7 @@ pub struct Choice {
 /// | `region` | – | 6-digit code (checked by [`super::Checks::region`]) |
 /// | `resident_id` | – | normalized ID number ([`super::Checks::resident_id`]) |
 /// | `phone` | – | normalized mobile number ([`super::Checks::phone`]) |
+/// | `id_last6` | – | the last 6 characters of an ID number, `X` upper case ([`super::Checks::id_last6`]) |
 /// | `media` | `max` items (default 20) | number of items; the items go to `media` |
 /// | `location` | – | `{ "label", "x"?, "y"?, "region_code"? }` |
 /// | `digits` | `len` | the digits, spaces and dashes removed |
@@ -164,6 +165,7 @@ pub enum Expect {
     AmountYuan,
     Region,
     ResidentId,
+    IdLast6,
     Phone,
     Media { max: usize },
     Location,
@@ -183,6 +185,7 @@ impl Expect {
             Expect::AmountYuan => "amount_yuan",
             Expect::Region => "region",
             Expect::ResidentId => "resident_id",
+            Expect::IdLast6 => "id_last6",
             Expect::Phone => "phone",
             Expect::Media { .. } => "media",
             Expect::Location => "location",
@@ -203,6 +206,7 @@ impl Expect {
             Expect::AmountYuan => "bots-hint-amount",
             Expect::Region => "bots-hint-region",
             Expect::ResidentId => "bots-hint-resident-id",
+            Expect::IdLast6 => "bots-hint-id-last6",
             Expect::Phone => "bots-hint-phone",
             Expect::Media { .. } => "bots-hint-media",
             Expect::Location => "bots-hint-location",

@@ -82,6 +82,9 @@ pub trait Checks {
     /// An 18-character resident identity number (GB 11643), normalized (no spaces, `X`
     /// upper case).
     fn resident_id(&self, input: &str) -> Option<String>;
+    /// The last 6 characters of an ID number (5 digits, then a digit or `X`), the reward
+    /// claim verifier, normalized (`X` upper case).
+    fn id_last6(&self, input: &str) -> Option<String>;
     /// A mainland mobile number, normalized to 11 digits.
     fn phone(&self, input: &str) -> Option<String>;
     /// A 6-digit administrative division code.

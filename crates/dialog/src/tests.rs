@@ -38,6 +38,15 @@ impl Checks for ShapeChecks {
         ok.then_some(s)
     }
 
+    fn id_last6(&self, s: &str) -> Option<String> {
+        let s = s.trim().to_ascii_uppercase();
+        let b = s.as_bytes();
+        let ok = b.len() == 6
+            && b[..5].iter().all(u8::is_ascii_digit)
+            && (b[5].is_ascii_digit() || b[5] == b'X');
+        ok.then_some(s)
+    }
+
     fn phone(&self, s: &str) -> Option<String> {
         let d: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         let d = d
@@ -254,7 +263,7 @@ fn play(chat: &mut Chat, script: &[(&str, &[&str])]) -> Outcome {
 
 const DESCRIPTION: &str = "镇卫生院组织老人免费体检后办理住院，人没住院，医保照样结算。";
 
-/// The anonymous happy path: 11 messages from "举报" to the action.
+/// The anonymous happy path: 12 messages from "举报" to the action.
 fn anonymous_script() -> Vec<(&'static str, &'static [&'static str])> {
     vec![
         (
@@ -275,7 +284,12 @@ fn anonymous_script() -> Vec<(&'static str, &'static [&'static str])> {
         ("1.2万", &["bots-report-ask-evidence"]),
         ("[img:photo-1]", &["bots-media-received"]),
         ("完成", &["bots-report-ask-anonymous"]),
-        ("1", &["bots-report-summary", "bots-report-ask-confirm"]),
+        ("1", &["bots-report-ask-claim-verifier"]),
+        // Full-width digits and a small x, as a phone keyboard gives them.
+        (
+            "１２３４５x",
+            &["bots-report-summary", "bots-report-ask-confirm"],
+        ),
         ("1", &[]),
     ]
 }
@@ -294,7 +308,7 @@ fn expect_draft(out: &Outcome) -> &ReportDraft {
 fn happy_path_anonymous() {
     let mut chat = Chat::new();
     let script = anonymous_script();
-    assert_eq!(script.len(), 11);
+    assert_eq!(script.len(), 12);
     let out = play(&mut chat, &script);
     assert!(out.state.is_none());
     let d = expect_draft(&out);
@@ -307,7 +321,7 @@ fn happy_path_anonymous() {
             "occurred_from": "2025-03-01",
             "occurred_to": "2025-03-31",
             "amount_estimate_fen": 1_200_000,
-            "reporter": { "anonymous": true },
+            "reporter": { "anonymous": true, "claim_verifier": "12345X" },
             "locale": "zh-CN"
         })
     );
@@ -574,8 +588,14 @@ fn english_locale() {
             ("2025-01 to 2025-02", &["bots-report-ask-amount"]),
             ("3000", &["bots-report-ask-evidence"]),
             ("skip", &["bots-report-ask-anonymous"]),
+            ("anonymous", &["bots-report-ask-claim-verifier"]),
+            // Not six characters: the hint, then a good one.
             (
-                "anonymous",
+                "12345",
+                &["bots-hint-id-last6", "bots-report-ask-claim-verifier"],
+            ),
+            (
+                "54321x",
                 &["bots-report-summary", "bots-report-ask-confirm"],
             ),
         ],
@@ -589,6 +609,9 @@ fn english_locale() {
         "{text}"
     );
     assert!(text.contains("Where: 371502"));
+    // Read back with only its last character.
+    assert!(text.contains("Last 6 of ID number: *****X"), "{text}");
+    assert!(!text.contains("54321"), "{text}");
     assert!(text.contains("1. ") || text.contains("reply 1"));
     let out = chat.say("yes");
     let d = expect_draft(&out);
@@ -598,6 +621,10 @@ fn english_locale() {
     assert_eq!(
         j["target"],
         json!({ "name": "Sunshine Clinic", "kind": "clinic", "region_code": "371502" })
+    );
+    assert_eq!(
+        j["reporter"],
+        json!({ "anonymous": true, "claim_verifier": "54321X" })
     );
     assert_eq!(j["occurred_from"], "2025-01-01");
     assert_eq!(j["occurred_to"], "2025-02-28");
@@ -807,6 +834,9 @@ fn custom_checks_are_used() {
     impl Checks for NoPhones {
         fn resident_id(&self, s: &str) -> Option<String> {
             ShapeChecks.resident_id(s)
+        }
+        fn id_last6(&self, s: &str) -> Option<String> {
+            ShapeChecks.id_last6(s)
         }
         fn phone(&self, _: &str) -> Option<String> {
             None

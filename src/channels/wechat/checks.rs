@@ -42,6 +42,10 @@ impl dialog::Checks for DomainChecks {
             .map(|id| id.as_str().to_string())
     }
 
+    fn id_last6(&self, input: &str) -> Option<String> {
+        crate::vault::claims::normalize_id_last6(input)
+    }
+
     fn phone(&self, input: &str) -> Option<String> {
         MobilePhone::parse(input)
             .ok()

@@ -231,6 +231,10 @@ impl Engine {
                 .checks
                 .resident_id(&normalize_text(text))
                 .map(Value::String),
+            Expect::IdLast6 => self
+                .checks
+                .id_last6(&normalize_text(text))
+                .map(Value::String),
             Expect::Phone => self.checks.phone(&normalize_text(text)).map(Value::String),
             Expect::Location => match self.checks.region(&normalize_text(text)) {
                 Some(code) => Some(json!({ "region_code": code })),

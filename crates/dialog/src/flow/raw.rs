@@ -121,6 +121,7 @@ impl RawStep {
             "amount_yuan" => Expect::AmountYuan,
             "region" => Expect::Region,
             "resident_id" => Expect::ResidentId,
+            "id_last6" => Expect::IdLast6,
             "phone" => Expect::Phone,
             "media" => {
                 let max = raw.max.unwrap_or(20);

@@ -47,7 +47,8 @@ fn the_description_answers_most_questions() {
             ("去年冬天", &["bots-report-ask-amount"]),
             ("两千多块", &["bots-report-ask-evidence"]),
             ("没有", &["bots-report-ask-anonymous"]),
-            ("1", &["bots-report-summary", "bots-report-ask-confirm"]),
+            ("1", &["bots-report-ask-claim-verifier"]),
+            ("跳过", &["bots-report-summary", "bots-report-ask-confirm"]),
         ],
     );
     let text = chat.fake.render(&out);
@@ -169,13 +170,19 @@ fn not_knowing_the_category_is_an_answer() {
             ("记不清了", &["bots-report-ask-amount"]),
             ("不知道多少", &["bots-report-ask-evidence"]),
             ("没有", &["bots-report-ask-anonymous"]),
-            ("匿名", &["bots-report-summary", "bots-report-ask-confirm"]),
+            ("匿名", &["bots-report-ask-claim-verifier"]),
+            // How people answer "leave it out?": in their words, not the menu's.
+            (
+                "不想留",
+                &["bots-report-summary", "bots-report-ask-confirm"],
+            ),
         ],
     );
     let d = expect_draft(&chat.say("对")).clone();
     assert_eq!(d.categories, ["other"]);
     assert!(d.needs_classification);
     assert_eq!((d.occurred_from, d.amount_estimate_fen), (None, None));
+    assert_eq!(d.reporter.claim_verifier, None);
 }
 
 #[test]

@@ -28,6 +28,9 @@ impl Checks for Calendar {
     fn resident_id(&self, _: &str) -> Option<String> {
         None
     }
+    fn id_last6(&self, _: &str) -> Option<String> {
+        None
+    }
     fn phone(&self, _: &str) -> Option<String> {
         None
     }
