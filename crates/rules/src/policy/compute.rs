@@ -167,9 +167,9 @@ pub fn compute(policy: &Policy, input: &Input) -> Result<Computation, ComputeErr
                     rate_bp: rate,
                     amount_fen: mul_div_half_up(base, rate, BP_ONE),
                 });
+                // Brackets rise strictly (`validate_brackets`); the open one is last.
                 match b.up_to_fen {
-                    Some(up) if up > lower => lower = up,
-                    Some(_) => {}
+                    Some(up) => lower = up,
                     None => break,
                 }
             }
@@ -192,7 +192,9 @@ pub fn compute(policy: &Policy, input: &Input) -> Result<Computation, ComputeErr
             let band = bands
                 .iter()
                 .rev()
-                .find(|b| v >= b.from_fen && b.to_fen.map_or(true, |to| v < to));
+                // Bands are contiguous from 0 and the last is open (`validate_bands`):
+                // the last band starting at or below `v` is the one that holds it.
+                .find(|b| v >= b.from_fen);
             if let Some(b) = band {
                 c.lines.push(Line {
                     key: "fixed_band",

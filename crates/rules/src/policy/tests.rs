@@ -859,3 +859,106 @@ fn label_and_collective_threshold() {
     none.collective_threshold_fen = None;
     assert!(!none.needs_collective(10_000_000));
 }
+
+/// BASE with each line `n` (1-based) replaced by its text.
+fn with_lines(changes: &[(usize, &str)]) -> String {
+    BASE.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            changes
+                .iter()
+                .find(|(n, _)| *n == i + 1)
+                .map_or(l, |(_, t)| *t)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn bounds_that_meet_are_accepted() {
+    let ok = |text: &str, what: &str| {
+        if let Err(e) = Policy::from_toml_str("ok.toml", text) {
+            panic!("{what}: {e}");
+        }
+    };
+    ok(
+        &BASE.replace(
+            "effective_from = 2020-01-01",
+            "effective_from = 2020-01-01\neffective_to = 2020-01-01",
+        ),
+        "in force for one day",
+    );
+    ok(
+        &with_lines(&[(5, "cap_fen = 20_000"), (10, "no_loss_max_fen = 20_000")]),
+        "cap equal to floor",
+    );
+    ok(
+        &with_line(10, "no_loss_max_fen = 1_000_000"),
+        "no-loss max at the cap",
+    );
+    ok(
+        &with_line(14, "rate_bp = 9_900"),
+        "bracket rate + uplift = 10000",
+    );
+    let grade = |a: &str| {
+        format!(
+            "{}\n[scheme.grade]\n{a}\nB = 400\nC = 200\n",
+            BASE.lines().take(10).collect::<Vec<_>>().join("\n")
+        )
+    };
+    ok(&grade("A = 9_900"), "grade rate + uplift = 10000");
+    assert_invalid(&grade("A = 9_950"), 12, "exceeds 10000");
+    ok(
+        &BANDS.replace("reward_fen = 50_000", "reward_fen = 20_000"),
+        "a band paying what the one before pays",
+    );
+}
+
+#[test]
+fn a_no_loss_amount_of_zero_is_out_of_range_not_negative() {
+    let p = policy("default");
+    let out = compute(
+        &p,
+        &Input {
+            verified_fen: 0,
+            no_loss_amount_fen: Some(0),
+            ..Input::default()
+        },
+    );
+    assert!(
+        matches!(
+            out,
+            Err(ComputeError::NoLossAmountOutOfRange { amount: 0, .. })
+        ),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_amount_exactly_at_the_cap_is_not_capped() {
+    let p = Policy::from_toml_str("base.toml", BASE).unwrap();
+    let at = |v: i64| {
+        compute(
+            &p,
+            &Input {
+                verified_fen: v,
+                ..Input::default()
+            },
+        )
+        .unwrap()
+    };
+    // 5% of 50,000 + 4% of 100,000 + 3% of 116,666.67 yuan (350,000.01 fen, rounded) =
+    // 10,000 yuan: the cap, reached, not applied.
+    let exact = at(26_666_667);
+    assert_eq!(
+        (exact.multiplied_fen, exact.amount_fen),
+        (1_000_000, 1_000_000)
+    );
+    assert!(!exact.cap_applied);
+    let over = at(26_666_700);
+    assert_eq!(
+        (over.multiplied_fen, over.amount_fen),
+        (1_000_001, 1_000_000)
+    );
+    assert!(over.cap_applied);
+}
