@@ -69,7 +69,8 @@ def start_server(work, port, extra_env):
         }
     )
     env.update(extra_env)
-    log = open(os.path.join(work, "server.log"), "w")
+    # BENCH_LOG=path keeps the server's log after the run (warnings and errors only).
+    log = open(os.environ.get("BENCH_LOG") or os.path.join(work, "server.log"), "w")
     proc = subprocess.Popen([BIN, "serve"], env=env, stdout=log, stderr=log)
     for _ in range(200):
         try:
