@@ -126,6 +126,7 @@ const STEPS: &[&str] = &[
     "amount",
     "evidence",
     "anonymous",
+    "claim_verifier",
     "confirm",
 ];
 
