@@ -522,11 +522,7 @@ rate_bp = 300
 
 /// BASE with line `n` (1-based) replaced by `text`.
 fn with_line(n: usize, text: &str) -> String {
-    BASE.lines()
-        .enumerate()
-        .map(|(i, l)| if i + 1 == n { text } else { l })
-        .collect::<Vec<_>>()
-        .join("\n")
+    with_lines(&[(n, text)])
 }
 
 fn assert_invalid(text: &str, line: usize, needle: &str) {
