@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod i18n;
 pub mod intake;
 pub mod notify;
+pub mod ops;
 pub mod rewards;
 pub mod staff;
 pub mod startup;

@@ -44,6 +44,7 @@ pub struct Application {
     state: actix_web::web::Data<AppState>,
     worker: Option<tokio::task::JoinHandle<()>>,
     calendar_watch: tokio::task::JoinHandle<()>,
+    backups: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -106,6 +107,7 @@ impl Application {
             }
         }
         let calendar_watch = crate::workflow::recalendar::watch(workflow.clone());
+        let backups = crate::ops::schedule::spawn(db.clone(), vault.clone(), config.backup.clone());
         let mailer = Arc::new(Mailer::new(&config.smtp.url, &config.smtp.from)?);
         let bots = Arc::new(crate::channels::wechat::Bots::new(
             &config,
@@ -210,6 +212,7 @@ impl Application {
             state,
             worker,
             calendar_watch,
+            backups,
         })
     }
 
@@ -229,6 +232,9 @@ impl Application {
             w.abort();
         }
         self.calendar_watch.abort();
+        if let Some(b) = &self.backups {
+            b.abort();
+        }
         self.state.db.close().await;
         Ok(())
     }

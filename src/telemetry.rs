@@ -126,8 +126,7 @@ pub fn calendar_metrics(provisional: Option<i64>, years: &[i32]) -> String {
 /// The upload bound's occupancy at scrape time (`channels::gate`): forms with files in
 /// flight and the bytes they hold.
 pub fn upload_metrics(forms: usize, bytes: u64) -> String {
-    let registry = Registry::new_custom(Some("jubao".into()), None).expect("valid prefix");
-    for (name, help, value) in [
+    gauges(&[
         (
             "uploads_in_flight",
             "Forms with files being received or processed now",
@@ -138,9 +137,44 @@ pub fn upload_metrics(forms: usize, bytes: u64) -> String {
             "Bytes those forms hold against [evidence] upload_bytes_in_flight",
             i64::try_from(bytes).unwrap_or(i64::MAX),
         ),
-    ] {
-        let g = IntGauge::new(name, help).expect("valid metric");
-        g.set(value);
+    ])
+}
+
+/// The backup schedule's figures (`[backup]` on): when the newest backup in the folder was
+/// made (0 when there is none, so an alert on its age fires) and this process's failures.
+pub fn backup_metrics(last_success: Option<u64>, failures: u64) -> String {
+    let registry = Registry::new_custom(Some("jubao".into()), None).expect("valid prefix");
+    let last = IntGauge::new(
+        "backup_last_success_timestamp_seconds",
+        "When the newest scheduled backup was written (Unix time; 0: none yet)",
+    )
+    .expect("valid metric");
+    last.set(last_success.map_or(0, |t| i64::try_from(t).unwrap_or(i64::MAX)));
+    let failed = prometheus::IntCounter::new(
+        "backup_failures_total",
+        "Scheduled backups that failed in this process",
+    )
+    .expect("valid metric");
+    failed.inc_by(failures);
+    registry
+        .register(Box::new(last))
+        .expect("unique metric names");
+    registry
+        .register(Box::new(failed))
+        .expect("unique metric names");
+    let mut buf = Vec::new();
+    TextEncoder::new()
+        .encode(&registry.gather(), &mut buf)
+        .expect("text encoding to a Vec cannot fail");
+    String::from_utf8(buf).expect("prometheus text is utf-8")
+}
+
+/// Gauges given as (name, help, value), in Prometheus text.
+pub fn gauges(items: &[(&'static str, &'static str, i64)]) -> String {
+    let registry = Registry::new_custom(Some("jubao".into()), None).expect("valid prefix");
+    for (name, help, value) in items {
+        let g = IntGauge::new(*name, *help).expect("valid metric");
+        g.set(*value);
         registry.register(Box::new(g)).expect("unique metric names");
     }
     let mut buf = Vec::new();

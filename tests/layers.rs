@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
         "evidence",
     ],
     &["audit"],
-    &["deadlines", "staff"],
+    &["deadlines", "staff", "ops"],
     &["intake"],
     &["workflow"],
     &["rewards"],

@@ -255,6 +255,13 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
             1,
             30 * 24,
         ),
+        (
+            "backup.interval_hours",
+            i64::from(c.backup.interval_hours),
+            1,
+            31 * 24,
+        ),
+        ("backup.keep", i64::from(c.backup.keep), 1, 10_000),
     ]
 }
 

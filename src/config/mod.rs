@@ -2,12 +2,14 @@
 //! key can be overridden by `JUBAO_<SECTION>_<KEY>`. Unknown keys, in the file or in the
 //! environment, stop start-up with the key named.
 
+mod backup;
 pub mod bounds;
 mod exposed;
 mod hotline;
 mod secret;
 mod units;
 
+pub use backup::BackupConfig;
 pub use secret::Secret;
 pub use units::{Hours, LogFormat, Millis, Minutes, Seconds};
 
@@ -40,6 +42,7 @@ pub struct Config {
     pub outbox: OutboxConfig,
     pub rewards: RewardsConfig,
     pub identity: IdentityConfig,
+    pub backup: BackupConfig,
     pub wechat: Vec<WechatAccount>,
     pub wecom: Vec<WecomAccount>,
     pub hotline: Vec<HotlineSource>,
@@ -528,6 +531,12 @@ impl Config {
         }
         if crate::domain::region::parse_region(&self.workflow.default_region).is_err() {
             bail!("[workflow] default_region must be a 6-digit region code or 000000");
+        }
+        if self.backup.enabled() && !self.database.url.starts_with("sqlite:") {
+            bail!(
+                "[backup] folder is for the embedded database; back up PostgreSQL with \
+                 pg_dump (docs/OPERATIONS.md)"
+            );
         }
         bounds::check(self)?;
         exposed::check(self)

@@ -163,12 +163,28 @@ impl Db {
         }
     }
 
+    /// Apply every embedded migration not yet applied.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         self.migrator()
             .run(&self.pool)
             .await
             .context("applying migrations")?;
         Ok(())
+    }
+
+    /// The embedded migrations not applied yet (version, description), oldest first.
+    pub async fn pending_migrations(&self) -> anyhow::Result<Vec<(i64, String)>> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .unwrap_or_default();
+        Ok(self
+            .migrator()
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .map(|m| (m.version, m.description.to_string()))
+            .collect())
     }
 
     /// Ready when the database answers and every embedded migration is applied.
@@ -191,6 +207,15 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The newest migration this build carries (the same number for both databases).
+pub fn latest_migration() -> i64 {
+    SQLITE_MIGRATIONS
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
 }
 
 /// SQLite: copy the write-ahead log back into the database file from a background task,

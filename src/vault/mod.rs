@@ -16,6 +16,7 @@ pub mod claims;
 pub mod context;
 /// Sealing, key derivation and keyed digests: pure, in `crates/rules`.
 pub use jubao_rules::crypto;
+pub use jubao_rules::escrow;
 pub mod identity;
 mod reseal;
 pub mod rotate;
@@ -136,6 +137,12 @@ pub fn load_master_key(env_value: Option<String>, file: &Path) -> anyhow::Result
         }
         Err(e) => Err(e).with_context(|| format!("reading {}", file.display())),
     }
+}
+
+/// Write `key` as a new key file (mode 0600); refused when the file exists.
+pub fn write_master_key(file: &Path, key: &SecretKey) -> anyhow::Result<()> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    write_key_file(file, &b64.encode(key.as_bytes()))
 }
 
 fn write_key_file(file: &Path, contents: &str) -> anyhow::Result<()> {
@@ -348,6 +355,12 @@ impl Vault {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The master key's check value, hex (`escrow::key_check`): names the installation on
+    /// its backups and key shares, and reveals nothing of the key.
+    pub fn key_check_hex(&self) -> String {
+        hex::encode(escrow::key_check(&self.master))
     }
 
     /// The audit chain's MAC and anchor signer (only given out by an opened vault, so a

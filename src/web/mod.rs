@@ -226,6 +226,18 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     body.push_str(&crate::telemetry::calendar_metrics(provisional, &years));
     let (forms, bytes) = state.uploads.in_flight();
     body.push_str(&crate::telemetry::upload_metrics(forms, bytes));
+    // Read at scrape time from the shared database; left out when it cannot be read.
+    if let Ok(g) = crate::ops::metrics::gauges(&state.db).await {
+        body.push_str(&crate::telemetry::gauges(&g));
+    }
+    let backup = &state.config.backup;
+    if backup.enabled() {
+        let last = crate::ops::schedule::last_success(std::path::Path::new(backup.folder.trim()));
+        body.push_str(&crate::telemetry::backup_metrics(
+            last,
+            crate::ops::schedule::failures(),
+        ));
+    }
     HttpResponse::Ok()
         .insert_header((
             header::CONTENT_TYPE,

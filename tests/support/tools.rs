@@ -64,6 +64,17 @@ pub const PG_DUMP: Tool = Tool {
     find: Find::Program("pg_dump"),
     install: "apt-get install -y postgresql-client",
 };
+pub const NGINX: Tool = Tool {
+    name: "nginx",
+    find: Find::VarOrProgram("NGINX", "nginx"),
+    install: "apt-get install -y nginx",
+};
+/// `promtool`, Prometheus' rule checker (`tests/alerts.rs`).
+pub const PROMTOOL: Tool = Tool {
+    name: "promtool",
+    find: Find::Program("promtool"),
+    install: "apt-get install -y prometheus",
+};
 pub const NODE: Tool = Tool {
     name: "node",
     find: Find::Program("node"),

@@ -8,6 +8,7 @@
 //!   State Council's yearly notice, and the last day of a legal period (DOMAIN §4);
 //! - [`policy`], [`share`]: regional reward policy as data, the reward computation and its
 //!   sharing among joint reporters (DOMAIN §5);
+//! - [`escrow`]: the master key as Shamir shares for custodians to keep on paper;
 //! - [`crypto`]: AES-256-GCM sealing bound to its context, key derivation and keyed digests
 //!   (the vault's primitives; the vault keeps the keys).
 //!
@@ -17,6 +18,7 @@
 pub mod calendar;
 pub mod crypto;
 pub mod domain;
+pub mod escrow;
 pub mod festivals;
 pub mod period;
 pub mod policy;

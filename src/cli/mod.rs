@@ -1,5 +1,7 @@
 //! The `jubao` command line (CONTRACT §1).
 
+mod ops;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -30,7 +32,34 @@ enum Command {
     /// Run the HTTP service (the default).
     Serve,
     /// Apply database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Apply nothing: list the migrations this build would apply (exit status 1 when
+        /// any is pending).
+        #[arg(long)]
+        check: bool,
+    },
+    /// Back up the embedded database while the service serves: an online, consistent,
+    /// compressed snapshot with a manifest (never the master key). With --verify, check a
+    /// backup instead: its digest, SQLite's integrity, this master key, the audit chain.
+    Backup {
+        /// Where to write the backup (must not exist).
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "verify",
+            conflicts_with = "verify"
+        )]
+        out: Option<std::path::PathBuf>,
+        /// A backup to verify; nothing is written.
+        #[arg(long, value_name = "FILE")]
+        verify: Option<std::path::PathBuf>,
+    },
+    /// Restore a backup into the configured database, which must not exist yet; the backup
+    /// is verified before anything is moved into place.
+    Restore {
+        /// The backup (`jubao backup --out`).
+        file: std::path::PathBuf,
+    },
     /// Manage encryption keys.
     Keys {
         #[command(subcommand)]
@@ -136,6 +165,20 @@ enum AuditCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
+    /// Print the master key as N shares (Shamir's secret sharing), any K of which rebuild
+    /// it and fewer reveal nothing: one line each, for custodians to keep on paper.
+    Split {
+        #[arg(long, value_name = "N")]
+        shares: usize,
+        #[arg(long, value_name = "K")]
+        threshold: usize,
+    },
+    /// Rebuild the master key from K share lines read from standard input and write it as
+    /// the key file (or FILE); refused when that file exists.
+    Combine {
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+    },
     /// Make a new data key active and re-encrypt everything sealed with it: identity
     /// fields, evidence files (originals too), saved receipts, staff TOTP secrets, the bots'
     /// conversations, saved replies and tokens. Safe while the service runs; safe to
@@ -192,7 +235,25 @@ pub fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config).await,
-        Command::Migrate => {
+        Command::Migrate { check: true } => {
+            if !ops::migrate_check(&config).await? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Command::Backup {
+            verify: Some(file), ..
+        } => ops::verify(&config, &file).await,
+        Command::Backup { out: Some(out), .. } => ops::backup(&config, &out).await,
+        Command::Backup { .. } => anyhow::bail!("give --out FILE or --verify FILE"),
+        Command::Restore { file } => ops::restore(&config, &file).await,
+        Command::Keys {
+            command: KeysCommand::Split { shares, threshold },
+        } => ops::split(&config, shares, threshold),
+        Command::Keys {
+            command: KeysCommand::Combine { out },
+        } => ops::combine(&config, out.as_deref()),
+        Command::Migrate { check: false } => {
             let db = Db::connect(&config.database.url, 2).await?;
             db.migrate().await?;
             println!("migrations applied");
