@@ -296,7 +296,7 @@ async fn backup_while_filing_then_restore_with_the_key_from_three_of_five_shares
 }
 
 fn flip_one_data_char(line: &str) -> String {
-    let at = line.find("data=").unwrap() + "data=".len() + 9;
+    let at = line.find("data=").unwrap() + "data=".len() + 7;
     let mut b = line.as_bytes().to_vec();
     b[at] = if b[at] == b'a' { b'b' } else { b'a' };
     String::from_utf8(b).unwrap()
