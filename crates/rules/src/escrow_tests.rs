@@ -59,10 +59,10 @@ fn two_shares_of_three_reveal_nothing() {
             sharks::Share::try_from(b.data.as_slice()).unwrap(),
         ];
         let line = sharks::Sharks(2).recover(shares.iter()).unwrap();
-        for i in 0..KEY_LEN {
+        for (i, key_byte) in k.as_bytes().iter().enumerate() {
             total += 1;
-            same_byte += usize::from(a.data[i + 1] == k.as_bytes()[i]);
-            same_line += usize::from(line[i] == k.as_bytes()[i]);
+            same_byte += usize::from(a.data[i + 1] == *key_byte);
+            same_line += usize::from(line[i] == *key_byte);
         }
     }
     // 9,600 bytes: chance gives about 37 matches; a share that leaks gives thousands.
