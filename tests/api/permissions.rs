@@ -99,7 +99,13 @@ fn matrix(case: &str, request: &str, user: &str) -> Vec<Row> {
             "GET",
             a("/notices/waiting"),
             none.clone(),
-            &["intake", "handler", "supervisor", "auditor"],
+            &[
+                "intake",
+                "handler",
+                "other_handler",
+                "supervisor",
+                "auditor",
+            ],
             200,
         ),
         row(
