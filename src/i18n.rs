@@ -151,6 +151,11 @@ pub fn t(loc: Locale, id: &str, args: &[(&str, String)]) -> String {
     catalog().msg(loc, id, args)
 }
 
+/// Whether the catalogue has message `id` in `loc`.
+pub fn has(loc: Locale, id: &str) -> bool {
+    catalog().has(loc, id)
+}
+
 /// The localized label of a request field path such as `reporter.id_number`.
 pub fn field_label(loc: Locale, field: &str) -> String {
     let id = format!("field-{}", field.replace('.', "-"));

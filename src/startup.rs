@@ -19,6 +19,7 @@ use crate::deadlines::Calendars;
 use crate::intake::Intake;
 use crate::notify::email::Email;
 use crate::notify::email::Mailer;
+use crate::notify::robots::{RobotPost, StaffAlert};
 use crate::notify::worker::{Registry, Settings};
 use crate::store::Db;
 use crate::vault::{self, Vault};
@@ -36,6 +37,61 @@ fn bot_senders(
     [("wechat", sender.clone()), ("wecom", sender)]
         .into_iter()
         .collect()
+}
+
+/// The configured `[[robots]]` as the outbox sees them.
+fn robots(config: &Config, db: &Db) -> anyhow::Result<crate::notify::robots::Robots> {
+    use crate::config::RobotKindConfig;
+    use crate::notify::robots::{Robot, RobotKind, Robots};
+    let robots = config
+        .robots
+        .iter()
+        .map(|r| Robot {
+            name: r.label(),
+            kind: match r.kind {
+                RobotKindConfig::Wecom => RobotKind::Wecom,
+                RobotKindConfig::Dingtalk => RobotKind::Dingtalk,
+            },
+            region: r.region.clone(),
+            url: r.url.expose().to_string(),
+            secret: r.secret.as_ref().map(|s| s.expose().to_string()),
+            locale: crate::i18n::Locale::parse(&r.locale).unwrap_or_default(),
+        })
+        .collect();
+    Ok(Robots {
+        db: db.clone(),
+        robots,
+        http: Robots::client()?,
+        public_url: config.public_url(),
+        max_attempts: config.outbox.max_attempts,
+    })
+}
+
+/// `[sms]` as the feedback handler's sender, when a provider is configured.
+fn sms(config: &Config) -> anyhow::Result<Option<Arc<crate::notify::sms::Sms>>> {
+    use crate::notify::sms::{Provider, Sms, SmsSettings};
+    let c = &config.sms;
+    if !c.enabled() {
+        return Ok(None);
+    }
+    let provider = match c.provider.as_str() {
+        "aliyun" => Provider::Aliyun,
+        _ => Provider::Tencent,
+    };
+    Ok(Some(Arc::new(Sms {
+        settings: SmsSettings {
+            provider,
+            endpoint: c.endpoint_or_default(),
+            key_id: c.key_id.clone(),
+            secret: c.secret.expose().to_string(),
+            sign_name: c.sign_name.clone(),
+            app_id: c.app_id.clone(),
+            region: c.region_or_default(),
+            template_id_status: c.template_id_status.clone(),
+            template_id_reward: Some(c.template_id_reward.clone()).filter(|t| !t.is_empty()),
+        },
+        http: Sms::client()?,
+    })))
 }
 
 pub struct Application {
@@ -77,7 +133,8 @@ impl Application {
             .with_case_defaults(
                 &config.workflow.default_region,
                 config.workflow.remind_before_working_days,
-            );
+            )
+            .with_alerts((!config.robots.is_empty()).then_some(config.outbox.max_attempts));
         let workflow = Workflow {
             db: db.clone(),
             audit: vault.audit_key().clone(),
@@ -122,6 +179,7 @@ impl Application {
             );
             let mut reg = Registry::default();
             let bot_jobs = Arc::new(BotJobs(bots.clone()));
+            let robots = Arc::new(robots(&config, &db)?);
             reg.register::<Email>(mailer.clone())
                 .register::<crate::staff::mail::StaffEmail>(Arc::new(
                     crate::staff::mail::StaffMailer {
@@ -139,7 +197,10 @@ impl Application {
                     vault: vault.clone(),
                     mailer: mailer.clone(),
                     senders,
+                    sms: sms(&config)?,
                 }))
+                .register::<StaffAlert>(robots.clone())
+                .register::<RobotPost>(robots)
                 .register::<MediaJob>(bot_jobs.clone())
                 .register::<MessageJob>(bot_jobs)
                 .every(Arc::new(crate::rewards::Sweeper(workflow.clone())))

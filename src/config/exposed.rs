@@ -54,6 +54,14 @@ fn secrets(c: &Config) -> Vec<(String, &Secret)> {
         out.push((k("secret"), &h.secret));
         out.extend(h.previous_secret.iter().map(|s| (k("previous_secret"), s)));
     }
+    if c.sms.enabled() {
+        out.push(("[sms] secret".to_string(), &c.sms.secret));
+    }
+    for r in &c.robots {
+        let k = |f: &str| format!("[[robots]] `{}`: {f}", r.label());
+        out.push((k("url"), &r.url));
+        out.extend(r.secret.iter().map(|s| (k("secret"), s)));
+    }
     out
 }
 

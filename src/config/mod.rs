@@ -6,10 +6,12 @@ mod backup;
 pub mod bounds;
 mod exposed;
 mod hotline;
+mod reach;
 mod secret;
 mod units;
 
 pub use backup::BackupConfig;
+pub use reach::{RobotConfig, RobotKindConfig, SmsConfig};
 pub use secret::Secret;
 pub use units::{Hours, LogFormat, Millis, Minutes, Seconds};
 
@@ -43,9 +45,13 @@ pub struct Config {
     pub rewards: RewardsConfig,
     pub identity: IdentityConfig,
     pub backup: BackupConfig,
+    /// Text messages to reporters who chose SMS.
+    pub sms: SmsConfig,
     pub wechat: Vec<WechatAccount>,
     pub wecom: Vec<WecomAccount>,
     pub hotline: Vec<HotlineSource>,
+    /// Staff alerts in WeCom and DingTalk groups.
+    pub robots: Vec<RobotConfig>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -311,6 +317,26 @@ pub struct WechatAccount {
     pub appsecret: Option<Secret>,
     #[serde(default = "default_wechat_api")]
     pub api_base: String,
+    /// Outside the 48-hour customer-service window: the template for status notices
+    /// (`docs/notify.md`: fields `first`, `keyword1` status, `keyword2` date, `remark`).
+    #[serde(default)]
+    pub template_id_status: Option<String>,
+    /// The template for reward notices; `template_id_status` when absent.
+    #[serde(default)]
+    pub template_id_reward: Option<String>,
+    /// `template` (`/cgi-bin/message/template/send`, default) or `subscribe`
+    /// (`/cgi-bin/message/subscribe/bizsend`, fields `thing1` status, `time2` date): which
+    /// API the template ids above belong to.
+    #[serde(default)]
+    pub template_api: TemplateApi,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TemplateApi {
+    #[default]
+    Template,
+    Subscribe,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -529,6 +555,8 @@ impl Config {
             h.check()
                 .with_context(|| format!("[[hotline]] source `{}`", h.source))?;
         }
+        reach::check(&self.robots)?;
+        self.sms.check()?;
         if crate::domain::region::parse_region(&self.workflow.default_region).is_err() {
             bail!("[workflow] default_region must be a 6-digit region code or 000000");
         }

@@ -14,6 +14,7 @@ use sqlx::Acquire;
 use super::NewTip;
 use crate::domain::{Channel, Status};
 use crate::error::{AppError, AppResult};
+use crate::notify::robots::{self, AlertKind, StaffAlert};
 use crate::store::group::{GroupCommit, WriteBatch};
 use crate::store::{self, is_unique_violation, Db, Tx};
 use crate::vault::SealedIdentity;
@@ -68,6 +69,8 @@ pub struct PreparedTip {
     pub idempotency: Option<SavedResponse>,
     /// Channel rows written after the report (see [`super::TipExtra`]).
     pub extra: Option<Arc<dyn super::TipExtra>>,
+    /// With `[[robots]]` configured: the outbox attempts of the new-tip alert.
+    pub alert_attempts: Option<u32>,
 }
 
 /// The acceptance clock of a new tip, computed before the write.
@@ -207,8 +210,8 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         "INSERT INTO reports (id, tracking_code, passcode_hash, channel, status, target_name, \
          target_kind, target_region, target_address, categories, description, occurred_from, \
          occurred_to, amount_estimate_fen, anonymous, relation, locale, recorded_by, received_at, \
-         accept_by, case_region, target_key, received_on, target_code) VALUES",
-        24,
+         accept_by, case_region, target_key, received_on, target_code, notify_by) VALUES",
+        25,
         &rows,
         |q, r| {
             let (p, t) = (r.p, &r.p.tip);
@@ -236,6 +239,7 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
                 .bind(r.target_key.as_str())
                 .bind(r.received_on.as_deref())
                 .bind(t.target.code.as_deref())
+                .bind(t.notify_by.map(|n| n.code()))
         },
     )
     .await?;
@@ -318,6 +322,19 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         }
         if let Some(extra) = &p.extra {
             extra.write(tx, &p.report_id).await?;
+        }
+        if let Some(attempts) = p.alert_attempts {
+            let alert = StaffAlert {
+                event: format!("tip:{}", p.report_id),
+                kind: AlertKind::NewTip,
+                region: p.case_region.clone(),
+                case_id: p.report_id.clone(),
+                clock: None,
+                due: None,
+                count: 0,
+                of: 0,
+            };
+            robots::alert(tx, &alert, attempts).await?;
         }
     }
     Ok(())
@@ -507,6 +524,7 @@ mod tests {
             case_region: "371502".into(),
             idempotency: None,
             extra: None,
+            alert_attempts: None,
         }
     }
 

@@ -60,6 +60,41 @@ pub struct NewTip {
     pub recorded_by: Option<String>,
     /// When the tip reached the bureau, if before it is stored: its clocks start then.
     pub arrived: Option<Arrived>,
+    /// How the reporter wants to be told (`None`: through the channel they came from).
+    pub notify_by: Option<NotifyBy>,
+}
+
+/// How a reporter chose to be told of news (issue 17 part 4). The status page and the
+/// bot's `查询` always show every notice, whatever the choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyBy {
+    /// The channel the tip came from (the default).
+    Channel,
+    Sms,
+    Email,
+    /// Only on the status page.
+    Page,
+}
+
+impl NotifyBy {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "channel" => NotifyBy::Channel,
+            "sms" => NotifyBy::Sms,
+            "email" => NotifyBy::Email,
+            "page" => NotifyBy::Page,
+            _ => return None,
+        })
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            NotifyBy::Channel => "channel",
+            NotifyBy::Sms => "sms",
+            NotifyBy::Email => "email",
+            NotifyBy::Page => "page",
+        }
+    }
 }
 
 /// When a tip recorded later reached the bureau (DOMAIN §4: the clock starts at receipt).
@@ -124,6 +159,7 @@ pub struct Intake {
     committer: Committer,
     default_region: String,
     remind_before: u32,
+    alert_attempts: Option<u32>,
 }
 
 impl Intake {
@@ -138,7 +174,15 @@ impl Intake {
             committer,
             default_region: crate::domain::region::NATIONAL.to_string(),
             remind_before: 3,
+            alert_attempts: None,
         }
+    }
+
+    /// Staff alerts in chat groups: with robots configured, every new tip queues one
+    /// (`notify::robots`), tried `max_attempts` times.
+    pub fn with_alerts(mut self, max_attempts: Option<u32>) -> Self {
+        self.alert_attempts = max_attempts;
+        self
     }
 
     /// Where tips without a region go, and how early the acceptance reminder goes out.
@@ -292,6 +336,7 @@ impl Intake {
                 case_region: case_region.clone(),
                 idempotency: saved,
                 extra: extra.clone(),
+                alert_attempts: self.alert_attempts,
             };
             match self.committer.submit(prepared).await? {
                 Outcome::Created => {

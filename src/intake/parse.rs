@@ -64,6 +64,10 @@ pub struct RawReporter {
     /// transfer later (anonymous reporters too): kept only as a keyed digest.
     #[serde(default)]
     pub claim_verifier: Option<String>,
+    /// How to be told of news: `channel` (default), `sms` (needs `phone`), `email` (needs
+    /// `email`) or `page` (only the status page).
+    #[serde(default)]
+    pub notify_by: Option<String>,
 }
 
 /// Parse JSON bytes into `T`, or a 400/422 naming the field. The body's own `locale` (if
@@ -270,6 +274,25 @@ pub fn to_new_tip(raw: RawReport, locale: Locale, today: NaiveDate) -> Result<Ne
         }
     }
 
+    let notify_by = match r.notify_by.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => {
+            let n = super::NotifyBy::parse(s)
+                .ok_or_else(|| inv("reporter.notify_by", "error-notify-by"))?;
+            let needs = match n {
+                super::NotifyBy::Sms => Some((IdentityField::Phone, "error-notify-by-sms")),
+                super::NotifyBy::Email => Some((IdentityField::Email, "error-notify-by-email")),
+                _ => None,
+            };
+            if let Some((field, msg)) = needs {
+                if identity.get(field).is_none() {
+                    return Err(inv("reporter.notify_by", msg));
+                }
+            }
+            Some(n)
+        }
+    };
+
     let claim_verifier = match r.claim_verifier.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(s) => Some(
@@ -301,6 +324,7 @@ pub fn to_new_tip(raw: RawReport, locale: Locale, today: NaiveDate) -> Result<Ne
         locale,
         recorded_by: None,
         arrived: None,
+        notify_by,
     })
 }
 

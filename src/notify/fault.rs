@@ -11,9 +11,11 @@
 use std::borrow::Cow;
 use std::fmt;
 
-/// A job failure's code: lower-case ASCII letters, digits and `_`, at most 64 of them.
+/// A job failure's code: lower-case ASCII letters, digits and `_`, at most 64 of them;
+/// and, where the handler knows it, the configured account it failed on
+/// ([`FailCode::on`]), which the dead-letter list names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FailCode(Cow<'static, str>);
+pub struct FailCode(Cow<'static, str>, Option<String>);
 
 /// What a code that breaks the rules above becomes (a bug: debug builds panic).
 const MALFORMED: &str = "unclassified";
@@ -30,9 +32,9 @@ impl FailCode {
     pub fn new(code: &'static str) -> Self {
         debug_assert!(well_formed(code), "not a failure code: {code:?}");
         if well_formed(code) {
-            FailCode(Cow::Borrowed(code))
+            FailCode(Cow::Borrowed(code), None)
         } else {
-            FailCode(Cow::Borrowed(MALFORMED))
+            FailCode(Cow::Borrowed(MALFORMED), None)
         }
     }
 
@@ -40,11 +42,25 @@ impl FailCode {
     /// `http_503`, `smtp_permanent_554`.
     pub fn numbered(prefix: &'static str, n: i64) -> Self {
         let prefix = FailCode::new(prefix);
-        FailCode(Cow::Owned(format!("{}_{}", prefix.0, n.unsigned_abs())))
+        FailCode(
+            Cow::Owned(format!("{}_{}", prefix.0, n.unsigned_abs())),
+            None,
+        )
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The failure happened on a configured account (`wechat demo`): its name, never a
+    /// person's, goes on the job's dead-letter entry.
+    pub fn on(mut self, target: String) -> Self {
+        self.1 = Some(target);
+        self
+    }
+
+    pub fn target(&self) -> Option<&str> {
+        self.1.as_deref()
     }
 
     /// An HTTP client failure by its kind (the message, which may name the host or the
@@ -69,7 +85,10 @@ impl FailCode {
         match e {
             sqlx::Error::Database(d) => match d.code() {
                 Some(c) if c.len() <= 8 && c.bytes().all(|b| b.is_ascii_alphanumeric()) => {
-                    FailCode(Cow::Owned(format!("database_{}", c.to_ascii_lowercase())))
+                    FailCode(
+                        Cow::Owned(format!("database_{}", c.to_ascii_lowercase())),
+                        None,
+                    )
                 }
                 _ => FailCode::new("database_error"),
             },

@@ -30,6 +30,11 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn dedupe_key(&self) -> Option<String> {
         None
     }
+    /// The configured account, robot or provider it goes to, named on the dead-letter
+    /// list (never a person).
+    fn target(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The handler of one kind of job.
@@ -45,6 +50,7 @@ impl NewJob {
             serde_json::to_value(payload).unwrap_or(serde_json::Value::Null),
         );
         job.dedupe_key = payload.dedupe_key();
+        job.target = payload.target();
         job.max_attempts = match J::RETRY {
             Retry::Configured => None,
             Retry::Attempts(n) => Some(n),

@@ -12,6 +12,8 @@
 pub mod email;
 pub mod fault;
 pub mod job;
+pub mod robots;
+pub mod sms;
 pub mod worker;
 
 pub use fault::FailCode;
@@ -33,6 +35,9 @@ pub struct NewJob {
     pub run_at: DateTime<Utc>,
     /// The kind's own attempt count ([`Retry::Attempts`]), else the configured one.
     pub max_attempts: Option<i64>,
+    /// The account, robot or provider the job goes to, by its configured name (shown on
+    /// the dead-letter list); never a person.
+    pub target: Option<String>,
 }
 
 impl NewJob {
@@ -44,6 +49,7 @@ impl NewJob {
             priority: 0,
             run_at: Utc::now(),
             max_attempts: None,
+            target: None,
         }
     }
 
@@ -59,8 +65,8 @@ pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 /// Write a job in the caller's transaction. A duplicate `dedupe_key` is ignored.
 pub async fn enqueue(tx: &mut Tx<'_>, job: &NewJob, max_attempts: u32) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO jobs (kind, payload, dedupe_key, priority, run_at, max_attempts, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+        "INSERT INTO jobs (kind, payload, dedupe_key, priority, run_at, max_attempts, created_at, \
+         target) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(job.kind)
     .bind(job.payload.to_string())
@@ -69,6 +75,7 @@ pub async fn enqueue(tx: &mut Tx<'_>, job: &NewJob, max_attempts: u32) -> Result
     .bind(store::ts(job.run_at))
     .bind(job.max_attempts.unwrap_or(i64::from(max_attempts)).max(1))
     .bind(store::ts(Utc::now()))
+    .bind(job.target.clone())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -137,12 +144,13 @@ pub async fn fail(
         .unwrap_or(backoff_max)
         .min(backoff_max);
     sqlx::query(
-        "UPDATE jobs SET state = $1, run_at = $2, locked_until = NULL, last_error = $3 \
-         WHERE id = $4",
+        "UPDATE jobs SET state = $1, run_at = $2, locked_until = NULL, last_error = $3, \
+         target = COALESCE($4, target) WHERE id = $5",
     )
     .bind(if dead { "dead" } else { "ready" })
     .bind(store::ts(Utc::now() + delay))
     .bind(error.as_str())
+    .bind(error.target())
     .bind(job.id)
     .execute(&db.pool)
     .await?;
@@ -153,6 +161,8 @@ pub async fn fail(
 pub struct DeadJob {
     pub id: i64,
     pub kind: String,
+    /// The account, robot or provider it was for (`wechat demo`, `robot ops-dingtalk`).
+    pub target: Option<String>,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: String,
@@ -161,8 +171,17 @@ pub struct DeadJob {
 
 /// The dead-letter list, oldest first.
 pub async fn dead_letters(db: &Db, limit: i64) -> Result<Vec<DeadJob>, sqlx::Error> {
-    let rows: Vec<(i64, String, i64, Option<String>, String, String)> = sqlx::query_as(
-        "SELECT id, kind, attempts, last_error, created_at, run_at FROM jobs \
+    type Row = (
+        i64,
+        String,
+        Option<String>,
+        i64,
+        Option<String>,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, kind, target, attempts, last_error, created_at, run_at FROM jobs \
          WHERE state = 'dead' ORDER BY id LIMIT $1",
     )
     .bind(limit.clamp(1, 500))
@@ -171,9 +190,10 @@ pub async fn dead_letters(db: &Db, limit: i64) -> Result<Vec<DeadJob>, sqlx::Err
     Ok(rows
         .into_iter()
         .map(
-            |(id, kind, attempts, last_error, created_at, failed_at)| DeadJob {
+            |(id, kind, target, attempts, last_error, created_at, failed_at)| DeadJob {
                 id,
                 kind,
+                target,
                 attempts,
                 last_error,
                 created_at,

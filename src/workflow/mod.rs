@@ -7,6 +7,7 @@
 pub mod assign;
 mod error;
 pub mod feedback;
+pub mod notices;
 pub mod ops;
 pub mod originals;
 pub mod query;

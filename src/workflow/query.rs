@@ -328,6 +328,8 @@ pub struct CaseDetail {
     pub events: Vec<CaseEvent>,
     pub messages: Vec<Message>,
     pub evidence: Vec<EvidenceItem>,
+    /// How each notice to the reporter went out, or that it waits and why.
+    pub notices: Vec<super::notices::NoticeDelivery>,
     /// What the caller may do now.
     pub actions: Vec<Action>,
 }
@@ -511,6 +513,7 @@ pub async fn detail(
                 working_media_type: e.7,
             })
             .collect(),
+        notices: super::notices::for_report(&wf.db, id).await?,
         actions: available_actions(p, &case),
     })
 }

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::audit::{self, Entry, Outcome};
 use crate::error::{AppError, AppResult};
+use crate::notify::robots::{self, AlertKind, StaffAlert};
 use crate::staff::principal::Principal;
 use crate::staff::Role;
 use crate::store;
@@ -113,6 +114,19 @@ pub(super) async fn insert_pending(
     .bind(evidence_id)
     .execute(&mut *op.tx)
     .await?;
+    if !wf.config.robots.is_empty() {
+        let alert = StaffAlert {
+            event: format!("reveal:{id}"),
+            kind: AlertKind::RevealWaiting,
+            region: op.case.case_region.clone(),
+            case_id: op.case.id.clone(),
+            clock: None,
+            due: None,
+            count: 0,
+            of: i64::from(wf.config.identity.approvals_required),
+        };
+        robots::alert(&mut op.tx, &alert, wf.config.outbox.max_attempts).await?;
+    }
     Ok(IdentityRequestView {
         id,
         report_id: op.case.id.clone(),

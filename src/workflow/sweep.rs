@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use super::{CaseRow, Workflow};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::deadlines::calendar::shanghai_date;
+use crate::notify::robots::{self, AlertKind, StaffAlert};
 use crate::notify::worker::Periodic;
 use crate::notify::{self, NewJob};
 use crate::staff::mail::StaffEmail;
@@ -108,6 +109,25 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate, limit: i64) -> anyhow::Resul
             )
             .await?;
         }
+        if !wf.config.robots.is_empty() && new_stage != "due" {
+            let (alert, count) = if new_stage == "escalated" {
+                (AlertKind::Overdue, late)
+            } else {
+                let left = wf.calendar.current().working_days_between(today, due);
+                (AlertKind::ClockDue, left.max(0))
+            };
+            let a = StaffAlert {
+                event: format!("clock:{id}:{new_stage}"),
+                kind: alert,
+                region: case.case_region.clone(),
+                case_id: case.id.clone(),
+                clock: Some(kind.clone()),
+                due: Some(due_on.clone()),
+                count,
+                of: 0,
+            };
+            robots::alert(&mut ctx, &a, wf.config.outbox.max_attempts).await?;
+        }
         if new_stage == "escalated" {
             sqlx::query(
                 "INSERT INTO case_events (report_id, at, actor_id, kind, data) VALUES ($1, $2, NULL, 'escalation', $3)",
@@ -188,15 +208,7 @@ pub async fn email_staff(
     if user.email.as_deref().unwrap_or_default().is_empty() {
         return Ok(false);
     }
-    let short: String = case
-        .id
-        .chars()
-        .rev()
-        .take(8)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let short = robots::short_ref(&case.id);
     let mut args: Vec<(&str, String)> = vec![
         ("name", user.display_name.clone()),
         ("case", short),

@@ -426,5 +426,18 @@
         h('strong', C.label('event', e.kind)), h('p', eventText(e)));
     })));
     right.appendChild(tl);
+
+    // How each notice to the reporter went out, or why it waits.
+    var nt = section('case.notices', 'notices');
+    var notices = c.notices || [];
+    if (!notices.length) nt.appendChild(h('p', C.t('empty')));
+    else nt.appendChild(C.table(['case.noticeAt', 'col.status', 'case.noticeState', 'case.noticeVia'], notices.map(function (n) {
+      var how = n.state === 'sent' ? C.label('via', n.via) + ' · ' + C.fmtTime(n.sent_at)
+        : (n.reason ? C.label('wait', n.reason) : '—');
+      return h('tr', { 'data-notice': n.state },
+        h('td', C.fmtTime(n.at)), h('td', n.kind === 'message' ? C.t('case.noticeMessage') : C.label('status', n.status)),
+        h('td', C.t('notice.' + n.state)), h('td', how));
+    })));
+    right.appendChild(nt);
   }
 })();

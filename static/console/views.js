@@ -105,6 +105,19 @@
             h('td', C.dueBadge(-o.working_days_late, o.due_on)), h('td', C.label('status', o.status)),
             h('td', o.region), h('td', o.assignee || '—'));
         })));
+    }).then(function () {
+      // Notices to reporters that nothing could carry, past the feedback deadline.
+      return C.get('/api/v1/notices/waiting').then(function (list) {
+        var sec = h('section#waiting-notices', h('h2', C.t('notice.waitingTitle')), h('p.hint', C.t('notice.waitingLead')));
+        if (!list.length) sec.appendChild(h('p', C.t('empty')));
+        else sec.appendChild(C.table(['col.case', 'col.region', 'notice.channel', 'notice.since', 'notice.days', 'notice.reason'],
+          list.map(function (n) {
+            return h('tr', { 'data-case': n.case_id }, h('td', caseLink(n.case_id)), h('td', n.region),
+              h('td', C.label('channel', n.channel)), h('td', C.fmtTime(n.waiting_since)), h('td', String(n.working_days)),
+              h('td', n.reason ? C.label('wait', n.reason) : '—'));
+          })));
+        el.appendChild(sec);
+      }, function () { /* not a role that sees them */ });
     });
   };
 
@@ -462,13 +475,13 @@
         C.clear(dead);
         dead.appendChild(h('h2', C.t('admin.dead')));
         if (!list.length) { dead.appendChild(h('p', C.t('empty'))); return; }
-        dead.appendChild(C.table(['admin.kind', 'admin.attempts', 'admin.lastError', 'admin.failedAt', ''], list.map(function (j) {
+        dead.appendChild(C.table(['admin.kind', 'admin.target', 'admin.attempts', 'admin.lastError', 'admin.failedAt', ''], list.map(function (j) {
           var b = h('button.btn', { type: 'button' }, C.t('admin.retry'));
           b.addEventListener('click', function () {
             C.post('/api/v1/admin/dead-letters/' + j.id + '/retry').then(function () { C.flash(C.t('admin.retried')); loadDead(); },
               function (e) { C.flash(C.errorText(e), 'error'); });
           });
-          return h('tr', h('td', j.kind), h('td', String(j.attempts)), h('td', j.last_error || '—'), h('td', C.fmtTime(j.failed_at)), h('td', b));
+          return h('tr', h('td', j.kind), h('td', j.target || '—'), h('td', String(j.attempts)), h('td', j.last_error || '—'), h('td', C.fmtTime(j.failed_at)), h('td', b));
         })));
       });
     }

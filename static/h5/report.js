@@ -30,6 +30,7 @@
     'reporter.phone': ['rep_phone', 4],
     'reporter.email': ['rep_email', 4],
     'reporter.relation': ['rep_relation', 4],
+    'reporter.notify_by': ['rep_notify', 4],
     'reporter.claim_verifier': ['rep_verifier', 4],
     'reporter.anonymous': ['reporter_mode', 4],
     reporter: ['reporter_mode', 4],
@@ -382,6 +383,7 @@
       reporter = { anonymous: true }; // no identity fields at all: the server rejects them
     }
     if (rel) reporter.relation = rel;
+    if (val('rep_notify')) reporter.notify_by = val('rep_notify');
     var verifier = J.normalizeId($('rep_verifier').value);
     if (verifier) reporter.claim_verifier = verifier;
     p.reporter = reporter;

@@ -122,6 +122,11 @@ const COVERAGE: &[(&str, &str, &str)] = &[
     ),
     ("GET /api/v1/cases/{id}", "workflow::closed_loop", MATRIX),
     (
+        "GET /api/v1/notices/waiting",
+        "notices::a_notice_nobody_can_carry_waits_for_the_next_message",
+        MATRIX,
+    ),
+    (
         "GET /api/v1/cases/{id}/evidence/{evidence_id}",
         "evidence::case_viewer_gets_a_pdf_without_the_reporters_name",
         MATRIX,

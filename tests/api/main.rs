@@ -2,6 +2,7 @@
 
 mod helpers;
 mod oracle;
+mod pysink;
 #[path = "../support/smtp_sink.rs"]
 mod smtp_sink;
 #[path = "../support/source.rs"]
@@ -24,6 +25,7 @@ mod health;
 mod hotline;
 mod inputs;
 mod limits;
+mod notices;
 mod openapi;
 mod permissions;
 mod privacy;
@@ -31,9 +33,11 @@ mod protection;
 mod reports;
 mod reveal;
 mod rewards;
+mod robots;
 mod rotation;
 mod schema;
 mod scoping;
+mod sms;
 mod staff_auth;
 mod stall;
 mod workflow;

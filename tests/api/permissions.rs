@@ -97,6 +97,19 @@ fn matrix(case: &str, request: &str, user: &str) -> Vec<Row> {
         ),
         row(
             "GET",
+            a("/notices/waiting"),
+            none.clone(),
+            &[
+                "intake",
+                "handler",
+                "other_handler",
+                "supervisor",
+                "auditor",
+            ],
+            200,
+        ),
+        row(
+            "GET",
             c("/evidence/00000000-0000-0000-0000-000000000000"),
             none.clone(),
             &CASE_READERS,

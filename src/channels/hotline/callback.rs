@@ -73,7 +73,10 @@ impl CallbackSender {
 }
 
 impl Sender for CallbackSender {
-    fn send<'a>(&'a self, notice: &'a Notice) -> BoxFuture<'a, Result<(), JobError>> {
-        Box::pin(self.send_one(notice))
+    fn send<'a>(&'a self, notice: &'a Notice) -> BoxFuture<'a, Result<Delivery, JobError>> {
+        Box::pin(async move {
+            self.send_one(notice).await?;
+            Ok(Delivery::Sent("hotline"))
+        })
     }
 }

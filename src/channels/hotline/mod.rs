@@ -72,7 +72,7 @@ use crate::notify::worker::JobError;
 use crate::notify::{self, Claimed, FailCode, NewJob};
 use crate::store::{self, Db, Tx};
 use crate::vault::{Identity, IdentityField, Vault};
-use crate::workflow::feedback::{Notice, Sender};
+use crate::workflow::feedback::{Delivery, Notice, Sender};
 
 /// Outbox job kind that fetches a call's recording.
 /// How far the signed timestamp may be from our clock, either way.

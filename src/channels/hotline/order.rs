@@ -109,6 +109,7 @@ pub fn to_order(
             email: None,
             relation: None,
             claim_verifier: wo.claim_verifier,
+            notify_by: None,
         },
         locale: None,
     };

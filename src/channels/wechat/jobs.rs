@@ -11,13 +11,14 @@ use chrono::Utc;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
+use super::platform::TemplateOutcome;
 use super::{Bots, Platform};
 use crate::i18n::{self, Locale};
 use crate::notify::worker::{JobError, Periodic};
 use crate::notify::Run;
 use crate::notify::{Claimed, NewJob};
 use crate::vault::{IdentityField, SealedIdentity};
-use crate::workflow::feedback::{Notice, Sender};
+use crate::workflow::feedback::{Delivery, Notice, Sender};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MediaJob {
@@ -184,7 +185,11 @@ impl Bots {
         self.send_text(a, &r.user, &text).await
     }
 
-    async fn send_notice(&self, n: &Notice) -> Result<(), JobError> {
+    /// A notice through the chat: a customer-service message inside the 48-hour window;
+    /// outside it (45015) the account's template or subscription message; when neither can
+    /// be sent (no template, unfollowed, not subscribed) it waits for the user's next
+    /// message, whose reply gives it ([`super::waiting`]).
+    async fn send_notice(&self, n: &Notice) -> Result<Delivery, JobError> {
         let r = self.reporter(&n.report_id).await?;
         let a = self
             .account(r.platform, &r.account)
@@ -197,7 +202,33 @@ impl Bots {
                 ("update", n.text.clone()),
             ],
         );
-        self.send_text(a, &r.user, &text).await
+        let waiting = |reason: &'static str| -> Result<Delivery, JobError> {
+            Ok(Delivery::Waiting {
+                reason,
+                user: Some(self.user_digest(a, &r.user).to_vec()),
+            })
+        };
+        let refused = match self.send_text(a, &r.user, &text).await {
+            Ok(()) => {
+                return Ok(Delivery::Sent(match r.platform {
+                    Platform::Wechat => "wechat_service",
+                    Platform::Wecom => "wecom",
+                }))
+            }
+            Err(JobError::Permanent(code)) => code,
+            Err(e) => return Err(e),
+        };
+        match (refused.as_str(), r.platform) {
+            ("platform_45015", Platform::Wechat) => {
+                match self.send_template(a, &r.user, n).await? {
+                    TemplateOutcome::Sent(via) => Ok(Delivery::Sent(via)),
+                    TemplateOutcome::NotConfigured => waiting("outside_48h_no_template"),
+                    TemplateOutcome::Refused(why) => waiting(why),
+                }
+            }
+            ("platform_43004", _) => waiting("unfollowed"),
+            _ => Err(JobError::Permanent(refused)),
+        }
     }
 }
 
@@ -220,7 +251,7 @@ impl Run<MessageJob> for BotJobs {
 pub struct BotSender(pub Arc<Bots>);
 
 impl Sender for BotSender {
-    fn send<'a>(&'a self, notice: &'a Notice) -> BoxFuture<'a, Result<(), JobError>> {
+    fn send<'a>(&'a self, notice: &'a Notice) -> BoxFuture<'a, Result<Delivery, JobError>> {
         Box::pin(self.0.send_notice(notice))
     }
 }

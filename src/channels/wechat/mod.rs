@@ -24,6 +24,7 @@ pub use http::{routes, BotsDoc};
 pub mod jobs;
 pub mod platform;
 pub mod store;
+mod waiting;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -114,6 +115,28 @@ pub struct Account {
     pub crypt: Option<MsgCrypt>,
     pub secret: Option<crate::config::Secret>,
     pub api_base: String,
+    /// Official Account: template ids for notices outside the 48-hour window.
+    pub templates: Templates,
+}
+
+/// An Official Account's template (or subscription) messages, by notice kind.
+#[derive(Debug, Clone, Default)]
+pub struct Templates {
+    pub status: Option<String>,
+    pub reward: Option<String>,
+    pub subscribe: bool,
+}
+
+impl Templates {
+    /// The template for a notice of `kind` (`status`, `reward`, `deadline`, `message`).
+    pub fn for_kind(&self, kind: &str) -> Option<&str> {
+        let t = if kind == "reward" {
+            self.reward.as_ref().or(self.status.as_ref())
+        } else {
+            self.status.as_ref()
+        };
+        t.map(String::as_str).filter(|t| !t.trim().is_empty())
+    }
 }
 
 impl std::fmt::Debug for Account {
@@ -151,6 +174,8 @@ pub struct Bots {
     pub lookup_limits: LookupLimits,
     pub evidence_limits: crate::evidence::Limits,
     pub max_attempts: u32,
+    /// `[server] public_url`, for the status-page link of template messages.
+    pub public_url: String,
     /// Group commit of pushes (SQLite only).
     batch: Option<batch::Batcher<Staged>>,
 }
@@ -189,6 +214,11 @@ impl Bots {
                     crypt,
                     secret: a.appsecret.clone().filter(|s| !s.is_empty()),
                     api_base: a.api_base.trim_end_matches('/').to_string(),
+                    templates: Templates {
+                        status: a.template_id_status.clone(),
+                        reward: a.template_id_reward.clone(),
+                        subscribe: a.template_api == crate::config::TemplateApi::Subscribe,
+                    },
                 },
             );
         }
@@ -207,6 +237,7 @@ impl Bots {
                     crypt: Some(crypt),
                     secret: a.secret.clone().filter(|s| !s.is_empty()),
                     api_base: a.api_base.trim_end_matches('/').to_string(),
+                    templates: Templates::default(),
                 },
             );
         }
@@ -218,6 +249,7 @@ impl Bots {
             lookup_limits: LookupLimits::of(&config.intake),
             evidence_limits: crate::channels::upload::evidence_limits(config),
             max_attempts: config.outbox.max_attempts,
+            public_url: config.public_url(),
             batch: db
                 .backend
                 .group_small_writes()
@@ -437,10 +469,11 @@ impl Bots {
                 );
             }
         }
-        let reply = render(&replies, locale);
         let mut conn = self.db.pool.acquire().await?;
-        store::save_reply(&mut conn, &sealer, digest, Some(&reply)).await?;
-        Ok(Owned::Reply(Some(reply)))
+        let reply = Some(render(&replies, locale));
+        let reply = self.with_waiting(&mut conn, &user, reply).await?;
+        store::save_reply(&mut conn, &sealer, digest, reply.as_deref()).await?;
+        Ok(Owned::Reply(reply))
     }
 
     /// The database part of a push, inside the caller's transaction: claim, step, save.
@@ -472,6 +505,7 @@ impl Bots {
                         .as_ref()
                         .map_or(Locale::ZhCn, |s| s.locale.into());
                     let reply = direct.map(|id| render(&[Msg::new(id)], locale));
+                    let reply = self.with_waiting(conn, user, reply).await?;
                     store::save_reply(conn, sealer, digest, reply.as_deref()).await?;
                     return Ok(Staged::Done(Owned::Reply(reply)));
                 }
@@ -489,9 +523,10 @@ impl Bots {
             let locale = Locale::from(out.locale);
             return Ok(match out.action {
                 None => {
-                    let reply = render(&out.replies, locale);
-                    store::save_reply(conn, sealer, digest, Some(&reply)).await?;
-                    Staged::Done(Owned::Reply(Some(reply)))
+                    let reply = Some(render(&out.replies, locale));
+                    let reply = self.with_waiting(conn, user, reply).await?;
+                    store::save_reply(conn, sealer, digest, reply.as_deref()).await?;
+                    Staged::Done(Owned::Reply(reply))
                 }
                 Some(action) => Staged::Action {
                     replies: out.replies,

@@ -14,8 +14,10 @@ use serde_json::json;
 
 use super::store;
 use super::{Account, Bots, Platform};
+use crate::i18n;
 use crate::notify::worker::JobError;
 use crate::notify::FailCode;
+use crate::workflow::feedback::Notice;
 
 /// Refresh a token this long before the platform says it expires.
 const TOKEN_MARGIN_SECS: i64 = 300;
@@ -163,23 +165,85 @@ impl Bots {
     /// Send a customer-service text message to a user (WeChat: within 48 hours of their
     /// last message; WeCom: an app message to the member).
     pub async fn send_text(&self, a: &Account, user: &str, text: &str) -> Result<(), JobError> {
-        let token = self.access_token(a).await?;
-        let (url, body) = match a.platform {
+        let (path, body) = match a.platform {
             Platform::Wechat => (
-                format!("{}/cgi-bin/message/custom/send", a.api_base),
+                "/cgi-bin/message/custom/send",
                 json!({ "touser": user, "msgtype": "text", "text": { "content": text } }),
             ),
             Platform::Wecom => (
-                format!("{}/cgi-bin/message/send", a.api_base),
+                "/cgi-bin/message/send",
                 json!({ "touser": user, "msgtype": "text", "agentid": a.agent_id,
                         "text": { "content": text } }),
             ),
         };
+        match self.post_message(a, path, &body).await? {
+            0 => Ok(()),
+            // 45015: the user has not written in the last 48 hours; 43004: unfollowed.
+            c @ (45015 | 43004 | 40003) => Err(JobError::Permanent(platform(c))),
+            c => Err(JobError::Retry(platform(c))),
+        }
+    }
+
+    /// Outside the 48-hour window: the account's template message (or subscription
+    /// message) for a notice, carrying a status word, a date and a link to the H5 status
+    /// page, nothing of the case. `Ok(None)`: the account has no template for it.
+    /// `Ok(Some(via))`: sent. A wrong template id is a permanent failure naming the account.
+    pub async fn send_template(
+        &self,
+        a: &Account,
+        user: &str,
+        n: &Notice,
+    ) -> Result<TemplateOutcome, JobError> {
+        let Some(template) = a.templates.for_kind(&n.kind) else {
+            return Ok(TemplateOutcome::NotConfigured);
+        };
+        let word = crate::workflow::feedback::status_word(n.locale, &n.status);
+        let link = format!("{}/h5/#status", self.public_url);
+        let (path, body, via) = if a.templates.subscribe {
+            (
+                "/cgi-bin/message/subscribe/bizsend",
+                json!({ "touser": user, "template_id": template, "page": link,
+                        "data": { "thing1": { "value": word }, "time2": { "value": n.on } } }),
+                "wechat_subscribe",
+            )
+        } else {
+            (
+                "/cgi-bin/message/template/send",
+                json!({ "touser": user, "template_id": template, "url": link, "data": {
+                    "first": { "value": i18n::t(n.locale, "wx-notice-title", &[]) },
+                    "keyword1": { "value": word },
+                    "keyword2": { "value": n.on },
+                    "remark": { "value": i18n::t(n.locale, "wx-notice-remark", &[]) } } }),
+                "wechat_template",
+            )
+        };
+        match self.post_message(a, path, &body).await? {
+            0 => Ok(TemplateOutcome::Sent(via)),
+            43004 => Ok(TemplateOutcome::Refused("unfollowed")),
+            // Subscription messages: the user has not (or no longer) subscribed.
+            43101 => Ok(TemplateOutcome::Refused("not_subscribed")),
+            // 40037 invalid template id; 40036 / 47003 bad template fields: fix the config.
+            c @ (40037 | 40036 | 47003 | 40003) => Err(JobError::Permanent(
+                platform(c).on(format!("wechat {}", a.name)),
+            )),
+            c => Err(JobError::Retry(platform(c))),
+        }
+    }
+
+    /// POST a message to a platform API with the account's token; the platform's
+    /// `errcode` (token errors already handled: the token is dropped and it is retried).
+    async fn post_message(
+        &self,
+        a: &Account,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<i64, JobError> {
+        let token = self.access_token(a).await?;
         let res = self
             .http
-            .post(url)
+            .post(format!("{}{path}", a.api_base))
             .query(&[("access_token", token.as_str())])
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map_err(net)?;
@@ -190,15 +254,20 @@ impl Bots {
             )));
         }
         let r: ApiReply = res.json().await.map_err(net)?;
-        match r.errcode {
-            0 => Ok(()),
-            c if token_invalid(c) => {
-                self.token_rejected(a).await;
-                Err(JobError::Retry(platform(c)))
-            }
-            // 45015: the user has not written in the last 48 hours; 43004: unfollowed.
-            c @ (45015 | 43004 | 40003) => Err(JobError::Permanent(platform(c))),
-            c => Err(JobError::Retry(platform(c))),
+        if token_invalid(r.errcode) {
+            self.token_rejected(a).await;
+            return Err(JobError::Retry(platform(r.errcode)));
         }
+        Ok(r.errcode)
     }
+}
+
+/// What came of a template message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateOutcome {
+    Sent(&'static str),
+    /// The account has no template for this kind of notice.
+    NotConfigured,
+    /// The platform will not deliver to this user (`unfollowed`, `not_subscribed`).
+    Refused(&'static str),
 }

@@ -41,6 +41,20 @@ pub async fn overdue(
     }
 }
 
+/// Notices to reporters that have waited longer than the feedback deadline (nothing could
+/// carry them: a chat outside WeChat's 48-hour window with no template, an unfollowed
+/// account), in the caller's region.
+#[utoipa::path(get, path = "/api/v1/notices/waiting", tag = "cases", responses((status = 200, body = [crate::workflow::notices::WaitingNotice]), (status = 403)))]
+pub async fn waiting_notices(state: web::Data<AppState>, p: Principal) -> AppResult<HttpResponse> {
+    match crate::workflow::notices::waiting_too_long(&state.workflow, &p).await {
+        Ok(v) => Ok(HttpResponse::Ok().json(v)),
+        Err(e) if e.kind == crate::error::Kind::Forbidden => {
+            Err(refuse(&state, &p, "notice.waiting", e).await)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", responses((status = 200, body = query::CaseDetail), (status = 403), (status = 404)))]
 pub async fn case_detail(
     state: web::Data<AppState>,
