@@ -9,6 +9,7 @@ pub mod committer;
 mod error;
 pub mod followup;
 pub mod limits;
+pub mod links;
 pub mod parse;
 
 pub use error::IntakeError;
@@ -60,6 +61,9 @@ pub struct NewTip {
     pub recorded_by: Option<String>,
     /// When the tip reached the bureau, if before it is stored: its clocks start then.
     pub arrived: Option<Arrived>,
+    /// The keyed digest of the client address an H5 tip came from ([`Intake::client_digest`]):
+    /// only to mark repeated identical tips in triage.
+    pub client_digest: Option<Vec<u8>>,
 }
 
 /// When a tip recorded later reached the bureau (DOMAIN §4: the clock starts at receipt).

@@ -301,6 +301,7 @@ pub fn to_new_tip(raw: RawReport, locale: Locale, today: NaiveDate) -> Result<Ne
         locale,
         recorded_by: None,
         arrived: None,
+        client_digest: None,
     })
 }
 

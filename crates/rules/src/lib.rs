@@ -8,6 +8,10 @@
 //!   State Council's yearly notice, and the last day of a legal period (DOMAIN §4);
 //! - [`policy`], [`share`]: regional reward policy as data, the reward computation and its
 //!   sharing among joint reporters (DOMAIN §5);
+//! - [`similar`]: whether two tips tell the same facts (normalized descriptions, MinHash
+//!   buckets, the reasons and score of a link between tips);
+//! - [`triage`], [`dated`]: a tip's priority with its explanation from regional triage weights,
+//!   and the one rule that picks dated, versioned regional policy data;
 //! - [`crypto`]: AES-256-GCM sealing bound to its context, key derivation and keyed digests
 //!   (the vault's primitives; the vault keeps the keys).
 //!
@@ -16,8 +20,11 @@
 
 pub mod calendar;
 pub mod crypto;
+pub mod dated;
 pub mod domain;
 pub mod festivals;
 pub mod period;
 pub mod policy;
 pub mod share;
+pub mod similar;
+pub mod triage;
