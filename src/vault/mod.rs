@@ -435,7 +435,9 @@ impl Vault {
                 if field == IdentityField::CallerNumber {
                     if let Ok(m) = crate::domain::MobilePhone::parse(v) {
                         let phone = IdentityField::Phone;
-                        sealed.index.push((phone, self.blind_index(phone, m.as_str())));
+                        sealed
+                            .index
+                            .push((phone, self.blind_index(phone, m.as_str())));
                     }
                 }
             }

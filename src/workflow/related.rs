@@ -47,12 +47,15 @@ pub struct RelatedHandler {
 impl notify::Run<RelatedJob> for RelatedHandler {
     fn run<'a>(&'a self, job: RelatedJob, _: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
-            compute(&self.db, &self.triage, &job.report_id).await.map(|_| ()).map_err(|e| {
-                let code = FailCode::database(&e);
-                tracing::warn!(report_id = %job.report_id, error = %code,
+            compute(&self.db, &self.triage, &job.report_id)
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    let code = FailCode::database(&e);
+                    tracing::warn!(report_id = %job.report_id, error = %code,
                     "related tips not computed; the job will retry");
-                JobError::retry(code)
-            })
+                    JobError::retry(code)
+                })
         })
     }
 }

@@ -51,6 +51,9 @@ pub struct TargetReporters {
     pub last_received_at: String,
 }
 
+/// A tip of a group: id, name as written, channel, received at.
+type Tip = (String, String, String, String);
+
 fn day(field: &str, s: Option<&str>) -> AppResult<Option<chrono::NaiveDate>> {
     s.filter(|s| !s.is_empty())
         .map(|s| {
@@ -97,8 +100,7 @@ pub async fn independent(
     .bind(&p.id)
     .fetch_all(&wf.db.pool)
     .await?;
-    let mut groups: BTreeMap<(String, String), Vec<(String, String, String, String)>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Vec<Tip>> = BTreeMap::new();
     for (id, key, name, region, channel, at) in rows {
         let city = region.get(..4).unwrap_or(&region).to_string();
         groups

@@ -57,7 +57,10 @@ fn placeholders(first: usize, n: usize) -> String {
 }
 
 /// Which tips are one reporter: tips sharing a blind-index digest, transitively.
-async fn reporters(tx: &mut Tx<'_>, ids: &[String]) -> Result<BTreeMap<String, usize>, sqlx::Error> {
+async fn reporters(
+    tx: &mut Tx<'_>,
+    ids: &[String],
+) -> Result<BTreeMap<String, usize>, sqlx::Error> {
     let mut parent: BTreeMap<String, String> = ids.iter().map(|i| (i.clone(), i.clone())).collect();
     fn root(parent: &BTreeMap<String, String>, mut x: String) -> String {
         while let Some(p) = parent.get(&x).filter(|p| **p != x) {
@@ -187,10 +190,11 @@ async fn one(
         return Ok(());
     };
     let (amount, relation, categories, region, received_at, client, key, description) = r;
-    let evidence: Vec<String> = sqlx::query_scalar("SELECT kind FROM evidence WHERE report_id = $1")
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?;
+    let evidence: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM evidence WHERE report_id = $1")
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
     let mut substantiated = 0i64;
     for chunk in group.chunks(200) {
         let sql = format!(

@@ -97,7 +97,8 @@ async fn tips_through_channels_are_linked_with_their_reasons(backend: Backend) {
     let h5 = file_case(&app, &named(tip("康泰医院", "371502", FACTS_H5), PHONE)).await;
     let mut order = work_order("C-REL-0001");
     order["caller_number"] = json!("138-0013-8000");
-    order["target"] = json!({ "name": "康泰医院有限公司", "kind": "hospital", "region_code": "371502" });
+    order["target"] =
+        json!({ "name": "康泰医院有限公司", "kind": "hospital", "region_code": "371502" });
     order["description"] = json!(FACTS_CALL);
     let res = post_signed(&app, "12393", SECRET, &order).await;
     assert_eq!(res.status(), 201, "{:?}", res.text().await);
@@ -120,7 +121,12 @@ async fn tips_through_channels_are_linked_with_their_reasons(backend: Backend) {
     let list = related(&app, &intake, &h5).await;
     let c = entry(&list, &call).expect("the call is related");
     let r = reasons(c);
-    for want in ["same_target", "same_reporter", "similar_text", "shared_categories"] {
+    for want in [
+        "same_target",
+        "same_reporter",
+        "similar_text",
+        "shared_categories",
+    ] {
         assert!(r.contains(&want.to_string()), "{want} in {r:?}");
     }
     assert_eq!(c["status"], "received");
@@ -134,7 +140,10 @@ async fn tips_through_channels_are_linked_with_their_reasons(backend: Backend) {
     let f = entry(&list, &fullwidth).expect("the same target, written otherwise");
     assert!(reasons(f).contains(&"same_target".to_string()));
     assert!(!reasons(f).contains(&"similar_text".to_string()));
-    assert!(entry(&list, &other).is_none(), "an unrelated tip is not linked");
+    assert!(
+        entry(&list, &other).is_none(),
+        "an unrelated tip is not linked"
+    );
     // The later tip lists the earlier one too; the unrelated tip is linked only to the
     // one that shares its words.
     assert!(entry(&related(&app, &intake, &call).await, &h5).is_some());
@@ -178,7 +187,11 @@ async fn other_regions_and_recused_cases_never_appear(backend: Backend) {
     // The same reporter about two institutions in two counties, and a second tip on the
     // first one's facts.
     let a = file_case(&app, &named(tip("康泰医院", "371502", FACTS_H5), PHONE)).await;
-    let b = file_case(&app, &named(tip("仁和大药房", "371503", OTHER_FACTS), PHONE)).await;
+    let b = file_case(
+        &app,
+        &named(tip("仁和大药房", "371503", OTHER_FACTS), PHONE),
+    )
+    .await;
     let c = file_case(&app, &tip("康泰医院", "371502", FACTS_CALL)).await;
     links_done(&app).await;
 
@@ -188,7 +201,10 @@ async fn other_regions_and_recused_cases_never_appear(backend: Backend) {
     assert!(entry(&all, &c).is_some());
     let mine = related(&app, &county, &a).await;
     assert!(entry(&mine, &c).is_some());
-    assert!(entry(&mine, &b).is_none(), "another county's case: {mine:?}");
+    assert!(
+        entry(&mine, &b).is_none(),
+        "another county's case: {mine:?}"
+    );
     let mine = related(&app, &recused, &a).await;
     assert!(entry(&mine, &c).is_some());
     assert!(entry(&mine, &b).is_none(), "a recused case: {mine:?}");

@@ -75,12 +75,22 @@ async fn the_explanation_adds_up_and_the_inbox_sorts_by_it(backend: Backend) {
     big["amount_estimate_fen"] = json!(150_000_000);
     big["categories"] = json!(["fake_patient", "other"]);
     let big = file_case(&app, &big).await;
-    let mut small = tip("民生诊所", "民生诊所多收了一次挂号费，金额不大。", None, false);
+    let mut small = tip(
+        "民生诊所",
+        "民生诊所多收了一次挂号费，金额不大。",
+        None,
+        false,
+    );
     small["categories"] = json!(["other"]);
     small["amount_estimate_fen"] = json!(500);
     let small = file_case(&app, &small).await;
     // The same tip twice from this client: the second is marked, sorted down, kept.
-    let same = tip("仁和大药房", "仁和大药房用医保卡给顾客刷卡买米面油等生活用品。", None, false);
+    let same = tip(
+        "仁和大药房",
+        "仁和大药房用医保卡给顾客刷卡买米面油等生活用品。",
+        None,
+        false,
+    );
     let first = file_case(&app, &same).await;
     let again = file_case(&app, &same).await;
     links_done(&app).await;
@@ -98,7 +108,10 @@ async fn the_explanation_adds_up_and_the_inbox_sorts_by_it(backend: Backend) {
         assert_eq!(t["factors"].as_array().unwrap().len(), 8, "{t}");
         assert_eq!(t["policy"], "default@1");
         let text = t.to_string();
-        assert!(!text.contains("13800138001") && !text.contains("李测"), "{text}");
+        assert!(
+            !text.contains("13800138001") && !text.contains("李测"),
+            "{text}"
+        );
     }
     let d = detail(&app, &intake, &big).await;
     assert_eq!(factor(&d, "insider")["points"], 15);
@@ -107,7 +120,10 @@ async fn the_explanation_adds_up_and_the_inbox_sorts_by_it(backend: Backend) {
     let d = detail(&app, &intake, &again).await;
     assert_eq!(d["triage"]["repeated"], true);
     assert_eq!(factor(&d, "repeated")["points"], -40);
-    assert_eq!(detail(&app, &intake, &first).await["triage"]["repeated"], false);
+    assert_eq!(
+        detail(&app, &intake, &first).await["triage"]["repeated"],
+        false
+    );
 
     let list: Vec<Value> = get(&app, &intake.token, "/api/v1/cases?sort=priority")
         .await
@@ -118,7 +134,9 @@ async fn the_explanation_adds_up_and_the_inbox_sorts_by_it(backend: Backend) {
     assert!(pos(&big) < pos(&small), "{list:?}");
     assert!(pos(&first) < pos(&again), "the repeat is sorted down");
     assert_eq!(list[pos(&again)]["repeated"], true);
-    assert!(list.windows(2).all(|w| w[0]["priority"].as_i64() >= w[1]["priority"].as_i64()));
+    assert!(list
+        .windows(2)
+        .all(|w| w[0]["priority"].as_i64() >= w[1]["priority"].as_i64()));
     // By time (the default) the repeat is first: it is not dropped.
     let by_time: Vec<Value> = get(&app, &intake.token, "/api/v1/cases")
         .await
@@ -142,12 +160,66 @@ async fn a_supervisor_sees_how_many_reporters_not_who(backend: Backend) {
     let other_city = staff(&app, "sup2", "supervisor", "371600").await;
     // Three distinct reporters on one hospital (one of them twice, once by phone and once
     // under another name with the same phone), and one reporter twice on a pharmacy.
-    let a = file_case(&app, &tip("康泰医院", "康泰医院挂床住院，虚构治疗。", Some("13800138001"), false)).await;
-    file_case(&app, &tip("康泰医院有限公司", "康泰医院让病人挂名住院。", Some("13800138002"), true)).await;
-    file_case(&app, &tip("康泰医院", "康泰医院伪造病历。", Some("13800138003"), false)).await;
-    file_case(&app, &tip("康泰医院", "康泰医院又组织老人住院。", Some("13800138001"), false)).await;
-    file_case(&app, &tip("仁和大药房", "仁和大药房刷卡买生活用品。", Some("13900139000"), false)).await;
-    file_case(&app, &tip("仁和大药房", "仁和大药房用医保卡卖米面油。", Some("13900139000"), false)).await;
+    let a = file_case(
+        &app,
+        &tip(
+            "康泰医院",
+            "康泰医院让老人挂床住院，虚构治疗项目结算。",
+            Some("13800138001"),
+            false,
+        ),
+    )
+    .await;
+    file_case(
+        &app,
+        &tip(
+            "康泰医院有限公司",
+            "康泰医院让病人挂名住院，每人发给两百元。",
+            Some("13800138002"),
+            true,
+        ),
+    )
+    .await;
+    file_case(
+        &app,
+        &tip(
+            "康泰医院",
+            "康泰医院伪造病历和检查报告骗取基金。",
+            Some("13800138003"),
+            false,
+        ),
+    )
+    .await;
+    file_case(
+        &app,
+        &tip(
+            "康泰医院",
+            "康泰医院又组织村里老人住院三天领钱。",
+            Some("13800138001"),
+            false,
+        ),
+    )
+    .await;
+    file_case(
+        &app,
+        &tip(
+            "仁和大药房",
+            "仁和大药房让顾客刷医保卡买生活用品。",
+            Some("13900139000"),
+            false,
+        ),
+    )
+    .await;
+    file_case(
+        &app,
+        &tip(
+            "仁和大药房",
+            "仁和大药房用医保卡给人卖米面油和洗衣粉。",
+            Some("13900139000"),
+            false,
+        ),
+    )
+    .await;
     links_done(&app).await;
 
     let res = get(&app, &sup.token, "/api/v1/targets/independent-reporters").await;
@@ -168,11 +240,15 @@ async fn a_supervisor_sees_how_many_reporters_not_who(backend: Backend) {
     let d = detail(&app, &intake, &a).await;
     assert_eq!(factor(&d, "independent_reporters")["value"], 2, "{d}");
     // Another city sees nothing; a non-supervisor may not ask; bad input is a 422.
-    let other: Vec<Value> = get(&app, &other_city.token, "/api/v1/targets/independent-reporters")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let other: Vec<Value> = get(
+        &app,
+        &other_city.token,
+        "/api/v1/targets/independent-reporters",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert!(other.is_empty());
     let res = get(&app, &intake.token, "/api/v1/targets/independent-reporters").await;
     assert_eq!(res.status(), 403);
@@ -181,16 +257,25 @@ async fn a_supervisor_sees_how_many_reporters_not_who(backend: Backend) {
         ("min_reporters=1", "min_reporters"),
         ("from=2026-12-02&to=2026-12-01", "from"),
     ] {
-        let res = get(&app, &sup.token, &format!("/api/v1/targets/independent-reporters?{q}")).await;
+        let res = get(
+            &app,
+            &sup.token,
+            &format!("/api/v1/targets/independent-reporters?{q}"),
+        )
+        .await;
         assert_eq!(res.status(), 422, "{q}");
         let e: Value = res.json().await.unwrap();
         assert_eq!(e["error"]["field"], field, "{q}: {e}");
     }
-    let few: Vec<Value> = get(&app, &sup.token, "/api/v1/targets/independent-reporters?min_reporters=4")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let few: Vec<Value> = get(
+        &app,
+        &sup.token,
+        "/api/v1/targets/independent-reporters?min_reporters=4",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     assert!(few.is_empty());
     app.stop().await;
 }

@@ -60,9 +60,13 @@ pub struct TriagePolicy {
 fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
     let v = toml::value::Datetime::deserialize(d)?;
     match (v.date, v.time) {
-        (Some(x), None) => NaiveDate::from_ymd_opt(i32::from(x.year), u32::from(x.month), u32::from(x.day))
-            .ok_or_else(|| serde::de::Error::custom("not a date")),
-        _ => Err(serde::de::Error::custom("a date (YYYY-MM-DD) without a time")),
+        (Some(x), None) => {
+            NaiveDate::from_ymd_opt(i32::from(x.year), u32::from(x.month), u32::from(x.day))
+                .ok_or_else(|| serde::de::Error::custom("not a date"))
+        }
+        _ => Err(serde::de::Error::custom(
+            "a date (YYYY-MM-DD) without a time",
+        )),
     }
 }
 
@@ -355,7 +359,10 @@ mod tests {
             },
         );
         assert!(again.score < once.score);
-        assert_eq!(again.score, again.factors.iter().map(|f| f.points).sum::<i64>());
+        assert_eq!(
+            again.score,
+            again.factors.iter().map(|f| f.points).sum::<i64>()
+        );
         // No facts at all: every factor is there, with zero points.
         let empty = triage(&p, &Facts::default());
         assert_eq!(empty.score, 0);

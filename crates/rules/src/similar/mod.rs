@@ -70,8 +70,8 @@ pub const SYNONYMS: &[(&str, &str)] = &[
 /// Shingles that nearly every tip contains; left out so that they neither make unrelated
 /// tips look alike nor fill the buckets.
 pub const STOP_SHINGLES: &[&str] = &[
-    "医保", "医院", "基金", "举报", "反映", "情况", "存在", "问题", "我们", "他们", "这个",
-    "一个", "没有", "进行", "医疗", "保险", "报销", "费用",
+    "医保", "医院", "基金", "举报", "反映", "情况", "存在", "问题", "我们", "他们", "这个", "一个",
+    "没有", "进行", "医疗", "保险", "报销", "费用",
 ];
 
 /// A description as compared: folded, synonyms unified, runs of one character collapsed.

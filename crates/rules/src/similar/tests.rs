@@ -73,7 +73,14 @@ fn a_text_is_its_own_match_and_buckets_are_stable() {
 #[test]
 fn bad_input_is_normalized_not_refused() {
     // Empty, very short, one repeated character: no signature, no bucket, no similarity.
-    for t in ["", "   ", "医院", "啊啊啊啊啊啊啊啊啊啊啊啊", "！！！！！！！！！！", "aaaaaaaaaaaa"] {
+    for t in [
+        "",
+        "   ",
+        "医院",
+        "啊啊啊啊啊啊啊啊啊啊啊啊",
+        "！！！！！！！！！！",
+        "aaaaaaaaaaaa",
+    ] {
         assert!(text_buckets(t).is_empty(), "{t:?}");
         assert_eq!(sim(t, t), 0, "{t:?}");
     }
