@@ -201,6 +201,15 @@ impl Application {
                 }))
                 .register::<StaffAlert>(robots.clone())
                 .register::<RobotPost>(robots)
+                .register::<crate::workflow::related::RelatedJob>(Arc::new(
+                    crate::workflow::related::RelatedHandler {
+                        db: db.clone(),
+                        triage: Arc::new(
+                            crate::workflow::triage::rules::TriagePolicies::built_in()
+                                .context("the built-in triage weights")?,
+                        ),
+                    },
+                ))
                 .register::<MediaJob>(bot_jobs.clone())
                 .register::<MessageJob>(bot_jobs)
                 .every(Arc::new(crate::rewards::Sweeper(workflow.clone())))

@@ -210,8 +210,9 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         "INSERT INTO reports (id, tracking_code, passcode_hash, channel, status, target_name, \
          target_kind, target_region, target_address, categories, description, occurred_from, \
          occurred_to, amount_estimate_fen, anonymous, relation, locale, recorded_by, received_at, \
-         accept_by, case_region, target_key, received_on, target_code, notify_by) VALUES",
-        25,
+         accept_by, case_region, target_key, received_on, target_code, notify_by, \
+         client_digest) VALUES",
+        26,
         &rows,
         |q, r| {
             let (p, t) = (r.p, &r.p.tip);
@@ -240,6 +241,7 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
                 .bind(r.received_on.as_deref())
                 .bind(t.target.code.as_deref())
                 .bind(t.notify_by.map(|n| n.code()))
+                .bind(t.client_digest.as_deref())
         },
     )
     .await?;
@@ -316,6 +318,10 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         },
     )
     .await?;
+    let ids: Vec<&str> = new.iter().map(|p| p.report_id.as_str()).collect();
+    if let Some(first) = new.first() {
+        super::links::enqueue(tx, &ids, first.received_at).await?;
+    }
     for p in new {
         for e in &p.evidence {
             insert_evidence(tx, e).await?;

@@ -44,6 +44,14 @@ impl Intake {
     /// Apply the filing limit to `client` (the caller's address). `retry_key` is the
     /// request's `Idempotency-Key` in `scope`, if any: a key that already has a stored
     /// receipt is a retry, which passes untouched (the submission replays the receipt).
+    /// The keyed digest a tip keeps of the client address it came from (not the filing
+    /// bucket's: another domain of the same key).
+    pub fn client_digest(&self, client: &str) -> Vec<u8> {
+        self.vault()
+            .request_digest(&[b"tip-client", client.as_bytes()])
+            .to_vec()
+    }
+
     pub async fn admit_filing(
         &self,
         client: &str,

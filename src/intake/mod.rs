@@ -9,6 +9,7 @@ pub mod committer;
 mod error;
 pub mod followup;
 pub mod limits;
+pub mod links;
 pub mod parse;
 
 pub use error::IntakeError;
@@ -95,6 +96,9 @@ impl NotifyBy {
             NotifyBy::Page => "page",
         }
     }
+    /// The keyed digest of the client address an H5 tip came from ([`Intake::client_digest`]):
+    /// only to mark repeated identical tips in triage.
+    pub client_digest: Option<Vec<u8>>,
 }
 
 /// When a tip recorded later reached the bureau (DOMAIN §4: the clock starts at receipt).

@@ -325,6 +325,7 @@ pub fn to_new_tip(raw: RawReport, locale: Locale, today: NaiveDate) -> Result<Ne
         recorded_by: None,
         arrived: None,
         notify_by,
+        client_digest: None,
     })
 }
 

@@ -442,6 +442,17 @@ impl Vault {
                 if field.indexed() {
                     sealed.index.push((field, self.blind_index(field, v)));
                 }
+                // A caller's number that is a mainland mobile is also indexed as a phone,
+                // so a tip by phone and one by H5 from the same number are "same reporter"
+                // (issue 18); the number itself stays sealed as `caller_number`.
+                if field == IdentityField::CallerNumber {
+                    if let Ok(m) = crate::domain::MobilePhone::parse(v) {
+                        let phone = IdentityField::Phone;
+                        sealed
+                            .index
+                            .push((phone, self.blind_index(phone, m.as_str())));
+                    }
+                }
             }
         }
         sealed

@@ -13,8 +13,11 @@ pub mod originals;
 pub mod query;
 pub mod recalendar;
 pub mod recusal;
+pub mod related;
 pub mod reveal;
 pub mod sweep;
+pub mod targets;
+pub mod triage;
 
 pub use error::WorkflowError;
 

@@ -28,6 +28,9 @@ pub struct InboxQuery {
     /// Keyset paging: the `received_at` of the last row seen.
     pub before: Option<String>,
     pub limit: Option<i64>,
+    /// `received` (default: latest first) or `priority` (highest triage score first, then
+    /// latest; a tip not triaged yet counts 0).
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -48,9 +51,13 @@ pub struct CaseSummary {
     pub working_days_left: Option<i64>,
     /// The nearest due date may move when a year's holiday notice is added.
     pub provisional: bool,
+    /// The triage score (`GET /cases/{id}` says why); null until computed.
+    pub priority: Option<i64>,
+    /// Identical to an earlier tip from the same client address (sorted down).
+    pub repeated: bool,
 }
 
-fn bounds(prefix: &str) -> (String, String) {
+pub(super) fn bounds(prefix: &str) -> (String, String) {
     (format!("{prefix:0<6}"), format!("{prefix:9<6}"))
 }
 
@@ -75,6 +82,8 @@ type SummaryRow = (
     Option<String>,
     Option<String>,
     Option<i64>,
+    Option<i64>,
+    Option<i64>,
 );
 
 pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Vec<CaseSummary>> {
@@ -93,8 +102,10 @@ pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Ve
          r.received_at, u.username, r.major, \
          (SELECT MIN(c.due_on) FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL), \
          (SELECT c.kind FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL ORDER BY c.due_on LIMIT 1), \
-         (SELECT c.provisional FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL ORDER BY c.due_on LIMIT 1) \
+         (SELECT c.provisional FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL ORDER BY c.due_on LIMIT 1), \
+         t.score, t.repeated \
          FROM reports r LEFT JOIN staff_users u ON u.id = r.assignee_id \
+         LEFT JOIN tip_triage t ON t.report_id = r.id \
          WHERE r.case_region >= $1 AND r.case_region <= $2 AND {}",
         not_recused("r", "$3")
     );
@@ -156,7 +167,12 @@ pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Ve
         add(&mut sql, " AND r.received_at < ?", b.to_string());
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    sql.push_str(&format!(" ORDER BY r.received_at DESC LIMIT {limit}"));
+    let order = match q.sort.as_deref().unwrap_or("received") {
+        "received" | "" => "r.received_at DESC",
+        "priority" => "COALESCE(t.score, 0) DESC, r.received_at DESC",
+        _ => return Err(AppError::invalid("sort", "error-wrong-type")),
+    };
+    sql.push_str(&format!(" ORDER BY {order} LIMIT {limit}"));
     let mut query = sqlx::query_as::<_, SummaryRow>(&sql);
     for b in binds {
         query = query.bind(b);
@@ -186,6 +202,8 @@ pub async fn inbox(wf: &Workflow, p: &Principal, q: &InboxQuery) -> AppResult<Ve
                 next_clock: r.11,
                 working_days_left: left,
                 provisional: r.12.unwrap_or(0) != 0,
+                priority: r.13,
+                repeated: r.14.unwrap_or(0) != 0,
             }
         })
         .collect())
@@ -330,6 +348,8 @@ pub struct CaseDetail {
     pub evidence: Vec<EvidenceItem>,
     /// How each notice to the reporter went out, or that it waits and why.
     pub notices: Vec<super::notices::NoticeDelivery>,
+    /// The tip's priority and why (issue 18); null until the job has computed it.
+    pub triage: Option<super::triage::TriageView>,
     /// What the caller may do now.
     pub actions: Vec<Action>,
 }
@@ -514,6 +534,7 @@ pub async fn detail(
             })
             .collect(),
         notices: super::notices::for_report(&wf.db, id).await?,
+        triage: super::triage::load(&wf.db, id).await?,
         actions: available_actions(p, &case),
     })
 }

@@ -364,6 +364,10 @@
     tip.appendChild(h('blockquote.tip-text#tip-text', c.description));
     left.appendChild(tip);
 
+    // Priority and related tips (related.js).
+    left.appendChild(C.related.triage(c));
+    left.appendChild(C.related.panel(c, reload));
+
     // Reporter: pseudonym only.
     var rep = section('case.reporter', 'reporter');
     var r = c.reporter || {};

@@ -13,6 +13,7 @@
   var NAV = [
     ['#/inbox', 'nav.inbox', READERS],
     ['#/overdue', 'nav.overdue', ['supervisor', 'auditor', 'intake', 'legal']],
+    ['#/targets', 'nav.targets', ['supervisor']],
     ['#/identity', 'nav.identity', ['custodian', 'auditor', 'handler', 'supervisor']],
     ['#/dashboard', 'nav.dashboard', ['auditor', 'supervisor', 'finance']],
     ['#/rewards', 'nav.rewards', ['finance', 'supervisor', 'auditor']],

@@ -20,8 +20,12 @@
       channel: C.select('channel', 'channel', C.CHANNELS, { empty: 'inbox.all', value: lastFilters.channel || '' }),
       category: C.select('category', 'cat', C.CATEGORIES, { empty: 'inbox.all', value: lastFilters.category || '' }),
       region: h('input', { name: 'region', inputmode: 'numeric', maxlength: '6', pattern: '[0-9]{6}', value: lastFilters.region || '' }),
-      due_before: h('input', { name: 'due_before', type: 'date', value: lastFilters.due_before || '' })
+      due_before: h('input', { name: 'due_before', type: 'date', value: lastFilters.due_before || '' }),
+      sort: h('select', { name: 'sort' },
+        h('option', { value: 'received' }, C.t('inbox.sortReceived')),
+        h('option', { value: 'priority' }, C.t('inbox.sortPriority')))
     };
+    f.sort.value = lastFilters.sort || 'received';
     var assigned = null;
     if (!handlerOnly) {
       assigned = h('select', { name: 'assigned' },
@@ -32,7 +36,7 @@
     }
     var form = h('form.filters', { 'aria-label': C.t('inbox.filters') },
       C.field('inbox.status', f.status), C.field('inbox.channel', f.channel), C.field('inbox.category', f.category),
-      C.field('inbox.region', f.region), C.field('inbox.due', f.due_before),
+      C.field('inbox.region', f.region), C.field('inbox.due', f.due_before), C.field('inbox.sort', f.sort),
       assigned ? C.field('inbox.assigned', assigned) : null,
       h('div.field.buttons', h('button.btn.primary', { type: 'submit' }, C.t('inbox.apply')),
         h('button.btn', { type: 'reset' }, C.t('inbox.reset'))));
@@ -63,11 +67,15 @@
           h('td', c.region),
           h('td', C.fmtTime(c.received_at)),
           h('td', c.assignee || '—'),
+          h('td', { 'data-priority': c.priority === null ? '' : String(c.priority) },
+            c.priority === null || c.priority === undefined ? '—' : String(c.priority),
+            c.repeated ? h('span.tag', ' ' + C.t('inbox.repeated')) : null),
           h('td', C.dueBadge(c.working_days_left, c.next_due), c.next_clock ? h('span.small', ' ' + C.label('clock', c.next_clock)) : null,
             c.provisional ? C.provisionalTag() : null)));
       });
       if (list.length) lastReceived = list[list.length - 1].received_at;
-      more.hidden = list.length < 50;
+      // Paging goes by time; the priority order is the first page only.
+      more.hidden = list.length < 50 || f.sort.value === 'priority';
       count.textContent = C.t('inbox.count', { n: rows });
     }
     form.addEventListener('submit', function (e) {
@@ -80,7 +88,7 @@
     more.addEventListener('click', function () {
       query(lastReceived).then(function (l) { show(l, true); }, function (e2) { C.flash(C.errorText(e2), 'error'); });
     });
-    var heads = ['col.case', 'col.target', 'col.categories', 'col.status', 'col.channel', 'col.region', 'col.received', 'col.assignee', 'col.due'];
+    var heads = ['col.case', 'col.target', 'col.categories', 'col.status', 'col.channel', 'col.region', 'col.received', 'col.assignee', 'col.priority', 'col.due'];
     el.appendChild(title('inbox.title'));
     el.appendChild(form);
     el.appendChild(count);
@@ -89,6 +97,39 @@
     el.appendChild(h('div.table-wrap', t));
     el.appendChild(more);
     return query().then(function (l) { show(l, false); });
+  };
+
+  // ---------- independent reporters (supervisors) ----------
+  V.targets = function (el) {
+    var from = h('input', { name: 'from', type: 'date' });
+    var to = h('input', { name: 'to', type: 'date' });
+    var min = h('input', { name: 'min_reporters', type: 'number', min: '2', value: '2' });
+    var body = h('div');
+    var form = h('form.filters', { 'aria-label': C.t('targets.title') },
+      C.field('targets.from', from, null, true), C.field('targets.to', to, null, true), C.field('targets.min', min),
+      h('div.field.buttons', h('button.btn.primary', { type: 'submit' }, C.t('inbox.apply'))));
+    function load() {
+      return C.get('/api/v1/targets/independent-reporters' + C.qs({ from: from.value, to: to.value, min_reporters: min.value })).then(function (list) {
+        C.clear(body);
+        if (!list.length) { body.appendChild(h('p', C.t('empty'))); return; }
+        body.appendChild(C.table(['col.target', 'col.region', 'targets.reporters', 'targets.tips', 'targets.byChannel', 'targets.period'], list.map(function (t) {
+          return h('tr', { 'data-target': t.target_name },
+            h('td', t.target_name), h('td', t.region),
+            h('td', h('strong', String(t.reporters))), h('td', String(t.tips)),
+            h('td', t.by_channel.map(function (c) { return h('span.cat', C.label('channel', c.channel) + ' ' + c.tips); })),
+            h('td', C.fmtTime(t.first_received_at) + ' — ' + C.fmtTime(t.last_received_at)));
+        })));
+      });
+    }
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      load().catch(function (e2) { C.flash(C.errorText(e2), 'error'); });
+    });
+    el.appendChild(title('targets.title'));
+    el.appendChild(h('p.hint', C.t('targets.lead')));
+    el.appendChild(form);
+    el.appendChild(body);
+    return load();
   };
 
   // ---------- overdue board ----------

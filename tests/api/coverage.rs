@@ -127,6 +127,16 @@ const COVERAGE: &[(&str, &str, &str)] = &[
         MATRIX,
     ),
     (
+        "GET /api/v1/cases/{id}/related",
+        "related::tips_through_channels_are_linked_with_their_reasons",
+        "related::other_regions_and_recused_cases_never_appear",
+    ),
+    (
+        "GET /api/v1/targets/independent-reporters",
+        "triage::a_supervisor_sees_how_many_reporters_not_who",
+        MATRIX,
+    ),
+    (
         "GET /api/v1/cases/{id}/evidence/{evidence_id}",
         "evidence::case_viewer_gets_a_pdf_without_the_reporters_name",
         MATRIX,

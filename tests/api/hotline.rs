@@ -30,11 +30,11 @@ both_databases!(backend:
     case_staff_see_no_call_id_until_a_reveal,
 );
 
-const SECRET: &str = "test-hotline-secret-7d1f0c";
+pub(crate) const SECRET: &str = "test-hotline-secret-7d1f0c";
 const CALLER_NUMBER: &str = "0635-8765 4321";
 const CALLER_NAME: &str = "王测来电";
 
-fn source(name: &str) -> HotlineSource {
+pub(crate) fn source(name: &str) -> HotlineSource {
     HotlineSource {
         source: name.into(),
         secret: SECRET.into(),
@@ -65,7 +65,7 @@ async fn app_with(backend: Backend, sources: Vec<HotlineSource>) -> Option<TestA
 }
 
 /// HMAC-SHA256 by Python's standard library.
-fn python_sign(secret: &str, ts: &str, body: &[u8]) -> String {
+pub(crate) fn python_sign(secret: &str, ts: &str, body: &[u8]) -> String {
     const PY: &str = "import hmac, hashlib, sys\n\
         body = sys.stdin.buffer.read()\n\
         msg = sys.argv[2].encode() + b'.' + body\n\
@@ -107,7 +107,7 @@ fn now_ts(offset: i64) -> String {
     (chrono::Utc::now().timestamp() + offset).to_string()
 }
 
-fn work_order(call_id: &str) -> Value {
+pub(crate) fn work_order(call_id: &str) -> Value {
     json!({
         "call_id": call_id,
         "received_at": "2026-11-20T09:30:00+08:00",
@@ -155,7 +155,7 @@ async fn post_raw(
 }
 
 /// Post `order` to `source`, signed by Python with `secret`.
-async fn post_signed(
+pub(crate) async fn post_signed(
     app: &TestApp,
     source: &str,
     secret: &str,
@@ -182,7 +182,7 @@ async fn scalar_i64(app: &TestApp, sql: &str) -> i64 {
         .unwrap()
 }
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,

@@ -88,6 +88,14 @@ fn matrix(case: &str, request: &str, user: &str) -> Vec<Row> {
         // Reading cases.
         row("GET", c(""), none.clone(), &CASE_READERS, 200),
         row("GET", a("/cases"), none.clone(), &LISTERS, 200),
+        row("GET", c("/related"), none.clone(), &CASE_READERS, 200),
+        row(
+            "GET",
+            a("/targets/independent-reporters"),
+            none.clone(),
+            &["supervisor"],
+            200,
+        ),
         row(
             "GET",
             a("/cases/overdue"),

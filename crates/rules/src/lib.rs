@@ -9,6 +9,10 @@
 //! - [`policy`], [`share`]: regional reward policy as data, the reward computation and its
 //!   sharing among joint reporters (DOMAIN §5);
 //! - [`escrow`]: the master key as Shamir shares for custodians to keep on paper;
+//! - [`similar`]: whether two tips tell the same facts (normalized descriptions, MinHash
+//!   buckets, the reasons and score of a link between tips);
+//! - [`triage`], [`dated`]: a tip's priority with its explanation from regional triage weights,
+//!   and the one rule that picks dated, versioned regional policy data;
 //! - [`crypto`]: AES-256-GCM sealing bound to its context, key derivation and keyed digests
 //!   (the vault's primitives; the vault keeps the keys).
 //!
@@ -17,9 +21,12 @@
 
 pub mod calendar;
 pub mod crypto;
+pub mod dated;
 pub mod domain;
 pub mod escrow;
 pub mod festivals;
 pub mod period;
 pub mod policy;
 pub mod share;
+pub mod similar;
+pub mod triage;

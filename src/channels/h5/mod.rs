@@ -65,7 +65,8 @@ pub async fn create(
         .await?;
     let body = read_body(&req, payload, &state, &["report"]).await?;
     let (raw, locale) = parse_json::<RawReport>(&body.json, fallback)?;
-    let tip = to_new_tip(raw, locale, state.intake().today())?;
+    let mut tip = to_new_tip(raw, locale, state.intake().today())?;
+    tip.client_digest = Some(state.intake().client_digest(&client));
     let idem = idempotency_key(&req, "h5", &body.json, &body.files)?;
     let evidence = process_files(body.files, &state, locale).await?;
     // Counted only now that the tip would be filed; nothing is stored when refused.

@@ -64,6 +64,37 @@ pub async fn case_detail(
     Ok(HttpResponse::Ok().json(query::detail(&state.workflow, &state.vault, &p, &id).await?))
 }
 
+/// The tips linked to this one (same target, same reporter, similar facts) that the caller
+/// may see, the strongest link first (CONTRACT §8; docs/related.md).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/related", tag = "cases",
+    responses((status = 200, body = [crate::workflow::related::RelatedTip]), (status = 403), (status = 404)))]
+pub async fn related(
+    state: web::Data<AppState>,
+    p: Principal,
+    id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(crate::workflow::related::related(&state.workflow, &p, &id).await?))
+}
+
+/// Supervisors: the institutions of their region that several distinct reporters named in
+/// a period, with counts by channel (issue 18). How many reporters, never who.
+#[utoipa::path(get, path = "/api/v1/targets/independent-reporters", tag = "cases",
+    params(crate::workflow::targets::TargetsQuery),
+    responses((status = 200, body = [crate::workflow::targets::TargetReporters])))]
+pub async fn independent_reporters(
+    state: web::Data<AppState>,
+    p: Principal,
+    q: web::Query<crate::workflow::targets::TargetsQuery>,
+) -> AppResult<HttpResponse> {
+    match crate::workflow::targets::independent(&state.workflow, &p, &q).await {
+        Ok(v) => Ok(HttpResponse::Ok().json(v)),
+        Err(e) if e.kind == crate::error::Kind::Forbidden => {
+            Err(refuse(&state, &p, "targets.independent", e).await)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Variant {

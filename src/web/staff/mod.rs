@@ -62,6 +62,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/cases/overdue", web::get().to(overdue))
         .route("/notices/waiting", web::get().to(waiting_notices))
         .route("/cases/{id}", web::get().to(case_detail))
+        .route("/cases/{id}/related", web::get().to(related))
+        .route(
+            "/targets/independent-reporters",
+            web::get().to(independent_reporters),
+        )
         .route(
             "/cases/{id}/evidence/{evidence_id}",
             web::get().to(evidence),
@@ -132,7 +137,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[openapi(
     info(title = "jubao staff API", description = "Case handling, identity reveal, audit and administration (CONTRACT §6). Every endpoint but login, refresh and setup needs `Authorization: Bearer <access_token>`."),
     paths(login, refresh, logout, totp_setup, totp_confirm, change_password, setup, me, declare_conflict,
-        inbox, overdue, waiting_notices, case_detail, evidence, request_original, transition, finding, party_notice, statement, collective,
+        inbox, overdue, waiting_notices, case_detail, related, independent_reporters, evidence, request_original, transition, finding, party_notice, statement, collective,
         legal_review, major, request_extension, decide_extension, assign, message, request_identity,
         identity_requests, identity_decision, identity_reveal, crate::channels::staff::staff_report, audit_log, audit_verify,
         users, create_user, user_conflict, set_user_roles, role_grants, role_grant_decision,

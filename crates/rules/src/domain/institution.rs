@@ -25,16 +25,7 @@ const LEGAL_SUFFIXES: [&str; 6] = [
 /// without its suffix keeps it. The only normalizer of institution names: intake stores
 /// it with each tip, conflicts are declared with it.
 pub fn target_key(name: &str) -> String {
-    let folded: String = name
-        .chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            _ => c,
-        })
-        .filter(|c| !c.is_whitespace() && !is_punctuation(*c))
-        .flat_map(char::to_lowercase)
-        .collect();
+    let folded = fold(name);
     let mut key = folded.as_str();
     for suffix in LEGAL_SUFFIXES {
         if let Some(rest) = key.strip_suffix(suffix) {
@@ -45,6 +36,21 @@ pub fn target_key(name: &str) -> String {
         }
     }
     key.to_string()
+}
+
+/// Text as compared: full-width folded to half-width, lower case, with no whitespace or
+/// punctuation. The one folding rule for institution names ([`target_key`]) and for tip
+/// descriptions compared for similarity (`crate::similar::normalize`).
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .filter(|c| !c.is_whitespace() && !is_punctuation(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 fn is_punctuation(c: char) -> bool {

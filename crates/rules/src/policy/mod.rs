@@ -173,7 +173,25 @@ impl Policy {
 }
 
 fn is_region_code(code: &str) -> bool {
-    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+    crate::dated::is_region_code(code)
+}
+
+impl crate::dated::Dated for Policy {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> u32 {
+        self.version
+    }
+    fn region_prefix(&self) -> &str {
+        Policy::region_prefix(self)
+    }
+    fn effective_from(&self) -> NaiveDate {
+        self.effective_from
+    }
+    fn effective_to(&self) -> Option<NaiveDate> {
+        self.effective_to
+    }
 }
 
 fn region_prefix(code: &str) -> &str {

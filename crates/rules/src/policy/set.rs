@@ -91,16 +91,6 @@ impl PolicySet {
     /// prefix) wins; ties go to the highest version, then the latest `effective_from`, then
     /// the smallest id. `None` if the code is not 6 digits or nothing covers it.
     pub fn select(&self, region_code: &str, receipt_date: NaiveDate) -> Option<&Policy> {
-        self.policies
-            .iter()
-            .filter(|p| p.covers(region_code) && p.in_force_on(receipt_date))
-            .max_by(|a, b| {
-                a.region_prefix()
-                    .len()
-                    .cmp(&b.region_prefix().len())
-                    .then(a.version.cmp(&b.version))
-                    .then(a.effective_from.cmp(&b.effective_from))
-                    .then_with(|| b.id.cmp(&a.id))
-            })
+        crate::dated::select(&self.policies, region_code, receipt_date)
     }
 }

@@ -1,0 +1,48 @@
+//! Which of several regional, dated, versioned data sets applies (reward policies, triage
+//! weights): the one rule, so that every kind of policy data is chosen the same way.
+
+use chrono::NaiveDate;
+
+/// Policy data that applies to a region from a date.
+pub trait Dated {
+    fn id(&self) -> &str;
+    fn version(&self) -> u32;
+    /// The region's prefix (`""` for national, `"37"` for a province, …).
+    fn region_prefix(&self) -> &str;
+    fn effective_from(&self) -> NaiveDate;
+    fn effective_to(&self) -> Option<NaiveDate>;
+}
+
+/// Whether `code` is a 6-digit region code.
+pub(crate) fn is_region_code(code: &str) -> bool {
+    code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Among the items in force on `date` whose region covers `region_code`, the most specific
+/// region (longest prefix) wins; ties go to the highest version, then the latest
+/// `effective_from`, then the smallest id. `None` if the code is not 6 digits or nothing
+/// covers it.
+pub fn select<'a, T: Dated>(
+    items: impl IntoIterator<Item = &'a T>,
+    region_code: &str,
+    date: NaiveDate,
+) -> Option<&'a T> {
+    if !is_region_code(region_code) {
+        return None;
+    }
+    items
+        .into_iter()
+        .filter(|p| {
+            region_code.starts_with(p.region_prefix())
+                && date >= p.effective_from()
+                && p.effective_to().map_or(true, |to| date <= to)
+        })
+        .max_by(|a, b| {
+            a.region_prefix()
+                .len()
+                .cmp(&b.region_prefix().len())
+                .then(a.version().cmp(&b.version()))
+                .then(a.effective_from().cmp(&b.effective_from()))
+                .then_with(|| b.id().cmp(a.id()))
+        })
+}
