@@ -3,7 +3,8 @@
 //! in front of the real binary, on loopback. Per-client limits see the real client address
 //! and not the proxy's (the clients connect from 127.0.0.2 and 127.0.0.3, nginx from
 //! 127.0.0.1), a forged `X-Forwarded-For` changes nothing, and an upload of the configured
-//! size passes TLS and the proxy. `promtool` checks and unit-tests the alert rules.
+//! size passes TLS and the proxy. `promtool` checks and unit-tests the alert rules, and
+//! `systemd-analyze verify` the systemd unit.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -253,6 +254,32 @@ fn the_alert_rules_check_and_pass_their_tests() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// `systemd-analyze verify` reads the shipped unit as systemd would (only the binary's path
+/// changed to the one built here) and finds nothing to say.
+#[test]
+fn the_systemd_unit_verifies() {
+    if !tools::need("the systemd unit test", &[tools::SYSTEMD_ANALYZE]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let unit = include_str!("../deploy/jubao.service").replace("/usr/local/bin/jubao", cli::BIN);
+    assert!(unit.contains("NoNewPrivileges=yes") && unit.contains("ProtectSystem=strict"));
+    let path = dir.path().join("jubao.service");
+    std::fs::write(&path, unit).unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    let complaints: Vec<&str> = said
+        .lines()
+        .filter(|l| l.contains("jubao.service"))
+        .collect();
+    assert!(complaints.is_empty(), "{said}");
 }
 
 /// Every alert has its section in docs/OPERATIONS.md, which its runbook link names.

@@ -63,6 +63,9 @@ pub struct NewTip {
     pub arrived: Option<Arrived>,
     /// How the reporter wants to be told (`None`: through the channel they came from).
     pub notify_by: Option<NotifyBy>,
+    /// The keyed digest of the client address an H5 tip came from ([`Intake::client_digest`]):
+    /// only to mark repeated identical tips in triage.
+    pub client_digest: Option<Vec<u8>>,
 }
 
 /// How a reporter chose to be told of news (issue 17 part 4). The status page and the
@@ -96,9 +99,6 @@ impl NotifyBy {
             NotifyBy::Page => "page",
         }
     }
-    /// The keyed digest of the client address an H5 tip came from ([`Intake::client_digest`]):
-    /// only to mark repeated identical tips in triage.
-    pub client_digest: Option<Vec<u8>>,
 }
 
 /// When a tip recorded later reached the bureau (DOMAIN §4: the clock starts at receipt).

@@ -69,6 +69,12 @@ pub const NGINX: Tool = Tool {
     find: Find::VarOrProgram("NGINX", "nginx"),
     install: "apt-get install -y nginx",
 };
+/// `systemd-analyze`, which checks the shipped unit (`tests/nginx.rs`).
+pub const SYSTEMD_ANALYZE: Tool = Tool {
+    name: "systemd-analyze",
+    find: Find::Program("systemd-analyze"),
+    install: "apt-get install -y systemd",
+};
 /// `promtool`, Prometheus' rule checker (`tests/alerts.rs`).
 pub const PROMTOOL: Tool = Tool {
     name: "promtool",
