@@ -104,7 +104,7 @@ pub fn check(robots: &[RobotConfig]) -> anyhow::Result<()> {
 
 /// `[sms]`: text messages to reporters who chose SMS (`docs/notify.md`). Empty `provider`:
 /// none (such notices wait, shown to staff).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmsConfig {
     /// `tencent` (Tencent Cloud SMS) or `aliyun` (Alibaba Cloud SMS); empty: no SMS.
@@ -126,22 +126,6 @@ pub struct SmsConfig {
     pub template_id_status: String,
     /// For reward notices; `template_id_status` when empty.
     pub template_id_reward: String,
-}
-
-impl Default for SmsConfig {
-    fn default() -> Self {
-        Self {
-            provider: String::new(),
-            endpoint: String::new(),
-            key_id: String::new(),
-            secret: Secret::default(),
-            sign_name: String::new(),
-            app_id: String::new(),
-            region: String::new(),
-            template_id_status: String::new(),
-            template_id_reward: String::new(),
-        }
-    }
 }
 
 impl SmsConfig {
