@@ -169,14 +169,17 @@ enum KeysCommand {
     /// Print the master key as N shares (Shamir's secret sharing), any K of which rebuild
     /// it and fewer reveal nothing: one line each, for custodians to keep on paper.
     Split {
+        /// How many shares to make (2–255): one per custodian.
         #[arg(long, value_name = "N")]
         shares: usize,
+        /// How many shares rebuild the key (2–N).
         #[arg(long, value_name = "K")]
         threshold: usize,
     },
     /// Rebuild the master key from K share lines read from standard input and write it as
     /// the key file (or FILE); refused when that file exists.
     Combine {
+        /// Where to write the key (default: `[keys] master_key_file`).
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
