@@ -75,7 +75,22 @@ pub async fn staff_with_email(
     email: Option<&str>,
 ) -> Staff {
     let id = add_user(app, username, roles, region, email).await;
-    let res = login_raw(app, username, PASSWORD, None).await;
+    // A 503 is the server's "password hashing is busy, try again" (the suite runs many
+    // tests at once on few cores); a client retries it after `Retry-After`.
+    let mut res = login_raw(app, username, PASSWORD, None).await;
+    for _ in 0..30 {
+        if res.status() != 503 {
+            break;
+        }
+        let wait: u64 = res
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        tokio::time::sleep(std::time::Duration::from_millis(200 * wait.clamp(1, 5))).await;
+        res = login_raw(app, username, PASSWORD, None).await;
+    }
     assert_eq!(res.status(), 200);
     let pair: Value = res.json().await.unwrap();
     let token = pair["access_token"].as_str().unwrap().to_string();
