@@ -267,3 +267,32 @@ fn errors_never_show_share_data() {
         assert!(!text.contains(&data_hex[2..12]), "{text}");
     }
 }
+
+#[test]
+fn a_key_check_or_data_of_the_wrong_shape_is_malformed() {
+    let a = split(&key(), 3, 2).unwrap();
+    let p = parse_line(1, &a[0]).unwrap();
+    // Six hex digits: hex, but not the 8 of a key check.
+    let short_key = format_line(p.k, p.n, p.x, "abcdef", &p.data);
+    assert_eq!(
+        combine(&[short_key.as_str(), a[1].as_str()]).unwrap_err(),
+        EscrowError::Malformed {
+            line: 1,
+            what: "key= is not 8 hex digits"
+        }
+    );
+    // An odd number of hex digits, and letters outside ASCII, are not hex (and never panic).
+    for data in ["abc", "ab\u{00e9}"] {
+        let line = format!(
+            "jubao-share v1 k=2 n=3 x=1 key={} data={data} check=0000",
+            p.key
+        );
+        assert_eq!(
+            combine(&[line.as_str(), a[1].as_str()]).unwrap_err(),
+            EscrowError::Malformed {
+                line: 1,
+                what: "data= is not hex"
+            }
+        );
+    }
+}
