@@ -49,13 +49,7 @@ async fn a_disk_that_fills_during_a_backup_changes_nothing() {
     // The service still files and finds tips; a backup without the limit works.
     file_named(&client, &server.base, 99).await;
     for r in &receipts {
-        let res = client
-            .post(format!("{}/api/v1/reports/lookup", server.base))
-            .json(&serde_json::json!({"tracking_code": r["tracking_code"], "passcode": r["passcode"]}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
+        assert_eq!(cli::look_up(&client, &server.base, r).await, 200);
     }
     let mut c = command(dir.path(), &url);
     c.args(["backup", "--out"]).arg(&target);

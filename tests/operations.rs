@@ -285,13 +285,12 @@ async fn backup_while_filing_then_restore_with_the_key_from_three_of_five_shares
     let server = start(new.path(), &new_url, &log).await;
     let client = reqwest::Client::new();
     for r in &before {
-        let res = client
-            .post(format!("{}/api/v1/reports/lookup", server.base))
-            .json(&json!({"tracking_code": r["tracking_code"], "passcode": r["passcode"]}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "tip {} lost", r["tracking_code"]);
+        assert_eq!(
+            cli::look_up(&client, &server.base, r).await,
+            200,
+            "tip {} lost",
+            r["tracking_code"]
+        );
     }
 }
 
@@ -622,13 +621,7 @@ async fn postgres_pg_dump_and_pg_restore_keep_every_tip() {
     let log = dir.path().join("restored.log");
     let server = start(dir.path(), &restored, &log).await;
     for r in &receipts {
-        let res = client
-            .post(format!("{}/api/v1/reports/lookup", server.base))
-            .json(&json!({"tracking_code": r["tracking_code"], "passcode": r["passcode"]}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
+        assert_eq!(cli::look_up(&client, &server.base, r).await, 200);
     }
     drop(server);
     drop_database(&admin, &name).await;

@@ -188,13 +188,7 @@ async fn keys_rotate_while_serving() {
     // The server, which cached key 1, now seals new tips with key 2 and opens old ones.
     file_named(&client, &server.base, 99).await;
     for r in &receipts {
-        let res = client
-            .post(format!("{}/api/v1/reports/lookup", server.base))
-            .json(&json!({"tracking_code": r["tracking_code"], "passcode": r["passcode"]}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
+        assert_eq!(cli::look_up(&client, &server.base, r).await, 200);
     }
     // The rotation finished: its old key is destroyed, once.
     let retire = || {

@@ -116,3 +116,15 @@ pub fn run(mut c: Command) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The status of a look-up of the tip a receipt (`tracking_code`, `passcode`) names.
+pub async fn look_up(client: &reqwest::Client, base: &str, receipt: &Value) -> u16 {
+    client
+        .post(format!("{base}/api/v1/reports/lookup"))
+        .json(&json!({"tracking_code": receipt["tracking_code"], "passcode": receipt["passcode"]}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
