@@ -129,6 +129,10 @@ impl Application {
         let rules = Arc::new(RuleSet::load(&config).context("loading the deadline rules")?);
         crate::rewards::load_policies(&config.rewards.policies_dir)
             .context("loading the reward policies")?;
+        let triage = Arc::new(
+            crate::workflow::triage::weights(&config.triage.weights_dir)
+                .context("loading the triage weights")?,
+        );
         let intake = Intake::new(db.clone(), vault.clone(), calendar.clone(), rules.clone())
             .with_case_defaults(
                 &config.workflow.default_region,
@@ -204,10 +208,7 @@ impl Application {
                 .register::<crate::workflow::related::RelatedJob>(Arc::new(
                     crate::workflow::related::RelatedHandler {
                         db: db.clone(),
-                        triage: Arc::new(
-                            crate::workflow::triage::rules::TriagePolicies::built_in()
-                                .context("the built-in triage weights")?,
-                        ),
+                        triage: triage.clone(),
                     },
                 ))
                 .register::<MediaJob>(bot_jobs.clone())

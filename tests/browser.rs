@@ -252,6 +252,52 @@ fn browser_ready(test: &str) -> bool {
     tools::need(test, &[tools::NODE, tools::CHROMIUM, tools::PLAYWRIGHT])
 }
 
+/// Staff accounts `(username, roles, region)` made with `jubao user add`, password
+/// [`CONSOLE_PASSWORD`].
+fn add_staff(server: &Server, staff: &[(&str, &str, &str)]) {
+    for (username, roles, region) in staff {
+        let out = server
+            .command(&["user", "add", username, "--role", roles, "--region", region])
+            .env("JUBAO_PASSWORD", CONSOLE_PASSWORD)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run jubao user add");
+        assert!(
+            out.status.success(),
+            "jubao user add {username}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Related tips, independent reporters and triage in the console (issue 18):
+/// `tests/browser/related.mjs` against a server whose job worker links and triages tips.
+#[test]
+fn console_related_tips() {
+    let _serial = ONE_BROWSER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if !browser_ready("browser::console_related_tips") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(&root, tmp.path());
+    add_staff(
+        &server,
+        &[
+            ("intake1", "intake", "371502"),
+            ("supervisor1", "supervisor", "371500"),
+        ],
+    );
+    run_node(
+        server,
+        "related.mjs",
+        &[("JUBAO_STAFF_PASSWORD", CONSOLE_PASSWORD)],
+        "related",
+    );
+}
+
 /// The staff console, end to end: the real server, staff created with `jubao user add`,
 /// then `tests/browser/console.mjs` walks a tip from intake to closed and its reward from
 /// proposal to payment in Chromium.
@@ -266,19 +312,7 @@ fn console_end_to_end() {
     }
     let tmp = tempfile::tempdir().expect("temp dir");
     let server = Server::start(&root, tmp.path());
-    for (username, roles, region) in CONSOLE_STAFF {
-        let out = server
-            .command(&["user", "add", username, "--role", roles, "--region", region])
-            .env("JUBAO_PASSWORD", CONSOLE_PASSWORD)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run jubao user add");
-        assert!(
-            out.status.success(),
-            "jubao user add {username}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    add_staff(&server, &CONSOLE_STAFF);
     run_node(
         server,
         "console.mjs",

@@ -9,11 +9,13 @@ mod exposed;
 mod hotline;
 mod reach;
 mod secret;
+mod triage;
 mod units;
 
 pub use backup::BackupConfig;
 pub use reach::{RobotConfig, RobotKindConfig, SmsConfig};
 pub use secret::Secret;
+pub use triage::TriageConfig;
 pub use units::{Hours, LogFormat, Millis, Minutes, Seconds};
 
 use std::path::{Path, PathBuf};
@@ -46,6 +48,7 @@ pub struct Config {
     pub rewards: RewardsConfig,
     pub identity: IdentityConfig,
     pub backup: BackupConfig,
+    pub triage: TriageConfig,
     /// Text messages to reporters who chose SMS.
     pub sms: SmsConfig,
     pub wechat: Vec<WechatAccount>,

@@ -25,6 +25,16 @@ use crate::store::{self, Db, Tx};
 /// Tips looked at for a repeat: the client's most recent ones.
 const REPEAT_WINDOW: i64 = 20;
 
+/// The weights of `[triage] weights_dir` (built in when empty). Start-up loads them, so a
+/// bad file stops the service with the file named.
+pub fn weights(dir: &str) -> anyhow::Result<rules::TriagePolicies> {
+    Ok(if dir.trim().is_empty() {
+        rules::TriagePolicies::built_in()?
+    } else {
+        rules::TriagePolicies::load_dir(dir)?
+    })
+}
+
 /// A stored triage, as the case page shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TriageView {

@@ -16,6 +16,7 @@ both_databases!(backend:
     other_regions_and_recused_cases_never_appear,
     a_merge_from_the_list_keeps_the_earliest_valid_tip,
     a_failing_link_job_keeps_the_tip_and_is_retried,
+    no_merge_into_a_case_the_caller_is_recused_from,
 );
 
 const PHONE: &str = "13800138000";
@@ -320,5 +321,55 @@ async fn a_failing_link_job_keeps_the_tip_and_is_retried(backend: Backend) {
     links_done(&app).await;
     let list = related(&app, &intake, &second).await;
     assert!(entry(&list, &first).is_some(), "{list:?}");
+    app.stop().await;
+}
+
+/// A merge into an earlier case on an institution the caller is recused from is refused
+/// like a merge into a case that is not there, and changes nothing; another person may.
+async fn no_merge_into_a_case_the_caller_is_recused_from(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let recused = staff(&app, "intake_recused", "intake", "371500").await;
+    let other = staff(&app, "intake_other", "intake", "371500").await;
+    let res = post(
+        &app,
+        &recused.token,
+        "/api/v1/me/conflicts",
+        &json!({"institution": "仁和大药房", "note": "亲属任职"}),
+    )
+    .await;
+    assert_eq!(res.status(), 204);
+    let earlier = file_case(&app, &tip("仁和大药房", "371502", FACTS_H5)).await;
+    let later = file_case(&app, &tip("康泰医院", "371502", FACTS_CALL)).await;
+    let merge = json!({"to": "merged", "reason": "同一事项", "merge_into": earlier});
+    let path = format!("/api/v1/cases/{later}/transitions");
+    let refused = post(&app, &recused.token, &path, &merge).await;
+    assert_eq!(refused.status(), 422);
+    let refused: Value = refused.json().await.unwrap();
+    let missing = post(
+        &app,
+        &recused.token,
+        &path,
+        &json!({"to": "merged", "reason": "同一事项", "merge_into": "no-such-case"}),
+    )
+    .await;
+    assert_eq!(missing.status(), 422);
+    let missing: Value = missing.json().await.unwrap();
+    for k in ["code", "field", "message"] {
+        assert_eq!(
+            refused["error"][k], missing["error"][k],
+            "the refusal does not tell the case is there: {refused} {missing}"
+        );
+    }
+    assert_eq!(refused["error"]["field"], "merge_into", "{refused}");
+    let case: Value = get(&app, &other.token, &format!("/api/v1/cases/{later}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case["status"], "received");
+    assert!(case["merged_into"].is_null(), "{case}");
+    post_ok(&app, &other, &path, &merge, 200).await;
     app.stop().await;
 }

@@ -13,6 +13,7 @@ use crate::staffkit::*;
 both_databases!(backend:
     the_explanation_adds_up_and_the_inbox_sorts_by_it,
     a_supervisor_sees_how_many_reporters_not_who,
+    a_region_file_in_the_weights_folder_weighs_that_regions_tips,
 );
 
 async fn app(backend: Backend) -> Option<TestApp> {
@@ -278,4 +279,59 @@ async fn a_supervisor_sees_how_many_reporters_not_who(backend: Backend) {
     .unwrap();
     assert!(few.is_empty());
     app.stop().await;
+}
+
+/// `[triage] weights_dir`: a province's own file (insider 40 points instead of 15) weighs
+/// the tips of its region; a tip elsewhere keeps the national weights.
+async fn a_region_file_in_the_weights_folder_weighs_that_regions_tips(backend: Backend) {
+    let weights = tempfile::tempdir().unwrap();
+    let national = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/triage/default.toml"),
+    )
+    .unwrap();
+    let shandong = national
+        .replace("id = \"default\"", "id = \"shandong-2026\"")
+        .replace("region = \"000000\"", "region = \"370000\"")
+        .replace("insider = 15 ", "insider = 40 ");
+    assert_ne!(shandong, national);
+    std::fs::write(weights.path().join("default.toml"), &national).unwrap();
+    std::fs::write(weights.path().join("shandong-2026.toml"), &shandong).unwrap();
+    let folder = weights.path().display().to_string();
+    let Some(app) = spawn_app_with(backend, |c| {
+        c.outbox.poll_ms = jubao::config::Millis::new(20);
+        c.outbox.sweep_secs = jubao::config::Seconds::new(3600);
+        c.triage.weights_dir = folder;
+    })
+    .await
+    else {
+        return;
+    };
+    let shandong_staff = staff(&app, "intake1", "intake", "371500").await;
+    let beijing_staff = staff(&app, "intake2", "intake", "110000").await;
+    let here = file_case(
+        &app,
+        &tip(
+            "聊城某医院",
+            "聊城某医院让病人挂床住院骗取医保基金。",
+            Some("13800138002"),
+            true,
+        ),
+    )
+    .await;
+    let mut there = tip(
+        "北京某医院",
+        "北京某医院让病人挂床住院骗取医保基金。",
+        Some("13800138003"),
+        true,
+    );
+    there["target"]["region_code"] = json!("110105");
+    let there = file_case(&app, &there).await;
+    links_done(&app).await;
+
+    let d = detail(&app, &shandong_staff, &here).await;
+    assert_eq!(d["triage"]["policy"], "shandong-2026@1", "{d}");
+    assert_eq!(factor(&d, "insider")["points"], 40);
+    let d = detail(&app, &beijing_staff, &there).await;
+    assert_eq!(d["triage"]["policy"], "default@1", "{d}");
+    assert_eq!(factor(&d, "insider")["points"], 15);
 }

@@ -1,6 +1,8 @@
 //! Which of several regional, dated, versioned data sets applies (reward policies, triage
 //! weights): the one rule, so that every kind of policy data is chosen the same way.
 
+use std::path::Path;
+
 use chrono::NaiveDate;
 
 /// Policy data that applies to a region from a date.
@@ -45,4 +47,38 @@ pub fn select<'a, T: Dated>(
                 .then(a.effective_from().cmp(&b.effective_from()))
                 .then_with(|| b.id().cmp(a.id()))
         })
+}
+
+/// The `*.toml` files of a policy folder (not recursive) as `(file name, text)` pairs, in
+/// file-name order; an error names the file or folder that could not be read.
+pub fn read_toml_dir(dir: &Path) -> Result<Vec<(String, String)>, (String, std::io::Error)> {
+    fn named(p: &Path) -> impl Fn(std::io::Error) -> (String, std::io::Error) + '_ {
+        move |e| (p.display().to_string(), e)
+    }
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(named(dir))? {
+        let path = entry.map_err(named(dir))?.path();
+        if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).map_err(named(&path))?;
+            Ok((path.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// The positions `(earlier, later)` of the first item whose `(id, version)` an earlier item
+/// already has.
+pub fn repeated<T: Dated>(items: &[T]) -> Option<(usize, usize)> {
+    items.iter().enumerate().find_map(|(later, l)| {
+        items[..later]
+            .iter()
+            .position(|o| o.id() == l.id() && o.version() == l.version())
+            .map(|earlier| (earlier, later))
+    })
 }

@@ -74,10 +74,23 @@ fn toml_opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveD
     toml_date(d).map(Some)
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum TriageError {
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}: triage weights {id} version {version} are also in {other}")]
+    Duplicate {
+        file: String,
+        other: String,
+        id: String,
+        version: u32,
+    },
 }
 
 impl TriagePolicy {
@@ -142,12 +155,41 @@ impl Dated for TriagePolicy {
 pub struct TriagePolicies(Vec<TriagePolicy>);
 
 impl TriagePolicies {
+    /// The weights shipped in `config/triage/`, compiled into the binary.
     pub fn built_in() -> Result<TriagePolicies, TriageError> {
-        BUILT_IN
-            .iter()
-            .map(|(f, t)| TriagePolicy::from_toml_str(f, t))
-            .collect::<Result<Vec<_>, _>>()
-            .map(TriagePolicies)
+        TriagePolicies::from_sources(BUILT_IN.iter().copied())
+    }
+
+    /// Every `*.toml` file of `dir` (not recursive), in file-name order.
+    pub fn load_dir(dir: impl AsRef<std::path::Path>) -> Result<TriagePolicies, TriageError> {
+        let files = dated::read_toml_dir(dir.as_ref())
+            .map_err(|(file, source)| TriageError::Io { file, source })?;
+        TriagePolicies::from_sources(files.iter().map(|(f, t)| (f.as_str(), t.as_str())))
+    }
+
+    /// Weights from `(file name, TOML text)` pairs; a repeated `(id, version)` is refused.
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<TriagePolicies, TriageError> {
+        let (files, policies): (Vec<&str>, Vec<TriagePolicy>) = sources
+            .into_iter()
+            .map(|(f, t)| TriagePolicy::from_toml_str(f, t).map(|p| (f, p)))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .unzip();
+        if let Some((earlier, later)) = dated::repeated(&policies) {
+            return Err(TriageError::Duplicate {
+                file: files[later].to_string(),
+                other: files[earlier].to_string(),
+                id: policies[later].id.clone(),
+                version: policies[later].version,
+            });
+        }
+        Ok(TriagePolicies(policies))
+    }
+
+    pub fn policies(&self) -> &[TriagePolicy] {
+        &self.0
     }
 
     pub fn select(&self, region_code: &str, date: NaiveDate) -> Option<&TriagePolicy> {
@@ -378,5 +420,52 @@ mod tests {
         let bad = good.replace("region = \"000000\"", "region = \"37\"");
         assert!(TriagePolicy::from_toml_str("x", &bad).is_err());
         assert!(TriagePolicy::from_toml_str("x", &format!("unknown = 1\n{good}")).is_err());
+    }
+
+    /// A folder of weights: a region's own file wins over the national one for its codes
+    /// only; a repeated `(id, version)` names both files; a folder that is not there is an
+    /// I/O error naming it; files other than `*.toml` are not read.
+    #[test]
+    fn weights_load_from_a_folder() {
+        let dir = std::env::temp_dir().join(format!("jubao-triage-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let national = BUILT_IN[0].1;
+        let shandong = national
+            .replace("id = \"default\"", "id = \"shandong\"")
+            .replace("region = \"000000\"", "region = \"370000\"")
+            .replace("insider = 15 ", "insider = 40 ");
+        std::fs::write(dir.join("a-national.toml"), national).unwrap();
+        std::fs::write(dir.join("b-shandong.toml"), &shandong).unwrap();
+        std::fs::write(dir.join("notes.txt"), "not a policy").unwrap();
+        let set = TriagePolicies::load_dir(&dir).unwrap();
+        assert_eq!(set.policies().len(), 2);
+        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let liaocheng = set.select("371502", day).unwrap();
+        assert_eq!(
+            (liaocheng.label(), liaocheng.insider),
+            ("shandong@1".into(), 40)
+        );
+        assert_eq!(set.select("110101", day).unwrap().label(), "default@1");
+
+        std::fs::write(dir.join("c-again.toml"), &shandong).unwrap();
+        match TriagePolicies::load_dir(&dir) {
+            Err(TriageError::Duplicate {
+                file,
+                other,
+                id,
+                version,
+            }) => {
+                assert!(file.ends_with("c-again.toml"), "{file}");
+                assert!(other.ends_with("b-shandong.toml"), "{other}");
+                assert_eq!((id.as_str(), version), ("shandong", 1));
+            }
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        match TriagePolicies::load_dir(&dir) {
+            Err(TriageError::Io { file, .. }) => assert!(file.contains("jubao-triage-"), "{file}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -310,8 +310,11 @@ async fn merge(
         return Err(AppError::invalid("merge_into", "error-merge-target"));
     };
     // The earlier case keeps priority: merge only into an earlier, live case the
-    // caller may see.
-    if target_received >= op.case.received_at
+    // caller may see (its region, and not an institution the caller is recused from:
+    // the same refusal as a case that is not there, so the merge tells nothing).
+    let recused = crate::workflow::recused_from(&mut *op.tx, &op.p.id, into).await?;
+    if recused
+        || target_received >= op.case.received_at
         || target_merged.is_some()
         || matches!(
             target_status.as_str(),

@@ -32,24 +32,8 @@ impl PolicySet {
 
     /// Loads every `*.toml` file in `dir` (not recursive), in file-name order.
     pub fn load_dir(dir: impl AsRef<Path>) -> Result<PolicySet, PolicyError> {
-        let dir = dir.as_ref();
-        let io_err = |file: &Path, source| PolicyError::Io {
-            file: file.display().to_string(),
-            source,
-        };
-        let mut paths = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
-            let path = entry.map_err(|e| io_err(dir, e))?.path();
-            if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
-                paths.push(path);
-            }
-        }
-        paths.sort();
-        let mut files = Vec::with_capacity(paths.len());
-        for path in paths {
-            let text = std::fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
-            files.push((path.display().to_string(), text));
-        }
+        let files = crate::dated::read_toml_dir(dir.as_ref())
+            .map_err(|(file, source)| PolicyError::Io { file, source })?;
         PolicySet::from_sources(files.iter().map(|(f, t)| (f.as_str(), t.as_str())))
     }
 
@@ -57,21 +41,18 @@ impl PolicySet {
     pub fn from_sources<'a>(
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<PolicySet, PolicyError> {
-        let mut policies: Vec<Policy> = Vec::new();
-        for (file, text) in sources {
-            let p = Policy::from_toml_str(file, text)?;
-            if let Some(other) = policies
-                .iter()
-                .find(|o| o.id == p.id && o.version == p.version)
-            {
-                return Err(PolicyError::Duplicate {
-                    file: file.to_owned(),
-                    other: other.source.clone(),
-                    id: p.id,
-                    version: p.version,
-                });
-            }
-            policies.push(p);
+        let policies = sources
+            .into_iter()
+            .map(|(file, text)| Policy::from_toml_str(file, text))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some((earlier, later)) = crate::dated::repeated(&policies) {
+            let (earlier, later) = (&policies[earlier], &policies[later]);
+            return Err(PolicyError::Duplicate {
+                file: later.source.clone(),
+                other: earlier.source.clone(),
+                id: later.id.clone(),
+                version: later.version,
+            });
         }
         Ok(PolicySet { policies })
     }
