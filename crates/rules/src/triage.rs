@@ -468,4 +468,69 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    /// Dates, versions and the end of a file's force are read and used: a later version
+    /// wins, a file not yet in force or ended is passed over.
+    #[test]
+    fn weights_are_chosen_by_date_and_version() {
+        let national = BUILT_IN[0].1;
+        let p = TriagePolicy::from_toml_str("x", national).unwrap();
+        assert_eq!(
+            p.effective_from,
+            NaiveDate::from_ymd_opt(2018, 1, 1).unwrap()
+        );
+        assert_eq!(p.effective_to, None);
+        let regional = |version: u32, from: &str, to: Option<&str>, insider: i64| {
+            let mut t = national
+                .replace("id = \"default\"", "id = \"sd\"")
+                .replace("region = \"000000\"", "region = \"370000\"")
+                .replace("version = 1", &format!("version = {version}"))
+                .replace(
+                    "effective_from = 2018-01-01",
+                    &format!("effective_from = {from}"),
+                )
+                .replace("insider = 15 ", &format!("insider = {insider} "));
+            if let Some(to) = to {
+                t = t.replace(
+                    &format!("effective_from = {from}"),
+                    &format!("effective_from = {from}\neffective_to = {to}"),
+                );
+            }
+            t
+        };
+        let v1 = regional(1, "2020-01-01", None, 20);
+        let v2 = regional(2, "2020-01-01", Some("2025-12-31"), 30);
+        let v3 = regional(3, "2027-01-01", None, 40);
+        let set = TriagePolicies::from_sources([
+            ("n", national),
+            ("v1", v1.as_str()),
+            ("v2", v2.as_str()),
+            ("v3", v3.as_str()),
+        ])
+        .unwrap();
+        let on = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let pick = |day| set.select("371502", day).unwrap().insider;
+        assert_eq!(pick(on(2025, 12, 31)), 30, "the highest version in force");
+        assert_eq!(pick(on(2026, 1, 1)), 20, "version 2 ended");
+        assert_eq!(pick(on(2027, 1, 1)), 40, "version 3 begins");
+        assert_eq!(
+            pick(on(2019, 6, 1)),
+            15,
+            "before the region's files: national"
+        );
+        let v2 = TriagePolicy::from_toml_str("v2", &v2).unwrap();
+        assert_eq!(v2.effective_to, Some(on(2025, 12, 31)));
+        assert_eq!(v2.version, 2);
+    }
+
+    /// Bands must rise strictly; `repeated` may be 0 (no penalty) but not positive.
+    #[test]
+    fn equal_bands_are_refused_and_a_zero_repeat_is_allowed() {
+        let good = BUILT_IN[0].1;
+        let equal = good.replace("from_fen = 1_000_000 ", "from_fen = 1 ");
+        assert_ne!(equal, good);
+        assert!(TriagePolicy::from_toml_str("x", &equal).is_err());
+        let zero = good.replace("repeated = -40", "repeated = 0");
+        assert_eq!(TriagePolicy::from_toml_str("x", &zero).unwrap().repeated, 0);
+    }
 }

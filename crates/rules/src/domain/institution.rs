@@ -45,7 +45,7 @@ pub fn fold(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
+            // The ideographic space (U+3000) is whitespace: the filter drops it.
             _ => c,
         })
         .filter(|c| !c.is_whitespace() && !is_punctuation(*c))
@@ -174,5 +174,29 @@ mod tests {
         assert!(parse_code("X37150200001").is_err());
         assert!(parse_code("H3715020000").is_err());
         assert!(!code_only_key("H37150200001").eq(&target_key("#code:H37150200001")));
+    }
+
+    #[test]
+    fn the_ideographic_space_folds_away() {
+        assert_eq!(fold("康泰\u{3000}医院"), fold("康泰医院"));
+        assert_eq!(fold("康泰\u{3000}医院"), "康泰医院");
+    }
+
+    /// The recusal SQL, written out: the same name key, or the same code when there is one.
+    #[test]
+    fn the_recusal_conditions() {
+        assert_eq!(
+            conflict_match("sc", "r"),
+            "(sc.target_key = r.target_key OR (sc.target_code IS NOT NULL \
+             AND sc.target_code = r.target_code))"
+        );
+        assert_eq!(
+            not_recused("r", "$3"),
+            format!(
+                "NOT EXISTS (SELECT 1 FROM staff_conflicts scx WHERE scx.user_id = $3 AND {})",
+                conflict_match("scx", "r")
+            )
+        );
+        assert_eq!(code_only_key("H37150200001"), "#code:H37150200001");
     }
 }

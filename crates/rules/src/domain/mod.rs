@@ -256,13 +256,8 @@ impl RegionCode {
     /// Whether `other` lies within this region (a province sees its cities, a city its
     /// counties): trailing "00" pairs are wildcards.
     pub fn contains(&self, other: &RegionCode) -> bool {
-        let prefix = self.0.trim_end_matches("00");
-        let prefix = if prefix.len() % 2 == 1 {
-            &self.0[..prefix.len() + 1]
-        } else {
-            prefix
-        };
-        other.0.starts_with(prefix)
+        // Pairs come off a 6-digit code, so what is left is a whole number of pairs.
+        other.0.starts_with(self.0.trim_end_matches("00"))
     }
 }
 
@@ -542,5 +537,58 @@ mod tests {
         for bad in ["2026-2-13", "2026-02-30", "13/02/2026", "", "2026-02-130"] {
             assert!(parse_date(bad).is_err(), "{bad}");
         }
+    }
+
+    /// `Debug` names the type and hides the value: not empty, not the number.
+    #[test]
+    fn debug_names_the_type_only() {
+        let p = MobilePhone::parse("13800138000").unwrap();
+        assert_eq!(format!("{p:?}"), "MobilePhone(…)");
+        let e = Email::parse("li.si@example.cn").unwrap();
+        assert_eq!(format!("{e:?}"), "Email(…)");
+    }
+
+    /// Issued passcodes are 16 decimal digits, all ten digits used.
+    #[test]
+    fn issued_passcodes_are_digits() {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            let p = tracking::new_passcode();
+            assert_eq!(p.len(), tracking::PASSCODE_LEN, "{p}");
+            assert!(p.bytes().all(|b| b.is_ascii_digit()), "{p}");
+            seen.extend(p.bytes());
+        }
+        assert_eq!(seen.len(), 10, "{seen:?}");
+    }
+
+    #[test]
+    fn passcodes_as_people_type_them() {
+        use tracking::{normalize_chosen_passcode as chosen, normalize_passcode as issued};
+        assert_eq!(
+            issued("1234 5678-9012\u{3000}3456").as_deref(),
+            Some("1234567890123456")
+        );
+        assert_eq!(
+            issued("1234567890123456").as_deref(),
+            Some("1234567890123456")
+        );
+        for bad in [
+            "123456789012345",
+            "12345678901234567",
+            "12345678901234a6",
+            "",
+            "１２３４５６７８９０１２３４５６",
+        ] {
+            assert_eq!(issued(bad), None, "{bad}");
+        }
+        assert_eq!(chosen("abc-123 456 7").as_deref(), Some("abc1234567"));
+        assert_eq!(
+            chosen(&"9".repeat(64)).as_deref(),
+            Some("9".repeat(64).as_str())
+        );
+        for bad in ["123456789", "", "12345678é0", "1234567890\t"] {
+            assert_eq!(chosen(bad), None, "{bad:?}");
+        }
+        assert_eq!(chosen(&"9".repeat(65)), None);
     }
 }

@@ -145,11 +145,6 @@ impl Policy {
         region_prefix(&self.region)
     }
 
-    /// Whether this policy's region covers `region_code` (a 6-digit administrative code).
-    pub fn covers(&self, region_code: &str) -> bool {
-        is_region_code(region_code) && region_code.starts_with(self.region_prefix())
-    }
-
     /// `id@version`, as recorded on the reward clocks it sets.
     pub fn label(&self) -> String {
         format!("{}@{}", self.id, self.version)
@@ -159,11 +154,6 @@ impl Policy {
     pub fn needs_collective(&self, amount_fen: i64) -> bool {
         self.collective_threshold_fen
             .is_some_and(|t| amount_fen > t)
-    }
-
-    /// Whether the policy is in force on `date` (`effective_from ..= effective_to`).
-    pub fn in_force_on(&self, date: NaiveDate) -> bool {
-        date >= self.effective_from && self.effective_to.map_or(true, |to| date <= to)
     }
 
     /// Whether a reward of `amount_fen` also needs a supervisor's approval.

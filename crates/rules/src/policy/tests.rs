@@ -958,3 +958,29 @@ fn an_amount_exactly_at_the_cap_is_not_capped() {
     );
     assert!(over.cap_applied);
 }
+
+/// A policy ends with its `effective_to`: the day after, the region falls back to the
+/// national policy.
+#[test]
+fn a_policy_ends_on_its_last_day() {
+    let sichuan = include_str!("../../../../config/rewards/sichuan-2023.toml").replace(
+        "effective_from = 2023-02-01",
+        "effective_from = 2023-02-01\neffective_to = 2024-12-31",
+    );
+    let set = PolicySet::from_sources([
+        (
+            "default.toml",
+            include_str!("../../../../config/rewards/default.toml"),
+        ),
+        ("sichuan.toml", sichuan.as_str()),
+    ])
+    .unwrap();
+    assert_eq!(
+        set.select("510104", date(2024, 12, 31)).unwrap().id,
+        "sichuan"
+    );
+    assert_ne!(
+        set.select("510104", date(2025, 1, 1)).unwrap().id,
+        "sichuan"
+    );
+}
