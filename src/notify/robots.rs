@@ -260,6 +260,17 @@ mod tests {
         assert_eq!(s, "aZLLrriXgn05YbwaGR7knYsLeJADjr9NwLaNNKpxh4g=");
     }
 
+    /// DingTalk publishes no fixed vector, only its signing code (custom robot, 加签:
+    /// Python `hmac.new(secret, f"{timestamp}\n{secret}", sha256)`, base64, then
+    /// `urllib.parse.quote_plus`). This is that code's output for its own example secret
+    /// `this is secret` at timestamp 1577262236757 (before the URL encoding, which the
+    /// HTTP client does and `tests/support/robot_sink.py` checks on the wire).
+    #[test]
+    fn dingtalk_signature_matches_dingtalk_s_documented_code() {
+        let s = dingtalk_sign("this is secret", 1_577_262_236_757);
+        assert_eq!(s, "hmPWwU+7lVdm3ZZz0r9tSfx0L4Q26jWOZr9+Gs6EZQM=");
+    }
+
     #[test]
     fn short_ref_is_the_tail() {
         assert_eq!(
