@@ -164,9 +164,9 @@ fn notify_choice(
     };
     match NotifyBy::parse(s).ok_or("error-notify-by")? {
         NotifyBy::Sms if anonymous || crate::domain::MobilePhone::parse(number).is_err() => {
-            Err("error-notify-by-sms")
+            Err("error-hotline-notify-by-sms")
         }
-        NotifyBy::Email => Err("error-notify-by-email"),
+        NotifyBy::Email => Err("error-hotline-notify-by-email"),
         n => Ok(Some(n)),
     }
 }
