@@ -314,7 +314,12 @@ fn console_setup_page() {
         "the setup-code message names the console page {page}:\n{log}"
     );
     assert!(log.contains("POST /api/v1/auth/setup"), "{log}");
-    run_node(&server, "setup.mjs", &[("JUBAO_SETUP_CODE", &code)], "setup");
+    run_node(
+        &server,
+        "setup.mjs",
+        &[("JUBAO_SETUP_CODE", &code)],
+        "setup",
+    );
 }
 
 /// How the reporter is told (issue 17), in Chromium: `tests/browser/notices.mjs` files a tip
@@ -336,7 +341,9 @@ fn notices_end_to_end() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let server = Server::start(&root, tmp.path());
     let out = server
-        .command(&["user", "add", "intake9", "--role", "intake", "--region", "370000"])
+        .command(&[
+            "user", "add", "intake9", "--role", "intake", "--region", "370000",
+        ])
         .env("JUBAO_PASSWORD", CONSOLE_PASSWORD)
         .stdin(Stdio::null())
         .output()
@@ -373,6 +380,10 @@ fn notices_end_to_end() {
         "{}",
         String::from_utf8_lossy(&aged.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&aged.stdout).trim(), "1", "one waiting notice");
+    assert_eq!(
+        String::from_utf8_lossy(&aged.stdout).trim(),
+        "1",
+        "one waiting notice"
+    );
     run_node(&server, "notices.mjs", &envs("overdue"), "notices");
 }

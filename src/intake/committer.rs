@@ -366,13 +366,12 @@ async fn region_counts(
     .bind(store::ts(start))
     .fetch_one(&mut **tx)
     .await?;
-    let waiting: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM reports WHERE case_region = $1 AND status = $2",
-    )
-    .bind(region)
-    .bind(Status::Received.code())
-    .fetch_one(&mut **tx)
-    .await?;
+    let waiting: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE case_region = $1 AND status = $2")
+            .bind(region)
+            .bind(Status::Received.code())
+            .fetch_one(&mut **tx)
+            .await?;
     Ok((today, waiting))
 }
 

@@ -308,8 +308,7 @@ mod tests {
     /// `5ffe6a04…` and this signature.
     #[test]
     fn tencent_signature_matches_the_published_example() {
-        let payload =
-            r#"{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}"#;
+        let payload = r#"{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}"#;
         assert_eq!(
             hex::encode(Sha256::digest(payload.as_bytes())),
             "35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064",

@@ -314,10 +314,13 @@ impl FeedbackHandler {
             .open_identity(&n.report_id, &sealed)
             .await
             .map_err(JobError::retry)?;
-        let phone = identity.get(IdentityField::Phone).map(str::to_string).or_else(|| {
-            let number = identity.get(IdentityField::CallerNumber)?;
-            Some(MobilePhone::parse(number).ok()?.as_str().to_string())
-        });
+        let phone = identity
+            .get(IdentityField::Phone)
+            .map(str::to_string)
+            .or_else(|| {
+                let number = identity.get(IdentityField::CallerNumber)?;
+                Some(MobilePhone::parse(number).ok()?.as_str().to_string())
+            });
         let Some(phone) = phone else {
             return Ok(Delivery::Sent("page"));
         };

@@ -236,9 +236,7 @@ impl Periodic for Sweeper {
             let today = shanghai_date(self.0.db.now());
             loop {
                 let s = sweep(&self.0, today, 500).await?;
-                if (s.examined < 500 || s.reminded + s.due + s.escalated == 0)
-                    && s.alerted < 500
-                {
+                if (s.examined < 500 || s.reminded + s.due + s.escalated == 0) && s.alerted < 500 {
                     break;
                 }
             }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use crate::bots::{bot_app_with, play, tracking_code, Bot, FakePlatform, Mode, ZH_SCRIPT};
 use crate::both_databases;
+use crate::bots::{bot_app_with, play, tracking_code, Bot, FakePlatform, Mode, ZH_SCRIPT};
 use crate::helpers::*;
 use crate::robots::content;
 use crate::sms::{accept, case_of, sms_config, PHONE};
@@ -31,11 +31,10 @@ async fn drained(app: &TestApp) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let jobs: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT kind, last_error FROM jobs")
-            .fetch_all(&app.db.pool)
-            .await
-            .unwrap();
+    let jobs: Vec<(String, Option<String>)> = sqlx::query_as("SELECT kind, last_error FROM jobs")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
     panic!("the outbox never emptied: {jobs:?}");
 }
 
@@ -80,7 +79,12 @@ async fn a_bot_reporter_who_chose_sms_is_told_by_sms(backend: Backend) {
     // The report up to "anonymous or named?" (no photo), then a named reporter.
     let mut script: Vec<&str> = ZH_SCRIPT[..10].to_vec();
     script.retain(|l| !l.starts_with("[img:"));
-    let asked = play(&bot, &app, &[&script[..], &["实名", "张三", "跳过", PHONE, "2"]].concat()).await;
+    let asked = play(
+        &bot,
+        &app,
+        &[&script[..], &["实名", "张三", "跳过", PHONE, "2"]].concat(),
+    )
+    .await;
     assert!(asked.contains("有了处理结果，您想怎么知道？"), "{asked}");
     assert!(asked.contains("2. 发短信到我留的手机号"), "{asked}");
     let summary = bot.say(&app, "发短信给我").await;
@@ -158,7 +162,11 @@ async fn a_hotline_caller_who_asked_for_sms_is_told_by_sms(backend: Backend) {
         assert!(text.contains(message), "{e}");
         assert!(!text.contains("1391234"), "{e}");
     }
-    assert_eq!(app.counts().await, before, "a refused work order stores nothing");
+    assert_eq!(
+        app.counts().await,
+        before,
+        "a refused work order stores nothing"
+    );
 
     let mut o = work_order("12393-sms-0001");
     o["caller_number"] = json!("+86 139-1234-5678");
@@ -174,7 +182,11 @@ async fn a_hotline_caller_who_asked_for_sms_is_told_by_sms(backend: Backend) {
     assert_eq!(via_of(&app, &case).await.as_deref(), Some("sms"));
     let calls = sink.wait_calls(1).await;
     let c = &calls[0];
-    assert_eq!((c["provider"].as_str(), &c["verified"]), (Some("aliyun"), &json!(true)), "{c}");
+    assert_eq!(
+        (c["provider"].as_str(), &c["verified"]),
+        (Some("aliyun"), &json!(true)),
+        "{c}"
+    );
     assert_eq!(c["phones"], json!(["13912345678"]));
     assert_eq!(c["params"], json!(["已受理"]));
     let raw = c["raw"].as_str().unwrap();
@@ -228,18 +240,23 @@ async fn robots_hear_of_a_deadline_three_working_days_ahead_once(backend: Backen
                 text.contains(&format!("本辖区今天已收到 {n} 条，待受理 {n} 条")),
                 "{text}"
             );
-            assert!(text.contains(&cases[n - 1][cases[n - 1].len() - 8..]), "{text}");
+            assert!(
+                text.contains(&cases[n - 1][cases[n - 1].len() - 8..]),
+                "{text}"
+            );
             assert!(!text.contains(&code), "{text}");
-            assert!(!text.contains("挂名住院") && !text.contains("人民医院"), "{text}");
+            assert!(
+                !text.contains("挂名住院") && !text.contains("人民医院"),
+                "{text}"
+            );
         }
     }
-    let due: String = sqlx::query_scalar(
-        "SELECT due_on FROM clocks WHERE report_id = $1 AND kind = 'accept'",
-    )
-    .bind(&cases[0])
-    .fetch_one(&first.db.pool)
-    .await
-    .unwrap();
+    let due: String =
+        sqlx::query_scalar("SELECT due_on FROM clocks WHERE report_id = $1 AND kind = 'accept'")
+            .bind(&cases[0])
+            .fetch_one(&first.db.pool)
+            .await
+            .unwrap();
     let due = NaiveDate::parse_from_str(&due, "%Y-%m-%d").unwrap();
     let Some(oracle) = crate::oracle::load(
         "reach::robots (the day 3 working days before)",
