@@ -71,7 +71,8 @@ impl AlertKind {
 /// The `staff_alert` job: one event, fanned out to the robots.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StaffAlert {
-    /// What makes the event unique (`tip:{case}`, `clock:{id}:reminded`, `reveal:{id}`).
+    /// What makes the event unique (`tip:{case}`, `clock:{id}:soon`, `clock:{id}:escalated`,
+    /// `reveal:{id}`).
     pub event: String,
     pub kind: AlertKind,
     pub region: String,
@@ -82,10 +83,11 @@ pub struct StaffAlert {
     /// The clock's due date (`YYYY-MM-DD`), for clock alerts.
     #[serde(default)]
     pub due: Option<String>,
-    /// Working days left (due) or late (overdue); approvals given (reveal).
+    /// Working days left (due soon) or late (overdue); tips of the region that day (new
+    /// tip); approvals given (reveal).
     #[serde(default)]
     pub count: i64,
-    /// Approvals needed (reveal).
+    /// Approvals needed (reveal); tips of the region waiting for acceptance (new tip).
     #[serde(default)]
     pub of: i64,
 }

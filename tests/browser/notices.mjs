@@ -85,8 +85,10 @@ async function signIn(username) {
 /** Reload the case page until its notices table has a row in `state` (the outbox works
  *  in the background); the row. */
 async function noticeRow(page, caseId, state) {
+  await page.goto(`${BASE}/console/#/cases/${caseId}`);
   for (let i = 0; i < 60; i++) {
-    await page.goto(`${BASE}/console/#/cases/${caseId}`);
+    // A reload: going to the URL the page is already on would not render it again.
+    if (i) await page.reload();
     await page.waitForSelector('#notices');
     const row = page.locator(`#notices tr[data-notice="${state}"]`);
     if (await row.count()) return row.first();
@@ -158,7 +160,7 @@ try {
       await page.getByLabel('身份证号码').fill(residentId('37150219560101002'));
       await page.getByLabel('手机号码').fill(PHONE);
       assert.equal(await page.locator('#rep_notify').inputValue(), 'sms', 'the choice is kept');
-      await page.getByRole('button', { name: '下一步' }).click();
+      await page.getByRole('button', { name: '回到核对页' }).click();
       await page.locator('#step-5-title').waitFor();
       const review = await page.locator('#review').innerText();
       assert.match(review, /有进展时怎样告诉您\s*短信/);
