@@ -200,30 +200,38 @@ async fn a_hotline_caller_who_asked_for_sms_is_told_by_sms(backend: Backend) {
     app.stop().await;
 }
 
-/// The last day before `due` from which `due` is the third working day (by the
+/// The last day before `due` from which `due` is the `n`th working day (by the
 /// independent calendar of tests/support/workdays.py).
-fn three_working_days_before(o: &crate::oracle::Oracle, due: NaiveDate) -> NaiveDate {
+fn working_days_before(o: &crate::oracle::Oracle, due: NaiveDate, n: u32) -> NaiveDate {
     let mut d = due - chrono::Duration::days(1);
-    while o.add_working_days(d, 3) != due {
+    while o.add_working_days(d, n) != due {
         d -= chrono::Duration::days(1);
     }
     d
 }
 
+/// The robots of `crate::robots::configure`, and staff email reminders 5 working days ahead.
+fn robots_and_early_reminders(sink: &PySink) -> impl FnOnce(&mut jubao::config::Config) + '_ {
+    move |c| {
+        crate::robots::configure(sink)(c);
+        c.workflow.remind_before_working_days = 5;
+    }
+}
+
 /// Two tips: each robot covering the region hears of each once, with the region's counts
-/// (tips today, waiting for acceptance) and no case content. Then two instances sweep at
-/// once on the day three working days before the acceptance deadline: each robot hears once
-/// per clock that it is due in 3 working days — not again at the email reminder, not again
-/// on the next day's sweep.
+/// (tips today, waiting for acceptance) and no case content. Two instances sweep at once on
+/// the day of the email reminder (5 working days ahead here): the groups hear nothing. Then
+/// on the day three working days before the acceptance deadline: each robot hears once per
+/// clock that it is due in 3 working days, and not again on the next day's sweep.
 async fn robots_hear_of_a_deadline_three_working_days_ahead_once(backend: Backend) {
     let Some(sink) = crate::robots::start_sink("reach::robots (robot_sink.py)").await else {
         return;
     };
-    let Some(first) = spawn_app_with(backend, crate::robots::configure(&sink)).await else {
+    let Some(first) = spawn_app_with(backend, robots_and_early_reminders(&sink)).await else {
         return;
     };
     let second = first
-        .another_instance(crate::robots::configure(&sink))
+        .another_instance(robots_and_early_reminders(&sink))
         .await;
     let mut cases = vec![];
     for n in 1..=2 {
@@ -267,7 +275,22 @@ async fn robots_hear_of_a_deadline_three_working_days_ahead_once(backend: Backen
         first.stop().await;
         return;
     };
-    let day = three_working_days_before(&oracle, due);
+    // The email reminder, 5 working days ahead: the groups hear nothing of it.
+    let early = working_days_before(&oracle, due, 5);
+    let (a, b) = tokio::join!(
+        jubao::workflow::sweep::sweep(&first.state.workflow, early, 500),
+        jubao::workflow::sweep::sweep(&second.state.workflow, early, 500),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        (a.reminded + b.reminded, a.alerted + b.alerted),
+        (2, 0),
+        "{a:?} {b:?}"
+    );
+    drained(&first).await;
+    assert_eq!(sink.calls().len(), 4, "{:#?}", sink.calls());
+
+    let day = working_days_before(&oracle, due, 3);
     let open: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM clocks WHERE closed_at IS NULL AND due_on > $1 AND due_on <= $2",
     )
