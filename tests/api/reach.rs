@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use crate::both_databases;
 use crate::bots::{bot_app_with, play, tracking_code, Bot, FakePlatform, Mode, ZH_SCRIPT};
 use crate::helpers::*;
+use crate::pysink::PySink;
 use crate::robots::content;
 use crate::sms::{accept, case_of, sms_config, PHONE};
 use crate::staffkit::staff;
@@ -269,7 +270,7 @@ async fn robots_hear_of_a_deadline_three_working_days_ahead_once(backend: Backen
     let Some(oracle) = crate::oracle::load(
         "reach::robots (the day 3 working days before)",
         due - chrono::Duration::days(30),
-        due + chrono::Duration::days(5),
+        due + chrono::Duration::days(30),
     ) else {
         second.stop().await;
         first.stop().await;
