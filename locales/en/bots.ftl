@@ -119,6 +119,12 @@ bots-relation-patient = I am the patient
 bots-relation-relative = A relative of the patient
 bots-relation-public = A member of the public who knows about it
 bots-relation-other = Other
+bots-report-ask-notify-by =
+    How would you like to hear the outcome? Reply with a number:
+bots-notify-channel = Tell me here in the chat
+bots-notify-sms = By text message to the mobile number I gave
+bots-notify-page = No messages; I will check with my tracking code
+bots-report-hint-notify-by = Sorry, I did not understand how you want to hear the outcome. Please reply with a number, for example { $example } ({ $example_label }). Reply “skip” and we will tell you here.
 bots-report-summary = Please check your answers:
 bots-report-summary-description = What happened: { $value }
 bots-report-summary-categories = Kind of problem: { $value }
@@ -134,6 +140,7 @@ bots-report-summary-reporter-name = Name: { $value }
 bots-report-summary-id-number = ID number: { $value }
 bots-report-summary-phone = Mobile: { $value }
 bots-report-summary-relation = Relation to the matter: { $value }
+bots-report-summary-notify-by = Hearing the outcome: { $value }
 bots-report-ask-confirm =
     If everything is right, reply 1 to submit.
     To change something, reply 2 to start again.

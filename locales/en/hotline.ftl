@@ -13,3 +13,6 @@ field-agent_id = Agent ID
 field-recording_url = Recording URL
 error-hotline-received-at-range = “{ $field }” must not be in the future or before 2018.
 hotline-accept-by-provisional = Note: next year's public holidays are not yet announced, so the acceptance date is provisional and may change; the caller will be told if it does.
+error-hotline-notify-by-sms = SMS can be chosen only by a named caller whose number is a mainland mobile.
+error-hotline-notify-by-email = A work order carries no email address, so email cannot be chosen; choose the call centre (channel), SMS or the status page only.
+field-notify_by = how to be told

@@ -1,6 +1,6 @@
 # Staff alerts in WeCom and DingTalk groups (notify::robots): no case content, only a short
 # case reference, the region, a count and a console link.
-robot-new-tip = [Fund reports] New tip in region { $region }: case { $case }. Please decide on acceptance in time. { $link }
+robot-new-tip = [Fund reports] New tip in region { $region }: case { $case }. Tips in the region today: { $count }; waiting for acceptance: { $of }. Please decide on acceptance in time. { $link }
 robot-clock-due = [Deadline] The “{ $clock }” deadline of case { $case } (region { $region }) ends in { $count } working days ({ $due }). { $link }
 robot-overdue = [Escalated] The “{ $clock }” deadline of case { $case } (region { $region }) ended on { $due }; it is { $count } working days overdue and has been escalated. { $link }
 robot-reveal-waiting = [Approval] A request to view the reporter's identity in case { $case } (region { $region }) waits for a custodian ({ $of } approval(s) needed). { $link }

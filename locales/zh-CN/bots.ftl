@@ -119,6 +119,12 @@ bots-relation-patient = 患者本人
 bots-relation-relative = 患者家属
 bots-relation-public = 知情群众
 bots-relation-other = 其他
+bots-report-ask-notify-by =
+    有了处理结果，您想怎么知道？请回复数字：
+bots-notify-channel = 在微信里告诉我（就在这里）
+bots-notify-sms = 发短信到我留的手机号
+bots-notify-page = 不用通知，我自己用查询编号查
+bots-report-hint-notify-by = 没看懂您想怎么知道结果。请回复前面的数字，例如回复 { $example }（{ $example_label }）。都可以的话回复“跳过”，我们就在这里告诉您。
 bots-report-summary = 请核对您填写的内容：
 bots-report-summary-description = 发生了什么：{ $value }
 bots-report-summary-categories = 问题类型：{ $value }
@@ -134,6 +140,7 @@ bots-report-summary-reporter-name = 姓名：{ $value }
 bots-report-summary-id-number = 身份证号：{ $value }
 bots-report-summary-phone = 手机号：{ $value }
 bots-report-summary-relation = 与此事的关系：{ $value }
+bots-report-summary-notify-by = 怎么告诉您结果：{ $value }
 bots-report-ask-confirm =
     内容没问题，请回复 1 提交。
     需要修改，请回复 2 重新填写。

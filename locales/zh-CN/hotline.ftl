@@ -13,3 +13,6 @@ field-agent_id = 话务员工号
 field-recording_url = 录音地址
 error-hotline-received-at-range = “{ $field }”不能晚于现在，也不能早于 2018 年。
 hotline-accept-by-provisional = 提示：明年的法定节假日安排尚未公布，受理期限为暂定日期，公布后可能调整，如有调整会告知来电人。
+error-hotline-notify-by-sms = 短信告知只能用于实名来电，且来电号码须为手机号码。
+error-hotline-notify-by-email = 热线工单无法留电子邮箱，不能选择邮件告知；可选原渠道（由话务系统回告）、短信或仅在查询页面查看。
+field-notify_by = 告知方式

@@ -1,6 +1,6 @@
 # Staff alerts in WeCom and DingTalk groups (notify::robots): no case content, only a short
 # case reference, the region, a count and a console link.
-robot-new-tip = 【医保举报】辖区 { $region } 收到新举报线索，案件 { $case }，请在受理时限内处理。{ $link }
+robot-new-tip = 【医保举报】辖区 { $region } 收到新举报线索，案件 { $case }。本辖区今天已收到 { $count } 条，待受理 { $of } 条，请在受理时限内处理。{ $link }
 robot-clock-due = 【时限提醒】案件 { $case }（辖区 { $region }）的“{ $clock }”时限还有 { $count } 个工作日届满（{ $due }）。{ $link }
 robot-overdue = 【督办】案件 { $case }（辖区 { $region }）的“{ $clock }”时限已于 { $due } 届满，超期 { $count } 个工作日，已列入督办。{ $link }
 robot-reveal-waiting = 【待审批】案件 { $case }（辖区 { $region }）有一项查看举报人身份的申请等待身份保管人审批（需 { $of } 人批准）。{ $link }

@@ -330,6 +330,7 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
             extra.write(tx, &p.report_id).await?;
         }
         if let Some(attempts) = p.alert_attempts {
+            let (today, waiting) = region_counts(tx, &p.case_region, p.received_at).await?;
             let alert = StaffAlert {
                 event: format!("tip:{}", p.report_id),
                 kind: AlertKind::NewTip,
@@ -337,13 +338,41 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
                 case_id: p.report_id.clone(),
                 clock: None,
                 due: None,
-                count: 0,
-                of: 0,
+                count: today,
+                of: waiting,
             };
             robots::alert(tx, &alert, attempts).await?;
         }
     }
     Ok(())
+}
+
+/// For the new-tip alert: the tips of `region` received on the Asia/Shanghai day of `at`
+/// (this one included), and those of the region still waiting for acceptance. Counts only.
+async fn region_counts(
+    tx: &mut Tx<'_>,
+    region: &str,
+    at: DateTime<Utc>,
+) -> Result<(i64, i64), sqlx::Error> {
+    let day = crate::deadlines::calendar::shanghai_date(at);
+    let start = day
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc() - chrono::Duration::hours(8))
+        .unwrap_or(at);
+    let today: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reports WHERE case_region = $1 AND received_at >= $2",
+    )
+    .bind(region)
+    .bind(store::ts(start))
+    .fetch_one(&mut **tx)
+    .await?;
+    let waiting: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE case_region = $1 AND status = $2")
+            .bind(region)
+            .bind(Status::Received.code())
+            .fetch_one(&mut **tx)
+            .await?;
+    Ok((today, waiting))
 }
 
 /// Record the tip's idempotency key; when the key was already used, the saved answer.

@@ -71,7 +71,8 @@ impl AlertKind {
 /// The `staff_alert` job: one event, fanned out to the robots.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StaffAlert {
-    /// What makes the event unique (`tip:{case}`, `clock:{id}:reminded`, `reveal:{id}`).
+    /// What makes the event unique (`tip:{case}`, `clock:{id}:soon`, `clock:{id}:escalated`,
+    /// `reveal:{id}`).
     pub event: String,
     pub kind: AlertKind,
     pub region: String,
@@ -82,10 +83,11 @@ pub struct StaffAlert {
     /// The clock's due date (`YYYY-MM-DD`), for clock alerts.
     #[serde(default)]
     pub due: Option<String>,
-    /// Working days left (due) or late (overdue); approvals given (reveal).
+    /// Working days left (due soon) or late (overdue); tips of the region that day (new
+    /// tip); approvals given (reveal).
     #[serde(default)]
     pub count: i64,
-    /// Approvals needed (reveal).
+    /// Approvals needed (reveal); tips of the region waiting for acceptance (new tip).
     #[serde(default)]
     pub of: i64,
 }
@@ -258,6 +260,17 @@ mod tests {
     fn dingtalk_signature_is_base64_of_hmac_sha256() {
         let s = dingtalk_sign("SECtest", 1_700_000_000_000);
         assert_eq!(s, "aZLLrriXgn05YbwaGR7knYsLeJADjr9NwLaNNKpxh4g=");
+    }
+
+    /// DingTalk publishes no fixed vector, only its signing code (custom robot, 加签:
+    /// Python `hmac.new(secret, f"{timestamp}\n{secret}", sha256)`, base64, then
+    /// `urllib.parse.quote_plus`). This is that code's output for its own example secret
+    /// `this is secret` at timestamp 1577262236757 (before the URL encoding, which the
+    /// HTTP client does and `tests/support/robot_sink.py` checks on the wire).
+    #[test]
+    fn dingtalk_signature_matches_dingtalk_s_documented_code() {
+        let s = dingtalk_sign("this is secret", 1_577_262_236_757);
+        assert_eq!(s, "hmPWwU+7lVdm3ZZz0r9tSfx0L4Q26jWOZr9+Gs6EZQM=");
     }
 
     #[test]

@@ -301,6 +301,35 @@ mod tests {
         );
     }
 
+    /// The worked example of Tencent Cloud's "Signature v3" (API 3.0) documentation:
+    /// SecretKey `Gu5t9xGARNpq86cd98joQYCN3EXAMPLE`, timestamp 1551113065, a POST of this
+    /// payload to `cvm.tencentcloudapi.com` signed over content-type and host. The
+    /// documentation gives the payload hash `35e9c5b0…`, the canonical request hash
+    /// `5ffe6a04…` and this signature.
+    #[test]
+    fn tencent_signature_matches_the_published_example() {
+        let payload = r#"{"Limit": 1, "Filters": [{"Values": ["\u672a\u547d\u540d"], "Name": "instance-name"}]}"#;
+        assert_eq!(
+            hex::encode(Sha256::digest(payload.as_bytes())),
+            "35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064",
+            "the documentation's payload, byte for byte"
+        );
+        let a = tencent_authorization(
+            "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE",
+            "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE",
+            "cvm",
+            "cvm.tencentcloudapi.com",
+            1_551_113_065,
+            payload,
+        );
+        assert_eq!(
+            a,
+            "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE/2019-02-25/cvm/\
+             tc3_request, SignedHeaders=content-type;host, \
+             Signature=72e494ea809ad7a8c8f7a4507b9bddcbaa8e581f516e8da2f66e2c5a96525168"
+        );
+    }
+
     /// Alibaba Cloud's published example of the RPC signature (secret `testsecret`).
     #[test]
     fn aliyun_signature_matches_the_published_example() {

@@ -12,6 +12,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::deadlines::calendar::shanghai_date;
+use crate::domain::MobilePhone;
 use crate::i18n::{self, Locale};
 use crate::notify::email::{Email, Mailer};
 use crate::notify::sms::Sms;
@@ -302,7 +303,10 @@ impl FeedbackHandler {
         let sealed = SealedIdentity::load(&self.db.pool, &n.report_id)
             .await
             .map_err(JobError::retry)?;
-        let Some(sealed) = sealed.filter(|s| s.get(IdentityField::Phone).is_some()) else {
+        // A hotline caller's number is sealed as the caller number (intake refused SMS
+        // unless it is a mainland mobile).
+        let fields = [IdentityField::Phone, IdentityField::CallerNumber];
+        let Some(sealed) = sealed.filter(|s| fields.iter().any(|f| s.get(*f).is_some())) else {
             return Ok(Delivery::Sent("page"));
         };
         let identity = self
@@ -310,11 +314,18 @@ impl FeedbackHandler {
             .open_identity(&n.report_id, &sealed)
             .await
             .map_err(JobError::retry)?;
-        let Some(phone) = identity.get(IdentityField::Phone) else {
+        let phone = identity
+            .get(IdentityField::Phone)
+            .map(str::to_string)
+            .or_else(|| {
+                let number = identity.get(IdentityField::CallerNumber)?;
+                Some(MobilePhone::parse(number).ok()?.as_str().to_string())
+            });
+        let Some(phone) = phone else {
             return Ok(Delivery::Sent("page"));
         };
         let word = status_word(n.locale, &n.status);
-        sms.send(phone, sms.template_for(&n.kind), &word).await?;
+        sms.send(&phone, sms.template_for(&n.kind), &word).await?;
         Ok(Delivery::Sent("sms"))
     }
 

@@ -5,6 +5,7 @@
 //! a refused operation rolls back and is audited on its own.
 
 pub mod assign;
+pub mod due_soon;
 mod error;
 pub mod feedback;
 pub mod notices;

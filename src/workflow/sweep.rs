@@ -3,7 +3,9 @@
 //! `next_check_on` has come (an index on that column), so its cost follows the due items,
 //! not the number of cases. Each step moves a clock's stage with a conditional update and
 //! writes its emails to the outbox in the same transaction: when several instances sweep
-//! at once, exactly one of them moves a given clock, and each reminder is sent once.
+//! at once, exactly one of them moves a given clock, and each reminder is sent once. Each
+//! sweep also writes the group-robot alerts for deadlines due in 3 working days
+//! ([`super::due_soon`]).
 
 use chrono::NaiveDate;
 use futures_util::future::BoxFuture;
@@ -24,6 +26,8 @@ pub struct SweepStats {
     pub reminded: usize,
     pub due: usize,
     pub escalated: usize,
+    /// Group-robot alerts "due in 3 working days" written ([`super::due_soon`]).
+    pub alerted: usize,
 }
 
 type DueRow = (i64, String, String, String, String, String);
@@ -40,6 +44,7 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate, limit: i64) -> anyhow::Resul
     .await?;
     let mut stats = SweepStats {
         examined: rows.len(),
+        alerted: super::due_soon::alert(wf, today, limit).await?,
         ..Default::default()
     };
     for (id, report_id, kind, due_on, _remind_on, stage) in rows {
@@ -109,21 +114,17 @@ pub async fn sweep(wf: &Workflow, today: NaiveDate, limit: i64) -> anyhow::Resul
             )
             .await?;
         }
-        if !wf.config.robots.is_empty() && new_stage != "due" {
-            let (alert, count) = if new_stage == "escalated" {
-                (AlertKind::Overdue, late)
-            } else {
-                let left = wf.calendar.current().working_days_between(today, due);
-                (AlertKind::ClockDue, left.max(0))
-            };
+        // The groups hear of an escalation here; of a deadline coming up, three working
+        // days before it (`due_soon`), whatever the email reminder's lead time.
+        if !wf.config.robots.is_empty() && new_stage == "escalated" {
             let a = StaffAlert {
                 event: format!("clock:{id}:{new_stage}"),
-                kind: alert,
+                kind: AlertKind::Overdue,
                 region: case.case_region.clone(),
                 case_id: case.id.clone(),
                 clock: Some(kind.clone()),
                 due: Some(due_on.clone()),
-                count,
+                count: late,
                 of: 0,
             };
             robots::alert(&mut ctx, &a, wf.config.outbox.max_attempts).await?;
@@ -235,7 +236,7 @@ impl Periodic for Sweeper {
             let today = shanghai_date(self.0.db.now());
             loop {
                 let s = sweep(&self.0, today, 500).await?;
-                if s.examined < 500 || s.reminded + s.due + s.escalated == 0 {
+                if (s.examined < 500 || s.reminded + s.due + s.escalated == 0) && s.alerted < 500 {
                     break;
                 }
             }

@@ -351,6 +351,7 @@
       if (val('rep_email')) you.push(['review.email', val('rep_email')]);
     }
     you.push(['review.relation', rel ? J.t('relation.' + rel) : J.t('relation.none')]);
+    you.push(['rep.notify', J.t('notify.' + (val('rep_notify') || 'channel'))]);
     box.appendChild(reviewSection('review.you', 4, you));
   }
 

@@ -468,6 +468,7 @@ pub(crate) const ZH_SCRIPT: &[&str] = &[
     "完成",
     "1",
     "31002x",
+    "微信就行",
 ];
 
 const EN_SCRIPT: &[&str] = &[
@@ -481,6 +482,7 @@ const EN_SCRIPT: &[&str] = &[
     "3000",
     "skip",
     "anonymous",
+    "skip",
     "skip",
 ];
 
@@ -559,6 +561,7 @@ async fn everyday_answers_and_a_category_for_staff_to_classify(app: TestApp) {
             "没有",
             "匿名",
             "不用了",
+            "都行",
         ],
     )
     .await;

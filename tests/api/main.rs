@@ -30,6 +30,7 @@ mod openapi;
 mod permissions;
 mod privacy;
 mod protection;
+mod reach;
 mod related;
 mod reports;
 mod reveal;

@@ -15,7 +15,7 @@ const WECOM_KEY: &str = "wecom-key-7f3a";
 const DING_TOKEN: &str = "ding-token-91c2";
 
 /// The robots on loopback.
-async fn start_sink(what: &str) -> Option<PySink> {
+pub(crate) async fn start_sink(what: &str) -> Option<PySink> {
     PySink::start(
         what,
         "robot_sink.py",
@@ -30,7 +30,7 @@ fn robot(toml_text: &str) -> jubao::config::RobotConfig {
 
 /// Three robots: a WeCom robot for the city 371500, a signing DingTalk robot for the whole
 /// country, and a WeCom robot for another province that must hear nothing.
-fn configure(sink: &PySink) -> impl FnOnce(&mut jubao::config::Config) + '_ {
+pub(crate) fn configure(sink: &PySink) -> impl FnOnce(&mut jubao::config::Config) + '_ {
     move |c| {
         let b = &sink.base;
         c.outbox.poll_ms = jubao::config::Millis::new(20);
@@ -55,7 +55,7 @@ fn configure(sink: &PySink) -> impl FnOnce(&mut jubao::config::Config) + '_ {
 
 both_databases!(backend: one_alert_per_robot_across_two_instances, revoked_and_flaky_robots);
 
-fn content(call: &Value) -> String {
+pub(crate) fn content(call: &Value) -> String {
     call["body"]["text"]["content"]
         .as_str()
         .unwrap_or_default()

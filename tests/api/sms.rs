@@ -9,13 +9,13 @@ use crate::helpers::*;
 use crate::pysink::PySink;
 use crate::staffkit::{post_ok, staff, Staff};
 
-const KEY_ID: &str = "AKIDsmstest0001";
-const SECRET: &str = "sms-secret-do-not-log-7c1e";
-const PHONE: &str = "13912345678";
+pub(crate) const KEY_ID: &str = "AKIDsmstest0001";
+pub(crate) const SECRET: &str = "sms-secret-do-not-log-7c1e";
+pub(crate) const PHONE: &str = "13912345678";
 
 both_databases!(backend: an_sms_with_a_verified_signature_and_no_case_content, the_reporter_chooses_how_to_be_told);
 
-async fn start(what: &str) -> Option<PySink> {
+pub(crate) async fn start(what: &str) -> Option<PySink> {
     PySink::start(
         what,
         "sms_sink.py",
@@ -24,7 +24,7 @@ async fn start(what: &str) -> Option<PySink> {
     .await
 }
 
-fn sms_config(sink: &PySink, provider: &str) -> impl FnOnce(&mut jubao::config::Config) {
+pub(crate) fn sms_config(sink: &PySink, provider: &str) -> impl FnOnce(&mut jubao::config::Config) {
     let base = sink.base.clone();
     let provider = provider.to_string();
     move |c| {
@@ -45,7 +45,7 @@ fn sms_report(phone: &str, notify_by: &str) -> Value {
     r
 }
 
-async fn accept(app: &TestApp, intake: &Staff, case: &str) {
+pub(crate) async fn accept(app: &TestApp, intake: &Staff, case: &str) {
     post_ok(
         app,
         intake,
@@ -56,7 +56,7 @@ async fn accept(app: &TestApp, intake: &Staff, case: &str) {
     .await;
 }
 
-async fn case_of(app: &TestApp, code: &str) -> String {
+pub(crate) async fn case_of(app: &TestApp, code: &str) -> String {
     sqlx::query_scalar("SELECT id FROM reports WHERE tracking_code = $1")
         .bind(code)
         .fetch_one(&app.db.pool)

@@ -174,6 +174,9 @@ pub struct DraftReporter {
     /// reaches them and not whoever holds the passcode; stored by the service only as a
     /// keyed digest.
     pub claim_verifier: Option<String>,
+    /// How the reporter wants to be told (`channel`, `sms`, `page`; `None`: the channel
+    /// they came from), the report's `reporter.notify_by`.
+    pub notify_by: Option<String>,
 }
 
 impl fmt::Debug for DraftReporter {
@@ -187,6 +190,7 @@ impl fmt::Debug for DraftReporter {
             .field("phone", &has(&self.phone))
             .field("relation", &self.relation)
             .field("claim_verifier", &has(&self.claim_verifier))
+            .field("notify_by", &self.notify_by)
             .finish()
     }
 }
@@ -213,6 +217,7 @@ impl ReportDraft {
             ("phone", &r.phone),
             ("relation", &r.relation),
             ("claim_verifier", &r.claim_verifier),
+            ("notify_by", &r.notify_by),
         ] {
             if let Some(v) = v {
                 reporter.insert(k.into(), json!(v));

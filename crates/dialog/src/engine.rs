@@ -395,6 +395,7 @@ impl Engine {
             out.state = None;
             return;
         };
+        let step = &shown(s, step);
         // What an earlier answer already says: taken (the kind of a named target) or offered.
         if self.infer(s, step, out) {
             return self.advance(s.clone(), step, out);
@@ -441,6 +442,18 @@ enum Parsed {
     /// "No" to the summary: start the flow again.
     Restart,
     Invalid,
+}
+
+/// The step as this conversation sees it: a choice without the options whose `needs` slot
+/// no earlier answer filled (SMS for a reporter who left no mobile number), so that the
+/// list, its numbers and the words understood all agree.
+pub(super) fn shown(s: &Conversation, step: &Step) -> Step {
+    let mut step = step.clone();
+    let keep = |o: &crate::flow::Choice| o.needs.as_ref().map_or(true, |n| s.slots.contains_key(n));
+    if let Expect::Choice { options } | Expect::MultiChoice { options } = &mut step.expect {
+        options.retain(keep);
+    }
+    step
 }
 
 fn option_line(n: usize, label: &str) -> Msg {

@@ -135,6 +135,11 @@ pub struct Choice {
     /// Name endings that imply this option (`卫生室`, `大药房`).
     #[serde(default)]
     pub endings: Vec<String>,
+    /// A slot an earlier step must have filled for this option to be offered (`phone`:
+    /// SMS only to a reporter who gave a mobile number). A hidden option is neither
+    /// listed nor numbered nor understood.
+    #[serde(default)]
+    pub needs: Option<String>,
 }
 
 /// The kind of answer a step wants.
@@ -367,6 +372,17 @@ impl Flow {
             for t in targets {
                 if !ids.contains(t) {
                     return Err(step_err(&s.id, Problem::DanglingNext(t.clone())));
+                }
+            }
+            for o in s.expect.options() {
+                if let Some(n) = o.needs.as_ref().filter(|n| !slots.contains(*n)) {
+                    return Err(step_err(
+                        &s.id,
+                        Problem::BadExpect(format!(
+                            "option `{}` needs slot `{n}`, which no step fills",
+                            o.value
+                        )),
+                    ));
                 }
             }
             for r in s.understand.reads() {

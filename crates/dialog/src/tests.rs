@@ -7,6 +7,7 @@ use serde_json::json;
 use super::engine::ENGINE_MESSAGES;
 use super::*;
 
+mod notify;
 mod walkthrough;
 
 /// 2025-06-15 12:00 in China (04:00 UTC).
@@ -263,7 +264,7 @@ fn play(chat: &mut Chat, script: &[(&str, &[&str])]) -> Outcome {
 
 const DESCRIPTION: &str = "镇卫生院组织老人免费体检后办理住院，人没住院，医保照样结算。";
 
-/// The anonymous happy path: 12 messages from "举报" to the action.
+/// The anonymous happy path: 13 messages from "举报" to the action.
 fn anonymous_script() -> Vec<(&'static str, &'static [&'static str])> {
     vec![
         (
@@ -286,10 +287,9 @@ fn anonymous_script() -> Vec<(&'static str, &'static [&'static str])> {
         ("完成", &["bots-report-ask-anonymous"]),
         ("1", &["bots-report-ask-claim-verifier"]),
         // Full-width digits and a small x, as a phone keyboard gives them.
-        (
-            "１２３４５x",
-            &["bots-report-summary", "bots-report-ask-confirm"],
-        ),
+        ("１２３４５x", &["bots-report-ask-notify-by"]),
+        // No phone was given: SMS is not offered, so "2" is the status page.
+        ("２", &["bots-report-summary", "bots-report-ask-confirm"]),
         ("1", &[]),
     ]
 }
@@ -308,7 +308,7 @@ fn expect_draft(out: &Outcome) -> &ReportDraft {
 fn happy_path_anonymous() {
     let mut chat = Chat::new();
     let script = anonymous_script();
-    assert_eq!(script.len(), 12);
+    assert_eq!(script.len(), 13);
     let out = play(&mut chat, &script);
     assert!(out.state.is_none());
     let d = expect_draft(&out);
@@ -321,7 +321,7 @@ fn happy_path_anonymous() {
             "occurred_from": "2025-03-01",
             "occurred_to": "2025-03-31",
             "amount_estimate_fen": 1_200_000,
-            "reporter": { "anonymous": true, "claim_verifier": "12345X" },
+            "reporter": { "anonymous": true, "claim_verifier": "12345X", "notify_by": "page" },
             "locale": "zh-CN"
         })
     );
@@ -350,6 +350,7 @@ fn summary_shows_answers_with_labels() {
         "涉及金额：约 12,000 元",
         "证据材料：1 份",
         "举报方式：匿名举报",
+        "怎么告诉您结果：不用通知，我自己用查询编号查",
     ] {
         assert!(text.contains(want), "{want} not in:\n{text}");
     }
@@ -390,12 +391,20 @@ fn happy_path_named_with_voice_and_location() {
             ("张三", &["bots-report-ask-id-number"]),
             ("11010519491231002x", &["bots-report-ask-phone"]),
             ("138 0013 8000", &["bots-report-ask-relation"]),
-            ("2", &["bots-report-summary", "bots-report-ask-confirm"]),
+            ("2", &["bots-report-ask-notify-by"]),
+            (
+                "发短信给我",
+                &["bots-report-summary", "bots-report-ask-confirm"],
+            ),
         ],
     );
     let text = chat.fake.render(&out);
     assert!(text.contains("身份证号：110***********002X"), "{text}");
     assert!(text.contains("手机号：138****8000"), "{text}");
+    assert!(
+        text.contains("怎么告诉您结果：发短信到我留的手机号"),
+        "{text}"
+    );
     assert!(!text.contains(ID) && !text.contains(PHONE));
     assert!(text.contains("地点：山东省聊城市东昌府区"));
     // The spoken description counts as evidence too.
@@ -417,7 +426,7 @@ fn happy_path_named_with_voice_and_location() {
             "occurred_to": "2025-06-14",
             "amount_estimate_fen": 120_050,
             "reporter": { "anonymous": false, "name": "张三", "id_number": ID,
-                          "phone": PHONE, "relation": "patient" },
+                          "phone": PHONE, "relation": "patient", "notify_by": "sms" },
             "locale": "zh-CN"
         })
     );
@@ -461,10 +470,9 @@ fn skip_optional_steps() {
                 ],
             ),
             ("+86 139-0000-1111", &["bots-report-ask-relation"]),
-            (
-                "知情群众",
-                &["bots-report-summary", "bots-report-ask-confirm"],
-            ),
+            ("知情群众", &["bots-report-ask-notify-by"]),
+            // Skipped: the default, this chat (no `notify_by` in the report).
+            ("跳过", &["bots-report-summary", "bots-report-ask-confirm"]),
             ("1", &[]),
         ],
     );
@@ -594,10 +602,8 @@ fn english_locale() {
                 "12345",
                 &["bots-hint-id-last6", "bots-report-ask-claim-verifier"],
             ),
-            (
-                "54321x",
-                &["bots-report-summary", "bots-report-ask-confirm"],
-            ),
+            ("54321x", &["bots-report-ask-notify-by"]),
+            ("here", &["bots-report-summary", "bots-report-ask-confirm"]),
         ],
     );
     assert_eq!(out.locale, Locale::En);
@@ -624,7 +630,7 @@ fn english_locale() {
     );
     assert_eq!(
         j["reporter"],
-        json!({ "anonymous": true, "claim_verifier": "54321X" })
+        json!({ "anonymous": true, "claim_verifier": "54321X", "notify_by": "channel" })
     );
     assert_eq!(j["occurred_from"], "2025-01-01");
     assert_eq!(j["occurred_to"], "2025-02-28");

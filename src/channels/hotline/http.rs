@@ -43,7 +43,7 @@ pub(super) fn answer(
     params(("source" = String, Path, description = "The call centre, as configured in `[[hotline]] source`"),
         ("X-Jubao-Timestamp" = String, Header, description = "Unix seconds"),
         ("X-Jubao-Signature" = String, Header, description = "Lower-case hex HMAC-SHA256 of `{timestamp}.{raw body}` with the source's secret")),
-    request_body(content = Object, description = "The work order (CONTRACT §5)"),
+    request_body(content = Object, description = "The work order (CONTRACT §5; optional `claim_verifier` and `notify_by`, docs/hotline.md §2)"),
     responses((status = 201, body = Object, description = "`{ tracking_code, passcode, duplicate: false, accept_by, … }`"),
         (status = 200, body = Object, description = "The same call again: the first receipt, `duplicate: true`"),
         (status = 400), (status = 401, description = "Wrong signature or timestamp more than 300 s away"),

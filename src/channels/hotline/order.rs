@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::intake::NotifyBy;
 
 /// The JSON body of CONTRACT §5.
 #[derive(Deserialize)]
@@ -23,6 +24,12 @@ pub struct WorkOrder {
     /// by bank transfer later (optional; kept only as a keyed digest).
     #[serde(default)]
     pub claim_verifier: Option<String>,
+    /// How the caller wants to be told (optional, as `reporter.notify_by` of CONTRACT §3):
+    /// `channel` (default: back through the call centre), `sms` (a named caller whose
+    /// `caller_number` is a mainland mobile) or `page` (only the status page). See
+    /// docs/hotline.md §2 for why this is an optional field of its own.
+    #[serde(default)]
+    pub notify_by: Option<String>,
 }
 
 /// A checked work order, ready for intake.
@@ -93,6 +100,8 @@ pub fn to_order(
             }
         })?),
     };
+    let notify_by = notify_choice(wo.notify_by.as_deref(), wo.anonymous, &number)
+        .map_err(|msg| inv("notify_by", msg))?;
     let raw = RawReport {
         target: wo.target,
         categories: wo.categories,
@@ -123,6 +132,7 @@ pub fn to_order(
         ),
     };
     tip.anonymous = wo.anonymous;
+    tip.notify_by = notify_by;
     if let Some(name) = name {
         tip.identity = Identity::default()
             .with(IdentityField::Name, name)
@@ -139,6 +149,26 @@ pub fn to_order(
         received_at,
         recording_url,
     })
+}
+
+/// The caller's choice of how to be told. SMS goes to the caller's number, so it needs a
+/// named caller (an anonymous caller's number is not kept) whose number is a mainland
+/// mobile; email needs an address a work order cannot carry.
+fn notify_choice(
+    choice: Option<&str>,
+    anonymous: bool,
+    number: &str,
+) -> Result<Option<NotifyBy>, &'static str> {
+    let Some(s) = choice.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    match NotifyBy::parse(s).ok_or("error-notify-by")? {
+        NotifyBy::Sms if anonymous || crate::domain::MobilePhone::parse(number).is_err() => {
+            Err("error-hotline-notify-by-sms")
+        }
+        NotifyBy::Email => Err("error-hotline-notify-by-email"),
+        n => Ok(Some(n)),
+    }
 }
 
 /// SHA-256 of the body with object keys sorted, so a re-serialized copy of the same work

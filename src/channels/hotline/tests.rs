@@ -175,3 +175,63 @@ fn canonical_digest_ignores_key_order_only() {
     assert_eq!(canonical_digest(&a), canonical_digest(&b));
     assert_ne!(canonical_digest(&a), canonical_digest(&c));
 }
+
+/// `notify_by` of a work order: absent = the call centre; SMS only for a named caller whose
+/// number is a mainland mobile; email never (no address); unknown values refused.
+#[test]
+fn the_callers_choice_of_how_to_be_told() {
+    let order = |anonymous: bool, number: &str, choice: Option<&str>| {
+        let mut v = serde_json::json!({
+            "call_id": "c-1", "received_at": "2026-11-23T09:30:00+08:00",
+            "caller_number": number, "caller_name": if anonymous { None } else { Some("张三") },
+            "anonymous": anonymous,
+            "target": { "name": "某某县中医院", "kind": "hospital", "region_code": "371502" },
+            "categories": ["fake_patient"], "description": "来电反映：该院组织老人挂床住院。",
+            "agent_id": "A-007", "recording_url": null,
+        });
+        if let Some(c) = choice {
+            v["notify_by"] = serde_json::json!(c);
+        }
+        let (wo, _) = parse_json::<WorkOrder>(v.to_string().as_bytes(), Locale::ZhCn).unwrap();
+        to_order(wo, &source(), Locale::ZhCn, "2026-11-23".parse().unwrap())
+    };
+    let code = |r: AppResult<Order>| r.map(|o| o.tip.notify_by.map(|n| n.code()));
+    assert_eq!(code(order(false, "13912345678", None)).unwrap(), None);
+    assert_eq!(
+        code(order(false, "+86 139-1234-5678", Some("sms"))).unwrap(),
+        Some("sms")
+    );
+    assert_eq!(
+        code(order(true, "0635-8765 4321", Some("page"))).unwrap(),
+        Some("page")
+    );
+    assert_eq!(
+        code(order(false, "0635-8765 4321", Some(" "))).unwrap(),
+        None
+    );
+    for (anonymous, number, choice, msg) in [
+        (true, "13912345678", "sms", "error-hotline-notify-by-sms"),
+        (
+            false,
+            "0635-8765 4321",
+            "sms",
+            "error-hotline-notify-by-sms",
+        ),
+        (
+            false,
+            "13912345678",
+            "email",
+            "error-hotline-notify-by-email",
+        ),
+        (false, "13912345678", "SMS ", "error-notify-by"),
+    ] {
+        let e = order(anonymous, number, Some(choice))
+            .err()
+            .expect("refused");
+        assert_eq!(
+            (e.field.as_deref(), e.msg_id),
+            (Some("notify_by"), msg),
+            "{choice}"
+        );
+    }
+}

@@ -24,7 +24,7 @@ impl Engine {
             out.replies.push(Msg::new("bots-internal-error"));
             return;
         };
-        let step = step.clone();
+        let step = shown(&s, step);
 
         if let Expect::Media { max } = step.expect {
             return self.answer_media(s, &step, max, input, out);
@@ -77,7 +77,11 @@ impl Engine {
         }
         let unsure = self.vocab.is_unsure(&word);
         let lenient = matches!(step.expect, Expect::Location | Expect::Text { .. });
-        if self.menu.words.skip.contains(&word) || (unsure && lenient && step.optional) {
+        // An option's own name wins over a skip word (`不用了` can be an option).
+        let names_option = matches!(step.expect, Expect::Choice { .. })
+            && match_option(step.expect.options(), &word).is_some();
+        let skips = self.menu.words.skip.contains(&word) || (unsure && lenient && step.optional);
+        if skips && !names_option {
             if step.optional {
                 return self.skip(s, &step, out);
             }

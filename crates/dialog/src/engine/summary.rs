@@ -143,6 +143,7 @@ pub(super) fn build_draft(s: &Conversation) -> Option<ReportDraft> {
             relation: text("relation"),
             // Offered to anonymous reporters, whose ID number is not asked.
             claim_verifier: text("claim_verifier"),
+            notify_by: text("notify_by"),
         },
         media: s.media.clone(),
         needs_classification: s.slots.get(&super::offers::unsure_key("categories"))

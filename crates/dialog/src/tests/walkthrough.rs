@@ -48,7 +48,8 @@ fn the_description_answers_most_questions() {
             ("两千多块", &["bots-report-ask-evidence"]),
             ("没有", &["bots-report-ask-anonymous"]),
             ("1", &["bots-report-ask-claim-verifier"]),
-            ("跳过", &["bots-report-summary", "bots-report-ask-confirm"]),
+            ("跳过", &["bots-report-ask-notify-by"]),
+            ("都行", &["bots-report-summary", "bots-report-ask-confirm"]),
         ],
     );
     let text = chat.fake.render(&out);
@@ -71,7 +72,7 @@ fn the_description_answers_most_questions() {
             "occurred_from": "2024-12-01",
             "occurred_to": "2025-02-28",
             "amount_estimate_fen": 250_000,
-            "reporter": { "anonymous": true },
+            "reporter": { "anonymous": true, "notify_by": "channel" },
             "locale": "zh-CN"
         })
     );
@@ -172,8 +173,10 @@ fn not_knowing_the_category_is_an_answer() {
             ("没有", &["bots-report-ask-anonymous"]),
             ("匿名", &["bots-report-ask-claim-verifier"]),
             // How people answer "leave it out?": in their words, not the menu's.
+            ("不想留", &["bots-report-ask-notify-by"]),
+            // "I don't know" keeps the default: this chat.
             (
-                "不想留",
+                "不知道",
                 &["bots-report-summary", "bots-report-ask-confirm"],
             ),
         ],
@@ -183,6 +186,7 @@ fn not_knowing_the_category_is_an_answer() {
     assert!(d.needs_classification);
     assert_eq!((d.occurred_from, d.amount_estimate_fen), (None, None));
     assert_eq!(d.reporter.claim_verifier, None);
+    assert_eq!(d.reporter.notify_by, None);
 }
 
 #[test]
