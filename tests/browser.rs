@@ -317,3 +317,43 @@ fn console_setup_page() {
     assert!(log.contains("POST /api/v1/auth/setup"), "{log}");
     run_node(server, "setup.mjs", &[("JUBAO_SETUP_CODE", &code)], "setup");
 }
+
+/// The public page (typical cases and figures) at 360 px: `tests/browser/public.mjs` files
+/// tips, publishes a typical case through the API with the staff made here, and checks the
+/// page a citizen reaches from `/h5/`.
+#[test]
+fn public_page_at_phone_width() {
+    let _serial = ONE_BROWSER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if !browser_ready("browser::public_page_at_phone_width") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(&root, tmp.path());
+    for (username, roles, region) in [
+        ("intake1", "intake", "371502"),
+        ("handler1", "handler", "371502"),
+        ("legal1", "legal", "371500"),
+        ("supervisor1", "supervisor", "371500"),
+    ] {
+        let out = server
+            .command(&["user", "add", username, "--role", roles, "--region", region])
+            .env("JUBAO_PASSWORD", CONSOLE_PASSWORD)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run jubao user add");
+        assert!(
+            out.status.success(),
+            "jubao user add {username}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    run_node(
+        server,
+        "public.mjs",
+        &[("JUBAO_STAFF_PASSWORD", CONSOLE_PASSWORD)],
+        "public",
+    );
+}

@@ -26,6 +26,17 @@ error-forbidden = You are not allowed to do this.
 error-case-not-found = No such case.
 error-record-not-found = No such record.
 error-evidence-held-sealed = This file could not be cleaned of the metadata that may identify the reporter (for example an encrypted PDF), so it is held sealed and cannot be viewed here.
+error-already-held = A legal hold is already in force on this case.
+error-not-held = This case has no legal hold in force.
+error-already-purged = This case's reporter data has already been purged; there is nothing left to hold.
+error-text-names-reporter = This text names the reporter (a name, phone number, ID number, email or account of theirs). Remove it: a typical case never carries reporter data.
+error-text-names-tracking-code = This text contains a tracking code. Remove it.
+error-text-names-call-id = This text contains the hotline call id of the case. Remove it.
+error-text-names-staff = This text names a member of staff. Remove the name.
+error-not-substantiated = A typical case is drafted from a case decided substantiated or partly substantiated.
+error-own-draft = You drafted this typical case; another person reviews and approves it.
+error-typical-not-found = No such typical case.
+error-typical-wrong-status = The typical case is “{ $status }”; this step is not possible now.
 error-illegal-transition = The case is “{ $status }”; this step is not possible. Possible next statuses: { $allowed }.
 error-wrong-status = The case is “{ $status ->
         [received] received

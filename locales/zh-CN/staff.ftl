@@ -26,6 +26,17 @@ error-forbidden = 您没有权限执行此操作。
 error-case-not-found = 案件不存在。
 error-record-not-found = 记录不存在。
 error-evidence-held-sealed = 该文件无法清除可能暴露举报人身份的元数据（例如加密的 PDF），已封存，不能在此查看。
+error-already-held = 该案件已有生效的保全（暂停清除）。
+error-not-held = 该案件没有生效的保全。
+error-already-purged = 该案件的举报人信息已按保存期限清除，无可保全的数据。
+error-text-names-reporter = 该内容含有举报人信息（姓名、电话、身份证号、邮箱或账号）。请删除：典型案例不得包含举报人信息。
+error-text-names-tracking-code = 该内容含有举报查询码，请删除。
+error-text-names-call-id = 该内容含有该案的热线工单号，请删除。
+error-text-names-staff = 该内容含有工作人员姓名，请删除。
+error-not-substantiated = 典型案例只能取自查实或部分查实的案件。
+error-own-draft = 该典型案例由您起草，须由他人审核和批准。
+error-typical-not-found = 没有该典型案例。
+error-typical-wrong-status = 该典型案例当前状态为“{ $status }”，不能进行此操作。
 error-illegal-transition = 当前状态为“{ $status }”，不能进行此操作。可转为：{ $allowed }。
 error-wrong-status = 案件当前状态为“{ $status ->
         [received] 已收到

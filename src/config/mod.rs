@@ -8,11 +8,13 @@ mod defaults;
 mod exposed;
 mod hotline;
 mod reach;
+mod retention;
 mod secret;
 mod units;
 
 pub use backup::BackupConfig;
 pub use reach::{RobotConfig, RobotKindConfig, SmsConfig};
+pub use retention::RetentionConfig;
 pub use secret::Secret;
 pub use units::{Hours, LogFormat, Millis, Minutes, Seconds};
 
@@ -46,6 +48,8 @@ pub struct Config {
     pub rewards: RewardsConfig,
     pub identity: IdentityConfig,
     pub backup: BackupConfig,
+    /// How long reporter data is kept (issue 19).
+    pub retention: RetentionConfig,
     /// Text messages to reporters who chose SMS.
     pub sms: SmsConfig,
     pub wechat: Vec<WechatAccount>,
@@ -95,6 +99,10 @@ pub struct KeysConfig {
     /// File holding the base64 master key; created (mode 0600) when missing.
     /// `JUBAO_MASTER_KEY` takes precedence when set.
     pub master_key_file: String,
+    /// The shred chain's key file (crypto-shredding, `docs/retention.md`): created with
+    /// the chain on a new installation, overwritten daily; every instance has its own copy.
+    /// Empty: `shred.key` beside the master key file.
+    pub shred_key_file: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -423,6 +431,14 @@ impl Config {
 
     pub fn master_key_path(&self) -> &Path {
         Path::new(&self.keys.master_key_file)
+    }
+
+    /// `[keys] shred_key_file`, or `shred.key` beside the master key file.
+    pub fn shred_key_path(&self) -> std::path::PathBuf {
+        match self.keys.shred_key_file.trim() {
+            "" => self.master_key_path().with_file_name("shred.key"),
+            f => std::path::PathBuf::from(f),
+        }
     }
 
     pub fn public_url(&self) -> String {

@@ -37,7 +37,9 @@ impl Vault {
         report_id: &str,
         account: &str,
     ) -> anyhow::Result<()> {
-        let sealer = self.sealer().await?;
+        let sealer = self
+            .case_sealer(tx, report_id, super::CaseKeyKind::Identity)
+            .await?;
         let existing = SealedIdentity::load(&mut **tx, report_id).await?;
         let mut identity = match &existing {
             Some(s) => self.open_identity(report_id, s).await?,

@@ -14,10 +14,12 @@ pub mod query;
 pub mod recalendar;
 pub mod recusal;
 pub mod related;
+pub mod retention;
 pub mod reveal;
 pub mod sweep;
 pub mod targets;
 pub mod triage;
+pub mod typical;
 
 pub use error::WorkflowError;
 
@@ -418,6 +420,35 @@ impl<'a> Op<'a> {
                 }
             };
             return Err(op.deny(err).await);
+        }
+        Ok(op)
+    }
+
+    /// Begin an operation that is not a case [`Action`] (legal holds, typical cases): the
+    /// same lock, load and visibility check, with `allowed` deciding from the caller's
+    /// roles and the case, in any status.
+    pub async fn begin_custom(
+        wf: &'a Workflow,
+        p: &'a Principal,
+        report_id: &str,
+        action: &'static str,
+        allowed: impl FnOnce(&Principal, &CaseRow) -> bool,
+    ) -> AppResult<Op<'a>> {
+        let mut tx = wf.db.begin().await?;
+        audit::lock(&mut tx).await?;
+        let Some(case) = load_case(&mut tx, report_id).await? else {
+            return Err(crate::workflow::case_not_found());
+        };
+        let recused = is_recused(&mut tx, &p.id, &case).await?;
+        let op = Op {
+            wf,
+            p,
+            tx,
+            case,
+            action,
+        };
+        if !can_see(p, &op.case, recused) || !allowed(p, &op.case) {
+            return Err(op.deny(forbidden()).await);
         }
         Ok(op)
     }

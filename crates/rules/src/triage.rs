@@ -57,7 +57,7 @@ pub struct TriagePolicy {
 }
 
 /// A TOML local date (`2018-01-01`) as a [`NaiveDate`].
-fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+pub(crate) fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
     let v = toml::value::Datetime::deserialize(d)?;
     match (v.date, v.time) {
         (Some(x), None) => {
@@ -70,7 +70,7 @@ fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Err
     }
 }
 
-fn toml_opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+pub(crate) fn toml_opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
     toml_date(d).map(Some)
 }
 
