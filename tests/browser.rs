@@ -216,6 +216,23 @@ impl Server {
         std::fs::read_to_string(self.tmp.join("server.log")).unwrap_or_default()
     }
 
+    /// `jubao user add` for each (username, roles, region), with [`CONSOLE_PASSWORD`].
+    fn add_staff(&self, staff: &[(&str, &str, &str)]) {
+        for (username, roles, region) in staff {
+            let out = self
+                .command(&["user", "add", username, "--role", roles, "--region", region])
+                .env("JUBAO_PASSWORD", CONSOLE_PASSWORD)
+                .stdin(Stdio::null())
+                .output()
+                .expect("run jubao user add");
+            assert!(
+                out.status.success(),
+                "jubao user add {username}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
     fn base(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -266,19 +283,7 @@ fn console_end_to_end() {
     }
     let tmp = tempfile::tempdir().expect("temp dir");
     let server = Server::start(&root, tmp.path());
-    for (username, roles, region) in CONSOLE_STAFF {
-        let out = server
-            .command(&["user", "add", username, "--role", roles, "--region", region])
-            .env("JUBAO_PASSWORD", CONSOLE_PASSWORD)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run jubao user add");
-        assert!(
-            out.status.success(),
-            "jubao user add {username}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    server.add_staff(&CONSOLE_STAFF);
     run_node(
         server,
         "console.mjs",
@@ -332,24 +337,12 @@ fn public_page_at_phone_width() {
     }
     let tmp = tempfile::tempdir().expect("temp dir");
     let server = Server::start(&root, tmp.path());
-    for (username, roles, region) in [
+    server.add_staff(&[
         ("intake1", "intake", "371502"),
         ("handler1", "handler", "371502"),
         ("legal1", "legal", "371500"),
         ("supervisor1", "supervisor", "371500"),
-    ] {
-        let out = server
-            .command(&["user", "add", username, "--role", roles, "--region", region])
-            .env("JUBAO_PASSWORD", CONSOLE_PASSWORD)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run jubao user add");
-        assert!(
-            out.status.success(),
-            "jubao user add {username}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    ]);
     run_node(
         server,
         "public.mjs",

@@ -78,10 +78,14 @@ fn file_until_stopped(
 async fn open_every_identity(url: &str, key_file: &Path) -> Vec<(String, Option<String>)> {
     let db = jubao::store::Db::connect(url, 2).await.unwrap();
     let master = jubao::vault::configured_master_key(key_file).unwrap();
-    let vault =
-        jubao::vault::Vault::open_shredding(db.clone(), master, &key_file.with_file_name("shred.key"), 30)
-            .await
-            .unwrap();
+    let vault = jubao::vault::Vault::open_shredding(
+        db.clone(),
+        master,
+        &key_file.with_file_name("shred.key"),
+        30,
+    )
+    .await
+    .unwrap();
     let ids: Vec<String> = sqlx::query_scalar("SELECT report_id FROM reporter_identity")
         .fetch_all(&db.pool)
         .await

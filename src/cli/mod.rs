@@ -298,7 +298,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!(
                 "retention {} as of {}: {} ended cases looked at; identity purged {}, sanitized \
                  evidence purged {}; {} under a legal hold; {} waiting; {} case keys re-wrapped{}",
-                if r.dry_run { "dry run (nothing changed)" } else { "run" },
+                if r.dry_run {
+                    "dry run (nothing changed)"
+                } else {
+                    "run"
+                },
                 r.today,
                 r.cases,
                 r.purged_identity,

@@ -294,8 +294,10 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         .map(|p| (p.report_id.as_str(), &p.identity))
         .collect();
     SealedIdentity::insert_many(tx, &identities).await?;
-    let keys: Vec<crate::vault::shred::CaseKeyRow> =
-        new.iter().flat_map(|p| p.case_keys.iter().cloned()).collect();
+    let keys: Vec<crate::vault::shred::CaseKeyRow> = new
+        .iter()
+        .flat_map(|p| p.case_keys.iter().cloned())
+        .collect();
     crate::vault::CaseKeys::insert(&keys, tx).await?;
     let verifiers: Vec<(&str, &[u8], &str)> = rows
         .iter()

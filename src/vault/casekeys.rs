@@ -5,7 +5,7 @@ use anyhow::anyhow;
 use chrono::Utc;
 
 use super::shred::{CaseKeyKind, CaseKeyRow, CASE_KEY_ID};
-use super::{SecretKey, Sealer, Shredder, Vault};
+use super::{Sealer, SecretKey, Shredder, Vault};
 use crate::store::{self, Tx};
 
 /// The sealers for a new case and the key rows to store with it. Without a shred chain
@@ -91,7 +91,8 @@ impl Vault {
         .bind(kind.as_str())
         .fetch_optional(&self.db.pool)
         .await?;
-        let (epoch, wrapped) = row.ok_or_else(|| anyhow!("the case has no {} key", kind.as_str()))?;
+        let (epoch, wrapped) =
+            row.ok_or_else(|| anyhow!("the case has no {} key", kind.as_str()))?;
         shred
             .unwrap(&self.db, report_id, kind, &epoch, wrapped.as_deref())
             .await
@@ -110,19 +111,23 @@ impl Vault {
         if self.shred.is_none() {
             return self.sealer().await;
         }
-        let exists: Option<i64> = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM case_keys WHERE report_id = $1 AND kind = $2",
-        )
-        .bind(report_id)
-        .bind(kind.as_str())
-        .fetch_optional(&mut **tx)
-        .await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT COUNT(*) FROM case_keys WHERE report_id = $1 AND kind = $2")
+                .bind(report_id)
+                .bind(kind.as_str())
+                .fetch_optional(&mut **tx)
+                .await?;
         if exists.unwrap_or(0) > 0 {
             return Ok(case_sealer(self.case_key(report_id, kind).await?));
         }
         let data = self.sealer().await?;
         let keys = self.new_case_keys(&data, report_id)?;
-        let rows: Vec<CaseKeyRow> = keys.rows.iter().filter(|r| r.kind == kind).cloned().collect();
+        let rows: Vec<CaseKeyRow> = keys
+            .rows
+            .iter()
+            .filter(|r| r.kind == kind)
+            .cloned()
+            .collect();
         CaseKeys::insert(&rows, tx).await?;
         Ok(match kind {
             CaseKeyKind::Identity => keys.identity,

@@ -17,11 +17,11 @@ pub mod context;
 /// Sealing, key derivation and keyed digests: pure, in `crates/rules`.
 pub use jubao_rules::crypto;
 pub use jubao_rules::escrow;
+mod casekeys;
 pub mod identity;
 mod reseal;
 pub mod rotate;
 pub mod shred;
-mod casekeys;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -33,9 +33,9 @@ use base64::Engine;
 use chrono::Utc;
 
 pub use audit_key::AuditKey;
+pub use casekeys::CaseKeys;
 use crypto::CryptoError;
 pub use crypto::SecretKey;
-pub use casekeys::CaseKeys;
 pub use identity::{Identity, IdentityField, SealedIdentity};
 pub use shred::{CaseKeyKind, ShredError, Shredder};
 

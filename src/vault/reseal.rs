@@ -27,7 +27,9 @@ pub(super) async fn count_not_under(
 ) -> anyhow::Result<u64> {
     let pool = &vault.db().pool;
     let sql = match store {
-        Store::Identities => "SELECT COUNT(*) FROM reporter_identity WHERE key_id <> $1 AND key_id <> 0",
+        Store::Identities => {
+            "SELECT COUNT(*) FROM reporter_identity WHERE key_id <> $1 AND key_id <> 0"
+        }
         Store::Evidence => "SELECT COUNT(*) FROM evidence_blobs WHERE key_id <> $1 AND key_id <> 0",
         Store::Idempotency => "SELECT COUNT(*) FROM idempotency WHERE key_id <> $1",
         Store::Conversations => "SELECT COUNT(*) FROM bot_conversations WHERE key_id <> $1",

@@ -292,7 +292,9 @@ impl Shredder {
     }
 
     fn read(&self) -> anyhow::Result<std::sync::RwLockReadGuard<'_, Chain>> {
-        self.chain.read().map_err(|_| anyhow!("shred chain lock poisoned"))
+        self.chain
+            .read()
+            .map_err(|_| anyhow!("shred chain lock poisoned"))
     }
 
     /// Follow the database when another instance moved the chain (checked every
@@ -339,14 +341,19 @@ impl Shredder {
         epoch: NaiveDate,
         key: &SecretKey,
     ) -> anyhow::Result<CaseKeyRow> {
-        let day_key = self
-            .day_key(epoch)?
-            .ok_or_else(|| anyhow!("cannot wrap a case key for {epoch}: the chain has passed it"))?;
+        let day_key = self.day_key(epoch)?.ok_or_else(|| {
+            anyhow!("cannot wrap a case key for {epoch}: the chain has passed it")
+        })?;
         let e = day_text(epoch);
         Ok(CaseKeyRow {
             report_id: report_id.to_string(),
             kind,
-            wrapped: crypto::seal(&day_key, 0, &case_key_aad(report_id, kind, &e), key.as_bytes()),
+            wrapped: crypto::seal(
+                &day_key,
+                0,
+                &case_key_aad(report_id, kind, &e),
+                key.as_bytes(),
+            ),
             epoch: e,
         })
     }

@@ -4,9 +4,9 @@ mod deadline;
 mod error;
 mod extract;
 pub mod openapi;
+pub mod public;
 pub mod rewards;
 pub mod staff;
-pub mod public;
 pub mod stats;
 
 use std::sync::Arc;

@@ -101,10 +101,8 @@ async fn compute(db: &crate::store::Db, digits: usize) -> AppResult<(Vec<String>
         } else {
             since.clone()
         };
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(sql)
-            .bind(from)
-            .fetch_all(&db.pool)
-            .await?;
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as(sql).bind(from).fetch_all(&db.pool).await?;
         for (r, m, n) in rows {
             let code = format!("{r:0<6}");
             raw.entry((code, m)).or_default()[i] += n;
@@ -123,7 +121,10 @@ pub fn cells(months: &[String], raw: &Raw) -> Vec<Cell> {
     let mut out = vec![];
     for r in regions {
         for m in months {
-            let v = raw.get(&(r.clone(), m.clone())).copied().unwrap_or_default();
+            let v = raw
+                .get(&(r.clone(), m.clone()))
+                .copied()
+                .unwrap_or_default();
             out.push(Cell {
                 region: r.clone(),
                 month: m.clone(),
@@ -144,7 +145,8 @@ pub async fn stats(
     state: web::Data<AppState>,
     q: web::Query<BTreeMap<String, String>>,
 ) -> AppResult<HttpResponse> {
-    let bad = |field: &str| AppError::bad_request("invalid_query", "error-invalid-query").field(field);
+    let bad =
+        |field: &str| AppError::bad_request("invalid_query", "error-invalid-query").field(field);
     if let Some(k) = q.keys().find(|k| k.as_str() != "level") {
         return Err(bad(k));
     }
@@ -153,12 +155,11 @@ pub async fn stats(
         Some("city") => ("city", 4),
         Some(_) => return Err(bad("level")),
     };
-    let cached = state
-        .public
-        .0
-        .lock()
-        .ok()
-        .and_then(|c| c.get(level).filter(|(t, _)| t.elapsed() < FRESH_FOR).cloned());
+    let cached = state.public.0.lock().ok().and_then(|c| {
+        c.get(level)
+            .filter(|(t, _)| t.elapsed() < FRESH_FOR)
+            .cloned()
+    });
     if let Some((_, s)) = cached {
         return Ok(HttpResponse::Ok().json(s));
     }

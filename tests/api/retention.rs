@@ -19,6 +19,13 @@ const PHONE: &str = "13912345678";
 const SHANDONG: &str = "id = \"sd-test\"\nversion = 1\nregion = \"370000\"\n\
     effective_from = 2026-01-01\nidentity_days = 30\nsanitized_days = 60\n";
 
+/// `body` with a period before 2 March 2026 (the test clocks start then).
+fn earlier(mut body: Value) -> Value {
+    body["occurred_from"] = json!("2026-01-05");
+    body["occurred_to"] = json!("2026-02-20");
+    body
+}
+
 async fn app_with_policy(backend: Backend, at: &str) -> Option<(TestApp, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("sd.toml"), SHANDONG).unwrap();
@@ -35,9 +42,15 @@ async fn app_with_policy(backend: Backend, at: &str) -> Option<(TestApp, tempfil
 async fn run(app: &TestApp, dry: bool) -> jubao::workflow::retention::run::RunReport {
     let policies = jubao::workflow::retention::policies(&app.config).unwrap();
     let today = jubao::deadlines::calendar::shanghai_date(app.clock.now());
-    jubao::workflow::retention::run::run(&app.state.workflow, &app.state.vault, &policies, today, dry)
-        .await
-        .unwrap()
+    jubao::workflow::retention::run::run(
+        &app.state.workflow,
+        &app.state.vault,
+        &policies,
+        today,
+        dry,
+    )
+    .await
+    .unwrap()
 }
 
 /// The sealed identity of `case` and its identity key's row, as a backup holds them.
@@ -77,13 +90,15 @@ async fn open_restored(app: &TestApp, case: &str, s: &Snapshot) -> Result<String
     .execute(&app.db.pool)
     .await
     .unwrap();
-    sqlx::query("UPDATE case_keys SET epoch = $1, wrapped = $2 WHERE report_id = $3 AND kind = 'identity'")
-        .bind(&s.1)
-        .bind(s.2.clone())
-        .bind(case)
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE case_keys SET epoch = $1, wrapped = $2 WHERE report_id = $3 AND kind = 'identity'",
+    )
+    .bind(&s.1)
+    .bind(s.2.clone())
+    .bind(case)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
     let sealed = jubao::vault::SealedIdentity::load(&app.db.pool, case)
         .await
         .unwrap()
@@ -157,15 +172,24 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
     let intake = staff(&app, "intake1", "intake", "371500").await;
     let sup = staff(&app, "sup1", "supervisor", "370000").await;
     let id_number = resident_id("37150219800101123");
-    let a = file_case(&app, &named_report(NAME, &id_number, PHONE)).await;
-    let b = file_case(&app, &named_report("王建国", &resident_id("37150219751212456"), "13700001111")).await;
+    let a = file_case(&app, &earlier(named_report(NAME, &id_number, PHONE))).await;
+    let b = file_case(
+        &app,
+        &earlier(named_report(
+            "王建国",
+            &resident_id("37150219751212456"),
+            "13700001111",
+        )),
+    )
+    .await;
 
     // New identities are sealed under the case key (key id 0), wrapped for 30 days ahead.
-    let key_id: i64 = sqlx::query_scalar("SELECT key_id FROM reporter_identity WHERE report_id = $1")
-        .bind(&a)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    let key_id: i64 =
+        sqlx::query_scalar("SELECT key_id FROM reporter_identity WHERE report_id = $1")
+            .bind(&a)
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(key_id, 0);
     let before = snapshot(&app, &a).await;
     assert_eq!(before.1, "2026-04-01", "2 March + 30 days");
@@ -185,12 +209,40 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
     assert_eq!(standing["sanitized_purge_on"], "2026-05-01");
 
     // Holds: a reason is required, only a supervisor places one, one at a time.
-    let e = post_ok(&app, &sup, &format!("/api/v1/cases/{b}/legal-hold"), &json!({}), 422).await;
+    let e = post_ok(
+        &app,
+        &sup,
+        &format!("/api/v1/cases/{b}/legal-hold"),
+        &json!({}),
+        422,
+    )
+    .await;
     assert_eq!(e["error"]["field"], "reason");
-    let e = post_ok(&app, &intake, &format!("/api/v1/cases/{b}/legal-hold"), &json!({"reason": "诉讼"}), 403).await;
+    let e = post_ok(
+        &app,
+        &intake,
+        &format!("/api/v1/cases/{b}/legal-hold"),
+        &json!({"reason": "诉讼"}),
+        403,
+    )
+    .await;
     assert_eq!(e["error"]["code"], "forbidden");
-    post_ok(&app, &sup, &format!("/api/v1/cases/{b}/legal-hold"), &json!({"reason": "行政诉讼进行中"}), 200).await;
-    let e = post_ok(&app, &sup, &format!("/api/v1/cases/{b}/legal-hold"), &json!({"reason": "again"}), 409).await;
+    post_ok(
+        &app,
+        &sup,
+        &format!("/api/v1/cases/{b}/legal-hold"),
+        &json!({"reason": "行政诉讼进行中"}),
+        200,
+    )
+    .await;
+    let e = post_ok(
+        &app,
+        &sup,
+        &format!("/api/v1/cases/{b}/legal-hold"),
+        &json!({"reason": "again"}),
+        409,
+    )
+    .await;
     assert_eq!(e["error"]["code"], "already_held");
 
     // Before the period ends nothing is purged. On SQLite, a real backup copy of the
@@ -213,7 +265,11 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
     assert_eq!((dry.purged_identity, dry.held), (1, 1), "{dry:?}");
     assert_eq!(app.counts().await, counts, "a dry run changes nothing");
     let r = run(&app, false).await;
-    assert_eq!((r.purged_identity, r.purged_sanitized, r.held), (1, 0, 1), "{r:?}");
+    assert_eq!(
+        (r.purged_identity, r.purged_sanitized, r.held),
+        (1, 0, 1),
+        "{r:?}"
+    );
     assert_eq!(r.chain_moved_to.as_deref(), Some("2026-04-02"));
 
     // A's identity, index and identity key are gone; B's (held) are there and open.
@@ -227,9 +283,15 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(left, 0);
-    let sealed_b = jubao::vault::SealedIdentity::load(&app.db.pool, &b).await.unwrap().unwrap();
+    let sealed_b = jubao::vault::SealedIdentity::load(&app.db.pool, &b)
+        .await
+        .unwrap()
+        .unwrap();
     let opened = app.state.vault.open_identity(&b, &sealed_b).await.unwrap();
-    assert_eq!(opened.get(jubao::vault::IdentityField::Name), Some("王建国"));
+    assert_eq!(
+        opened.get(jubao::vault::IdentityField::Name),
+        Some("王建国")
+    );
 
     // The backup copy of A's rows, restored, no longer opens with the current key files:
     // its case key was wrapped for 1 April and the chain is now at 2 April.
@@ -240,7 +302,10 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
         assert!(err.contains("passed"), "{err}");
     }
     let file = std::fs::read_to_string(app.config.shred_key_path()).unwrap();
-    assert!(file.contains(" 2026-04-02 "), "the key file moved on: {file}");
+    assert!(
+        file.contains(" 2026-04-02 "),
+        "the key file moved on: {file}"
+    );
 
     // The audit says what kind of data went, never the data.
     let detail: String = sqlx::query_scalar(
@@ -250,17 +315,37 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
     .fetch_one(&app.db.pool)
     .await
     .unwrap();
-    assert!(detail.contains("\"identity\"") && detail.contains("sd-test@1"), "{detail}");
+    assert!(
+        detail.contains("\"identity\"") && detail.contains("sd-test@1"),
+        "{detail}"
+    );
     for secret in [NAME, PHONE, id_number.as_str()] {
         assert!(!detail.contains(secret));
     }
 
     // Lifting the hold (with a reason) lets the next run purge B.
-    let e = post_ok(&app, &sup, &format!("/api/v1/cases/{a}/legal-hold/lift"), &json!({"reason": "x"}), 409).await;
+    let e = post_ok(
+        &app,
+        &sup,
+        &format!("/api/v1/cases/{a}/legal-hold/lift"),
+        &json!({"reason": "x"}),
+        409,
+    )
+    .await;
     assert_eq!(e["error"]["code"], "not_held");
-    post_ok(&app, &sup, &format!("/api/v1/cases/{b}/legal-hold/lift"), &json!({"reason": "诉讼已结束"}), 200).await;
+    post_ok(
+        &app,
+        &sup,
+        &format!("/api/v1/cases/{b}/legal-hold/lift"),
+        &json!({"reason": "诉讼已结束"}),
+        200,
+    )
+    .await;
     let r = run(&app, false).await;
     assert_eq!((r.purged_identity, r.held), (1, 0), "{r:?}");
+    // The restored rows of A above hold a key the chain has passed: the run marks it
+    // shredded instead of stopping on it.
+    assert_eq!(r.keys_passed, 1, "{r:?}");
     let holds: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_log WHERE action IN ('case.legal_hold', 'case.legal_hold_lift') \
          AND outcome = 'ok'",
@@ -276,7 +361,7 @@ async fn public_figures_withhold_small_counts(backend: Backend) {
     let Some((app, _p)) = app_with_policy(backend, "2026-03-10T10:00:00+08:00").await else {
         return;
     };
-    let mut tip = anonymous_report();
+    let mut tip = earlier(anonymous_report());
     for _ in 0..5 {
         app.file_tip(&tip).await;
     }
@@ -284,7 +369,12 @@ async fn public_figures_withhold_small_counts(backend: Backend) {
     for _ in 0..4 {
         app.file_tip(&tip).await;
     }
-    let res = app.client.get(app.url("/api/v1/public/stats")).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/public/stats"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let s: Value = res.json().await.unwrap();
     assert_eq!(s["min_published"], 5);
@@ -308,8 +398,17 @@ async fn public_figures_withhold_small_counts(backend: Backend) {
         .json()
         .await
         .unwrap();
-    assert!(city["cells"].as_array().unwrap().iter().any(|c| c["region"] == "371500" && c["received"] == 5));
-    let res = app.client.get(app.url("/api/v1/public/stats?level=street")).send().await.unwrap();
+    assert!(city["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["region"] == "371500" && c["received"] == 5));
+    let res = app
+        .client
+        .get(app.url("/api/v1/public/stats?level=street"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     let e: Value = res.json().await.unwrap();
     assert_eq!(e["error"]["field"], "level");

@@ -31,15 +31,47 @@ async fn decided_case(app: &TestApp) -> (Team, String, String) {
         sup: staff(app, "sup1", "supervisor", "371500").await,
     };
     let receipt = app
-        .file_tip(&named_report(NAME, &resident_id("37150219850505222"), PHONE))
+        .file_tip(&named_report(
+            NAME,
+            &resident_id("37150219850505222"),
+            PHONE,
+        ))
         .await;
     let code = receipt["tracking_code"].as_str().unwrap().to_string();
     let case = case_id_of(app, &code).await;
     let path = |p: &str| format!("/api/v1/cases/{case}{p}");
-    post_ok(app, &team.intake, &path("/transitions"), &json!({"to": "accepted", "reason": "线索具体"}), 200).await;
-    post_ok(app, &team.handler, &path("/transitions"), &json!({"to": "checking", "reason": "开始核查"}), 200).await;
-    post_ok(app, &team.handler, &path("/party-notice"), &json!({"reason": "告知拟处理决定"}), 200).await;
-    post_ok(app, &team.handler, &path("/statement"), &json!({"reason": "当事人书面陈述"}), 200).await;
+    post_ok(
+        app,
+        &team.intake,
+        &path("/transitions"),
+        &json!({"to": "accepted", "reason": "线索具体"}),
+        200,
+    )
+    .await;
+    post_ok(
+        app,
+        &team.handler,
+        &path("/transitions"),
+        &json!({"to": "checking", "reason": "开始核查"}),
+        200,
+    )
+    .await;
+    post_ok(
+        app,
+        &team.handler,
+        &path("/party-notice"),
+        &json!({"reason": "告知拟处理决定"}),
+        200,
+    )
+    .await;
+    post_ok(
+        app,
+        &team.handler,
+        &path("/statement"),
+        &json!({"reason": "当事人书面陈述"}),
+        200,
+    )
+    .await;
     post_ok(
         app,
         &team.handler,
@@ -78,7 +110,11 @@ async fn draft_review_publish_withdraw(app: TestApp) {
     let wide_phone = "１３６-5555 6666";
     let numerals = "一三六五五五五六六六六";
     for (field, text, code_expected) in [
-        ("summary", format!("举报人{spaced_name}反映"), "names_reporter"),
+        (
+            "summary",
+            format!("举报人{spaced_name}反映"),
+            "names_reporter",
+        ),
         ("summary", format!("联系电话{wide_phone}"), "names_reporter"),
         ("summary", format!("电话{numerals}"), "names_reporter"),
         ("summary", format!("查询码 {}", code), "names_tracking_code"),
@@ -103,7 +139,9 @@ async fn draft_review_publish_withdraw(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(denied.len(), 6);
-    assert!(denied.iter().all(|d| !d.contains(NAME) && !d.contains("5555")));
+    assert!(denied
+        .iter()
+        .all(|d| !d.contains(NAME) && !d.contains("5555")));
     assert!(app.count("audit_log").await >= audit_before + 6);
 
     // A clean draft; its drafter may not review it, legal may; the drafter may not approve.
@@ -111,11 +149,28 @@ async fn draft_review_publish_withdraw(app: TestApp) {
     let id = d["id"].as_str().unwrap().to_string();
     assert_eq!(d["status"], "draft");
     let step = |s: &str| format!("/api/v1/typical-cases/{id}/{s}");
-    let e = post_ok(&app, &t.handler, &step("legal-review"), &json!({"approve": true}), 403).await;
+    let e = post_ok(
+        &app,
+        &t.handler,
+        &step("legal-review"),
+        &json!({"approve": true}),
+        403,
+    )
+    .await;
     assert_eq!(e["error"]["code"], "forbidden", "a handler is not legal");
     let e = post_ok(&app, &t.sup, &step("approve"), &json!({}), 409).await;
-    assert_eq!(e["error"]["code"], "typical_wrong_status", "not reviewed yet");
-    post_ok(&app, &t.legal, &step("legal-review"), &json!({"approve": true}), 200).await;
+    assert_eq!(
+        e["error"]["code"], "typical_wrong_status",
+        "not reviewed yet"
+    );
+    post_ok(
+        &app,
+        &t.legal,
+        &step("legal-review"),
+        &json!({"approve": true}),
+        200,
+    )
+    .await;
     let public = || async {
         app.client
             .get(app.url("/api/v1/public/typical-cases"))
@@ -133,21 +188,52 @@ async fn draft_review_publish_withdraw(app: TestApp) {
     let c = &list[0];
     assert_eq!(c["title"], "某民营医院虚构住院骗取医保基金案");
     assert_eq!(c["region"], "371500");
-    assert_eq!(c["recovered_fen"], 1_200_000, "the decision's recovered amount");
+    assert_eq!(
+        c["recovered_fen"], 1_200_000,
+        "the decision's recovered amount"
+    );
     let text = list.to_string();
-    for secret in [NAME, PHONE, code.as_str(), case.as_str(), "handler1", "sup1"] {
+    for secret in [
+        NAME,
+        PHONE,
+        code.as_str(),
+        case.as_str(),
+        "handler1",
+        "sup1",
+    ] {
         assert!(!text.contains(secret), "the public list holds {secret}");
     }
 
     // A supervisor who drafts may not approve their own; withdrawal needs a reason.
     let own = post_ok(&app, &t.sup, &drafts, &draft("另一则典型案例的经过。"), 200).await;
     let own_id = own["id"].as_str().unwrap();
-    post_ok(&app, &t.legal, &format!("/api/v1/typical-cases/{own_id}/legal-review"), &json!({"approve": true}), 200).await;
-    let e = post_ok(&app, &t.sup, &format!("/api/v1/typical-cases/{own_id}/approve"), &json!({}), 403).await;
+    post_ok(
+        &app,
+        &t.legal,
+        &format!("/api/v1/typical-cases/{own_id}/legal-review"),
+        &json!({"approve": true}),
+        200,
+    )
+    .await;
+    let e = post_ok(
+        &app,
+        &t.sup,
+        &format!("/api/v1/typical-cases/{own_id}/approve"),
+        &json!({}),
+        403,
+    )
+    .await;
     assert_eq!(e["error"]["code"], "own_draft");
     let e = post_ok(&app, &t.sup, &step("withdraw"), &json!({}), 422).await;
     assert_eq!(e["error"]["field"], "reason");
-    post_ok(&app, &t.sup, &step("withdraw"), &json!({"reason": "当事人已申请行政复议"}), 200).await;
+    post_ok(
+        &app,
+        &t.sup,
+        &step("withdraw"),
+        &json!({"reason": "当事人已申请行政复议"}),
+        200,
+    )
+    .await;
     assert_eq!(public().await, json!([]));
     let steps: Vec<String> = sqlx::query_scalar(
         "SELECT action FROM audit_log WHERE report_id = $1 AND outcome = 'ok' \

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { watcher } from './common.mjs';
+import { checker, watcher } from './common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = path.join(HERE, 'artifacts', 'public');
@@ -28,17 +28,7 @@ const WECHAT_UA =
   'Weixin NetType/WIFI Language/zh_CN';
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 
-let passed = 0;
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok ${passed} - ${name}`);
-  } catch (err) {
-    console.log(`not ok - ${name}`);
-    throw err;
-  }
-}
+const { check, passed } = checker();
 
 async function api(method, url, body, token) {
   const headers = { 'content-type': 'application/json', accept: 'application/json' };
@@ -190,7 +180,7 @@ try {
   await check('no console errors, CSP reports or failed requests', async () => {
     assert.deepEqual(problems, []);
   });
-  console.log(`1..${passed}`);
+  console.log(`1..${passed()}`);
 } catch (err) {
   exitCode = 1;
   console.error(err);

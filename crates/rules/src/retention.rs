@@ -12,8 +12,7 @@ use std::path::Path;
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::dated::{self, Dated};
-use crate::domain::region::region_prefix;
+use crate::dated;
 use crate::triage::{toml_date, toml_opt_date};
 
 const BUILT_IN: &[(&str, &str)] = &[(
@@ -95,23 +94,7 @@ impl RetentionPolicy {
     }
 }
 
-impl Dated for RetentionPolicy {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn version(&self) -> u32 {
-        self.version
-    }
-    fn region_prefix(&self) -> &str {
-        region_prefix(&self.region)
-    }
-    fn effective_from(&self) -> NaiveDate {
-        self.effective_from
-    }
-    fn effective_to(&self) -> Option<NaiveDate> {
-        self.effective_to
-    }
-}
+dated::dated_by_fields!(RetentionPolicy);
 
 /// The loaded retention policies; `(id, version)` is unique.
 #[derive(Debug, Clone, Default)]
@@ -137,7 +120,12 @@ impl RetentionPolicies {
         files.sort();
         let texts = files
             .iter()
-            .map(|f| Ok((f.display().to_string(), std::fs::read_to_string(f).map_err(failed)?)))
+            .map(|f| {
+                Ok((
+                    f.display().to_string(),
+                    std::fs::read_to_string(f).map_err(failed)?,
+                ))
+            })
             .collect::<Result<Vec<_>, RetentionError>>()?;
         Self::from_sources(texts.iter().map(|(f, t)| (f.as_str(), t.as_str())))
     }
@@ -186,11 +174,7 @@ mod tests {
     fn a_region_overrides_from_its_date() {
         let local = "id = \"sd\"\nversion = 1\nregion = \"370000\"\neffective_from = 2026-01-01\n\
                      identity_days = 30\nsanitized_days = 60\n";
-        let set = RetentionPolicies::from_sources([
-            BUILT_IN[0],
-            ("sd.toml", local),
-        ])
-        .unwrap();
+        let set = RetentionPolicies::from_sources([BUILT_IN[0], ("sd.toml", local)]).unwrap();
         assert_eq!(set.select("371502", d(2026, 1, 1)).unwrap().id, "sd");
         assert_eq!(set.select("371502", d(2025, 12, 31)).unwrap().id, "default");
         assert_eq!(set.select("110101", d(2026, 6, 1)).unwrap().id, "default");
@@ -209,7 +193,10 @@ mod tests {
         let base = "id = \"x\"\nversion = 1\nregion = \"370000\"\neffective_from = 2026-01-01\n";
         for (extra, needle) in [
             ("identity_days = 0\nsanitized_days = 10\n", "identity_days"),
-            ("identity_days = 30\nsanitized_days = 10\n", "sanitized_days"),
+            (
+                "identity_days = 30\nsanitized_days = 10\n",
+                "sanitized_days",
+            ),
             ("identity_days = 30\n", "sanitized_days"),
         ] {
             let err = RetentionPolicy::from_toml_str("x.toml", &format!("{base}{extra}"))

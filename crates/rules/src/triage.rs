@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::dated::{self, Dated};
-use crate::domain::region::region_prefix;
+use crate::dated;
 
 /// The triage policies shipped in `config/triage/`, compiled in.
 const BUILT_IN: [(&str, &str); 1] = [(
@@ -70,7 +69,9 @@ pub(crate) fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveD
     }
 }
 
-pub(crate) fn toml_opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+pub(crate) fn toml_opt_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<NaiveDate>, D::Error> {
     toml_date(d).map(Some)
 }
 
@@ -119,23 +120,7 @@ impl TriagePolicy {
     }
 }
 
-impl Dated for TriagePolicy {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn version(&self) -> u32 {
-        self.version
-    }
-    fn region_prefix(&self) -> &str {
-        region_prefix(&self.region)
-    }
-    fn effective_from(&self) -> NaiveDate {
-        self.effective_from
-    }
-    fn effective_to(&self) -> Option<NaiveDate> {
-        self.effective_to
-    }
-}
+dated::dated_by_fields!(TriagePolicy);
 
 /// The loaded triage policies.
 #[derive(Debug, Clone, Default)]

@@ -88,16 +88,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/legal-review", web::post().to(legal_review))
         .route("/cases/{id}/major", web::post().to(major))
         .route("/cases/{id}/retention", web::get().to(retention::standing))
-        .route("/cases/{id}/legal-hold", web::post().to(retention::place_hold))
-        .route("/cases/{id}/legal-hold/lift", web::post().to(retention::lift_hold))
+        .route(
+            "/cases/{id}/legal-hold",
+            web::post().to(retention::place_hold),
+        )
+        .route(
+            "/cases/{id}/legal-hold/lift",
+            web::post().to(retention::lift_hold),
+        )
         .route("/cases/{id}/typical-cases", web::post().to(typical::draft))
         .route("/typical-cases", web::get().to(typical::list))
         .route(
             "/typical-cases/{id}/legal-review",
             web::post().to(typical::review),
         )
-        .route("/typical-cases/{id}/approve", web::post().to(typical::approve))
-        .route("/typical-cases/{id}/withdraw", web::post().to(typical::withdraw))
+        .route(
+            "/typical-cases/{id}/approve",
+            web::post().to(typical::approve),
+        )
+        .route(
+            "/typical-cases/{id}/withdraw",
+            web::post().to(typical::withdraw),
+        )
         .route("/cases/{id}/extensions", web::post().to(request_extension))
         .route(
             "/cases/{id}/extensions/{request_id}/decision",

@@ -38,6 +38,11 @@ case_endpoint!(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(standing, place_hold, lift_hold),
-    components(schemas(retention::Standing, retention::Purged, holds::Hold, holds::HoldRequest))
+    components(schemas(
+        retention::Standing,
+        retention::Purged,
+        holds::Hold,
+        holds::HoldRequest
+    ))
 )]
 pub struct RetentionDoc;

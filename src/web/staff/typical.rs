@@ -8,62 +8,53 @@ use crate::error::AppResult;
 use crate::staff::principal::Principal;
 use crate::workflow::typical::{self, DraftRequest, ReviewRequest, StepRequest};
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/typical-cases", tag = "typical-cases",
-    request_body = DraftRequest,
-    responses((status = 200), (status = 403), (status = 404), (status = 409), (status = 422)))]
-pub async fn draft(
-    state: web::Data<AppState>,
-    p: Principal,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> AppResult<HttpResponse> {
-    let req: DraftRequest = json(&body)?;
-    Ok(HttpResponse::Ok().json(typical::draft(&state.workflow, &state.vault, &p, &id, req).await?))
+/// A `POST` step that reads `$req` and answers with what `$call` (which may use `state`,
+/// `p`, `id` and `req`) returns.
+macro_rules! step {
+    ($name:ident, $path:literal, $req:ty, |$state:ident, $p:ident, $id:ident, $r:ident| $call:expr) => {
+        #[utoipa::path(post, path = $path, tag = "typical-cases", request_body = $req,
+            responses((status = 200), (status = 403), (status = 404), (status = 409), (status = 422)))]
+        pub async fn $name(
+            $state: web::Data<AppState>,
+            $p: Principal,
+            $id: web::Path<String>,
+            body: web::Bytes,
+        ) -> AppResult<HttpResponse> {
+            let $r: $req = json(&body)?;
+            Ok(HttpResponse::Ok().json($call.await?))
+        }
+    };
 }
+
+step!(
+    draft,
+    "/api/v1/cases/{id}/typical-cases",
+    DraftRequest,
+    |state, p, id, req| { typical::draft(&state.workflow, &state.vault, &p, &id, req) }
+);
+step!(
+    review,
+    "/api/v1/typical-cases/{id}/legal-review",
+    ReviewRequest,
+    |state, p, id, req| { typical::review(&state.workflow, &state.vault, &p, &id, req) }
+);
+step!(
+    approve,
+    "/api/v1/typical-cases/{id}/approve",
+    StepRequest,
+    |state, p, id, req| { typical::approve(&state.workflow, &state.vault, &p, &id, req) }
+);
+step!(
+    withdraw,
+    "/api/v1/typical-cases/{id}/withdraw",
+    StepRequest,
+    |state, p, id, req| { typical::withdraw(&state.workflow, &p, &id, req) }
+);
 
 #[utoipa::path(get, path = "/api/v1/typical-cases", tag = "typical-cases",
     responses((status = 200, body = [typical::TypicalCase])))]
 pub async fn list(state: web::Data<AppState>, p: Principal) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(typical::list(&state.workflow, &p).await?))
-}
-
-#[utoipa::path(post, path = "/api/v1/typical-cases/{id}/legal-review", tag = "typical-cases",
-    request_body = ReviewRequest,
-    responses((status = 200), (status = 403), (status = 404), (status = 409), (status = 422)))]
-pub async fn review(
-    state: web::Data<AppState>,
-    p: Principal,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> AppResult<HttpResponse> {
-    let req: ReviewRequest = json(&body)?;
-    Ok(HttpResponse::Ok().json(typical::review(&state.workflow, &state.vault, &p, &id, req).await?))
-}
-
-#[utoipa::path(post, path = "/api/v1/typical-cases/{id}/approve", tag = "typical-cases",
-    request_body = StepRequest,
-    responses((status = 200), (status = 403), (status = 404), (status = 409), (status = 422)))]
-pub async fn approve(
-    state: web::Data<AppState>,
-    p: Principal,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> AppResult<HttpResponse> {
-    let req: StepRequest = json(&body)?;
-    Ok(HttpResponse::Ok().json(typical::approve(&state.workflow, &state.vault, &p, &id, req).await?))
-}
-
-#[utoipa::path(post, path = "/api/v1/typical-cases/{id}/withdraw", tag = "typical-cases",
-    request_body = StepRequest,
-    responses((status = 200), (status = 403), (status = 404), (status = 409), (status = 422)))]
-pub async fn withdraw(
-    state: web::Data<AppState>,
-    p: Principal,
-    id: web::Path<String>,
-    body: web::Bytes,
-) -> AppResult<HttpResponse> {
-    let req: StepRequest = json(&body)?;
-    Ok(HttpResponse::Ok().json(typical::withdraw(&state.workflow, &p, &id, req).await?))
 }
 
 #[derive(utoipa::OpenApi)]

@@ -79,12 +79,12 @@ async fn begin<'a>(
 }
 
 async fn in_force(op: &mut Op<'_>) -> AppResult<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT id FROM legal_holds WHERE report_id = $1 AND lifted_at IS NULL",
+    Ok(
+        sqlx::query_scalar("SELECT id FROM legal_holds WHERE report_id = $1 AND lifted_at IS NULL")
+            .bind(&op.case.id)
+            .fetch_optional(&mut *op.tx)
+            .await?,
     )
-    .bind(&op.case.id)
-    .fetch_optional(&mut *op.tx)
-    .await?)
 }
 
 /// `POST /api/v1/cases/{id}/legal-hold {reason}`.
@@ -118,8 +118,14 @@ pub async fn place(
         .bind(store::ts(wf.db.now()))
         .execute(&mut *op.tx)
         .await?;
-        op.event("legal_hold", None, None, Some(&why), serde_json::json!({ "hold_id": hold_id }))
-            .await?;
+        op.event(
+            "legal_hold",
+            None,
+            None,
+            Some(&why),
+            serde_json::json!({ "hold_id": hold_id }),
+        )
+        .await?;
         Ok(serde_json::json!({ "hold_id": hold_id, "held": true }))
     })
 }

@@ -176,7 +176,8 @@ pub async fn run_from_config(config: &Config, dry_run: bool) -> anyhow::Result<r
     use anyhow::Context;
 
     let policies = policies(config).context("loading the retention policies")?;
-    let local = crate::deadlines::calendar::Calendar::load(Path::new(&config.calendar.holidays_dir))?;
+    let local =
+        crate::deadlines::calendar::Calendar::load(Path::new(&config.calendar.holidays_dir))?;
     let db = Db::connect(&config.database.url, 2).await?;
     db.migrate().await?;
     let master = crate::vault::configured_master_key(config.master_key_path())?;
@@ -218,8 +219,15 @@ pub async fn standing_for(
     drop(tx);
     if !can_see(p, &case, recused) {
         let err = forbidden();
-        crate::audit::record_denied(&wf.db, &wf.audit, &p.actor(), "case.retention", Some(id), err.code)
-            .await;
+        crate::audit::record_denied(
+            &wf.db,
+            &wf.audit,
+            &p.actor(),
+            "case.retention",
+            Some(id),
+            err.code,
+        )
+        .await;
         return Err(err);
     }
     standing(&wf.db, &wf.config, id)

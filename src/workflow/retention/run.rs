@@ -21,7 +21,7 @@ use super::{case_end, RetentionPolicies};
 use crate::audit::{self, Actor, Entry, Outcome};
 use crate::deadlines::calendar::shanghai_date;
 use crate::store::{self, Tx};
-use crate::vault::{CaseKeyKind, Vault};
+use crate::vault::{CaseKeyKind, ShredError, Vault};
 use crate::workflow::Workflow;
 
 /// What a run did (or, dry, would do). Counts only.
@@ -38,6 +38,9 @@ pub struct RunReport {
     /// Not ended yet (an open clock, a reward to claim or pay) or no policy covers it.
     pub waiting: u64,
     pub rewrapped: u64,
+    /// Live keys found wrapped for a day the chain has already passed (rows of a restored
+    /// older backup): they open nothing any more and are marked shredded.
+    pub keys_passed: u64,
     /// The shred chain's new day, when it moved.
     pub chain_moved_to: Option<String>,
 }
@@ -380,8 +383,17 @@ async fn rewrap_passing(
                 "identity" => CaseKeyKind::Identity,
                 _ => CaseKeyKind::Sanitized,
             };
-            if vault.rewrap_case_key(&id, kind, &epoch, to).await? {
-                report.rewrapped += 1;
+            match vault.rewrap_case_key(&id, kind, &epoch, to).await {
+                Ok(true) => report.rewrapped += 1,
+                Ok(false) => {}
+                Err(e) if matches!(e.downcast_ref(), Some(ShredError::Passed(_))) => {
+                    tracing::warn!(report_id = %id, kind = kind.as_str(), "a case key the shred chain has passed: marked shredded");
+                    let mut tx = vault.db().begin().await?;
+                    vault.shred_case_key(&mut tx, &id, kind).await?;
+                    tx.commit().await?;
+                    report.keys_passed += 1;
+                }
+                Err(e) => return Err(e),
             }
         }
     }
@@ -431,11 +443,13 @@ impl crate::notify::worker::Periodic for DailyRetention {
                     Ok(())
                 }
                 Err(e) => {
-                    sqlx::query("UPDATE retention_state SET ran_on = $1 WHERE id = 1 AND ran_on = $2")
-                        .bind(before)
-                        .bind(&day)
-                        .execute(&self.wf.db.pool)
-                        .await?;
+                    sqlx::query(
+                        "UPDATE retention_state SET ran_on = $1 WHERE id = 1 AND ran_on = $2",
+                    )
+                    .bind(before)
+                    .bind(&day)
+                    .execute(&self.wf.db.pool)
+                    .await?;
                     Err(e.context("the retention run failed; it is tried again"))
                 }
             }

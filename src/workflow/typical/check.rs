@@ -67,7 +67,10 @@ fn windows(folded: &str, n: usize) -> Vec<String> {
         .map(|i| b[i..i + n].iter().collect::<String>())
         .filter(|w: &String| {
             let digits = w.chars().take(n - 1).all(|c| c.is_ascii_digit());
-            let last = w.chars().last().is_some_and(|c| c.is_ascii_digit() || (n == 18 && c == 'X'));
+            let last = w
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_ascii_digit() || (n == 18 && c == 'X'));
             digits && last
         })
         .collect()
@@ -149,10 +152,11 @@ pub(crate) async fn check(
             }
         }
         for w in windows(&folded, 12) {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE tracking_code = $1")
-                .bind(&w)
-                .fetch_one(&mut **tx)
-                .await?;
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE tracking_code = $1")
+                    .bind(&w)
+                    .fetch_one(&mut **tx)
+                    .await?;
             if n > 0 {
                 return Err(refuse(Found::TrackingCode));
             }

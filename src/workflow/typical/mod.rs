@@ -16,7 +16,7 @@ use crate::staff::Role;
 use crate::store::{self, Db};
 use crate::vault::Vault;
 use crate::workflow::ops::run_op;
-use crate::workflow::{is_assignee, Op, Workflow, WorkflowError};
+use crate::workflow::{is_assignee, required_text as text, Op, Workflow, WorkflowError};
 
 /// What the public sees of a published typical case: no case id, no names.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -79,17 +79,6 @@ pub struct ReviewRequest {
 pub struct StepRequest {
     /// Required to withdraw.
     pub reason: Option<String>,
-}
-
-fn text(field: &str, v: Option<&str>, max: usize) -> AppResult<String> {
-    let v = v.map(str::trim).unwrap_or_default();
-    if v.is_empty() {
-        return Err(AppError::invalid(field, "error-required"));
-    }
-    if v.chars().count() > max {
-        return Err(AppError::invalid(field, "error-too-long").arg("max", max as i64));
-    }
-    Ok(v.to_string())
 }
 
 const COLUMNS: &str = "t.id, t.title, t.institution_kind, t.region, t.summary, t.legal_basis, \
@@ -190,11 +179,15 @@ async fn rows(db: &Db, filter: &str, bind: &[&str]) -> Result<Vec<TypicalCase>, 
 
 /// `GET /api/v1/public/typical-cases`: the published ones, newest first.
 pub async fn published(db: &Db) -> AppResult<Vec<PublicTypicalCase>> {
-    Ok(rows(db, "t.status = 'published' ORDER BY t.published_at DESC, t.id", &[])
-        .await?
-        .into_iter()
-        .map(|t| t.text)
-        .collect())
+    Ok(rows(
+        db,
+        "t.status = 'published' ORDER BY t.published_at DESC, t.id",
+        &[],
+    )
+    .await?
+    .into_iter()
+    .map(|t| t.text)
+    .collect())
 }
 
 /// `GET /api/v1/typical-cases`: those of cases in the caller's region (recusal applies).
@@ -218,12 +211,22 @@ async fn one(op: &mut Op<'_>, id: &str) -> AppResult<(String, String)> {
     row.ok_or_else(|| AppError::from(WorkflowError::TypicalNotFound))
 }
 
-async fn case_of(db: &Db, id: &str) -> AppResult<String> {
-    let r: Option<String> = sqlx::query_scalar("SELECT report_id FROM typical_cases WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
-    r.ok_or_else(|| AppError::from(WorkflowError::TypicalNotFound))
+/// Begin step `action` on typical case `id`, as an operation on its case by a holder of
+/// `role` who may see the case.
+async fn begin_step<'a>(
+    wf: &'a Workflow,
+    p: &'a Principal,
+    id: &str,
+    action: &'static str,
+    role: Role,
+) -> AppResult<Op<'a>> {
+    let case: Option<String> =
+        sqlx::query_scalar("SELECT report_id FROM typical_cases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&wf.db.pool)
+            .await?;
+    let case = case.ok_or_else(|| AppError::from(WorkflowError::TypicalNotFound))?;
+    Op::begin_custom(wf, p, &case, action, |p, _| p.has(role)).await
 }
 
 /// The text fields of a stored typical case, for the check before a later step.
@@ -286,7 +289,10 @@ pub async fn draft(
         let region = match req.region.as_deref() {
             Some(r) => crate::domain::region::parse_region(r)
                 .map_err(|_| AppError::invalid("region", "error-region-code"))?,
-            None => format!("{}00", &op.case.case_region[..4.min(op.case.case_region.len())]),
+            None => format!(
+                "{}00",
+                &op.case.case_region[..4.min(op.case.case_region.len())]
+            ),
         };
         let recovered_fen = req.recovered_fen.or(recovered).unwrap_or(0);
         if recovered_fen < 0 {
@@ -313,8 +319,14 @@ pub async fn draft(
         .bind(store::ts(wf.db.now()))
         .execute(&mut *op.tx)
         .await?;
-        op.event("typical_case_drafted", None, None, None, serde_json::json!({ "typical_case_id": id }))
-            .await?;
+        op.event(
+            "typical_case_drafted",
+            None,
+            None,
+            None,
+            serde_json::json!({ "typical_case_id": id }),
+        )
+        .await?;
         Ok(serde_json::json!({ "id": id, "status": "draft" }))
     })
 }
@@ -327,8 +339,7 @@ pub async fn review(
     id: &str,
     req: ReviewRequest,
 ) -> AppResult<serde_json::Value> {
-    let case = case_of(&wf.db, id).await?;
-    let begin = Op::begin_custom(wf, p, &case, "typical_review", |p, _| p.has(Role::Legal));
+    let begin = begin_step(wf, p, id, "typical_review", Role::Legal);
     run_op!(begin, |op| {
         let (status, drafter) = one(&mut op, id).await?;
         if drafter == op.p.id {
@@ -339,7 +350,11 @@ pub async fn review(
         }
         let approve = req.approve.unwrap_or(false);
         let note = if approve {
-            req.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string)
+            req.note
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
         } else {
             Some(text("note", req.note.as_deref(), 2000)?)
         };
@@ -371,10 +386,7 @@ pub async fn approve(
     id: &str,
     _req: StepRequest,
 ) -> AppResult<serde_json::Value> {
-    let case = case_of(&wf.db, id).await?;
-    let begin = Op::begin_custom(wf, p, &case, "typical_publish", |p, _| {
-        p.has(Role::Supervisor)
-    });
+    let begin = begin_step(wf, p, id, "typical_publish", Role::Supervisor);
     run_op!(begin, |op| {
         let (status, drafter) = one(&mut op, id).await?;
         if drafter == op.p.id {
@@ -405,10 +417,7 @@ pub async fn withdraw(
     id: &str,
     req: StepRequest,
 ) -> AppResult<serde_json::Value> {
-    let case = case_of(&wf.db, id).await?;
-    let begin = Op::begin_custom(wf, p, &case, "typical_withdraw", |p, _| {
-        p.has(Role::Supervisor)
-    });
+    let begin = begin_step(wf, p, id, "typical_withdraw", Role::Supervisor);
     run_op!(begin, |op| {
         let why = crate::workflow::reason("reason", req.reason.as_deref())?;
         let (status, _) = one(&mut op, id).await?;
