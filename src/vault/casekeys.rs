@@ -75,6 +75,20 @@ impl Vault {
         })
     }
 
+    /// The key that opens `blob`, an identity field of `report_id`: the case's identity key,
+    /// or (for a value sealed before case keys) the data key it names.
+    pub(super) async fn identity_key(
+        &self,
+        report_id: &str,
+        blob: &[u8],
+    ) -> anyhow::Result<SecretKey> {
+        if super::crypto::sealed_key_id(blob)? == CASE_KEY_ID {
+            self.case_key(report_id, CaseKeyKind::Identity).await
+        } else {
+            self.key_for(blob).await
+        }
+    }
+
     /// The stored key `kind` of `report_id`, opened.
     pub(super) async fn case_key(
         &self,

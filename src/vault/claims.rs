@@ -106,7 +106,7 @@ impl Vault {
     ) -> anyhow::Result<Option<bool>> {
         let sealed = SealedIdentity::load(&mut *conn, report_id).await?;
         if let Some(blob) = sealed.as_ref().and_then(|s| s.get(IdentityField::IdNumber)) {
-            let key = self.key_for(blob).await?;
+            let key = self.identity_key(report_id, blob).await?;
             let plain = crypto::open(
                 &key,
                 &super::identity::aad(report_id, IdentityField::IdNumber),
@@ -138,7 +138,7 @@ impl Vault {
         let Some(blob) = sealed.get(IdentityField::BankAccount) else {
             return Ok(None);
         };
-        let key = self.key_for(blob).await?;
+        let key = self.identity_key(report_id, blob).await?;
         let plain = crypto::open(
             &key,
             &super::identity::aad(report_id, IdentityField::BankAccount),

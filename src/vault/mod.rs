@@ -438,17 +438,9 @@ impl Vault {
         sealed: &SealedIdentity,
     ) -> anyhow::Result<Identity> {
         let mut out = Identity::default();
-        let mut case_key = None;
         for field in IdentityField::ALL {
             if let Some(blob) = sealed.get(field) {
-                let key = if crypto::sealed_key_id(blob)? == shred::CASE_KEY_ID {
-                    if case_key.is_none() {
-                        case_key = Some(self.case_key(report_id, CaseKeyKind::Identity).await?);
-                    }
-                    case_key.clone().ok_or_else(|| anyhow!("case key"))?
-                } else {
-                    self.key_for(blob).await?
-                };
+                let key = self.identity_key(report_id, blob).await?;
                 let plain = crypto::open(&key, &identity::aad(report_id, field), blob)
                     .map_err(|e| anyhow!("opening {}: {e}", field.column()))?;
                 out.set(

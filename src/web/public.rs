@@ -141,7 +141,7 @@ pub fn cells(months: &[String], raw: &Raw) -> Vec<Cell> {
 #[utoipa::path(get, path = "/api/v1/public/stats", tag = "public",
     params(("level" = Option<String>, Query, description = "`province` (default) or `city`")),
     responses((status = 200, body = PublicStats), (status = 400)))]
-pub async fn stats(
+pub async fn public_stats(
     state: web::Data<AppState>,
     q: web::Query<BTreeMap<String, String>>,
 ) -> AppResult<HttpResponse> {
@@ -180,18 +180,18 @@ pub async fn stats(
 /// The published typical cases (典型案例), newest first: no case id, no names.
 #[utoipa::path(get, path = "/api/v1/public/typical-cases", tag = "public",
     responses((status = 200, body = [crate::workflow::typical::PublicTypicalCase])))]
-pub async fn typical_cases(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn public_typical_cases(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(crate::workflow::typical::published(&state.db).await?))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/public/stats", web::get().to(stats))
-        .route("/public/typical-cases", web::get().to(typical_cases));
+    cfg.route("/public/stats", web::get().to(public_stats))
+        .route("/public/typical-cases", web::get().to(public_typical_cases));
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(stats, typical_cases),
+    paths(public_stats, public_typical_cases),
     components(schemas(PublicStats, Cell)),
     tags((name = "public", description = "Published figures and typical cases, no login"))
 )]

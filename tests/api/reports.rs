@@ -176,17 +176,20 @@ async fn multipart_with_evidence(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    let ctx = jubao::vault::context::evidence_context(&report_id, &id, "original");
     assert_eq!(
-        app.state.vault.open_blob(&ctx, &sealed).await.unwrap(),
+        app.state
+            .vault
+            .open_evidence(&report_id, &id, "original", &sealed)
+            .await
+            .unwrap(),
         jpeg
     );
-    // Bound to its report: under another report's id (or none) it does not open.
-    let elsewhere = jubao::vault::context::evidence_context("another-report", &id, "original");
+    // Bound to its report (and sealed under its case key): under another report's id, or
+    // as a blob of no report, it does not open.
     assert!(app
         .state
         .vault
-        .open_blob(&elsewhere, &sealed)
+        .open_evidence("another-report", &id, "original", &sealed)
         .await
         .is_err());
     let unbound = format!("evidence|{id}|original");

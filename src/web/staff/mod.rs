@@ -87,7 +87,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/cases/{id}/legal-review", web::post().to(legal_review))
         .route("/cases/{id}/major", web::post().to(major))
-        .route("/cases/{id}/retention", web::get().to(retention::standing))
+        .route(
+            "/cases/{id}/retention",
+            web::get().to(retention::case_retention),
+        )
         .route(
             "/cases/{id}/legal-hold",
             web::post().to(retention::place_hold),
@@ -96,19 +99,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/cases/{id}/legal-hold/lift",
             web::post().to(retention::lift_hold),
         )
-        .route("/cases/{id}/typical-cases", web::post().to(typical::draft))
-        .route("/typical-cases", web::get().to(typical::list))
+        .route(
+            "/cases/{id}/typical-cases",
+            web::post().to(typical::typical_draft),
+        )
+        .route("/typical-cases", web::get().to(typical::typical_list))
         .route(
             "/typical-cases/{id}/legal-review",
-            web::post().to(typical::review),
+            web::post().to(typical::typical_review),
         )
         .route(
             "/typical-cases/{id}/approve",
-            web::post().to(typical::approve),
+            web::post().to(typical::typical_approve),
         )
         .route(
             "/typical-cases/{id}/withdraw",
-            web::post().to(typical::withdraw),
+            web::post().to(typical::typical_withdraw),
         )
         .route("/cases/{id}/extensions", web::post().to(request_extension))
         .route(

@@ -12,7 +12,7 @@ use crate::workflow::retention::{self, holds};
 /// purged, its legal holds.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/retention", tag = "cases",
     responses((status = 200, body = retention::Standing), (status = 401), (status = 403), (status = 404)))]
-pub async fn standing(
+pub async fn case_retention(
     state: web::Data<AppState>,
     p: Principal,
     id: web::Path<String>,
@@ -37,7 +37,7 @@ case_endpoint!(
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(standing, place_hold, lift_hold),
+    paths(case_retention, place_hold, lift_hold),
     components(schemas(
         retention::Standing,
         retention::Purged,

@@ -27,25 +27,25 @@ macro_rules! step {
 }
 
 step!(
-    draft,
+    typical_draft,
     "/api/v1/cases/{id}/typical-cases",
     DraftRequest,
     |state, p, id, req| { typical::draft(&state.workflow, &state.vault, &p, &id, req) }
 );
 step!(
-    review,
+    typical_review,
     "/api/v1/typical-cases/{id}/legal-review",
     ReviewRequest,
     |state, p, id, req| { typical::review(&state.workflow, &state.vault, &p, &id, req) }
 );
 step!(
-    approve,
+    typical_approve,
     "/api/v1/typical-cases/{id}/approve",
     StepRequest,
     |state, p, id, req| { typical::approve(&state.workflow, &state.vault, &p, &id, req) }
 );
 step!(
-    withdraw,
+    typical_withdraw,
     "/api/v1/typical-cases/{id}/withdraw",
     StepRequest,
     |state, p, id, req| { typical::withdraw(&state.workflow, &p, &id, req) }
@@ -53,13 +53,13 @@ step!(
 
 #[utoipa::path(get, path = "/api/v1/typical-cases", tag = "typical-cases",
     responses((status = 200, body = [typical::TypicalCase])))]
-pub async fn list(state: web::Data<AppState>, p: Principal) -> AppResult<HttpResponse> {
+pub async fn typical_list(state: web::Data<AppState>, p: Principal) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(typical::list(&state.workflow, &p).await?))
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(draft, list, review, approve, withdraw),
+    paths(typical_draft, typical_list, typical_review, typical_approve, typical_withdraw),
     components(schemas(typical::TypicalCase, typical::PublicTypicalCase, DraftRequest, ReviewRequest, StepRequest)),
     tags((name = "typical-cases", description = "典型案例: draft, legal review, approval, withdrawal"))
 )]
