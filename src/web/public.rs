@@ -20,6 +20,18 @@ pub const MIN_PUBLISHED: i64 = 5;
 /// How long computed figures are served before they are computed again.
 const FRESH_FOR: Duration = Duration::from_secs(300);
 
+fn bad_query(field: &str) -> AppError {
+    AppError::bad_request("invalid_query", "error-invalid-query").field(field)
+}
+
+/// Refuse (400, the field named) a query parameter not in `known`.
+fn only_keys(q: &BTreeMap<String, String>, known: &[&str]) -> AppResult<()> {
+    match q.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(bad_query(k)),
+        None => Ok(()),
+    }
+}
+
 /// A count as published: `None` when under [`MIN_PUBLISHED`].
 pub fn published(n: i64) -> Option<i64> {
     (n >= MIN_PUBLISHED).then_some(n)
@@ -180,7 +192,11 @@ pub async fn public_stats(
 /// The published typical cases (典型案例), newest first: no case id, no names.
 #[utoipa::path(get, path = "/api/v1/public/typical-cases", tag = "public",
     responses((status = 200, body = [crate::workflow::typical::PublicTypicalCase])))]
-pub async fn public_typical_cases(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+pub async fn public_typical_cases(
+    state: web::Data<AppState>,
+    q: web::Query<BTreeMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    only_keys(&q, &[])?;
     Ok(HttpResponse::Ok().json(crate::workflow::typical::published(&state.db).await?))
 }
 

@@ -148,29 +148,17 @@ async fn draft_review_publish_withdraw(app: TestApp) {
     let d = post_ok(&app, &t.handler, &drafts, &draft(SUMMARY), 200).await;
     let id = d["id"].as_str().unwrap().to_string();
     assert_eq!(d["status"], "draft");
-    let step = |s: &str| format!("/api/v1/typical-cases/{id}/{s}");
-    let e = post_ok(
-        &app,
-        &t.handler,
-        &step("legal-review"),
-        &json!({"approve": true}),
-        403,
-    )
-    .await;
+    let review = format!("/api/v1/typical-cases/{id}/legal-review");
+    let approve = format!("/api/v1/typical-cases/{id}/approve");
+    let withdraw = format!("/api/v1/typical-cases/{id}/withdraw");
+    let e = post_ok(&app, &t.handler, &review, &json!({"approve": true}), 403).await;
     assert_eq!(e["error"]["code"], "forbidden", "a handler is not legal");
-    let e = post_ok(&app, &t.sup, &step("approve"), &json!({}), 409).await;
+    let e = post_ok(&app, &t.sup, &approve, &json!({}), 409).await;
     assert_eq!(
         e["error"]["code"], "typical_wrong_status",
         "not reviewed yet"
     );
-    post_ok(
-        &app,
-        &t.legal,
-        &step("legal-review"),
-        &json!({"approve": true}),
-        200,
-    )
-    .await;
+    post_ok(&app, &t.legal, &review, &json!({"approve": true}), 200).await;
     let public = || async {
         app.client
             .get(app.url("/api/v1/public/typical-cases"))
@@ -182,9 +170,27 @@ async fn draft_review_publish_withdraw(app: TestApp) {
             .unwrap()
     };
     assert_eq!(public().await, json!([]), "reviewed is not yet published");
-    post_ok(&app, &t.sup, &step("approve"), &json!({}), 200).await;
+    let listed: Value = get(&app, &t.handler.token, "/api/v1/typical-cases")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["status"], "reviewed", "{listed}");
+    assert_eq!(listed[0]["drafted_by"], "handler1");
+    post_ok(&app, &t.sup, &approve, &json!({}), 200).await;
     let list = public().await;
     assert_eq!(list.as_array().unwrap().len(), 1);
+    let res = app
+        .client
+        .get(app.url("/api/v1/public/typical-cases?page=2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        400,
+        "no query is read: an unknown one is refused"
+    );
     let c = &list[0];
     assert_eq!(c["title"], "某民营医院虚构住院骗取医保基金案");
     assert_eq!(c["region"], "371500");
@@ -224,12 +230,12 @@ async fn draft_review_publish_withdraw(app: TestApp) {
     )
     .await;
     assert_eq!(e["error"]["code"], "own_draft");
-    let e = post_ok(&app, &t.sup, &step("withdraw"), &json!({}), 422).await;
+    let e = post_ok(&app, &t.sup, &withdraw, &json!({}), 422).await;
     assert_eq!(e["error"]["field"], "reason");
     post_ok(
         &app,
         &t.sup,
-        &step("withdraw"),
+        &withdraw,
         &json!({"reason": "当事人已申请行政复议"}),
         200,
     )

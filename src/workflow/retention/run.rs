@@ -4,9 +4,10 @@
 //!    a transaction of its own (hold and earlier purges re-checked inside it, after the
 //!    audit lock), recorded in `retention_purges` and audited with the kinds of data that
 //!    went. A run stopped half-way resumes where it stopped: what was purged stays purged.
+//!    The keys of an ended case not yet due are wrapped for the day before their purge day:
+//!    a backup then opens them until that day, and not after.
 //! 2. Every live case key that the chain would pass today is re-wrapped for the horizon
-//!    (held cases, cases still open or not yet due); a key whose purge day comes before the
-//!    horizon is wrapped for the day before it, so backups forget it as soon as possible.
+//!    (held cases, cases still open).
 //! 3. The shred chain moves to today ([`crate::vault::Shredder::advance`]).
 //!
 //! `--dry-run` counts what steps 1 and 2 would do and writes nothing.
@@ -106,16 +107,25 @@ pub async fn run(
                 report.chain_moved_to = Some(today.to_string());
             }
         }
-        audit::append_alone(
-            &wf.db,
-            &wf.audit,
-            &Entry::ok(
-                &Actor::system(),
-                "retention.run",
-                serde_json::to_value(&report)?,
-            ),
-        )
-        .await?;
+        // Each purge has its own entry; the run's summary is written when it did anything.
+        let did = report.purged_identity
+            + report.purged_sanitized
+            + report.rewrapped
+            + report.keys_passed
+            > 0
+            || report.chain_moved_to.is_some();
+        if did {
+            audit::append_alone(
+                &wf.db,
+                &wf.audit,
+                &Entry::ok(
+                    &Actor::system(),
+                    "retention.run",
+                    serde_json::to_value(&report)?,
+                ),
+            )
+            .await?;
+        }
     }
     Ok(report)
 }
@@ -156,7 +166,7 @@ async fn one_case(
         }
         if on > today {
             if !dry_run {
-                tighten(vault, id, stage.key(), on, today).await?;
+                settle(vault, id, stage.key(), on).await?;
             }
             continue;
         }
@@ -190,14 +200,13 @@ async fn held(
     Ok(n > 0)
 }
 
-/// Wrap a not-yet-due key for the day before its purge, when that is sooner than it is
-/// wrapped for now (and not before today).
-async fn tighten(
+/// Wrap the key of an ended case that is not yet due for the day before its purge day
+/// (`purge_on` is after today), unless it already is.
+async fn settle(
     vault: &Vault,
     id: &str,
     kind: CaseKeyKind,
     purge_on: NaiveDate,
-    today: NaiveDate,
 ) -> anyhow::Result<()> {
     if vault.shredder().is_none() {
         return Ok(());
@@ -205,9 +214,6 @@ async fn tighten(
     let Some(last_day) = purge_on.checked_sub_days(Days::new(1)) else {
         return Ok(());
     };
-    if last_day < today {
-        return Ok(());
-    }
     let epoch: Option<String> = sqlx::query_scalar(
         "SELECT epoch FROM case_keys WHERE report_id = $1 AND kind = $2 AND wrapped IS NOT NULL",
     )
@@ -215,7 +221,7 @@ async fn tighten(
     .bind(kind.as_str())
     .fetch_optional(&vault.db().pool)
     .await?;
-    if let Some(epoch) = epoch.filter(|e| *e > last_day.to_string()) {
+    if let Some(epoch) = epoch.filter(|e| *e != last_day.to_string()) {
         vault.rewrap_case_key(id, kind, &epoch, last_day).await?;
     }
     Ok(())

@@ -192,6 +192,14 @@ pub async fn published(db: &Db) -> AppResult<Vec<PublicTypicalCase>> {
 
 /// `GET /api/v1/typical-cases`: those of cases in the caller's region (recusal applies).
 pub async fn list(wf: &Workflow, p: &Principal) -> AppResult<Vec<TypicalCase>> {
+    crate::workflow::require_role(
+        &wf.db,
+        &wf.audit,
+        p,
+        &[Role::Handler, Role::Supervisor, Role::Legal, Role::Auditor],
+        "typical.list",
+    )
+    .await?;
     let (lo, hi) = crate::workflow::query::bounds(crate::staff::region_prefix(&p.region));
     let filter = format!(
         "t.case_region >= $1 AND t.case_region <= $2 AND {} ORDER BY t.drafted_at DESC, t.id",
@@ -220,6 +228,8 @@ async fn begin_step<'a>(
     action: &'static str,
     role: Role,
 ) -> AppResult<Op<'a>> {
+    // The role first, so that a caller who may not take the step learns nothing of the id.
+    crate::workflow::require_role(&wf.db, &wf.audit, p, &[role], &format!("case.{action}")).await?;
     let case: Option<String> =
         sqlx::query_scalar("SELECT report_id FROM typical_cases WHERE id = $1")
             .bind(id)
