@@ -12,7 +12,7 @@ use crate::store;
 use crate::workflow::ops::run_op;
 use crate::workflow::{reason, Op, Workflow, WorkflowError};
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Hold {
     pub id: String,
     pub reason: String,
@@ -35,36 +35,16 @@ pub async fn list(
     exec: impl sqlx::Executor<'_, Database = sqlx::Any>,
     id: &str,
 ) -> Result<Vec<Hold>, sqlx::Error> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT h.id, h.reason, p.username, h.placed_at, l.username, h.lifted_at, h.lift_reason \
+    sqlx::query_as(
+        "SELECT h.id AS id, h.reason AS reason, p.username AS placed_by, h.placed_at AS placed_at, \
+         l.username AS lifted_by, h.lifted_at AS lifted_at, h.lift_reason AS lift_reason \
          FROM legal_holds h JOIN staff_users p ON p.id = h.placed_by \
          LEFT JOIN staff_users l ON l.id = h.lifted_by \
          WHERE h.report_id = $1 ORDER BY h.placed_at DESC, h.id DESC",
     )
     .bind(id)
     .fetch_all(exec)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Hold {
-            id: r.0,
-            reason: r.1,
-            placed_by: r.2,
-            placed_at: r.3,
-            lifted_by: r.4,
-            lifted_at: r.5,
-            lift_reason: r.6,
-        })
-        .collect())
+    .await
 }
 
 /// Only a supervisor who may see the case, in any status (a hold matters most once a case

@@ -19,7 +19,7 @@ use crate::workflow::ops::run_op;
 use crate::workflow::{is_assignee, required_text as text, Op, Workflow, WorkflowError};
 
 /// What the public sees of a published typical case: no case id, no names.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct PublicTypicalCase {
     pub id: String,
     pub title: String,
@@ -36,9 +36,10 @@ pub struct PublicTypicalCase {
 }
 
 /// A typical case as staff see it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct TypicalCase {
     #[serde(flatten)]
+    #[sqlx(flatten)]
     pub text: PublicTypicalCase,
     pub report_id: String,
     /// `draft`, `reviewed`, `returned`, `published`, `withdrawn`.
@@ -81,100 +82,23 @@ pub struct StepRequest {
     pub reason: Option<String>,
 }
 
-const COLUMNS: &str = "t.id, t.title, t.institution_kind, t.region, t.summary, t.legal_basis, \
-    t.penalty, t.recovered_fen, t.published_at, t.report_id, t.status, d.username, t.drafted_at, \
-    r.username, t.review_note, a.username, t.withdrawn_at, t.withdraw_reason";
+const COLUMNS: &str = "t.id AS id, t.title AS title, t.institution_kind AS institution_kind, \
+    t.region AS region, t.summary AS summary, t.legal_basis AS legal_basis, t.penalty AS penalty, \
+    t.recovered_fen AS recovered_fen, t.published_at AS published_at, t.report_id AS report_id, \
+    t.status AS status, d.username AS drafted_by, t.drafted_at AS drafted_at, \
+    r.username AS reviewed_by, t.review_note AS review_note, a.username AS approved_by, \
+    t.withdrawn_at AS withdrawn_at, t.withdraw_reason AS withdraw_reason";
 const FROM: &str = "FROM typical_cases t JOIN reports rr ON rr.id = t.report_id \
     JOIN staff_users d ON d.id = t.drafted_by \
     LEFT JOIN staff_users r ON r.id = t.reviewed_by LEFT JOIN staff_users a ON a.id = t.approved_by";
 
-type Row = (
-    (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        Option<String>,
-    ),
-    (
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    ),
-);
-
-fn from_row(r: Row) -> TypicalCase {
-    let (p, s) = r;
-    TypicalCase {
-        text: PublicTypicalCase {
-            id: p.0,
-            title: p.1,
-            institution_kind: p.2,
-            region: p.3,
-            summary: p.4,
-            legal_basis: p.5,
-            penalty: p.6,
-            recovered_fen: p.7,
-            published_at: p.8,
-        },
-        report_id: s.0,
-        status: s.1,
-        drafted_by: s.2,
-        drafted_at: s.3,
-        reviewed_by: s.4,
-        review_note: s.5,
-        approved_by: s.6,
-        withdrawn_at: s.7,
-        withdraw_reason: s.8,
-    }
-}
-
 async fn rows(db: &Db, filter: &str, bind: &[&str]) -> Result<Vec<TypicalCase>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} {FROM} WHERE {filter}");
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query_as::<_, TypicalCase>(&sql);
     for b in bind {
         q = q.bind(b.to_string());
     }
-    let rows = q.fetch_all(&db.pool).await?;
-    use sqlx::Row as _;
-    rows.iter()
-        .map(|r| {
-            Ok(from_row((
-                (
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                    r.try_get(6)?,
-                    r.try_get(7)?,
-                    r.try_get(8)?,
-                ),
-                (
-                    r.try_get(9)?,
-                    r.try_get(10)?,
-                    r.try_get(11)?,
-                    r.try_get(12)?,
-                    r.try_get(13)?,
-                    r.try_get(14)?,
-                    r.try_get(15)?,
-                    r.try_get(16)?,
-                    r.try_get(17)?,
-                ),
-            )))
-        })
-        .collect()
+    q.fetch_all(&db.pool).await
 }
 
 /// `GET /api/v1/public/typical-cases`: the published ones, newest first.
