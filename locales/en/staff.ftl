@@ -29,6 +29,7 @@ error-evidence-held-sealed = This file could not be cleaned of the metadata that
 error-already-held = A legal hold is already in force on this case.
 error-not-held = This case has no legal hold in force.
 error-already-purged = This case's reporter data has already been purged; there is nothing left to hold.
+error-evidence-purged = This file was deleted when the case's retention period ended.
 error-text-names-reporter = This text names the reporter (a name, phone number, ID number, email or account of theirs). Remove it: a typical case never carries reporter data.
 error-text-names-tracking-code = This text contains a tracking code. Remove it.
 error-text-names-call-id = This text contains the hotline call id of the case. Remove it.

@@ -29,6 +29,7 @@ error-evidence-held-sealed = 该文件无法清除可能暴露举报人身份的
 error-already-held = 该案件已有生效的保全（暂停清除）。
 error-not-held = 该案件没有生效的保全。
 error-already-purged = 该案件的举报人信息已按保存期限清除，无可保全的数据。
+error-evidence-purged = 该文件已在案件保存期限届满后清除。
 error-text-names-reporter = 该内容含有举报人信息（姓名、电话、身份证号、邮箱或账号）。请删除：典型案例不得包含举报人信息。
 error-text-names-tracking-code = 该内容含有举报查询码，请删除。
 error-text-names-call-id = 该内容含有该案的热线工单号，请删除。

@@ -433,14 +433,6 @@ impl Config {
         Path::new(&self.keys.master_key_file)
     }
 
-    /// `[keys] shred_key_file`, or `shred.key` beside the master key file.
-    pub fn shred_key_path(&self) -> std::path::PathBuf {
-        match self.keys.shred_key_file.trim() {
-            "" => self.master_key_path().with_file_name("shred.key"),
-            f => std::path::PathBuf::from(f),
-        }
-    }
-
     pub fn public_url(&self) -> String {
         if self.server.public_url.is_empty() {
             format!("http://{}", self.server.listen)

@@ -31,3 +31,13 @@ impl Default for RetentionConfig {
         }
     }
 }
+
+impl super::Config {
+    /// `[keys] shred_key_file`, or `shred.key` beside the master key file.
+    pub fn shred_key_path(&self) -> std::path::PathBuf {
+        match self.keys.shred_key_file.trim() {
+            "" => self.master_key_path().with_file_name("shred.key"),
+            f => std::path::PathBuf::from(f),
+        }
+    }
+}

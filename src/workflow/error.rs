@@ -56,6 +56,8 @@ crate::error::refusals! {
         NotHeld => (Conflict, "not_held", "error-not-held"),
         /// The case's identity was purged: nothing is left to hold.
         AlreadyPurged => (Conflict, "already_purged", "error-already-purged"),
+        /// The file was purged when the case's retention period ended.
+        EvidencePurged => (Conflict, "evidence_purged", "error-evidence-purged"),
         /// A typical case's text names the reporter (any spelling the check can see).
         TextNamesReporter => (Invalid, "names_reporter", "error-text-names-reporter"),
         TextNamesTrackingCode => (Invalid, "names_tracking_code", "error-text-names-tracking-code"),

@@ -58,10 +58,10 @@ pub struct Purged {
 }
 
 /// The facts that decide a case's purge days.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct CaseEnd {
     pub region: String,
-    pub is_open: bool,
+    pub is_open: i64,
     pub ended_at: Option<String>,
     pub claim_by: Option<String>,
     pub open_clocks: i64,
@@ -77,33 +77,26 @@ pub(crate) async fn case_end(
     id: &str,
 ) -> Result<Option<CaseEnd>, sqlx::Error> {
     let sql = format!(
-        "SELECT r.case_region, r.is_open, \
+        "SELECT r.case_region AS region, r.is_open AS is_open, \
          (SELECT MAX(e.at) FROM case_events e WHERE e.report_id = r.id \
-            AND e.to_status IN ('closed', 'not_accepted', 'transferred', 'merged')), \
+            AND e.to_status IN ('closed', 'not_accepted', 'transferred', 'merged')) AS ended_at, \
          (SELECT MAX(w.claim_by) FROM rewards w WHERE w.report_id = r.id \
-            OR w.id IN (SELECT s.reward_id FROM reward_shares s WHERE s.report_id = r.id)), \
-         (SELECT COUNT(*) FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL), \
+            OR w.id IN (SELECT s.reward_id FROM reward_shares s WHERE s.report_id = r.id)) \
+            AS claim_by, \
+         (SELECT COUNT(*) FROM clocks c WHERE c.report_id = r.id AND c.closed_at IS NULL) \
+            AS open_clocks, \
          (SELECT COUNT(*) FROM rewards w WHERE w.report_id = r.id AND w.status NOT IN {REWARD_DONE}) \
          + (SELECT COUNT(*) FROM reward_shares s WHERE s.report_id = r.id \
-            AND s.status NOT IN {SHARE_DONE}) \
+            AND s.status NOT IN {SHARE_DONE}) AS pending_rewards \
          FROM reports r WHERE r.id = $1"
     );
-    let row: Option<(String, i64, Option<String>, Option<String>, i64, i64)> =
-        sqlx::query_as(&sql).bind(id).fetch_optional(exec).await?;
-    Ok(row.map(|r| CaseEnd {
-        region: r.0,
-        is_open: r.1 != 0,
-        ended_at: r.2,
-        claim_by: r.3,
-        open_clocks: r.4,
-        pending_rewards: r.5,
-    }))
+    sqlx::query_as(&sql).bind(id).fetch_optional(exec).await
 }
 
 impl CaseEnd {
     /// Why the case has not ended, if it has not.
     pub fn waiting(&self) -> Option<&'static str> {
-        if self.is_open {
+        if self.is_open != 0 {
             Some("open")
         } else if self.open_clocks > 0 {
             Some("open_clocks")
