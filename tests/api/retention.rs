@@ -357,6 +357,12 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
     app.stop().await;
 }
 
+/// `GET /api/v1/public/stats{query}`, with no login.
+async fn public(app: &TestApp, query: &str) -> reqwest::Response {
+    let url = app.url(&format!("/api/v1/public/stats{query}"));
+    app.client.get(url).send().await.unwrap()
+}
+
 async fn public_figures_withhold_small_counts(backend: Backend) {
     let Some((app, _p)) = app_with_policy(backend, "2026-03-10T10:00:00+08:00").await else {
         return;
@@ -369,12 +375,7 @@ async fn public_figures_withhold_small_counts(backend: Backend) {
     for _ in 0..4 {
         app.file_tip(&tip).await;
     }
-    let res = app
-        .client
-        .get(app.url("/api/v1/public/stats"))
-        .send()
-        .await
-        .unwrap();
+    let res = public(&app, "").await;
     assert_eq!(res.status(), 200);
     let s: Value = res.json().await.unwrap();
     assert_eq!(s["min_published"], 5);
@@ -389,26 +390,13 @@ async fn public_figures_withhold_small_counts(backend: Backend) {
     assert_eq!(march["accepted"], Value::Null);
     assert!(cells.iter().all(|c| c["region"] != "110000"), "{s}");
     assert_eq!(cells.len(), 12, "twelve months of Shandong");
-    let city: Value = app
-        .client
-        .get(app.url("/api/v1/public/stats?level=city"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let city: Value = public(&app, "?level=city").await.json().await.unwrap();
     assert!(city["cells"]
         .as_array()
         .unwrap()
         .iter()
         .any(|c| c["region"] == "371500" && c["received"] == 5));
-    let res = app
-        .client
-        .get(app.url("/api/v1/public/stats?level=street"))
-        .send()
-        .await
-        .unwrap();
+    let res = public(&app, "?level=street").await;
     assert_eq!(res.status(), 400);
     let e: Value = res.json().await.unwrap();
     assert_eq!(e["error"]["field"], "level");

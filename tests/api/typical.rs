@@ -40,48 +40,35 @@ async fn decided_case(app: &TestApp) -> (Team, String, String) {
     let code = receipt["tracking_code"].as_str().unwrap().to_string();
     let case = case_id_of(app, &code).await;
     let path = |p: &str| format!("/api/v1/cases/{case}{p}");
-    post_ok(
-        app,
-        &team.intake,
-        &path("/transitions"),
-        &json!({"to": "accepted", "reason": "线索具体"}),
-        200,
-    )
-    .await;
-    post_ok(
-        app,
-        &team.handler,
-        &path("/transitions"),
-        &json!({"to": "checking", "reason": "开始核查"}),
-        200,
-    )
-    .await;
-    post_ok(
-        app,
-        &team.handler,
-        &path("/party-notice"),
-        &json!({"reason": "告知拟处理决定"}),
-        200,
-    )
-    .await;
-    post_ok(
-        app,
-        &team.handler,
-        &path("/statement"),
-        &json!({"reason": "当事人书面陈述"}),
-        200,
-    )
-    .await;
-    post_ok(
-        app,
-        &team.handler,
-        &path("/transitions"),
-        &json!({"to": "decided", "reason": "查实", "outcome": "substantiated",
-            "verified_fen": 1_500_000, "recovered_fen": 1_200_000,
-            "penalties": [{"kind": "fine", "amount_fen": 2_400_000}], "reward_due": false}),
-        200,
-    )
-    .await;
+    let decide = json!({"to": "decided", "reason": "查实", "outcome": "substantiated",
+        "verified_fen": 1_500_000, "recovered_fen": 1_200_000,
+        "penalties": [{"kind": "fine", "amount_fen": 2_400_000}], "reward_due": false});
+    let steps = [
+        (
+            &team.intake,
+            "/transitions",
+            json!({"to": "accepted", "reason": "线索具体"}),
+        ),
+        (
+            &team.handler,
+            "/transitions",
+            json!({"to": "checking", "reason": "开始核查"}),
+        ),
+        (
+            &team.handler,
+            "/party-notice",
+            json!({"reason": "告知拟处理决定"}),
+        ),
+        (
+            &team.handler,
+            "/statement",
+            json!({"reason": "当事人书面陈述"}),
+        ),
+        (&team.handler, "/transitions", decide),
+    ];
+    for (who, step, body) in steps {
+        post_ok(app, who, &path(step), &body, 200).await;
+    }
     (team, case, code)
 }
 
