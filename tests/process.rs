@@ -425,3 +425,43 @@ fn calendar_status_and_reload() {
     let (_, out, _) = run(&["calendar", "status"]);
     assert!(!out.contains("2098"), "nothing changed: {out}");
 }
+
+/// `jubao retention run [--dry-run]` from the command line (docs/retention.md): the shred
+/// chain's key file the first start made is used, a dry run changes nothing, and without
+/// the key file the command refuses and names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_run_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/jubao.db", dir.path().display());
+    let server = start(dir.path(), &url, &dir.path().join("server.log")).await;
+    let client = reqwest::Client::new();
+    file_named(&client, &server.base, 1).await;
+    drop(server);
+    let shred = dir.path().join("shred.key");
+    let text = std::fs::read_to_string(&shred).unwrap();
+    assert!(text.starts_with("jubao-shred-v1 "), "{text}");
+    for (args, said) in [
+        (
+            &["retention", "run", "--dry-run"][..],
+            "retention dry run (nothing changed) as of",
+        ),
+        (&["retention", "run"][..], "retention run as of"),
+    ] {
+        let mut c = command(dir.path(), &url);
+        c.args(args);
+        let (code, out, err) = run(c);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains(said), "{out}");
+        // The tip is still open: nothing ended, nothing purged.
+        assert!(
+            out.contains(": 0 ended cases looked at; identity purged 0"),
+            "{out}"
+        );
+    }
+    std::fs::remove_file(&shred).unwrap();
+    let mut c = command(dir.path(), &url);
+    c.args(["retention", "run", "--dry-run"]);
+    let (code, out, err) = run(c);
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("shred.key is missing"), "{err}");
+}
