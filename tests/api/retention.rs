@@ -112,6 +112,26 @@ async fn open_restored(app: &TestApp, case: &str, s: &Snapshot) -> Result<String
     }
 }
 
+/// File `body` with a photo (multipart) and return the case id.
+async fn file_with_photo(app: &TestApp, body: &Value) -> String {
+    let form = reqwest::multipart::Form::new()
+        .part("report", reqwest::multipart::Part::text(body.to_string()))
+        .part(
+            "evidence",
+            reqwest::multipart::Part::bytes(jpeg_bytes()).file_name("photo.jpg"),
+        );
+    let res = app
+        .client
+        .post(app.url("/api/v1/reports"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let receipt: Value = res.json().await.unwrap();
+    case_id_of(app, receipt["tracking_code"].as_str().unwrap()).await
+}
+
 /// Open the name of `case` in the database file `copy` with the master key and a copy of the
 /// instance's shred key file as they are now.
 async fn open_copy(app: &TestApp, copy: &std::path::Path, case: &str) -> Result<String, String> {
@@ -172,7 +192,20 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
     let intake = staff(&app, "intake1", "intake", "371500").await;
     let sup = staff(&app, "sup1", "supervisor", "370000").await;
     let id_number = resident_id("37150219800101123");
-    let a = file_case(&app, &earlier(named_report(NAME, &id_number, PHONE))).await;
+    let a = file_with_photo(&app, &earlier(named_report(NAME, &id_number, PHONE))).await;
+    let (photo, under_case_keys): (String, i64) = sqlx::query_as(
+        "SELECT e.id, COUNT(*) FROM evidence e JOIN evidence_blobs b ON b.evidence_id = e.id \
+         WHERE e.report_id = $1 AND b.key_id = 0 GROUP BY e.id",
+    )
+    .bind(&a)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        under_case_keys, 2,
+        "original and working copy under the case's keys"
+    );
+    let photo_url = format!("/api/v1/cases/{a}/evidence/{photo}");
     let b = file_case(
         &app,
         &earlier(named_report(
@@ -245,6 +278,7 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
     .await;
     assert_eq!(e["error"]["code"], "already_held");
 
+    assert_eq!(get(&app, &sup.token, &photo_url).await.status(), 200);
     // Before the period ends nothing is purged. On SQLite, a real backup copy of the
     // database file is taken now, and it opens with the key files of today.
     let r = run(&app, false).await;
@@ -283,6 +317,15 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(left, 0);
+    // A's original is gone with its identity; the sanitized copy stays until its own day.
+    let blobs: Vec<String> =
+        sqlx::query_scalar("SELECT variant FROM evidence_blobs WHERE evidence_id = $1")
+            .bind(&photo)
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(blobs, ["working"]);
+    assert_eq!(get(&app, &sup.token, &photo_url).await.status(), 200);
     let sealed_b = jubao::vault::SealedIdentity::load(&app.db.pool, &b)
         .await
         .unwrap()
@@ -346,6 +389,26 @@ async fn purge_after_the_period_honours_the_hold(backend: Backend) {
     // The restored rows of A above hold a key the chain has passed: the run marks it
     // shredded instead of stopping on it.
     assert_eq!(r.keys_passed, 1, "{r:?}");
+
+    // 30 days more, Saturday 2 May 2026: the sanitized evidence of both is due (1 May).
+    app.clock.advance(chrono::Duration::days(30));
+    let r = run(&app, false).await;
+    assert_eq!((r.purged_identity, r.purged_sanitized), (0, 2), "{r:?}");
+    assert_eq!(app.count("evidence_blobs").await, 0);
+    let res = get(&app, &sup.token, &photo_url).await;
+    assert_eq!(res.status(), 409);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "evidence_purged");
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "SELECT detail FROM audit_log WHERE action = 'retention.purge' AND report_id = $1 \
+         ORDER BY seq",
+    )
+    .bind(&a)
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(kinds[0].contains("evidence_originals"), "{kinds:?}");
+    assert!(kinds[1].contains("sanitized_evidence"), "{kinds:?}");
     let holds: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM audit_log WHERE action IN ('case.legal_hold', 'case.legal_hold_lift') \
          AND outcome = 'ok'",
