@@ -118,7 +118,20 @@ impl Application {
         db: Db,
         master: vault::SecretKey,
     ) -> anyhow::Result<Self> {
-        let vault = Arc::new(Vault::open(db.clone(), master).await?);
+        let vault = Arc::new(
+            Vault::open_shredding(
+                db.clone(),
+                master,
+                &config.shred_key_path(),
+                config.retention.key_horizon_days,
+            )
+            .await
+            .context("opening the vault")?,
+        );
+        let retention = Arc::new(
+            crate::workflow::retention::policies(&config)
+                .context("loading the retention policies")?,
+        );
         let rekeyed = crate::workflow::recusal::rekey_institutions(&db).await?;
         if rekeyed > 0 {
             tracing::info!(rows = rekeyed, "institution names re-keyed for recusal");
@@ -219,6 +232,11 @@ impl Application {
                     workflow.clone(),
                 )))
                 .every(Arc::new(BotPurge(bots.clone())))
+                .every(Arc::new(crate::workflow::retention::run::DailyRetention {
+                    wf: workflow.clone(),
+                    vault: vault.clone(),
+                    policies: retention.clone(),
+                }))
                 .every(Arc::new(crate::audit::anchor::Anchorer {
                     db: db.clone(),
                     key: vault.audit_key().clone(),
@@ -250,6 +268,7 @@ impl Application {
             decode_permits: Semaphore::new(cores),
             bots,
             stats: Default::default(),
+            public: Default::default(),
             uploads: crate::channels::gate::UploadGate::new(
                 config.evidence.max_concurrent_uploads,
                 config.evidence.upload_bytes_in_flight,

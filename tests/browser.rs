@@ -216,6 +216,23 @@ impl Server {
         std::fs::read_to_string(self.tmp.join("server.log")).unwrap_or_default()
     }
 
+    /// `jubao user add` for each (username, roles, region), with [`CONSOLE_PASSWORD`].
+    fn add_staff(&self, staff: &[(&str, &str, &str)]) {
+        for (username, roles, region) in staff {
+            let out = self
+                .command(&["user", "add", username, "--role", roles, "--region", region])
+                .env("JUBAO_PASSWORD", CONSOLE_PASSWORD)
+                .stdin(Stdio::null())
+                .output()
+                .expect("run jubao user add");
+            assert!(
+                out.status.success(),
+                "jubao user add {username}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
     fn base(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -251,24 +268,6 @@ fn browser_ready(test: &str) -> bool {
     tools::need(test, &[tools::NODE, tools::CHROMIUM, tools::PLAYWRIGHT])
 }
 
-/// Staff accounts `(username, roles, region)` made with `jubao user add`, password
-/// [`CONSOLE_PASSWORD`].
-fn add_staff(server: &Server, staff: &[(&str, &str, &str)]) {
-    for (username, roles, region) in staff {
-        let out = server
-            .command(&["user", "add", username, "--role", roles, "--region", region])
-            .env("JUBAO_PASSWORD", CONSOLE_PASSWORD)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run jubao user add");
-        assert!(
-            out.status.success(),
-            "jubao user add {username}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
 /// Related tips, independent reporters and triage in the console (issue 18):
 /// `tests/browser/related.mjs` against a server whose job worker links and triages tips.
 #[test]
@@ -282,15 +281,12 @@ fn console_related_tips() {
     }
     let tmp = tempfile::tempdir().expect("temp dir");
     let server = Server::start(&root, tmp.path());
-    add_staff(
-        &server,
-        &[
-            ("intake1", "intake", "371502"),
-            ("supervisor1", "supervisor", "371500"),
-        ],
-    );
+    server.add_staff(&[
+        ("intake1", "intake", "371502"),
+        ("supervisor1", "supervisor", "371500"),
+    ]);
     run_node(
-        server,
+        &server,
         "related.mjs",
         &[("JUBAO_STAFF_PASSWORD", CONSOLE_PASSWORD)],
         "related",
@@ -311,7 +307,7 @@ fn console_end_to_end() {
     }
     let tmp = tempfile::tempdir().expect("temp dir");
     let server = Server::start(&root, tmp.path());
-    add_staff(&server, &CONSOLE_STAFF);
+    server.add_staff(&CONSOLE_STAFF);
     run_node(
         &server,
         "console.mjs",
@@ -420,4 +416,32 @@ fn notices_end_to_end() {
         "one waiting notice"
     );
     run_node(&server, "notices.mjs", &envs("overdue"), "notices");
+}
+
+/// The public page (typical cases and figures) at 360 px: `tests/browser/public.mjs` files
+/// tips, publishes a typical case through the API with the staff made here, and checks the
+/// page a citizen reaches from `/h5/`.
+#[test]
+fn public_page_at_phone_width() {
+    let _serial = ONE_BROWSER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if !browser_ready("browser::public_page_at_phone_width") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(&root, tmp.path());
+    server.add_staff(&[
+        ("intake1", "intake", "371502"),
+        ("handler1", "handler", "371502"),
+        ("legal1", "legal", "371500"),
+        ("supervisor1", "supervisor", "371500"),
+    ]);
+    run_node(
+        server,
+        "public.mjs",
+        &[("JUBAO_STAFF_PASSWORD", CONSOLE_PASSWORD)],
+        "public",
+    );
 }

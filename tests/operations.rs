@@ -73,11 +73,19 @@ fn file_until_stopped(
     (acked, tasks)
 }
 
-/// The identities of every report of the database at `url`, opened with the key in `key_file`.
+/// The identities of every report of the database at `url`, opened with the key in `key_file`
+/// and the shred key file beside it (the case keys, docs/retention.md).
 async fn open_every_identity(url: &str, key_file: &Path) -> Vec<(String, Option<String>)> {
     let db = jubao::store::Db::connect(url, 2).await.unwrap();
     let master = jubao::vault::configured_master_key(key_file).unwrap();
-    let vault = jubao::vault::Vault::open(db.clone(), master).await.unwrap();
+    let vault = jubao::vault::Vault::open_shredding(
+        db.clone(),
+        master,
+        &key_file.with_file_name("shred.key"),
+        30,
+    )
+    .await
+    .unwrap();
     let ids: Vec<String> = sqlx::query_scalar("SELECT report_id FROM reporter_identity")
         .fetch_all(&db.pool)
         .await
@@ -183,13 +191,19 @@ async fn backup_while_filing_then_restore_with_the_key_from_three_of_five_shares
     );
     drop(server);
 
-    // The backup alone holds neither the key nor any identity in the clear.
+    // The backup alone holds neither the key, nor the shred chain's value, nor any identity
+    // in the clear.
     let raw = unzip_database(&file);
     let key_bytes = base64::engine::general_purpose::STANDARD
         .decode(key_text.trim())
         .unwrap();
+    let shred_text = std::fs::read_to_string(old.path().join("shred.key")).unwrap();
+    let shred_bytes = base64::engine::general_purpose::STANDARD
+        .decode(shred_text.split_whitespace().nth(2).unwrap())
+        .unwrap();
     for secret in [
         key_bytes.as_slice(),
+        shred_bytes.as_slice(),
         key_text.trim().as_bytes(),
         NAME.as_bytes(),
         PHONE.as_bytes(),
@@ -250,6 +264,10 @@ async fn backup_while_filing_then_restore_with_the_key_from_three_of_five_shares
     let (code, _, err) = run_with_input(c, &three);
     assert_ne!(code, 0);
     assert!(err.contains("exists"), "{err}");
+
+    // The shred key file is not in the backup (docs/retention.md): it comes from where it is
+    // kept apart, here the old machine's copy.
+    std::fs::copy(old.path().join("shred.key"), new.path().join("shred.key")).unwrap();
 
     // Verify, restore, and refuse a second restore over the first.
     let mut c = command(new.path(), &new_url);

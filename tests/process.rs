@@ -172,9 +172,22 @@ async fn keys_rotate_while_serving() {
     let log = dir.path().join("server.log");
     let server = start(dir.path(), &url, &log).await;
     let client = reqwest::Client::new();
+    // Identities are sealed under their case keys, which the shred chain wraps, not a data
+    // key (docs/retention.md); the receipts saved for an Idempotency-Key are under the data
+    // key: those 20 are what the rotation re-encrypts.
     let mut receipts = vec![];
     for i in 0..20 {
-        receipts.push(file_named(&client, &server.base, i).await);
+        let mut t = tip(i);
+        t["reporter"] = json!({"anonymous": false, "name": "周八", "phone": "13600001111"});
+        let r = client
+            .post(format!("{}/api/v1/reports", server.base))
+            .header("Idempotency-Key", format!("rotate-{i}"))
+            .json(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        receipts.push(r.json::<Value>().await.unwrap());
     }
     // Rotate from a second process while the server runs (short settle time for the test).
     let mut c = command(dir.path(), &url);
@@ -210,11 +223,16 @@ async fn keys_rotate_while_serving() {
     );
     drop(server);
     let db = jubao::store::Db::connect(&url, 2).await.unwrap();
-    let keys: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT key_id FROM reporter_identity")
+    let keys: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT key_id FROM idempotency")
         .fetch_all(&db.pool)
         .await
         .unwrap();
     assert_eq!(keys, vec![2]);
+    let keys: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT key_id FROM reporter_identity")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(keys, vec![0], "under their case keys");
     let keys: Vec<(i64, String)> = sqlx::query_as("SELECT id, state FROM vault_keys")
         .fetch_all(&db.pool)
         .await
@@ -406,4 +424,44 @@ fn calendar_status_and_reload() {
     );
     let (_, out, _) = run(&["calendar", "status"]);
     assert!(!out.contains("2098"), "nothing changed: {out}");
+}
+
+/// `jubao retention run [--dry-run]` from the command line (docs/retention.md): the shred
+/// chain's key file the first start made is used, a dry run changes nothing, and without
+/// the key file the command refuses and names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_run_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/jubao.db", dir.path().display());
+    let server = start(dir.path(), &url, &dir.path().join("server.log")).await;
+    let client = reqwest::Client::new();
+    file_named(&client, &server.base, 1).await;
+    drop(server);
+    let shred = dir.path().join("shred.key");
+    let text = std::fs::read_to_string(&shred).unwrap();
+    assert!(text.starts_with("jubao-shred-v1 "), "{text}");
+    for (args, said) in [
+        (
+            &["retention", "run", "--dry-run"][..],
+            "retention dry run (nothing changed) as of",
+        ),
+        (&["retention", "run"][..], "retention run as of"),
+    ] {
+        let mut c = command(dir.path(), &url);
+        c.args(args);
+        let (code, out, err) = run(c);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains(said), "{out}");
+        // The tip is still open: nothing ended, nothing purged.
+        assert!(
+            out.contains(": 0 ended cases looked at; identity purged 0"),
+            "{out}"
+        );
+    }
+    std::fs::remove_file(&shred).unwrap();
+    let mut c = command(dir.path(), &url);
+    c.args(["retention", "run", "--dry-run"]);
+    let (code, out, err) = run(c);
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("shred.key is missing"), "{err}");
 }

@@ -86,6 +86,24 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Reporter data kept no longer than needed (docs/retention.md).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Purge what the retention policies say is due today (identity, chat and call ids and
+    /// evidence originals; later the sanitized evidence), skipping cases under a legal
+    /// hold; re-wrap the case keys still needed and move the shred chain to today. Batched
+    /// and resumable; each purge is audited. The service also runs it once a day.
+    Run {
+        /// Count what would be purged and re-wrapped; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -271,6 +289,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 let origin = y.origin.unwrap_or_else(|| "none: weekends only".into());
                 println!("{:<5} {:<31} {}", y.year, origin, y.provisional);
             }
+            Ok(())
+        }
+        Command::Retention {
+            command: RetentionCommand::Run { dry_run },
+        } => {
+            let r = crate::workflow::retention::run_from_config(&config, dry_run).await?;
+            println!(
+                "retention {} as of {}: {} ended cases looked at; identity purged {}, sanitized \
+                 evidence purged {}; {} under a legal hold; {} waiting; {} case keys re-wrapped{}",
+                if r.dry_run {
+                    "dry run (nothing changed)"
+                } else {
+                    "run"
+                },
+                r.today,
+                r.cases,
+                r.purged_identity,
+                r.purged_sanitized,
+                r.held,
+                r.waiting,
+                r.rewrapped,
+                r.chain_moved_to
+                    .map(|d| format!("; shred chain moved to {d}"))
+                    .unwrap_or_default()
+            );
             Ok(())
         }
         Command::Calendar {

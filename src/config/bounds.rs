@@ -244,6 +244,13 @@ fn ranges(c: &Config) -> Vec<(&'static str, i64, i64, i64)> {
             10_000,
         ),
         (
+            "retention.key_horizon_days",
+            i64::from(c.retention.key_horizon_days),
+            1,
+            3650,
+        ),
+        ("retention.batch", i64::from(c.retention.batch), 1, 100_000),
+        (
             "identity.approvals_required",
             i64::from(c.identity.approvals_required),
             1,

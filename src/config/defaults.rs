@@ -97,6 +97,7 @@ impl Default for KeysConfig {
     fn default() -> Self {
         Self {
             master_key_file: "data/master.key".into(),
+            shred_key_file: String::new(),
         }
     }
 }

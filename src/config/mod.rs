@@ -8,12 +8,14 @@ mod defaults;
 mod exposed;
 mod hotline;
 mod reach;
+mod retention;
 mod secret;
 mod triage;
 mod units;
 
 pub use backup::BackupConfig;
 pub use reach::{RobotConfig, RobotKindConfig, SmsConfig};
+pub use retention::RetentionConfig;
 pub use secret::Secret;
 pub use triage::TriageConfig;
 pub use units::{Hours, LogFormat, Millis, Minutes, Seconds};
@@ -49,6 +51,8 @@ pub struct Config {
     pub identity: IdentityConfig,
     pub backup: BackupConfig,
     pub triage: TriageConfig,
+    /// How long reporter data is kept (issue 19).
+    pub retention: RetentionConfig,
     /// Text messages to reporters who chose SMS.
     pub sms: SmsConfig,
     pub wechat: Vec<WechatAccount>,
@@ -98,6 +102,10 @@ pub struct KeysConfig {
     /// File holding the base64 master key; created (mode 0600) when missing.
     /// `JUBAO_MASTER_KEY` takes precedence when set.
     pub master_key_file: String,
+    /// The shred chain's key file (crypto-shredding, `docs/retention.md`): created with
+    /// the chain on a new installation, overwritten daily; every instance has its own copy.
+    /// Empty: `shred.key` beside the master key file.
+    pub shred_key_file: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

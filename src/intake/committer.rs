@@ -36,6 +36,8 @@ pub struct EvidenceRow {
     pub height: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub key_id: i64,
+    /// The working copy's key id (0 under the case's sanitized key).
+    pub working_key_id: i64,
     pub original: Vec<u8>,
     pub working: Option<Vec<u8>>,
 }
@@ -58,6 +60,8 @@ pub struct PreparedTip {
     pub passcode_hash: Vec<u8>,
     pub tip: NewTip,
     pub identity: SealedIdentity,
+    /// The case's data keys, wrapped (none without a shred chain).
+    pub case_keys: Vec<crate::vault::shred::CaseKeyRow>,
     /// The claim verifier's keyed digest (vault), if the reporter set one.
     pub claim_verifier: Option<Vec<u8>>,
     pub evidence: Vec<PreparedEvidence>,
@@ -290,6 +294,11 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         .map(|p| (p.report_id.as_str(), &p.identity))
         .collect();
     SealedIdentity::insert_many(tx, &identities).await?;
+    let keys: Vec<crate::vault::shred::CaseKeyRow> = new
+        .iter()
+        .flat_map(|p| p.case_keys.iter().cloned())
+        .collect();
+    crate::vault::CaseKeys::insert(&keys, tx).await?;
     let verifiers: Vec<(&str, &[u8], &str)> = rows
         .iter()
         .filter_map(|r| {
@@ -493,7 +502,7 @@ pub async fn insert_evidence(tx: &mut Tx<'_>, e: &EvidenceRow) -> Result<(), sql
     .await?;
     crate::store::blobs::put(tx, &e.id, "original", e.key_id, &e.original).await?;
     if let Some(w) = &e.working {
-        crate::store::blobs::put(tx, &e.id, "working", e.key_id, w).await?;
+        crate::store::blobs::put(tx, &e.id, "working", e.working_key_id, w).await?;
     }
     Ok(())
 }
@@ -540,6 +549,7 @@ mod tests {
             passcode_hash: vec![7; 32],
             tip: new,
             identity,
+            case_keys: vec![],
             claim_verifier: None,
             evidence: vec![],
             received_at: chrono::Utc::now(),

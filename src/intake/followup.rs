@@ -314,7 +314,7 @@ impl Intake {
             })?
         };
         let now = self.db().now();
-        let sealer = self.vault().sealer().await?;
+        let keys = self.vault().case_keys_for(&who.report_id).await?;
         let mut tx = self.db().begin().await?;
         let message_id: i64 = sqlx::query_scalar(
             "INSERT INTO report_messages (report_id, at, author, body) \
@@ -341,7 +341,7 @@ impl Intake {
         .await?;
         for (i, p) in evidence.into_iter().enumerate() {
             let row = seal_evidence(
-                &sealer,
+                &keys,
                 &who.report_id,
                 next_seq as usize + i,
                 Some(message_id),

@@ -277,7 +277,10 @@ impl Intake {
         let accept = self.accept_clock(&tip, &case_region, received_at);
         let sealer = self.vault.sealer().await?;
         let report_id = uuid::Uuid::now_v7().to_string();
-        let sealed_identity = self.vault.seal_identity(&sealer, &report_id, &tip.identity);
+        let case_keys = self.vault.new_case_keys(&sealer, &report_id)?;
+        let sealed_identity =
+            self.vault
+                .seal_identity(&case_keys.identity, &report_id, &tip.identity);
         let claim_verifier = tip
             .claim_verifier
             .as_deref()
@@ -286,7 +289,7 @@ impl Intake {
         let mut sealed_evidence = Vec::with_capacity(evidence.len());
         for (seq, p) in evidence.into_iter().enumerate() {
             sealed_evidence.push(seal_evidence(
-                &sealer,
+                &case_keys,
                 &report_id,
                 seq,
                 None,
@@ -333,6 +336,7 @@ impl Intake {
                 tracking_code: receipt.tracking_code.clone(),
                 tip: tip.clone(),
                 identity: sealed_identity.clone(),
+                case_keys: case_keys.rows.clone(),
                 claim_verifier: claim_verifier.clone(),
                 evidence: sealed_evidence.clone(),
                 received_at,
@@ -378,7 +382,7 @@ impl Intake {
 /// Seal one processed file for storage: the original and, unless the file is held sealed
 /// (`Processed::held_sealed`), its working copy without metadata.
 pub fn seal_evidence(
-    sealer: &crate::vault::Sealer,
+    keys: &crate::vault::CaseKeys,
     report_id: &str,
     seq: usize,
     message_id: Option<i64>,
@@ -389,9 +393,11 @@ pub fn seal_evidence(
     let size_bytes = p.original.len() as i64;
     let working = p
         .working
-        .map(|w| sealer.seal_evidence(report_id, &id, "working", w));
+        .map(|w| keys.sanitized.seal_evidence(report_id, &id, "working", w));
     // Sealed in place: a 20 MB file is never held twice.
-    let original = sealer.seal_evidence(report_id, &id, "original", p.original);
+    let original = keys
+        .identity
+        .seal_evidence(report_id, &id, "original", p.original);
     Arc::new(committer::EvidenceRow {
         id,
         report_id: report_id.to_string(),
@@ -406,7 +412,8 @@ pub fn seal_evidence(
         width: p.width.map(i64::from),
         height: p.height.map(i64::from),
         created_at: at,
-        key_id: sealer.key_id(),
+        key_id: keys.identity.key_id(),
+        working_key_id: keys.sanitized.key_id(),
         original,
         working,
     })

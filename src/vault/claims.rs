@@ -37,7 +37,9 @@ impl Vault {
         report_id: &str,
         account: &str,
     ) -> anyhow::Result<()> {
-        let sealer = self.sealer().await?;
+        let sealer = self
+            .case_sealer(tx, report_id, super::CaseKeyKind::Identity)
+            .await?;
         let existing = SealedIdentity::load(&mut **tx, report_id).await?;
         let mut identity = match &existing {
             Some(s) => self.open_identity(report_id, s).await?,
@@ -104,7 +106,7 @@ impl Vault {
     ) -> anyhow::Result<Option<bool>> {
         let sealed = SealedIdentity::load(&mut *conn, report_id).await?;
         if let Some(blob) = sealed.as_ref().and_then(|s| s.get(IdentityField::IdNumber)) {
-            let key = self.key_for(blob).await?;
+            let key = self.identity_key(report_id, blob).await?;
             let plain = crypto::open(
                 &key,
                 &super::identity::aad(report_id, IdentityField::IdNumber),
@@ -136,7 +138,7 @@ impl Vault {
         let Some(blob) = sealed.get(IdentityField::BankAccount) else {
             return Ok(None);
         };
-        let key = self.key_for(blob).await?;
+        let key = self.identity_key(report_id, blob).await?;
         let plain = crypto::open(
             &key,
             &super::identity::aad(report_id, IdentityField::BankAccount),

@@ -17,9 +17,11 @@ pub mod context;
 /// Sealing, key derivation and keyed digests: pure, in `crates/rules`.
 pub use jubao_rules::crypto;
 pub use jubao_rules::escrow;
+mod casekeys;
 pub mod identity;
 mod reseal;
 pub mod rotate;
+pub mod shred;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -31,9 +33,11 @@ use base64::Engine;
 use chrono::Utc;
 
 pub use audit_key::AuditKey;
+pub use casekeys::CaseKeys;
 use crypto::CryptoError;
 pub use crypto::SecretKey;
 pub use identity::{Identity, IdentityField, SealedIdentity};
+pub use shred::{CaseKeyKind, ShredError, Shredder};
 
 use crate::store::{self, Db};
 
@@ -56,6 +60,9 @@ pub struct Vault {
     token: SecretKey,
     audit: Arc<AuditKey>,
     ring: RwLock<Ring>,
+    /// Per-case keys and the shred chain ([`shred`]); without it (tools and benches that
+    /// open the vault with [`Vault::open`]) new values are sealed under the data key.
+    shred: Option<Shredder>,
 }
 
 /// A snapshot of the active data key, to seal several values at once without locking.
@@ -187,9 +194,25 @@ impl Vault {
                 active: 0,
                 checked: Instant::now() - ACTIVE_KEY_TTL * 2,
             }),
+            shred: None,
         };
         vault.ensure_first_key().await?;
         vault.reload().await?;
+        Ok(vault)
+    }
+
+    /// As [`Vault::open`], with per-case keys wrapped by the shred chain held in
+    /// `shred_key_file` (created with the chain on a new installation); new case keys are
+    /// wrapped for `horizon_days` ahead.
+    pub async fn open_shredding(
+        db: Db,
+        master: SecretKey,
+        shred_key_file: &Path,
+        horizon_days: u32,
+    ) -> anyhow::Result<Self> {
+        let shred = Shredder::open(&db, &master, shred_key_file, horizon_days).await?;
+        let mut vault = Self::open(db, master).await?;
+        vault.shred = Some(shred);
         Ok(vault)
     }
 
@@ -317,6 +340,13 @@ impl Vault {
         sealed: &[u8],
     ) -> anyhow::Result<Vec<u8>> {
         let bound = context::evidence_context(report_id, evidence_id, variant);
+        if crypto::sealed_key_id(sealed)? == shred::CASE_KEY_ID {
+            let key = self
+                .case_key(report_id, CaseKeyKind::for_variant(variant))
+                .await?;
+            return crypto::open(&key, format!("jubao/blob/v1|{bound}").as_bytes(), sealed)
+                .map_err(|e| anyhow!("opening evidence: {e}"));
+        }
         match self.open_blob(&bound, sealed).await {
             Ok(plain) => Ok(plain),
             Err(bound_err) => {
@@ -410,7 +440,7 @@ impl Vault {
         let mut out = Identity::default();
         for field in IdentityField::ALL {
             if let Some(blob) = sealed.get(field) {
-                let key = self.key_for(blob).await?;
+                let key = self.identity_key(report_id, blob).await?;
                 let plain = crypto::open(&key, &identity::aad(report_id, field), blob)
                     .map_err(|e| anyhow!("opening {}: {e}", field.column()))?;
                 out.set(

@@ -2,7 +2,8 @@
 //! ([`Store`]), and the count of what is still sealed under another key than the active
 //! one. Each row is written back only if it is unchanged since it was read (its key id,
 //! version or bytes), so a concurrent writer never loses data; a row changed meanwhile is
-//! picked up by the next batch.
+//! picked up by the next batch. Values sealed under a case key (key id 0,
+//! [`super::shred`]) are not under a data key and are left alone.
 
 use anyhow::Context;
 
@@ -26,8 +27,10 @@ pub(super) async fn count_not_under(
 ) -> anyhow::Result<u64> {
     let pool = &vault.db().pool;
     let sql = match store {
-        Store::Identities => "SELECT COUNT(*) FROM reporter_identity WHERE key_id <> $1",
-        Store::Evidence => "SELECT COUNT(*) FROM evidence_blobs WHERE key_id <> $1",
+        Store::Identities => {
+            "SELECT COUNT(*) FROM reporter_identity WHERE key_id <> $1 AND key_id <> 0"
+        }
+        Store::Evidence => "SELECT COUNT(*) FROM evidence_blobs WHERE key_id <> $1 AND key_id <> 0",
         Store::Idempotency => "SELECT COUNT(*) FROM idempotency WHERE key_id <> $1",
         Store::Conversations => "SELECT COUNT(*) FROM bot_conversations WHERE key_id <> $1",
         Store::Pushes => {
@@ -59,7 +62,8 @@ pub(super) async fn batch(vault: &Vault, sealer: &Sealer, store: Store) -> anyho
 async fn identities(vault: &Vault, sealer: &Sealer) -> anyhow::Result<u64> {
     let active = sealer.key_id();
     let ids: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT report_id, key_id FROM reporter_identity WHERE key_id <> $1 LIMIT $2",
+        "SELECT report_id, key_id FROM reporter_identity WHERE key_id <> $1 AND key_id <> 0 \
+         LIMIT $2",
     )
     .bind(active)
     .bind(BATCH)
@@ -108,7 +112,7 @@ async fn evidence(vault: &Vault, sealer: &Sealer) -> anyhow::Result<u64> {
     let rows: Vec<(String, String, String, i64, Vec<u8>)> = sqlx::query_as(
         "SELECT e.report_id, b.evidence_id, b.variant, b.key_id, b.data \
          FROM evidence_blobs b JOIN evidence e ON e.id = b.evidence_id \
-         WHERE b.key_id <> $1 LIMIT $2",
+         WHERE b.key_id <> $1 AND b.key_id <> 0 LIMIT $2",
     )
     .bind(sealer.key_id())
     .bind(EVIDENCE_BATCH)

@@ -4,6 +4,7 @@ mod deadline;
 mod error;
 mod extract;
 pub mod openapi;
+pub mod public;
 pub mod rewards;
 pub mod staff;
 pub mod stats;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub bots: Arc<crate::channels::wechat::Bots>,
     /// Dashboard figures (see `stats`).
     pub stats: stats::StatsCache,
+    /// Public figures, computed at most every few minutes (see `public`).
+    pub public: public::PublicCache,
     /// Forms with files in flight (`[evidence] max_concurrent_uploads`, `upload_bytes_in_flight`).
     pub uploads: channels::gate::UploadGate,
 }
@@ -108,6 +111,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(channels::h5::routes)
                 .configure(channels::staff::routes)
                 .configure(stats::routes)
+                .configure(public::routes)
                 .configure(rewards::routes)
                 .configure(staff::routes),
         )

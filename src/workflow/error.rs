@@ -50,5 +50,25 @@ crate::error::refusals! {
         RevealNeedsTotp => (Forbidden, "totp_required_for_identity", "error-reveal-needs-totp"),
         /// Evidence held sealed (not sanitizable) is released only through a custodian.
         EvidenceHeldSealed => (Conflict, "evidence_held_sealed", "error-evidence-held-sealed"),
+        /// A legal hold is already in force on the case.
+        AlreadyHeld => (Conflict, "already_held", "error-already-held"),
+        /// No legal hold in force to lift.
+        NotHeld => (Conflict, "not_held", "error-not-held"),
+        /// The case's identity was purged: nothing is left to hold.
+        AlreadyPurged => (Conflict, "already_purged", "error-already-purged"),
+        /// The file was purged when the case's retention period ended.
+        EvidencePurged => (Conflict, "evidence_purged", "error-evidence-purged"),
+        /// A typical case's text names the reporter (any spelling the check can see).
+        TextNamesReporter => (Invalid, "names_reporter", "error-text-names-reporter"),
+        TextNamesTrackingCode => (Invalid, "names_tracking_code", "error-text-names-tracking-code"),
+        TextNamesCallId => (Invalid, "names_call_id", "error-text-names-call-id"),
+        TextNamesStaff => (Invalid, "names_staff", "error-text-names-staff"),
+        /// A typical case is drafted from a case decided substantiated (or partly).
+        NotSubstantiated => (Conflict, "not_substantiated", "error-not-substantiated"),
+        /// The drafter of a typical case may not review or approve it.
+        OwnDraft => (Forbidden, "own_draft", "error-own-draft"),
+        TypicalNotFound => (NotFound, "typical_case_not_found", "error-typical-not-found"),
+        /// The typical case is not in a status that allows this step.
+        TypicalWrongStatus => (Conflict, "typical_wrong_status", "error-typical-wrong-status"),
     }
 }

@@ -15,10 +15,12 @@ pub mod query;
 pub mod recalendar;
 pub mod recusal;
 pub mod related;
+pub mod retention;
 pub mod reveal;
 pub mod sweep;
 pub mod targets;
 pub mod triage;
+pub mod typical;
 
 pub use error::WorkflowError;
 
@@ -380,22 +382,10 @@ impl<'a> Op<'a> {
         report_id: &str,
         action: Action,
     ) -> AppResult<Op<'a>> {
-        let mut tx = wf.db.begin().await?;
-        audit::lock(&mut tx).await?;
-        let Some(case) = load_case(&mut tx, report_id).await? else {
-            return Err(crate::workflow::case_not_found());
-        };
-        let recused = is_recused(&mut tx, &p.id, &case).await?;
-        let op = Op {
-            wf,
-            p,
-            tx,
-            case,
-            action: action.code(),
-        };
-        if !can_see(p, &op.case, recused) || !action.permitted(p, &op.case) {
-            return Err(op.deny(forbidden()).await);
-        }
+        let op = Self::begin_custom(wf, p, report_id, action.code(), |p, c| {
+            action.permitted(p, c)
+        })
+        .await?;
         if !action.statuses().contains(&op.case.status) {
             let err = match action.target() {
                 Some(_) => {
@@ -419,6 +409,35 @@ impl<'a> Op<'a> {
                 }
             };
             return Err(op.deny(err).await);
+        }
+        Ok(op)
+    }
+
+    /// Begin an operation that is not a case [`Action`] (legal holds, typical cases): the
+    /// same lock, load and visibility check, with `allowed` deciding from the caller's
+    /// roles and the case, in any status.
+    pub async fn begin_custom(
+        wf: &'a Workflow,
+        p: &'a Principal,
+        report_id: &str,
+        action: &'static str,
+        allowed: impl FnOnce(&Principal, &CaseRow) -> bool,
+    ) -> AppResult<Op<'a>> {
+        let mut tx = wf.db.begin().await?;
+        audit::lock(&mut tx).await?;
+        let Some(case) = load_case(&mut tx, report_id).await? else {
+            return Err(crate::workflow::case_not_found());
+        };
+        let recused = is_recused(&mut tx, &p.id, &case).await?;
+        let op = Op {
+            wf,
+            p,
+            tx,
+            case,
+            action,
+        };
+        if !can_see(p, &op.case, recused) || !allowed(p, &op.case) {
+            return Err(op.deny(forbidden()).await);
         }
         Ok(op)
     }
@@ -553,12 +572,17 @@ impl<'a> Op<'a> {
 
 /// A required, trimmed reason of at most 2,000 characters.
 pub fn reason(field: &str, s: Option<&str>) -> AppResult<String> {
+    required_text(field, s, 2000)
+}
+
+/// A required, trimmed text of at most `max` characters.
+pub fn required_text(field: &str, s: Option<&str>, max: usize) -> AppResult<String> {
     let s = s.map(str::trim).unwrap_or_default();
     if s.is_empty() {
         return Err(AppError::invalid(field, "error-required"));
     }
-    if s.chars().count() > 2000 {
-        return Err(AppError::invalid(field, "error-too-long").arg("max", 2000));
+    if s.chars().count() > max {
+        return Err(AppError::invalid(field, "error-too-long").arg("max", max));
     }
     Ok(s.to_string())
 }

@@ -85,13 +85,15 @@ pub async fn evidence_file(
         (None, None) => return Err(WorkflowError::EvidenceHeldSealed.into()),
         (Some(_), _) => ("original", media_type),
     };
-    let sealed: Vec<u8> = sqlx::query_scalar(
+    let sealed: Option<Vec<u8>> = sqlx::query_scalar(
         "SELECT data FROM evidence_blobs WHERE evidence_id = $1 AND variant = $2",
     )
     .bind(evidence_id)
     .bind(variant)
-    .fetch_one(&wf.db.pool)
+    .fetch_optional(&wf.db.pool)
     .await?;
+    // Gone with the retention purge (docs/retention.md).
+    let sealed = sealed.ok_or(WorkflowError::EvidencePurged)?;
     let plain = vault
         .open_evidence(case_id, evidence_id, variant, &sealed)
         .await

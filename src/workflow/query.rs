@@ -57,7 +57,7 @@ pub struct CaseSummary {
     pub repeated: bool,
 }
 
-pub(super) fn bounds(prefix: &str) -> (String, String) {
+pub(crate) fn bounds(prefix: &str) -> (String, String) {
     (format!("{prefix:0<6}"), format!("{prefix:9<6}"))
 }
 

@@ -408,6 +408,11 @@
     // The reward: its computation, status, claim, payment and the steps the user may take.
     if (rewardData) right.appendChild(C.reward.panel(c, rewardData, reload));
 
+    // Retention and legal hold; drafting a typical case (publish.js).
+    right.appendChild(C.publish.retention(c, reload));
+    var typical = C.publish.draft(c);
+    if (typical) right.appendChild(typical);
+
     // Clocks.
     var cl = section('case.clocks', 'clocks');
     if (!c.clocks.length) cl.appendChild(h('p', C.t('empty')));

@@ -17,6 +17,7 @@
     ['#/identity', 'nav.identity', ['custodian', 'auditor', 'handler', 'supervisor']],
     ['#/dashboard', 'nav.dashboard', ['auditor', 'supervisor', 'finance']],
     ['#/rewards', 'nav.rewards', ['finance', 'supervisor', 'auditor']],
+    ['#/typical', 'nav.typical', ['handler', 'supervisor', 'legal']],
     ['#/audit', 'nav.audit', ['auditor']],
     ['#/admin', 'nav.admin', ['admin']],
     ['#/account', 'nav.account', null]

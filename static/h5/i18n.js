@@ -21,6 +21,7 @@
     'home.time': '填写大约需要 5 分钟，分 5 步完成。',
     'home.status': '查询举报进度',
     'home.hotline': '不方便在手机上填写，也可以拨打医保服务热线 12393。',
+    'home.public': '看看典型案例和各地办理情况',
 
     // Wizard shared
     'step.progress': '第 {n} 步，共 5 步',
@@ -326,6 +327,7 @@
     'home.time': 'It takes about 5 minutes, in 5 short steps.',
     'home.status': 'Check a report',
     'home.hotline': 'You can also call the medical-insurance hotline 12393.',
+    'home.public': 'Typical cases and how tips are handled',
 
     'step.progress': 'Step {n} of 5',
     'step.next': 'Next',

@@ -298,6 +298,57 @@ const COVERAGE: &[(&str, &str, &str)] = &[
         "rewards::propose_approve_notify_claim_pay",
         MATRIX,
     ),
+    // Retention and publication (issue 19).
+    (
+        "GET /api/v1/cases/{id}/retention",
+        "retention::purge_after_the_period_honours_the_hold",
+        MATRIX,
+    ),
+    (
+        "POST /api/v1/cases/{id}/legal-hold",
+        "retention::purge_after_the_period_honours_the_hold",
+        "retention::purge_after_the_period_honours_the_hold",
+    ),
+    (
+        "POST /api/v1/cases/{id}/legal-hold/lift",
+        "retention::purge_after_the_period_honours_the_hold",
+        "retention::purge_after_the_period_honours_the_hold",
+    ),
+    (
+        "GET /api/v1/public/stats",
+        "retention::public_figures_withhold_small_counts",
+        "retention::public_figures_withhold_small_counts",
+    ),
+    (
+        "POST /api/v1/cases/{id}/typical-cases",
+        "typical::draft_review_publish_withdraw",
+        "typical::draft_review_publish_withdraw",
+    ),
+    (
+        "GET /api/v1/typical-cases",
+        "typical::draft_review_publish_withdraw",
+        MATRIX,
+    ),
+    (
+        "POST /api/v1/typical-cases/{id}/legal-review",
+        "typical::draft_review_publish_withdraw",
+        "typical::draft_review_publish_withdraw",
+    ),
+    (
+        "POST /api/v1/typical-cases/{id}/approve",
+        "typical::draft_review_publish_withdraw",
+        "typical::draft_review_publish_withdraw",
+    ),
+    (
+        "POST /api/v1/typical-cases/{id}/withdraw",
+        "typical::draft_review_publish_withdraw",
+        "typical::draft_review_publish_withdraw",
+    ),
+    (
+        "GET /api/v1/public/typical-cases",
+        "typical::draft_review_publish_withdraw",
+        "typical::draft_review_publish_withdraw",
+    ),
     // Statistics.
     (
         "GET /api/v1/stats/overview",

@@ -362,6 +362,16 @@ pub fn anonymous_report() -> Value {
     })
 }
 
+/// A small JPEG (64×48), made here.
+pub fn jpeg_bytes() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 5, 128]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .unwrap();
+    out.into_inner()
+}
+
 /// A valid named report body with the given identity.
 pub fn named_report(name: &str, id_number: &str, phone: &str) -> Value {
     let mut r = anonymous_report();

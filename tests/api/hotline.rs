@@ -795,10 +795,7 @@ async fn recording_is_fetched_only_from_allowed_hosts(backend: Backend) {
     let opened = app
         .state
         .vault
-        .open_blob(
-            &jubao::vault::context::evidence_context(&ida, &eid, "original"),
-            &sealed,
-        )
+        .open_evidence(&ida, &eid, "original", &sealed)
         .await
         .unwrap();
     assert_eq!(opened, audio);

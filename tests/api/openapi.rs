@@ -19,6 +19,7 @@ const UNDER_API: &[&str] = &[
     "src/channels/h5/mod.rs",
     "src/channels/staff/mod.rs",
     "src/web/stats.rs",
+    "src/web/public.rs",
     "src/web/rewards.rs",
     "src/web/staff/mod.rs",
 ];

@@ -87,6 +87,52 @@ fn matrix(case: &str, request: &str, user: &str) -> Vec<Row> {
     vec![
         // Reading cases.
         row("GET", c(""), none.clone(), &CASE_READERS, 200),
+        // Retention and typical cases (issue 19): the case is in checking, so a draft is
+        // refused as not substantiated (409) to those who may draft.
+        row("GET", c("/retention"), none.clone(), &CASE_READERS, 200),
+        row("POST", c("/legal-hold"), json!({}), &["supervisor"], 422),
+        row(
+            "POST",
+            c("/legal-hold/lift"),
+            json!({}),
+            &["supervisor"],
+            422,
+        ),
+        row(
+            "POST",
+            c("/typical-cases"),
+            json!({}),
+            &["handler", "supervisor"],
+            409,
+        ),
+        row(
+            "GET",
+            a("/typical-cases"),
+            none.clone(),
+            &["handler", "other_handler", "supervisor", "legal", "auditor"],
+            200,
+        ),
+        row(
+            "POST",
+            a("/typical-cases/999999/legal-review"),
+            json!({}),
+            &["legal"],
+            404,
+        ),
+        row(
+            "POST",
+            a("/typical-cases/999999/approve"),
+            json!({}),
+            &["supervisor"],
+            404,
+        ),
+        row(
+            "POST",
+            a("/typical-cases/999999/withdraw"),
+            json!({}),
+            &["supervisor"],
+            404,
+        ),
         row("GET", a("/cases"), none.clone(), &LISTERS, 200),
         row("GET", c("/related"), none.clone(), &CASE_READERS, 200),
         row(
@@ -517,6 +563,11 @@ const OUTSIDE_THE_MATRIX: &[(&str, &str)] = &[
     (
         "POST /bridges/hotline/{source}/tickets",
         "an HMAC signature: hotline.rs",
+    ),
+    ("GET /api/v1/public/stats", "public, no login: retention.rs"),
+    (
+        "GET /api/v1/public/typical-cases",
+        "public, no login: typical.rs",
     ),
 ];
 

@@ -92,15 +92,6 @@ async fn accept_by_counts_chinese_working_days(backend: Backend) {
     app.stop().await;
 }
 
-fn jpeg_bytes() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 5, 128]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Jpeg)
-        .unwrap();
-    out.into_inner()
-}
-
 fn pdf_bytes() -> Vec<u8> {
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n".to_vec()
 }
@@ -176,17 +167,20 @@ async fn multipart_with_evidence(app: TestApp) {
         .await
         .unwrap()
         .unwrap();
-    let ctx = jubao::vault::context::evidence_context(&report_id, &id, "original");
     assert_eq!(
-        app.state.vault.open_blob(&ctx, &sealed).await.unwrap(),
+        app.state
+            .vault
+            .open_evidence(&report_id, &id, "original", &sealed)
+            .await
+            .unwrap(),
         jpeg
     );
-    // Bound to its report: under another report's id (or none) it does not open.
-    let elsewhere = jubao::vault::context::evidence_context("another-report", &id, "original");
+    // Bound to its report (and sealed under its case key): under another report's id, or
+    // as a blob of no report, it does not open.
     assert!(app
         .state
         .vault
-        .open_blob(&elsewhere, &sealed)
+        .open_evidence("another-report", &id, "original", &sealed)
         .await
         .is_err());
     let unbound = format!("evidence|{id}|original");

@@ -9,6 +9,62 @@ use jubao::vault::{rotate, IdentityField, SealedIdentity};
 
 both_databases!(rotation_reseals_everything_and_resumes);
 
+/// Re-seal every identity and evidence file sealed under its case key (key id 0) under the
+/// active data key instead, as rows written before per-case keys (migration 0015) are:
+/// those are what rotation re-seals; case keys are wrapped by the shred chain, not by a
+/// data key (docs/retention.md).
+async fn as_before_case_keys(app: &TestApp) {
+    let vault = &app.state.vault;
+    let pool = &app.db.pool;
+    let sealer = vault.sealer().await.unwrap();
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT report_id FROM reporter_identity WHERE key_id = 0")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    for rid in ids {
+        let sealed = SealedIdentity::load(pool, &rid).await.unwrap().unwrap();
+        let plain = vault.open_identity(&rid, &sealed).await.unwrap();
+        let mut tx = app.db.begin().await.unwrap();
+        for table in ["identity_index", "reporter_identity"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE report_id = $1"))
+                .bind(&rid)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        vault
+            .seal_identity(&sealer, &rid, &plain)
+            .insert(&mut tx, &rid)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let blobs: Vec<(String, String, String, Vec<u8>)> = sqlx::query_as(
+        "SELECT e.report_id, b.evidence_id, b.variant, b.data FROM evidence_blobs b \
+         JOIN evidence e ON e.id = b.evidence_id WHERE b.key_id = 0",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (rid, eid, variant, data) in blobs {
+        let plain = vault
+            .open_evidence(&rid, &eid, &variant, &data)
+            .await
+            .unwrap();
+        sqlx::query(
+            "UPDATE evidence_blobs SET key_id = $1, data = $2 WHERE evidence_id = $3 AND variant = $4",
+        )
+        .bind(sealer.key_id())
+        .bind(sealer.seal_evidence(&rid, &eid, &variant, plain))
+        .bind(&eid)
+        .bind(&variant)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+}
+
 async fn rotation_reseals_everything_and_resumes(app: TestApp) {
     let id = resident_id("44030419900101001");
     let body = named_report("孙七", &id, "13711112222");
@@ -32,6 +88,7 @@ async fn rotation_reseals_everything_and_resumes(app: TestApp) {
             .await;
     }
     let vault = &app.state.vault;
+    as_before_case_keys(&app).await;
 
     // An interrupted rotation: the new key exists, nothing re-sealed yet.
     let new_key = vault.create_active_key().await.unwrap();
@@ -106,14 +163,31 @@ async fn rotation_reseals_everything_and_resumes(app: TestApp) {
         .unwrap();
     assert!(!out2.resumed);
     assert_eq!(out2.active_key, new_key + 1);
-    // New tips are sealed with the newest key.
+    // New tips are sealed under their case key (key id 0), which rotation leaves alone and
+    // which still opens after it.
     app.file_tip(&named_report("孙七", &id, "13711112222"))
         .await;
-    let keys: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT key_id FROM reporter_identity")
-        .fetch_all(&app.db.pool)
+    let keys: Vec<i64> =
+        sqlx::query_scalar("SELECT DISTINCT key_id FROM reporter_identity ORDER BY key_id")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(keys, vec![0, i64::from(new_key + 1)]);
+    rotate::rotate(vault, std::time::Duration::ZERO, &|_, _| {})
         .await
         .unwrap();
-    assert_eq!(keys, vec![i64::from(new_key + 1)]);
+    rotate::retire(vault).await.unwrap();
+    let rid: String =
+        sqlx::query_scalar("SELECT report_id FROM reporter_identity WHERE key_id = 0")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let sealed = SealedIdentity::load(&app.db.pool, &rid)
+        .await
+        .unwrap()
+        .unwrap();
+    let opened = vault.open_identity(&rid, &sealed).await.unwrap();
+    assert_eq!(opened.get(IdentityField::IdNumber), Some(id.as_str()));
     app.stop().await;
 }
 
@@ -291,6 +365,7 @@ async fn rotation_covers_everything_sealed_and_retire_destroys_old_keys(app: Tes
         .fetch_one(pool)
         .await
         .unwrap();
+    as_before_case_keys(&app).await;
     let before = sealed_keys(&app).await;
     let kinds: std::collections::BTreeSet<&str> = before.iter().map(|(w, _)| w.as_str()).collect();
     for kind in [

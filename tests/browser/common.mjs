@@ -61,3 +61,22 @@ export function watcher(problems, origin) {
 
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** `check(name, fn)` runs one named check and prints `ok N - name` or `not ok - name` (then
+ * rethrows); `passed()` is how many passed. */
+export function checker() {
+  let n = 0;
+  return {
+    async check(name, fn) {
+      try {
+        await fn();
+      } catch (err) {
+        console.log(`not ok - ${name}`);
+        throw err;
+      }
+      n++;
+      console.log(`ok ${n} - ${name}`);
+    },
+    passed: () => n,
+  };
+}

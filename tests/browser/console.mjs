@@ -315,6 +315,9 @@ try {
     // other reward step exists yet.
     const rewardActs = await p.locator('#reward details.reward-action').evaluateAll((els) => els.map((e) => e.dataset.rewardAction));
     assert.deepEqual(rewardActs, ['flags']);
+    // Retention (issue 19): a case in progress has not ended; a supervisor may place a hold.
+    await p.waitForSelector('#retention form#hold-place');
+    assert.ok((await p.locator('#retention').innerText()).includes('尚未办结'));
     await p.locator('details[data-action="message"] > summary').click();
     await p.locator('form[data-action="message"] textarea[name="body"]').fill('您反映的问题正在核查中，感谢您的支持。');
     // The session ends while the form is filled in (access token and refresh token gone):

@@ -15,6 +15,31 @@ pub trait Dated {
     fn effective_to(&self) -> Option<NaiveDate>;
 }
 
+/// `impl Dated` for policy data with the fields `id`, `version`, `region` (a 6-digit code),
+/// `effective_from` and `effective_to`.
+macro_rules! dated_by_fields {
+    ($t:ty) => {
+        impl $crate::dated::Dated for $t {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn version(&self) -> u32 {
+                self.version
+            }
+            fn region_prefix(&self) -> &str {
+                $crate::domain::region::region_prefix(&self.region)
+            }
+            fn effective_from(&self) -> chrono::NaiveDate {
+                self.effective_from
+            }
+            fn effective_to(&self) -> Option<chrono::NaiveDate> {
+                self.effective_to
+            }
+        }
+    };
+}
+pub(crate) use dated_by_fields;
+
 /// Whether `code` is a 6-digit region code.
 pub(crate) fn is_region_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit())

@@ -27,6 +27,7 @@ pub mod escrow;
 pub mod festivals;
 pub mod period;
 pub mod policy;
+pub mod retention;
 pub mod share;
 pub mod similar;
 pub mod triage;

@@ -12,8 +12,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::dated::{self, Dated};
-use crate::domain::region::region_prefix;
+use crate::dated;
 
 /// The triage policies shipped in `config/triage/`, compiled in.
 const BUILT_IN: [(&str, &str); 1] = [(
@@ -57,7 +56,7 @@ pub struct TriagePolicy {
 }
 
 /// A TOML local date (`2018-01-01`) as a [`NaiveDate`].
-fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+pub(crate) fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
     let v = toml::value::Datetime::deserialize(d)?;
     match (v.date, v.time) {
         (Some(x), None) => {
@@ -70,7 +69,9 @@ fn toml_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Err
     }
 }
 
-fn toml_opt_date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+pub(crate) fn toml_opt_date<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<NaiveDate>, D::Error> {
     toml_date(d).map(Some)
 }
 
@@ -132,23 +133,7 @@ impl TriagePolicy {
     }
 }
 
-impl Dated for TriagePolicy {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn version(&self) -> u32 {
-        self.version
-    }
-    fn region_prefix(&self) -> &str {
-        region_prefix(&self.region)
-    }
-    fn effective_from(&self) -> NaiveDate {
-        self.effective_from
-    }
-    fn effective_to(&self) -> Option<NaiveDate> {
-        self.effective_to
-    }
-}
+dated::dated_by_fields!(TriagePolicy);
 
 /// The loaded triage policies.
 #[derive(Debug, Clone, Default)]

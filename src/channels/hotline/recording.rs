@@ -95,8 +95,12 @@ impl RecordingHandler {
                 return Err(JobError::permanent(why));
             }
         };
-        let sealer = self.vault.sealer().await.map_err(JobError::retry)?;
-        self.store(&p.report_id, &sealer, processed)
+        let keys = self
+            .vault
+            .case_keys_for(&p.report_id)
+            .await
+            .map_err(JobError::retry)?;
+        self.store(&p.report_id, &keys, processed)
             .await
             .map_err(JobError::retry)
     }
@@ -104,7 +108,7 @@ impl RecordingHandler {
     async fn store(
         &self,
         report_id: &str,
-        sealer: &crate::vault::Sealer,
+        keys: &crate::vault::CaseKeys,
         processed: evidence::Processed,
     ) -> Result<(), sqlx::Error> {
         // Evidence numbers are for display order only (not unique), so reading the next one
@@ -118,7 +122,7 @@ impl RecordingHandler {
         let size = processed.original.len();
         let media_type = processed.media_type;
         let row = crate::intake::seal_evidence(
-            sealer,
+            keys,
             report_id,
             usize::try_from(next.unwrap_or(0)).unwrap_or(0),
             None,

@@ -130,7 +130,11 @@ impl Bots {
                 return Ok(());
             }
         };
-        let sealer = self.vault.sealer().await.map_err(JobError::retry)?;
+        let keys = self
+            .vault
+            .case_keys_for(&j.report_id)
+            .await
+            .map_err(JobError::retry)?;
         let mut tx = self.db.begin().await.map_err(JobError::retry)?;
         let next_seq: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(seq), -1) + 1 FROM evidence WHERE report_id = $1",
@@ -140,7 +144,7 @@ impl Bots {
         .await
         .map_err(JobError::retry)?;
         let row = crate::intake::seal_evidence(
-            &sealer,
+            &keys,
             &j.report_id,
             next_seq as usize,
             None,

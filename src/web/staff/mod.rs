@@ -6,6 +6,8 @@ mod account;
 mod admin;
 mod cases;
 mod duties;
+mod retention;
+mod typical;
 
 pub use account::*;
 pub use admin::*;
@@ -85,6 +87,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/cases/{id}/legal-review", web::post().to(legal_review))
         .route("/cases/{id}/major", web::post().to(major))
+        .route(
+            "/cases/{id}/retention",
+            web::get().to(retention::case_retention),
+        )
+        .route(
+            "/cases/{id}/legal-hold",
+            web::post().to(retention::place_hold),
+        )
+        .route(
+            "/cases/{id}/legal-hold/lift",
+            web::post().to(retention::lift_hold),
+        )
+        .route(
+            "/cases/{id}/typical-cases",
+            web::post().to(typical::typical_draft),
+        )
+        .route("/typical-cases", web::get().to(typical::typical_list))
+        .route(
+            "/typical-cases/{id}/legal-review",
+            web::post().to(typical::typical_review),
+        )
+        .route(
+            "/typical-cases/{id}/approve",
+            web::post().to(typical::typical_approve),
+        )
+        .route(
+            "/typical-cases/{id}/withdraw",
+            web::post().to(typical::typical_withdraw),
+        )
         .route("/cases/{id}/extensions", web::post().to(request_extension))
         .route(
             "/cases/{id}/extensions/{request_id}/decision",
@@ -150,6 +181,9 @@ pub async fn openapi() -> HttpResponse {
     use utoipa::OpenApi;
     let mut doc = ApiDoc::openapi();
     doc.merge(super::stats::StatsDoc::openapi());
+    doc.merge(super::public::PublicDoc::openapi());
+    doc.merge(retention::RetentionDoc::openapi());
+    doc.merge(typical::TypicalDoc::openapi());
     doc.merge(super::rewards::RewardsDoc::openapi());
     doc.merge(crate::channels::h5::H5Doc::openapi());
     doc.merge(crate::channels::wechat::BotsDoc::openapi());
