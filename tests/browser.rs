@@ -439,7 +439,7 @@ fn public_page_at_phone_width() {
         ("supervisor1", "supervisor", "371500"),
     ]);
     run_node(
-        server,
+        &server,
         "public.mjs",
         &[("JUBAO_STAFF_PASSWORD", CONSOLE_PASSWORD)],
         "public",
