@@ -431,4 +431,130 @@ mod tests {
         assert_eq!(t.identity.get(IdentityField::Phone), Some("13800138000"));
         assert_eq!(t.relation, Some(Relation::Insider));
     }
+
+    fn with(extra: &str) -> String {
+        OK.replace("\"reporter\"", &format!("{extra},\"reporter\""))
+    }
+
+    fn named(fields: &str) -> String {
+        OK.replace(
+            "\"anonymous\":true",
+            &format!("\"anonymous\":false,\"name\":\"张三\",{fields}"),
+        )
+    }
+
+    /// A NUL anywhere (a string, an array item, a key) is refused with its field named.
+    #[test]
+    fn a_nul_character_is_refused_where_it_is() {
+        let nul = |json: &str| {
+            let e = parse(json).unwrap_err();
+            assert_eq!(e.code, "invalid_character", "{json}");
+            e.field.unwrap_or_default()
+        };
+        assert_eq!(
+            nul(&OK.replace("某某医院", "某某\\u0000医院")),
+            "target.name"
+        );
+        assert_eq!(
+            nul(&OK.replace("\"overcharging\"", "\"over\\u0000charging\"")),
+            "categories"
+        );
+        assert_eq!(
+            nul(&OK.replace("\"kind\"", "\"ki\\u0000nd\"")),
+            "target.kind"
+        );
+        assert!(parse(OK).is_ok());
+    }
+
+    /// Inside an enum's variant the variant names the path (`A.x`), as a key would.
+    #[test]
+    fn a_wrong_type_inside_an_enum_names_the_variant() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        enum Choice {
+            A { x: u32 },
+        }
+        let e = parse_json::<Choice>(br#"{"A":{"x":"one"}}"#, Locale::ZhCn).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("A.x"));
+        assert_eq!(e.code, "wrong_type");
+    }
+
+    /// Too short and too long texts say by how much the field may be.
+    #[test]
+    fn text_bounds_carry_their_limit() {
+        let e = parse(&OK.replace("有人组织老人住院，但其实没有治疗。", "太短")).unwrap_err();
+        assert_eq!(e.args, vec![("min", "10".to_string())]);
+        let long = "长".repeat(5001);
+        let e = parse(&OK.replace("有人组织老人住院，但其实没有治疗。", &long)).unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.msg_id),
+            (Some("description"), "error-too-long")
+        );
+        assert_eq!(e.args, vec![("max", "5000".to_string())]);
+    }
+
+    /// Today is allowed, tomorrow is not; the period may be one day, not backwards.
+    #[test]
+    fn dates_of_the_facts() {
+        let t = parse(&with(
+            r#""occurred_from":"2026-11-23","occurred_to":"2026-11-23""#,
+        ))
+        .unwrap();
+        assert_eq!(t.occurred_from, Some(today()));
+        assert_eq!(t.occurred_to, Some(today()));
+        let e = parse(&with(r#""occurred_to":"2026-11-24""#)).unwrap_err();
+        assert_eq!(e.msg_id, "error-date-future");
+        let e = parse(&with(
+            r#""occurred_from":"2026-03-02","occurred_to":"2026-03-01""#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.msg_id),
+            (Some("occurred_to"), "error-date-order")
+        );
+        let t = parse(&with(
+            r#""occurred_from":"2026-03-01","occurred_to":"2026-03-02""#,
+        ))
+        .unwrap();
+        assert_eq!(t.occurred_to, Some("2026-03-02".parse().unwrap()));
+    }
+
+    /// The amount estimate: 0 and 10^15 fen are accepted, above and below are not.
+    #[test]
+    fn amount_bounds() {
+        for ok in [0_i64, 1_234_500, 1_000_000_000_000_000] {
+            let t = parse(&with(&format!("\"amount_estimate_fen\":{ok}"))).unwrap();
+            assert_eq!(t.amount_estimate_fen, Some(ok));
+        }
+        let e = parse(&with("\"amount_estimate_fen\":1000000000000001")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("amount_estimate_fen"));
+    }
+
+    /// SMS needs a phone and email an address; the page needs nothing.
+    #[test]
+    fn how_to_be_told_needs_its_contact() {
+        let e = parse(&named(r#""email":"li@example.cn","notify_by":"sms""#)).unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.msg_id),
+            (Some("reporter.notify_by"), "error-notify-by-sms")
+        );
+        let e = parse(&named(r#""phone":"13800138000","notify_by":"email""#)).unwrap_err();
+        assert_eq!(e.msg_id, "error-notify-by-email");
+        let t = parse(&named(r#""phone":"13800138000","notify_by":"sms""#)).unwrap();
+        assert_eq!(t.notify_by, Some(super::super::NotifyBy::Sms));
+        let t = parse(&named(r#""email":"li@example.cn","notify_by":"email""#)).unwrap();
+        assert_eq!(t.notify_by, Some(super::super::NotifyBy::Email));
+        let e = parse(&named(r#""phone":"13800138000","notify_by":"pigeon""#)).unwrap_err();
+        assert_eq!(e.msg_id, "error-notify-by");
+    }
+
+    /// A verifier given with the ID number must be its last six characters.
+    #[test]
+    fn the_claim_verifier_agrees_with_the_id_number() {
+        let id = r#""id_number":"11010519491231002X","phone":"13800138000""#;
+        let t = parse(&named(&format!(r#"{id},"claim_verifier":"31002x""#))).unwrap();
+        assert_eq!(t.claim_verifier.as_deref(), Some("31002X"));
+        let e = parse(&named(&format!(r#"{id},"claim_verifier":"123456""#))).unwrap_err();
+        assert_eq!(e.msg_id, "error-claim-verifier-not-id");
+    }
 }
