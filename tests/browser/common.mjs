@@ -1,6 +1,8 @@
 // Helpers shared by the console browser tests (console.mjs, setup.mjs).
 
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 
 /** RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s) from a base32 secret, `offset` steps ahead. */
 export function totp(base32, offset = 0) {
@@ -78,5 +80,22 @@ export function checker() {
       console.log(`ok ${n} - ${name}`);
     },
     passed: () => n,
+  };
+}
+
+/** Screenshots into `dir` (its earlier `.png` files removed unless `keep`): `snap(page, name)`
+ * writes `NN-name.png`, numbered in order, or `prefix-name.png` when a prefix is given. */
+export function screenshots(dir, { keep = false, prefix = null } = {}) {
+  fs.mkdirSync(dir, { recursive: true });
+  if (!keep) {
+    for (const f of fs.readdirSync(dir)) {
+      if (f.endsWith('.png')) fs.rmSync(path.join(dir, f));
+    }
+  }
+  let shot = 0;
+  return async function snap(target, name, options = { fullPage: true }) {
+    shot++;
+    const file = prefix ? `${prefix}-${name}.png` : `${String(shot).padStart(2, '0')}-${name}.png`;
+    await target.screenshot({ path: path.join(dir, file), ...options });
   };
 }

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_ARGS, watcher } from './common.mjs';
+import { CHROMIUM_ARGS, checker, screenshots, watcher } from './common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = path.join(HERE, 'artifacts', 'notices');
@@ -30,31 +30,10 @@ if (!BASE || !STATE) {
 const ORIGIN = new URL(BASE).origin;
 const PHONE = '13905351234';
 
-fs.mkdirSync(ARTIFACTS, { recursive: true });
-if (PHASE === 'report') {
-  for (const f of fs.readdirSync(ARTIFACTS)) {
-    if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
-  }
-}
-
-let passed = 0;
+const { check, passed } = checker();
+const snap = screenshots(ARTIFACTS, { keep: PHASE !== 'report', prefix: PHASE });
 const problems = [];
 const watch = watcher(problems, ORIGIN);
-
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok ${passed} - ${name}`);
-  } catch (err) {
-    console.log(`not ok - ${name}`);
-    throw err;
-  }
-}
-
-async function snap(page, name) {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${PHASE}-${name}.png`), fullPage: true });
-}
 
 /** A valid 18-digit resident ID (GB 11643 checksum). */
 function residentId(base17) {

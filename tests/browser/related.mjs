@@ -12,10 +12,9 @@
 
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_ARGS, watcher } from './common.mjs';
+import { CHROMIUM_ARGS, checker, screenshots, watcher } from './common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = path.join(HERE, 'artifacts', 'related');
@@ -26,10 +25,6 @@ if (!BASE) {
   process.exit(2);
 }
 const ORIGIN = new URL(BASE).origin;
-fs.mkdirSync(ARTIFACTS, { recursive: true });
-for (const f of fs.readdirSync(ARTIFACTS)) {
-  if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
-}
 
 const TARGET = '聊城康泰医院';
 // The same facts in three wordings (the first pair of crates/rules/src/similar/table.rs).
@@ -41,26 +36,10 @@ const FACTS = [
 const OTHER = '民生诊所伪造检查报告和住院病历，虚构病人骗取统筹基金。';
 const SECRETS = ['张秀英', '13905351111', '李建国', '13905352222'];
 
-let passed = 0;
-let shot = 0;
+const { check, passed } = checker();
+const snap = screenshots(ARTIFACTS);
 const problems = [];
 const watch = watcher(problems, ORIGIN);
-
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok ${passed} - ${name}`);
-  } catch (err) {
-    console.log(`not ok - ${name}`);
-    throw err;
-  }
-}
-
-async function snap(page, name) {
-  shot++;
-  await page.screenshot({ path: path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
 
 async function api(method, p, body, token) {
   const res = await fetch(BASE + p, {
@@ -210,7 +189,11 @@ try {
     await intake.waitForSelector('#inbox-table tbody tr');
     await intake.locator('select[name="status"]').selectOption('');
     await intake.locator('select[name="sort"]').selectOption('priority');
+    // Read the table only once the sorted list has come back and been drawn.
+    const sorted = intake.waitForResponse((r) => r.url().includes('/api/v1/cases?') && r.url().includes('sort=priority'));
     await intake.getByRole('button', { name: '查询' }).click();
+    await sorted;
+    await intake.waitForLoadState('networkidle');
     await until('the sorted inbox', async () => {
       const p = await intake.locator('#inbox-table tbody tr td[data-priority]').evaluateAll((els) => els.map((e) => e.dataset.priority));
       return p.length >= 3 && p.every((x) => x !== '');
@@ -223,7 +206,7 @@ try {
   await check('no console errors, CSP violations or failed requests anywhere', async () => {
     assert.deepEqual(problems, []);
   });
-  console.log(`# ${passed} checks passed`);
+  console.log(`# ${passed()} checks passed`);
 } catch (err) {
   exitCode = 1;
   console.error(err);

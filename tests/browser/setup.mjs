@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM_ARGS, totp, watcher } from './common.mjs';
+import { CHROMIUM_ARGS, checker, screenshots, totp, watcher } from './common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = path.join(HERE, 'artifacts', 'setup');
@@ -27,31 +27,10 @@ if (!BASE || !CODE) {
 const ORIGIN = new URL(BASE).origin;
 const PASSWORD = 'Setup-Admin-Pass-2026';
 
-fs.mkdirSync(ARTIFACTS, { recursive: true });
-for (const f of fs.readdirSync(ARTIFACTS)) {
-  if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
-}
-
-let passed = 0;
-let shot = 0;
+const { check, passed } = checker();
+const snap = screenshots(ARTIFACTS);
 const problems = [];
 const watch = watcher(problems, ORIGIN);
-
-async function check(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok ${passed} - ${name}`);
-  } catch (err) {
-    console.log(`not ok - ${name}`);
-    throw err;
-  }
-}
-
-async function snap(page, name) {
-  shot++;
-  await page.screenshot({ path: path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
@@ -202,7 +181,7 @@ try {
   await check('no console errors, CSP violations or failed requests', async () => {
     assert.deepEqual(problems, [], 'console errors, CSP violations, page errors or failed requests');
   });
-  console.log(`# ${passed} checks passed`);
+  console.log(`# ${passed()} checks passed`);
 } catch (err) {
   exitCode = 1;
   console.error(err);

@@ -107,3 +107,23 @@ pub fn repeated<T: Dated>(items: &[T]) -> Option<(usize, usize)> {
             .map(|earlier| (earlier, later))
     })
 }
+
+/// Parses `(file name, TOML text)` pairs with `parse`, in order. The first item whose
+/// `(id, version)` an earlier file already has is refused with `twice(its file, the
+/// earlier file, the item)`: the one loading rule of every kind of policy data.
+pub fn parse_all<'a, T: Dated, E>(
+    sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    parse: impl Fn(&str, &str) -> Result<T, E>,
+    twice: impl FnOnce(&str, &str, &T) -> E,
+) -> Result<Vec<T>, E> {
+    let mut files = Vec::new();
+    let mut items = Vec::new();
+    for (file, text) in sources {
+        items.push(parse(file, text)?);
+        files.push(file);
+    }
+    match repeated(&items) {
+        Some((earlier, later)) => Err(twice(files[later], files[earlier], &items[later])),
+        None => Ok(items),
+    }
+}

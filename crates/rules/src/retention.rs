@@ -118,19 +118,13 @@ impl RetentionPolicies {
     pub fn from_sources<'a>(
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, RetentionError> {
-        let (files, out): (Vec<&str>, Vec<RetentionPolicy>) = sources
-            .into_iter()
-            .map(|(f, t)| RetentionPolicy::from_toml_str(f, t).map(|p| (f, p)))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .unzip();
-        if let Some((_, later)) = dated::repeated(&out) {
-            return Err(RetentionError::Invalid {
-                file: files[later].to_string(),
-                message: format!("{} is defined twice", out[later].label()),
-            });
-        }
-        Ok(Self(out))
+        dated::parse_all(sources, RetentionPolicy::from_toml_str, |file, _, p| {
+            RetentionError::Invalid {
+                file: file.to_string(),
+                message: format!("{} is defined twice", p.label()),
+            }
+        })
+        .map(Self)
     }
 
     /// The policy for a case of `region_code` that ended on `date`.

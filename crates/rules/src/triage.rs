@@ -156,21 +156,15 @@ impl TriagePolicies {
     pub fn from_sources<'a>(
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<TriagePolicies, TriageError> {
-        let (files, policies): (Vec<&str>, Vec<TriagePolicy>) = sources
-            .into_iter()
-            .map(|(f, t)| TriagePolicy::from_toml_str(f, t).map(|p| (f, p)))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .unzip();
-        if let Some((earlier, later)) = dated::repeated(&policies) {
-            return Err(TriageError::Duplicate {
-                file: files[later].to_string(),
-                other: files[earlier].to_string(),
-                id: policies[later].id.clone(),
-                version: policies[later].version,
-            });
-        }
-        Ok(TriagePolicies(policies))
+        dated::parse_all(sources, TriagePolicy::from_toml_str, |file, other, p| {
+            TriageError::Duplicate {
+                file: file.to_string(),
+                other: other.to_string(),
+                id: p.id.clone(),
+                version: p.version,
+            }
+        })
+        .map(TriagePolicies)
     }
 
     pub fn policies(&self) -> &[TriagePolicy] {

@@ -41,19 +41,15 @@ impl PolicySet {
     pub fn from_sources<'a>(
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<PolicySet, PolicyError> {
-        let policies = sources
-            .into_iter()
-            .map(|(file, text)| Policy::from_toml_str(file, text))
-            .collect::<Result<Vec<_>, _>>()?;
-        if let Some((earlier, later)) = crate::dated::repeated(&policies) {
-            let (earlier, later) = (&policies[earlier], &policies[later]);
-            return Err(PolicyError::Duplicate {
-                file: later.source.clone(),
-                other: earlier.source.clone(),
-                id: later.id.clone(),
-                version: later.version,
-            });
-        }
+        let policies =
+            crate::dated::parse_all(sources, Policy::from_toml_str, |file, other, p| {
+                PolicyError::Duplicate {
+                    file: file.to_string(),
+                    other: other.to_string(),
+                    id: p.id.clone(),
+                    version: p.version,
+                }
+            })?;
         Ok(PolicySet { policies })
     }
 
