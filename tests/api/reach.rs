@@ -20,6 +20,7 @@ use crate::staffkit::staff;
 
 both_databases!(backend:
     a_bot_reporter_who_chose_sms_is_told_by_sms,
+    a_bot_reporter_who_chose_email_is_asked_the_address_and_told_by_email,
     a_hotline_caller_who_asked_for_sms_is_told_by_sms,
     robots_hear_of_a_deadline_three_working_days_ahead_once,
 );
@@ -337,4 +338,62 @@ async fn robots_hear_of_a_deadline_three_working_days_ahead_once(backend: Backen
     assert_eq!(sink.calls().len(), expected);
     second.stop().await;
     first.stop().await;
+}
+
+/// A named WeChat reporter answers "发邮件": the bot asks the address (refusing one that is
+/// not), reads it back masked, and files `notify_by = email` with it; the acceptance goes
+/// to that address through the real SMTP peer on loopback, not through the chat.
+async fn a_bot_reporter_who_chose_email_is_asked_the_address_and_told_by_email(backend: Backend) {
+    let mail = crate::smtp_sink::SmtpSink::start();
+    let fake = FakePlatform::start().await;
+    let url = mail.url();
+    let Some(app) = bot_app_with(backend, &fake, |c| {
+        c.smtp.url = url.into();
+        c.smtp.from = "医保举报系统 <noreply@jubao.test>".into();
+    })
+    .await
+    else {
+        return;
+    };
+    let bot = Bot::new(Mode::Safe, "oUser-mail-0017");
+    let mut script: Vec<&str> = ZH_SCRIPT[..10].to_vec();
+    script.retain(|l| !l.starts_with("[img:"));
+    let asked = play(
+        &bot,
+        &app,
+        &[&script[..], &["实名", "张三", "跳过", PHONE, "2"]].concat(),
+    )
+    .await;
+    assert!(asked.contains("4. 发电子邮件给我"), "{asked}");
+    let ask = bot.say(&app, "发邮件").await;
+    assert!(ask.contains("请写您的电子邮箱地址"), "{ask}");
+    let again = bot.say(&app, "没有邮箱@").await;
+    assert!(again.contains("邮箱地址不对"), "{again}");
+    let summary = bot.say(&app, "zhang.san@example.cn").await;
+    assert!(
+        summary.contains("电子邮箱：z********@example.cn"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("怎么告诉您结果：发电子邮件给我"),
+        "{summary}"
+    );
+    let code = tracking_code(&bot.say(&app, "1").await);
+    let case = case_of(&app, &code).await;
+    assert_eq!(notify_by(&app, &case).await.as_deref(), Some("email"));
+
+    let intake = staff(&app, "intake-bot-mail", "intake", "371500").await;
+    accept(&app, &intake, &case).await;
+    assert_eq!(via_of(&app, &case).await.as_deref(), Some("email"));
+    let got = mail.wait_for(1).await;
+    assert_eq!(got[0]["to"], json!(["zhang.san@example.cn"]), "{}", got[0]);
+    drained(&app).await;
+    assert_eq!(mail.messages().len(), 1, "one e-mail");
+    let sent = fake.sent();
+    assert!(
+        sent.iter().all(|m| m["touser"] != "oUser-mail-0017"),
+        "{sent:?}"
+    );
+    app.stop().await;
+    fake.handle.stop(true).await;
 }

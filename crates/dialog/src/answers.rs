@@ -215,6 +215,14 @@ pub fn mask_phone(p: &str) -> String {
     mask(p, 3, 4)
 }
 
+/// `li.si@example.cn` → `l****@example.cn`: the first character and the domain.
+pub fn mask_email(e: &str) -> String {
+    match e.rsplit_once('@') {
+        Some((local, domain)) => format!("{}@{domain}", mask(local, 1, 0)),
+        None => mask(e, 1, 0),
+    }
+}
+
 pub(super) fn mask(s: &str, head: usize, tail: usize) -> String {
     let chars: Vec<char> = s.chars().collect();
     if chars.len() <= head + tail {

@@ -169,6 +169,8 @@ pub struct DraftReporter {
     pub name: Option<String>,
     pub id_number: Option<String>,
     pub phone: Option<String>,
+    /// Asked only of a named reporter who chose to be told by e-mail.
+    pub email: Option<String>,
     pub relation: Option<String>,
     /// The last 6 characters of the reporter's ID number, so that a reward by transfer
     /// reaches them and not whoever holds the passcode; stored by the service only as a
@@ -188,6 +190,7 @@ impl fmt::Debug for DraftReporter {
             .field("name", &has(&self.name))
             .field("id_number", &has(&self.id_number))
             .field("phone", &has(&self.phone))
+            .field("email", &has(&self.email))
             .field("relation", &self.relation)
             .field("claim_verifier", &has(&self.claim_verifier))
             .field("notify_by", &self.notify_by)
@@ -215,6 +218,7 @@ impl ReportDraft {
             ("name", &r.name),
             ("id_number", &r.id_number),
             ("phone", &r.phone),
+            ("email", &r.email),
             ("relation", &r.relation),
             ("claim_verifier", &r.claim_verifier),
             ("notify_by", &r.notify_by),

@@ -162,9 +162,16 @@ pub struct Choice {
 /// | `summary_confirm` | `title`, `lines` (slot names) | `"yes"` |
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expect {
-    Text { min: usize, max: usize },
-    Choice { options: Vec<Choice> },
-    MultiChoice { options: Vec<Choice> },
+    Text {
+        min: usize,
+        max: usize,
+    },
+    Choice {
+        options: Vec<Choice>,
+    },
+    MultiChoice {
+        options: Vec<Choice>,
+    },
     YesNo,
     Date,
     AmountYuan,
@@ -172,10 +179,19 @@ pub enum Expect {
     ResidentId,
     IdLast6,
     Phone,
-    Media { max: usize },
+    /// An e-mail address (asked only of a reporter who chose to be told by e-mail).
+    Email,
+    Media {
+        max: usize,
+    },
     Location,
-    Digits { len: usize },
-    SummaryConfirm { title: String, lines: Vec<String> },
+    Digits {
+        len: usize,
+    },
+    SummaryConfirm {
+        title: String,
+        lines: Vec<String>,
+    },
 }
 
 impl Expect {
@@ -192,6 +208,7 @@ impl Expect {
             Expect::ResidentId => "resident_id",
             Expect::IdLast6 => "id_last6",
             Expect::Phone => "phone",
+            Expect::Email => "email",
             Expect::Media { .. } => "media",
             Expect::Location => "location",
             Expect::Digits { .. } => "digits",
@@ -213,6 +230,7 @@ impl Expect {
             Expect::ResidentId => "bots-hint-resident-id",
             Expect::IdLast6 => "bots-hint-id-last6",
             Expect::Phone => "bots-hint-phone",
+            Expect::Email => "bots-hint-email",
             Expect::Media { .. } => "bots-hint-media",
             Expect::Location => "bots-hint-location",
             Expect::Digits { .. } => "bots-hint-digits",

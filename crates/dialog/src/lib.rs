@@ -89,6 +89,12 @@ pub trait Checks {
     fn phone(&self, input: &str) -> Option<String>;
     /// A 6-digit administrative division code.
     fn region(&self, input: &str) -> Option<String>;
+    /// An e-mail address, normalized. By default none is accepted (and a flow that asks
+    /// for one then never gets past the question).
+    fn email(&self, input: &str) -> Option<String> {
+        let _ = input;
+        None
+    }
     /// The days off of a festival in `year` (first and last day, Asia/Shanghai) from the
     /// holiday calendar, by its code in `bots/understanding.toml` (`spring_festival`,
     /// `national_day`, `new_year`, `qingming`, `labour_day`, `dragon_boat`, `mid_autumn`);

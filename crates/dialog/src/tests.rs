@@ -48,6 +48,12 @@ impl Checks for ShapeChecks {
         ok.then_some(s)
     }
 
+    fn email(&self, s: &str) -> Option<String> {
+        let s = s.trim();
+        let (local, domain) = s.split_once('@')?;
+        (!local.is_empty() && domain.contains('.') && !s.contains(' ')).then(|| s.to_string())
+    }
+
     fn phone(&self, s: &str) -> Option<String> {
         let d: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
         let d = d

@@ -52,6 +52,12 @@ impl dialog::Checks for DomainChecks {
             .map(|p| p.as_str().to_string())
     }
 
+    fn email(&self, input: &str) -> Option<String> {
+        crate::domain::Email::parse(input)
+            .ok()
+            .map(|e| e.as_str().to_string())
+    }
+
     fn region(&self, input: &str) -> Option<String> {
         RegionCode::parse(input)
             .ok()

@@ -240,6 +240,7 @@ impl Engine {
                 .id_last6(&normalize_text(text))
                 .map(Value::String),
             Expect::Phone => self.checks.phone(&normalize_text(text)).map(Value::String),
+            Expect::Email => self.checks.email(&normalize_text(text)).map(Value::String),
             Expect::Location => match self.checks.region(&normalize_text(text)) {
                 Some(code) => Some(json!({ "region_code": code })),
                 None => clean_text(text, 2, 500).map(|t| json!({ "label": t })),

@@ -48,6 +48,7 @@ pub(super) fn summary_line(flow: &Flow, title: &str, slot: &str, s: &Conversatio
         }
         Expect::ResidentId => m.arg("value", mask_resident_id(v.as_str()?)),
         Expect::Phone => m.arg("value", mask_phone(v.as_str()?)),
+        Expect::Email => m.arg("value", mask_email(v.as_str()?)),
         // Read back with only its last character, as the ID number is.
         Expect::IdLast6 => m.arg("value", format!("*****{}", v.as_str()?.get(5..)?)),
         // Read back as said: a value, or a range with the figure recorded for it.
@@ -140,6 +141,7 @@ pub(super) fn build_draft(s: &Conversation) -> Option<ReportDraft> {
             name: identity("reporter_name"),
             id_number: identity("id_number"),
             phone: identity("phone"),
+            email: identity("email"),
             relation: text("relation"),
             // Offered to anonymous reporters, whose ID number is not asked.
             claim_verifier: text("claim_verifier"),

@@ -123,6 +123,7 @@ impl RawStep {
             "resident_id" => Expect::ResidentId,
             "id_last6" => Expect::IdLast6,
             "phone" => Expect::Phone,
+            "email" => Expect::Email,
             "media" => {
                 let max = raw.max.unwrap_or(20);
                 if max == 0 {

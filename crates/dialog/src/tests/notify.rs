@@ -155,3 +155,39 @@ fn a_draft_with_sms_is_refused_by_no_one_but_carries_the_choice() {
     assert_eq!(d.to_json()["reporter"]["notify_by"], "sms");
     assert_eq!(d.to_json()["reporter"]["phone"], "13800138000");
 }
+
+/// A named reporter may choose e-mail (the fourth choice, after "no messages"); only then
+/// is the address asked, read back masked, and filed with the choice. An address that is
+/// not one is asked again. An anonymous reporter is not offered e-mail.
+#[test]
+fn e_mail_is_offered_to_a_named_reporter_and_the_address_asked() {
+    for said in ["4", "发邮件", "邮件", "email"] {
+        let mut chat = named_until_notify();
+        let out = chat.say(said);
+        assert_eq!(heads(&out), ["bots-report-ask-email"], "{said:?}");
+        let out = chat.say("不是邮箱");
+        assert_eq!(
+            heads(&out),
+            ["bots-hint-email", "bots-report-ask-email"],
+            "{said:?}"
+        );
+        let out = chat.say(" li.si@example.cn ");
+        assert_eq!(
+            heads(&out),
+            ["bots-report-summary", "bots-report-ask-confirm"]
+        );
+        let shown = format!("{out:?}");
+        assert!(shown.contains("l****@example.cn"), "{shown}");
+        assert!(!shown.contains("li.si@"), "{shown}");
+        let filed = chat.say("1");
+        let draft = expect_draft(&filed);
+        assert_eq!(draft.reporter.notify_by.as_deref(), Some("email"));
+        assert_eq!(draft.reporter.email.as_deref(), Some("li.si@example.cn"));
+        assert_eq!(draft.to_json()["reporter"]["email"], "li.si@example.cn");
+    }
+    // Without e-mail chosen, no address is asked and none is filed.
+    let (_, got) = answer(named_until_notify(), "2");
+    assert_eq!(got.as_deref(), Some("sms"));
+    let (ids, got) = answer(anonymous_until_notify(), "发邮件");
+    assert_eq!(got.as_deref(), Some("<not taken>"), "{ids:?}");
+}
