@@ -268,25 +268,46 @@ fn browser_ready(test: &str) -> bool {
     tools::need(test, &[tools::NODE, tools::CHROMIUM, tools::PLAYWRIGHT])
 }
 
+/// One browser test's server: the turn at the browser (one at a time), a fresh folder and
+/// `jubao serve` in it. `None` (the test passes with a SKIPPED line, or fails under
+/// `CI=true`) when node, Chromium, playwright-core or one of `extra` is missing.
+struct Browsing {
+    server: Server,
+    _tmp: tempfile::TempDir,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+fn browsing(test: &str, extra: &[tools::Tool]) -> Option<Browsing> {
+    let serial = ONE_BROWSER_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if !browser_ready(test) || (!extra.is_empty() && !tools::need(test, extra)) {
+        return None;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(&root, tmp.path());
+    Some(Browsing {
+        server,
+        _tmp: tmp,
+        _serial: serial,
+    })
+}
+
 /// Related tips, independent reporters and triage in the console (issue 18):
 /// `tests/browser/related.mjs` against a server whose job worker links and triages tips.
 #[test]
 fn console_related_tips() {
-    let _serial = ONE_BROWSER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if !browser_ready("browser::console_related_tips") {
+    let Some(b) = browsing("browser::console_related_tips", &[]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&root, tmp.path());
+    };
+    let server = &b.server;
     server.add_staff(&[
         ("intake1", "intake", "371502"),
         ("supervisor1", "supervisor", "371500"),
     ]);
     run_node(
-        &server,
+        server,
         "related.mjs",
         &[("JUBAO_STAFF_PASSWORD", CONSOLE_PASSWORD)],
         "related",
@@ -298,18 +319,13 @@ fn console_related_tips() {
 /// proposal to payment in Chromium.
 #[test]
 fn console_end_to_end() {
-    let _serial = ONE_BROWSER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if !browser_ready("browser::console_end_to_end") {
+    let Some(b) = browsing("browser::console_end_to_end", &[]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&root, tmp.path());
+    };
+    let server = &b.server;
     server.add_staff(&CONSOLE_STAFF);
     run_node(
-        &server,
+        server,
         "console.mjs",
         &[("JUBAO_STAFF_PASSWORD", CONSOLE_PASSWORD)],
         "console",
@@ -321,15 +337,10 @@ fn console_end_to_end() {
 /// wrong code, creates the first admin with the right one and enrols TOTP.
 #[test]
 fn console_setup_page() {
-    let _serial = ONE_BROWSER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if !browser_ready("browser::console_setup_page") {
+    let Some(b) = browsing("browser::console_setup_page", &[]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&root, tmp.path());
+    };
+    let server = &b.server;
     let log = server.log();
     let code = log
         .lines()
@@ -344,12 +355,7 @@ fn console_setup_page() {
         "the setup-code message names the console page {page}:\n{log}"
     );
     assert!(log.contains("POST /api/v1/auth/setup"), "{log}");
-    run_node(
-        &server,
-        "setup.mjs",
-        &[("JUBAO_SETUP_CODE", &code)],
-        "setup",
-    );
+    run_node(server, "setup.mjs", &[("JUBAO_SETUP_CODE", &code)], "setup");
 }
 
 /// How the reporter is told (issue 17), in Chromium: `tests/browser/notices.mjs` files a tip
@@ -423,15 +429,10 @@ fn notices_end_to_end() {
 /// page a citizen reaches from `/h5/`.
 #[test]
 fn public_page_at_phone_width() {
-    let _serial = ONE_BROWSER_AT_A_TIME
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if !browser_ready("browser::public_page_at_phone_width") {
+    let Some(b) = browsing("browser::public_page_at_phone_width", &[]) else {
         return;
-    }
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&root, tmp.path());
+    };
+    let server = &b.server;
     server.add_staff(&[
         ("intake1", "intake", "371502"),
         ("handler1", "handler", "371502"),
@@ -439,7 +440,7 @@ fn public_page_at_phone_width() {
         ("supervisor1", "supervisor", "371500"),
     ]);
     run_node(
-        &server,
+        server,
         "public.mjs",
         &[("JUBAO_STAFF_PASSWORD", CONSOLE_PASSWORD)],
         "public",

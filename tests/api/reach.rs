@@ -66,6 +66,19 @@ async fn notify_by(app: &TestApp, case: &str) -> Option<String> {
         .unwrap()
 }
 
+/// The guided report up to "anonymous or named?" (no photo), then a named reporter with
+/// a mobile number, up to "how shall we tell you?": the bot's replies.
+async fn named_until_notify(bot: &Bot, app: &TestApp) -> String {
+    let mut script: Vec<&str> = ZH_SCRIPT[..10].to_vec();
+    script.retain(|l| !l.starts_with("[img:"));
+    play(
+        bot,
+        app,
+        &[&script[..], &["实名", "张三", "跳过", PHONE, "2"]].concat(),
+    )
+    .await
+}
+
 /// A named WeChat reporter answers the bot's "how shall we tell you?" with "发短信给我";
 /// the stored tip has `notify_by = sms`, and the acceptance reaches them as an SMS (to the
 /// phone they gave, signed so that Python verifies it), not as a chat message.
@@ -78,15 +91,7 @@ async fn a_bot_reporter_who_chose_sms_is_told_by_sms(backend: Backend) {
         return;
     };
     let bot = Bot::new(Mode::Safe, "oUser-sms-0017");
-    // The report up to "anonymous or named?" (no photo), then a named reporter.
-    let mut script: Vec<&str> = ZH_SCRIPT[..10].to_vec();
-    script.retain(|l| !l.starts_with("[img:"));
-    let asked = play(
-        &bot,
-        &app,
-        &[&script[..], &["实名", "张三", "跳过", PHONE, "2"]].concat(),
-    )
-    .await;
+    let asked = named_until_notify(&bot, &app).await;
     assert!(asked.contains("有了处理结果，您想怎么知道？"), "{asked}");
     assert!(asked.contains("2. 发短信到我留的手机号"), "{asked}");
     let summary = bot.say(&app, "发短信给我").await;
@@ -356,14 +361,7 @@ async fn a_bot_reporter_who_chose_email_is_asked_the_address_and_told_by_email(b
         return;
     };
     let bot = Bot::new(Mode::Safe, "oUser-mail-0017");
-    let mut script: Vec<&str> = ZH_SCRIPT[..10].to_vec();
-    script.retain(|l| !l.starts_with("[img:"));
-    let asked = play(
-        &bot,
-        &app,
-        &[&script[..], &["实名", "张三", "跳过", PHONE, "2"]].concat(),
-    )
-    .await;
+    let asked = named_until_notify(&bot, &app).await;
     assert!(asked.contains("4. 发电子邮件给我"), "{asked}");
     let ask = bot.say(&app, "发邮件").await;
     assert!(ask.contains("请写您的电子邮箱地址"), "{ask}");
