@@ -123,7 +123,8 @@ impl Db {
                         conn.execute(
                             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
                              PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-                             PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=20000;",
+                             PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=20000; \
+                             PRAGMA cache_size=-16384;",
                         )
                         .await?;
                     } else {

@@ -9,7 +9,8 @@
 //!   most recent first): the same normalized institution name in the same city (the first
 //!   four digits of the case region) or the same institution code anywhere; the same
 //!   blind-index digest of phone, ID number, caller number or WeChat openid (the relation
-//!   is stored, never the identity); a shared MinHash bucket of the description
+//!   is stored, never the identity); a shared MinHash bucket of the description, each
+//!   bucket read newest first and at most [`BUCKET_CAP`] deep
 //!   ([`similar::buckets`]).
 //! * **Links:** [`similar::link`] decides from what the pair shares; a link is stored once
 //!   per pair, from the later tip to the earlier, so the job of whichever tip runs second
@@ -114,6 +115,41 @@ impl Tip {
     }
 }
 
+/// The newest tips taken from one text bucket. A bucket shared by more tips than this is
+/// text that many tips have in common (a set phrase, a stop word): its oldest members are
+/// not candidates through it, so one common phrase cannot make every tip a candidate and
+/// the lookup's cost stays bounded (`BUCKET_CAP × BANDS` index rows) at any number of tips.
+pub const BUCKET_CAP: usize = 50;
+
+/// The candidate query for `similar_text`: the tips sharing the most of `$2 …` (`bands`
+/// buckets) with tip `$1`, each bucket read newest first and at most [`BUCKET_CAP`] deep.
+/// One text per band count, made once.
+fn similar_text_sql(bands: usize) -> &'static str {
+    static SQL: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        (0..=similar::BANDS)
+            .map(|n| {
+                let parts: Vec<String> = (0..n)
+                    .map(|k| {
+                        format!(
+                            "SELECT report_id FROM (SELECT report_id FROM text_buckets \
+                             WHERE bucket = ${} AND report_id <> $1 \
+                             ORDER BY report_id DESC LIMIT {BUCKET_CAP}) b{k}",
+                            k + 2
+                        )
+                    })
+                    .collect();
+                format!(
+                    "SELECT report_id FROM ({}) c GROUP BY report_id \
+                     ORDER BY COUNT(*) DESC, report_id DESC LIMIT {MAX_CANDIDATES}",
+                    parts.join(" UNION ALL ")
+                )
+            })
+            .collect()
+    });
+    &all[bands.min(similar::BANDS)]
+}
+
 /// `$first, $first+1, …` for `n` values.
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
@@ -164,13 +200,18 @@ pub async fn compute(
         vec![]
     };
     let (lo, hi) = (format!("{}00", tip.city()), format!("{}99", tip.city()));
+    // The code's branch only for a tip that names a code: most do not.
+    let by_code = if tip.code.is_some() {
+        " UNION SELECT id, received_at FROM reports WHERE target_code = $5 AND id <> $4"
+    } else {
+        ""
+    };
     let same_target = ids(
         db,
         &format!(
             "SELECT id FROM (SELECT id, received_at FROM reports WHERE target_key = $1 \
-             AND target_key <> '' AND case_region >= $2 AND case_region <= $3 AND id <> $4 \
-             UNION SELECT id, received_at FROM reports WHERE target_code = $5 AND id <> $6) t \
-             ORDER BY received_at DESC LIMIT {MAX_CANDIDATES}"
+             AND target_key <> '' AND case_region >= $2 AND case_region <= $3 AND id <> $4\
+             {by_code}) t ORDER BY received_at DESC LIMIT {MAX_CANDIDATES}"
         ),
         &[
             Some(tip.key.as_str()),
@@ -178,8 +219,7 @@ pub async fn compute(
             Some(hi.as_str()),
             Some(report_id),
             tip.code.as_deref(),
-            Some(report_id),
-        ],
+        ][..if tip.code.is_some() { 5 } else { 4 }],
     )
     .await?;
     let same_reporter: BTreeSet<String> = ids(
@@ -197,12 +237,8 @@ pub async fn compute(
     let similar_text = if buckets.is_empty() {
         vec![]
     } else {
-        let sql = format!(
-            "SELECT report_id FROM text_buckets WHERE report_id <> $1 AND bucket IN ({}) \
-             GROUP BY report_id ORDER BY COUNT(*) DESC, report_id DESC LIMIT {MAX_CANDIDATES}",
-            placeholders(2, buckets.len())
-        );
-        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(report_id);
+        let mut q =
+            sqlx::query_scalar::<_, String>(similar_text_sql(buckets.len())).bind(report_id);
         for b in &buckets {
             q = q.bind(*b);
         }

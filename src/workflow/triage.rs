@@ -47,17 +47,6 @@ pub struct TriageView {
     pub factors: Vec<rules::Factor>,
 }
 
-type FactRow = (
-    Option<i64>,
-    Option<String>,
-    String,
-    String,
-    String,
-    Option<Vec<u8>>,
-    String,
-    String,
-);
-
 /// `$first, …` for `n` values.
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
@@ -149,7 +138,9 @@ pub async fn distinct_reporters(tx: &mut Tx<'_>, ids: &[String]) -> Result<usize
         .len())
 }
 
-/// Triage `report_id` and the open tips of `group` (the tips on its target), in `tx`.
+/// Triage `report_id` and the open tips of `group` (the tips on its target), in `tx`. The
+/// facts of the whole group are read in a few statements, not a few a tip: the job's time
+/// follows the number of round trips to the database (docs/BENCHMARKS.md, "Related tips").
 pub async fn triage_group(
     tx: &mut Tx<'_>,
     policies: &rules::TriagePolicies,
@@ -162,63 +153,138 @@ pub async fn triage_group(
     all.dedup();
     let reporter_of = reporters(tx, &all).await?;
     let repeated = repeated_among(tx, &all).await?;
-    for id in &all {
-        let open: Option<i64> = sqlx::query_scalar("SELECT is_open FROM reports WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-        if id != report_id && open != Some(1) {
-            continue;
-        }
+    let facts = facts_of(tx, &all).await?;
+    // The tip itself, and the open tips on its target.
+    let mine: Vec<&Facts> = facts
+        .iter()
+        .filter(|f| f.id == report_id || f.open)
+        .collect();
+    let kinds = evidence_kinds(tx, &mine).await?;
+    for f in mine {
         let others: BTreeSet<usize> = all
             .iter()
-            .filter(|o| *o != id && !repeated.contains(*o))
-            .filter(|o| reporter_of[*o] != reporter_of[id])
+            .filter(|o| **o != f.id && !repeated.contains(*o))
+            .filter(|o| reporter_of[*o] != reporter_of[&f.id])
             .map(|o| reporter_of[o])
             .collect();
-        one(tx, policies, id, group, others.len()).await?;
+        // The target's earlier tips decided substantiated (or partly).
+        let substantiated = facts
+            .iter()
+            .filter(|o| o.received_at < f.received_at && o.substantiated)
+            .count();
+        let evidence = kinds.get(&f.id).cloned().unwrap_or_default();
+        one(tx, policies, f, evidence, substantiated, others.len()).await?;
     }
     Ok(())
+}
+
+/// What triage reads of one tip.
+struct Facts {
+    id: String,
+    open: bool,
+    substantiated: bool,
+    amount: Option<i64>,
+    relation: Option<String>,
+    categories: String,
+    region: String,
+    received_at: String,
+    client: Option<Vec<u8>>,
+    key: String,
+    description: String,
+}
+
+type FactRow = (
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<Vec<u8>>,
+    String,
+    String,
+);
+
+/// The facts of the tips `ids` (those that exist).
+async fn facts_of(tx: &mut Tx<'_>, ids: &[String]) -> Result<Vec<Facts>, sqlx::Error> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(200) {
+        let sql = format!(
+            "SELECT id, is_open, decision, amount_estimate_fen, relation, categories, \
+             case_region, received_at, client_digest, target_key, description FROM reports \
+             WHERE id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, FactRow>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(&mut **tx).await? {
+            out.push(Facts {
+                id: r.0,
+                open: r.1 == Some(1),
+                substantiated: matches!(r.2.as_deref(), Some("substantiated" | "partly")),
+                amount: r.3,
+                relation: r.4,
+                categories: r.5,
+                region: r.6,
+                received_at: r.7,
+                client: r.8,
+                key: r.9,
+                description: r.10,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The kinds of the evidence files of each of `tips`.
+async fn evidence_kinds(
+    tx: &mut Tx<'_>,
+    tips: &[&Facts],
+) -> Result<BTreeMap<String, Vec<String>>, sqlx::Error> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for chunk in tips.chunks(200) {
+        let sql = format!(
+            "SELECT report_id, kind FROM evidence WHERE report_id IN ({}) ORDER BY report_id, seq",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for f in chunk {
+            q = q.bind(&f.id);
+        }
+        for (id, kind) in q.fetch_all(&mut **tx).await? {
+            out.entry(id).or_default().push(kind);
+        }
+    }
+    Ok(out)
 }
 
 /// Triage one tip, knowing how many other distinct reporters its target has.
 async fn one(
     tx: &mut Tx<'_>,
     policies: &rules::TriagePolicies,
-    id: &str,
-    group: &[String],
+    f: &Facts,
+    evidence: Vec<String>,
+    substantiated: usize,
     independent: usize,
 ) -> Result<(), sqlx::Error> {
-    let Some(r): Option<FactRow> = sqlx::query_as(
-        "SELECT amount_estimate_fen, relation, categories, case_region, received_at, \
-         client_digest, target_key, description FROM reports WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    else {
-        return Ok(());
-    };
-    let (amount, relation, categories, region, received_at, client, key, description) = r;
-    let evidence: Vec<String> =
-        sqlx::query_scalar("SELECT kind FROM evidence WHERE report_id = $1")
-            .bind(id)
-            .fetch_all(&mut **tx)
-            .await?;
-    let mut substantiated = 0i64;
-    for chunk in group.chunks(200) {
-        let sql = format!(
-            "SELECT COUNT(*) FROM reports WHERE decision IN ('substantiated', 'partly') \
-             AND received_at < $1 AND id IN ({})",
-            placeholders(2, chunk.len())
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(&received_at);
-        for g in chunk {
-            q = q.bind(g);
-        }
-        substantiated += q.fetch_one(&mut **tx).await?;
-    }
-    let repeated = match &client {
+    let Facts {
+        id,
+        amount,
+        relation,
+        categories,
+        region,
+        received_at,
+        client,
+        key,
+        description,
+        ..
+    } = f;
+    let (amount, substantiated) = (*amount, i64::try_from(substantiated).unwrap_or(i64::MAX));
+    let repeated = match client {
         None => false,
         Some(c) => {
             let earlier: Vec<(String, String)> = sqlx::query_as(&format!(
@@ -226,14 +292,14 @@ async fn one(
                  AND received_at < $2 AND id <> $3 ORDER BY received_at DESC LIMIT {REPEAT_WINDOW}"
             ))
             .bind(c.clone())
-            .bind(&received_at)
+            .bind(received_at)
             .bind(id)
             .fetch_all(&mut **tx)
             .await?;
-            let mine = similar::normalize(&description);
+            let mine = similar::normalize(description);
             earlier
                 .iter()
-                .any(|(k, d)| *k == key && similar::normalize(d) == mine)
+                .any(|(k, d)| k == key && similar::normalize(d) == mine)
         }
     };
     let facts = rules::Facts {
