@@ -311,10 +311,10 @@ async fn one(
         substantiated_before: substantiated,
         repeated,
     };
-    let on = store::parse_ts(&received_at)
+    let on = store::parse_ts(received_at)
         .map(shanghai_date)
         .unwrap_or_else(|_| chrono::Utc::now().date_naive());
-    let Some(policy) = policies.select(&region, on) else {
+    let Some(policy) = policies.select(region, on) else {
         return Ok(());
     };
     let t = rules::triage(policy, &facts);
