@@ -42,7 +42,7 @@ TOML
 JUBAO_CONFIG="$work/jubao.toml" JUBAO_DATABASE_URL="$db" JUBAO_KEYS_MASTER_KEY_FILE="$work/master.key" \
   JUBAO_SERVER_LISTEN="127.0.0.1:$port" JUBAO_LOG_FILTER=warn \
   JUBAO_INTAKE_FILINGS_PER_CLIENT=1000000 \
-  "$jubao" serve 2> "$work/server.log" & echo $! > "$work/jubao.pid"
+  env ${BENCH_ENV:-} "$jubao" serve 2> "$work/server.log" & echo $! > "$work/jubao.pid"
 wait_ready "http://127.0.0.1:$port/readyz"
 echo "idle RSS: $(ps -o rss= -p "$(cat "$work/jubao.pid")") KiB"
 if command -v wrk >/dev/null; then
@@ -51,10 +51,11 @@ if command -v wrk >/dev/null; then
     if [[ -n "${PERF_DIR:-}" && "$3" == *":$port" ]]; then # profile jubao during the run
       mkdir -p "$PERF_DIR"
       perf record -F 499 -g -o "$PERF_DIR/${2##*/}.data" -p "$(cat "$work/jubao.pid")" \
-        -- sleep "$WRK_SECONDS" 2>/dev/null &
+        -- sleep "$WRK_SECONDS" 2>/dev/null & perf_pid=$!
     fi
     wrk -t2 -c64 -d"${WRK_SECONDS}s" --latency -s "$2" "$3" \
       | grep -E 'Latency Distribution|^ +(50|90|99)%|Requests/sec|requests in|Non-2xx|Socket errors'
+    if [[ -n "${perf_pid:-}" ]]; then wait "$perf_pid" || true; perf_pid=; fi
   }
   wrk_run "jubao intake" benches/wrk/intake.lua "http://127.0.0.1:$port"
   bare=$(free_port)
@@ -72,5 +73,4 @@ if [[ -z "${WRK_ONLY:-}" ]]; then
   "$bin"/examples/loadgen --url "http://127.0.0.1:$port" --concurrency 64 --seconds "$SECONDS_EACH"
   "$bin"/examples/loadgen --url "http://127.0.0.1:$port" --rate 1000 --seconds "$SECONDS_EACH"
 fi
-wait
 echo "RSS after load: $(ps -o rss= -p "$(cat "$work/jubao.pid")") KiB"

@@ -1,7 +1,7 @@
 //! Related tips at scale (issue 18): with N cases (default 1,000,000) in a SQLite (or
 //! PostgreSQL: `BENCH_DB=postgres://…`) database, each with its MinHash buckets, a target
 //! among 50,000 institutions and (one in three) a reporter's blind-index digest, time the
-//! whole `related_tips` job of a new tip: the three candidate lookups, the exact
+//! finding of a new tip's related tips (reads only) and the whole `related_tips` job: the three candidate lookups, the exact
 //! comparison, the links, the buckets and the triage of the tip and its target's open tips.
 //! Prints p50/p99. Then times the intake statement the job adds (one multi-row insert of
 //! the batch's job rows) against the batch's report rows.
@@ -245,7 +245,7 @@ async fn main() -> anyhow::Result<()> {
     // job's whole work for each.
     let run = Utc::now().timestamp_millis() as u64;
     let mut rng = rand::rngs::StdRng::seed_from_u64(run);
-    let mut v = vec![];
+    let (mut f, mut v) = (vec![], vec![]);
     let mut linked = 0;
     for j in 0..300 {
         let id = format!("n{run}-{j:04}");
@@ -263,9 +263,17 @@ async fn main() -> anyhow::Result<()> {
             .execute(&db.pool)
             .await?;
         let t = Instant::now();
-        linked += related::compute(&db, &policies, &id).await?;
+        let found = related::find(&db, &id)
+            .await?
+            .expect("the tip was just stored");
+        f.push(t.elapsed());
+        linked += related::store_found(&db, &policies, &found).await?;
         v.push(t.elapsed());
     }
+    report(
+        "finding the related tips of a new tip (lookups + comparison)",
+        f,
+    );
     report("related_tips job of a new tip (links + triage)", v);
     println!("  links written: {linked} for 300 tips");
 

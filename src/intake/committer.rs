@@ -16,7 +16,7 @@ use crate::domain::{Channel, Status};
 use crate::error::{AppError, AppResult};
 use crate::notify::robots::{self, AlertKind, StaffAlert};
 use crate::store::group::{GroupCommit, WriteBatch};
-use crate::store::{self, is_unique_violation, Db, Tx};
+use crate::store::{self, is_unique_violation, ratelimit, Db, Tx};
 use crate::vault::SealedIdentity;
 
 pub const MAX_BATCH: usize = 128;
@@ -104,6 +104,10 @@ pub enum Outcome {
         request_digest: Vec<u8>,
     },
     CodeTaken,
+    /// The client address is over its filing limit (`[intake] filings_per_client`).
+    OverQuota {
+        window_secs: i64,
+    },
 }
 
 /// The intake writer: [`store::group::GroupCommit`] over [`write_batch`].
@@ -132,6 +136,7 @@ impl Committer {
 
 /// One result per tip, in order, once the batch is committed.
 async fn write_batch(db: &Db, batch: &[PreparedTip]) -> Vec<AppResult<Outcome>> {
+    let _turn = db.write_turn().await;
     // The common case (no tracking-code collision, no failing tip) goes in a few multi-row
     // statements; anything unusual redoes the whole batch tip by tip, each in a savepoint.
     if batch.len() > 1 {
@@ -170,6 +175,7 @@ async fn write_bulk(db: &Db, batch: &[PreparedTip]) -> Result<Vec<Outcome>, sqlx
             None => None,
         });
     }
+    count_filings(&mut tx, batch, &mut outcomes).await?;
     let new: Vec<&PreparedTip> = batch
         .iter()
         .zip(&outcomes)
@@ -182,6 +188,44 @@ async fn write_bulk(db: &Db, batch: &[PreparedTip]) -> Result<Vec<Outcome>, sqlx
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Created))
         .collect())
+}
+
+/// Count the batch's tips against their clients' filing limits, one statement per client
+/// address, in the batch's transaction. In each client's order, a tip whose count passes
+/// the limit gets [`Outcome::OverQuota`] and is not written (it is counted, as a refused
+/// request always was). Tips already answered (`Some`: a replayed receipt) are skipped.
+async fn count_filings(
+    tx: &mut Tx<'_>,
+    batch: &[PreparedTip],
+    outcomes: &mut [Option<Outcome>],
+) -> Result<(), sqlx::Error> {
+    let mut by_bucket: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, tip) in batch.iter().enumerate() {
+        if let (Some(q), None) = (&tip.tip.quota, &outcomes[i]) {
+            by_bucket.entry(q.bucket.as_str()).or_default().push(i);
+        }
+    }
+    for (bucket, tips) in by_bucket {
+        let first = &batch[tips[0]];
+        let limits = first
+            .tip
+            .quota
+            .as_ref()
+            .map(|q| q.limits)
+            .expect("grouped by quota");
+        let n = tips.len() as i64;
+        let after = ratelimit::add(tx, bucket, limits.window_secs, first.received_at, n).await?;
+        // The k-th of these tips (from 1) made the count `after - n + k`.
+        for (k, &i) in tips.iter().enumerate() {
+            if after - n + k as i64 + 1 > limits.per_client {
+                tracing::warn!("tip refused: client over the filing limit");
+                outcomes[i] = Some(Outcome::OverQuota {
+                    window_secs: limits.window_secs,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Write new tips (report rows, clocks, categories, sealed identities, index rows,
@@ -474,6 +518,11 @@ async fn write_tip(tx: &mut Tx<'_>, p: &PreparedTip) -> Result<Outcome, sqlx::Er
             return Ok(replay);
         }
     }
+    let mut outcome = [None];
+    count_filings(tx, std::slice::from_ref(p), &mut outcome).await?;
+    if let [Some(refused)] = outcome {
+        return Ok(refused);
+    }
     insert_tips(tx, &[p]).await?;
     Ok(Outcome::Created)
 }
@@ -508,117 +557,5 @@ pub async fn insert_evidence(tx: &mut Tx<'_>, e: &EvidenceRow) -> Result<(), sql
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::i18n::Locale;
-    use crate::intake::parse::{to_new_tip, RawReport};
-    use crate::vault::{SecretKey, Vault};
-
-    async fn setup(dir: &std::path::Path) -> (Db, Vault) {
-        let url = format!("sqlite://{}", dir.join("t.db").display());
-        let db = Db::connect(&url, 4).await.unwrap();
-        db.migrate().await.unwrap();
-        let vault = Vault::open(db.clone(), SecretKey::generate())
-            .await
-            .unwrap();
-        (db, vault)
-    }
-
-    async fn tip(vault: &Vault, code: &str, named: bool) -> PreparedTip {
-        let reporter = if named {
-            serde_json::json!({"anonymous": false, "name": "张三", "phone": "13800138000"})
-        } else {
-            serde_json::json!({"anonymous": true})
-        };
-        let raw: RawReport = serde_json::from_value(serde_json::json!({
-            "target": {"name": "某某医院", "kind": "hospital", "region_code": "371502"},
-            "categories": ["fake_patient", "overcharging"],
-            "description": "医院组织老人挂床住院，虚构诊疗项目骗取医保基金。",
-            "reporter": reporter,
-        }))
-        .unwrap();
-        let today = chrono::Utc::now().date_naive();
-        let new = to_new_tip(raw, Locale::ZhCn, today).unwrap();
-        let report_id = uuid::Uuid::now_v7().to_string();
-        let sealer = vault.sealer().await.unwrap();
-        let identity = vault.seal_identity(&sealer, &report_id, &new.identity);
-        PreparedTip {
-            report_id,
-            channel: Channel::H5,
-            tracking_code: code.to_string(),
-            passcode_hash: vec![7; 32],
-            tip: new,
-            identity,
-            case_keys: vec![],
-            claim_verifier: None,
-            evidence: vec![],
-            received_at: chrono::Utc::now(),
-            accept: AcceptClock {
-                started_at: chrono::Utc::now(),
-                start_on: today,
-                due: crate::deadlines::period::Due {
-                    on: today,
-                    provisional: false,
-                },
-                remind_on: today,
-                working_days: 15,
-                remind_before: 3,
-                rule: "national@1".into(),
-                received_on: None,
-            },
-            case_region: "371502".into(),
-            idempotency: None,
-            extra: None,
-            alert_attempts: None,
-        }
-    }
-
-    async fn count(db: &Db, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(&db.pool)
-            .await
-            .unwrap()
-    }
-
-    #[tokio::test]
-    async fn a_batch_is_written_in_bulk_with_every_row() {
-        let dir = tempfile::tempdir().unwrap();
-        let (db, vault) = setup(dir.path()).await;
-        let mut jobs = vec![];
-        // 70 tips: more than one chunk of multi-row statements, named and anonymous.
-        for i in 0..70 {
-            jobs.push(tip(&vault, &format!("{i:012}"), i % 2 == 0).await);
-        }
-        let results = write_batch(&db, &jobs).await;
-        assert_eq!(results.len(), 70);
-        for r in results {
-            assert!(matches!(r, Ok(Outcome::Created)));
-        }
-        assert_eq!(count(&db, "reports").await, 70);
-        assert_eq!(count(&db, "clocks").await, 70);
-        assert_eq!(count(&db, "report_categories").await, 140);
-        assert_eq!(count(&db, "report_events").await, 70);
-        assert_eq!(count(&db, "reporter_identity").await, 35);
-        assert_eq!(count(&db, "identity_index").await, 35);
-        db.close().await;
-    }
-
-    #[tokio::test]
-    async fn a_colliding_code_falls_back_to_one_savepoint_per_tip() {
-        let dir = tempfile::tempdir().unwrap();
-        let (db, vault) = setup(dir.path()).await;
-        let a = tip(&vault, "111111111111", true).await;
-        let b = tip(&vault, "222222222222", false).await;
-        // Same tracking code as the first: the bulk insert fails as a whole, then each tip
-        // is written on its own and only this one is refused.
-        let c = tip(&vault, "111111111111", true).await;
-        let r = write_batch(&db, &[a, b, c]).await;
-        assert!(matches!(r[0], Ok(Outcome::Created)));
-        assert!(matches!(r[1], Ok(Outcome::Created)));
-        assert!(matches!(r[2], Ok(Outcome::CodeTaken)));
-        assert_eq!(count(&db, "reports").await, 2);
-        assert_eq!(count(&db, "report_categories").await, 4);
-        assert_eq!(count(&db, "reporter_identity").await, 1);
-        db.close().await;
-    }
-}
+#[path = "committer_tests.rs"]
+mod tests;

@@ -1,9 +1,10 @@
 //! The per-client limit on filing through the H5 page (`[intake] filings_per_client` per
 //! `filing_window_minutes`), kept in the shared database counters so every instance sees
-//! the same count. Only requests that would file are counted: the count is taken after the
-//! tip and its evidence passed every check, and a retry that replays a stored receipt (same
-//! `Idempotency-Key`) is neither counted nor refused, so an acknowledged tip is never lost
-//! to the limit. A client already over the limit is refused before its body is read.
+//! the same count. Only tips that are filed are counted: the intake writer counts each tip in
+//! the transaction that stores it ([`FilingQuota`]; no write of its own, so the limit costs
+//! intake no fsync), and a retry that replays a stored receipt (same `Idempotency-Key`) is
+//! neither counted nor refused, so an acknowledged tip is never lost to the limit. A client
+//! already over the limit is refused before its body is read.
 
 use super::{Intake, IntakeError};
 use crate::error::{AppError, AppResult};
@@ -26,13 +27,14 @@ impl FilingLimits {
     }
 }
 
-/// Whether the check only looks at the count or also counts this tip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FilingCheck {
-    /// Before the body is read: refuse a client already over the limit, count nothing.
-    Peek,
-    /// The tip is valid and about to be stored: count it, refuse it when over the limit.
-    Count,
+/// The filing limit of one client address, counted by the intake writer in the
+/// transaction that stores the tip ([`super::committer`]): a tip over the limit is refused
+/// there and nothing of it is stored, and counting costs no write of its own.
+#[derive(Debug, Clone)]
+pub struct FilingQuota {
+    /// The counter (`rate_limits.bucket`): a keyed digest of the address, never the address.
+    pub bucket: String,
+    pub limits: FilingLimits,
 }
 
 /// The 429 for a client that filed too many tips; the message names the minutes.
@@ -41,9 +43,6 @@ pub fn filing_rate_limited(window_secs: i64) -> AppError {
 }
 
 impl Intake {
-    /// Apply the filing limit to `client` (the caller's address). `retry_key` is the
-    /// request's `Idempotency-Key` in `scope`, if any: a key that already has a stored
-    /// receipt is a retry, which passes untouched (the submission replays the receipt).
     /// The keyed digest a tip keeps of the client address it came from (not the filing
     /// bucket's: another domain of the same key).
     pub fn client_digest(&self, client: &str) -> Vec<u8> {
@@ -52,41 +51,46 @@ impl Intake {
             .to_vec()
     }
 
+    /// Refuse a client already over the filing limit, before its body is read; count
+    /// nothing (the writer counts the tip: [`Intake::filing_quota`]).
     pub async fn admit_filing(
         &self,
         client: &str,
         scope: &str,
         retry_key: Option<&str>,
         limits: FilingLimits,
-        check: FilingCheck,
     ) -> AppResult<()> {
         if let Some(key) = retry_key {
             if self.has_receipt(scope, key).await? {
                 return Ok(());
             }
         }
-        let bucket = format!(
+        let bucket = self.filing_bucket(client);
+        let db = self.db();
+        if ratelimit::current(db, &bucket, limits.window_secs, db.now()).await? >= limits.per_client
+        {
+            tracing::warn!("tip refused: client over the filing limit");
+            return Err(filing_rate_limited(limits.window_secs));
+        }
+        Ok(())
+    }
+
+    /// The filing limit the intake writer applies to a tip from `client`.
+    pub fn filing_quota(&self, client: &str, limits: FilingLimits) -> FilingQuota {
+        FilingQuota {
+            bucket: self.filing_bucket(client),
+            limits,
+        }
+    }
+
+    fn filing_bucket(&self, client: &str) -> String {
+        format!(
             "fc:{}",
             hex::encode(
                 self.vault()
                     .request_digest(&[b"filing-client", client.as_bytes()])
             )
-        );
-        let db = self.db();
-        let now = db.now();
-        let over = match check {
-            FilingCheck::Peek => {
-                ratelimit::current(db, &bucket, limits.window_secs, now).await? >= limits.per_client
-            }
-            FilingCheck::Count => {
-                ratelimit::hit(db, &bucket, limits.window_secs, now).await? > limits.per_client
-            }
-        };
-        if over {
-            tracing::warn!(check = ?check, "tip refused: client over the filing limit");
-            return Err(filing_rate_limited(limits.window_secs));
-        }
-        Ok(())
+        )
     }
 
     /// Whether an idempotency key already has a stored answer.

@@ -66,6 +66,8 @@ pub struct NewTip {
     /// The keyed digest of the client address an H5 tip came from ([`Intake::client_digest`]):
     /// only to mark repeated identical tips in triage.
     pub client_digest: Option<Vec<u8>>,
+    /// The filing limit of the client address an H5 tip came from, applied by the writer.
+    pub quota: Option<limits::FilingQuota>,
 }
 
 /// How a reporter chose to be told of news (issue 17 part 4). The status page and the
@@ -371,6 +373,9 @@ impl Intake {
                     return Ok(Submitted::Replayed { status, body });
                 }
                 Outcome::CodeTaken => continue,
+                Outcome::OverQuota { window_secs } => {
+                    return Err(limits::filing_rate_limited(window_secs))
+                }
             }
         }
         Err(AppError::internal(anyhow::anyhow!(

@@ -326,6 +326,7 @@ pub fn to_new_tip(raw: RawReport, locale: Locale, today: NaiveDate) -> Result<Ne
         arrived: None,
         notify_by,
         client_digest: None,
+        quota: None,
     })
 }
 

@@ -93,6 +93,7 @@ pub struct Claimed {
 
 /// Lease the next due job, if any, for `lease`.
 pub async fn claim(db: &Db, lease: Duration) -> Result<Option<Claimed>, sqlx::Error> {
+    let _turn = db.write_turn().await;
     let now = Utc::now();
     let lock = db.backend.skip_locked();
     let sql = format!(
@@ -120,6 +121,7 @@ pub async fn claim(db: &Db, lease: Duration) -> Result<Option<Claimed>, sqlx::Er
 
 /// The job succeeded: it is removed.
 pub async fn complete(db: &Db, id: i64) -> Result<(), sqlx::Error> {
+    let _turn = db.write_turn().await;
     sqlx::query("DELETE FROM jobs WHERE id = $1")
         .bind(id)
         .execute(&db.pool)
@@ -137,6 +139,7 @@ pub async fn fail(
     backoff_base: Duration,
     backoff_max: Duration,
 ) -> Result<bool, sqlx::Error> {
+    let _turn = db.write_turn().await;
     let dead = permanent || job.attempts >= job.max_attempts;
     let exp = u32::try_from(job.attempts.clamp(1, 20) - 1).unwrap_or(0);
     let delay = backoff_base

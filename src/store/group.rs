@@ -53,6 +53,9 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
                         }
                         batch
                     };
+                    if batch.len() > 1 {
+                        db.mark_busy();
+                    }
                     let (jobs, answers): (Vec<J>, Vec<oneshot::Sender<R>>) =
                         batch.into_iter().unzip();
                     let results = write(db.clone(), jobs).await;

@@ -79,7 +79,15 @@ pub struct Db {
     pub backend: Backend,
     /// "Now" for everything this handle stores and decides ([`Clock`]).
     pub clock: Clock,
+    /// SQLite: the process's busy writers take turns here ([`Db::write_turn`]).
+    writers: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// When a group-commit writer of this process last wrote a batch of more than one job
+    /// (ms since the Unix epoch): tips or pushes are arriving faster than one at a time.
+    busy_at: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
+
+/// A turn at writing ([`Db::write_turn`]); the next writer's turn starts when it is dropped.
+pub type WriteTurn = Option<tokio::sync::OwnedMutexGuard<()>>;
 
 pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
@@ -143,7 +151,37 @@ impl Db {
             pool,
             backend,
             clock: Clock::system(),
+            writers: (backend == Backend::Sqlite).then(Default::default),
+            busy_at: Default::default(),
         })
+    }
+
+    /// Note that a writer just wrote a batch of several jobs ([`group`]).
+    pub fn mark_busy(&self) {
+        let now = Utc::now().timestamp_millis();
+        self.busy_at
+            .store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether this process's writers wrote a batch of several jobs in the last `ms`: work
+    /// that can wait (the related-tips job) waits, so it does not slow a burst of intake.
+    /// A hint for this process's own scheduling, not state another instance needs.
+    pub fn busy_within(&self, ms: i64) -> bool {
+        let at = self.busy_at.load(std::sync::atomic::Ordering::Relaxed);
+        at > 0 && Utc::now().timestamp_millis() - at < ms
+    }
+
+    /// Wait for this process's turn to write, and hold it until the returned guard is
+    /// dropped (after the commit). SQLite has one writer: a writer that finds the lock
+    /// taken sleeps in SQLite's busy handler (1, 2, 5 … 100 ms) and may lose the lock again
+    /// to another, so under load the busy writers of one process (the intake writer, the
+    /// bots' writer, the outbox worker, the related-tips job) queue here instead, in
+    /// order, and never sleep. A no-op on PostgreSQL, whose writers commit in parallel.
+    pub async fn write_turn(&self) -> WriteTurn {
+        match &self.writers {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        }
     }
 
     /// The same handle reading time from `clock` (tests start it at a literal instant).
@@ -268,14 +306,18 @@ pub type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArgument
 /// table needs at most eight distinct statements in a connection's statement cache.
 pub const MAX_ROWS_PER_INSERT: usize = 64;
 
-/// `head` followed by `rows` groups of `cols` numbered placeholders, made once per shape and
-/// kept for the life of the process (the shapes are few: tables × chunk sizes).
-fn values_sql(head: &'static str, cols: usize, rows: usize) -> &'static str {
+/// `head` followed by `rows` groups of `cols` placeholders, made once per shape and kept for
+/// the life of the process (the shapes are few: tables × chunk sizes × backends).
+/// PostgreSQL gets numbered ones (`$1`, `$2`, …). SQLite gets anonymous `?`s, bound in the
+/// same order: binding looks up each numbered parameter's name by walking a list of all of
+/// them (`sqlite3_bind_parameter_name`), which for a statement of hundreds of parameters
+/// was 12 % of intake's CPU time (docs/BENCHMARKS.md).
+fn values_sql(head: &'static str, cols: usize, rows: usize, sqlite: bool) -> &'static str {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    type Shapes = Mutex<HashMap<(usize, usize, usize), &'static str>>;
+    type Shapes = Mutex<HashMap<(usize, usize, usize, bool), &'static str>>;
     static SHAPES: OnceLock<Shapes> = OnceLock::new();
-    let key = (head.as_ptr() as usize, cols, rows);
+    let key = (head.as_ptr() as usize, cols, rows, sqlite);
     let mut shapes = SHAPES
         .get_or_init(Default::default)
         .lock()
@@ -291,8 +333,12 @@ fn values_sql(head: &'static str, cols: usize, rows: usize) -> &'static str {
                 if c > 0 {
                     sql.push_str(", ");
                 }
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                if sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
             }
             sql.push(')');
         }
@@ -316,7 +362,7 @@ where
     while !rest.is_empty() {
         let n = chunk_len(rest.len());
         let (chunk, tail) = rest.split_at(n);
-        let mut q = sqlx::query(values_sql(head, cols, n));
+        let mut q = sqlx::query(values_sql(head, cols, n, tx.backend_name() == "SQLite"));
         for row in chunk {
             q = bind(q, row);
         }
@@ -336,6 +382,31 @@ fn chunk_len(len: usize) -> usize {
 mod tests {
     use super::*;
 
+    /// SQLite writers of one process take turns; the busy mark is seen, then goes stale.
+    #[tokio::test]
+    async fn sqlite_writers_take_turns_and_a_batch_marks_the_writers_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        let first = db.write_turn().await;
+        assert!(first.is_some());
+        let other = db.clone();
+        let second = tokio::spawn(async move { other.write_turn().await.is_some() });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !second.is_finished(),
+            "the second writer waits for the first"
+        );
+        drop(first);
+        assert!(second.await.unwrap());
+        assert!(!db.busy_within(250));
+        db.mark_busy();
+        assert!(db.busy_within(250));
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(!db.busy_within(50));
+        db.close().await;
+    }
+
     #[test]
     fn chunks_are_powers_of_two() {
         assert_eq!(chunk_len(1), 1);
@@ -347,10 +418,12 @@ mod tests {
 
     #[test]
     fn values_are_numbered_across_rows() {
-        let sql = values_sql("INSERT INTO t (a, b) VALUES", 2, 3);
+        let sql = values_sql("INSERT INTO t (a, b) VALUES", 2, 3, false);
         assert_eq!(
             sql,
             "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6)"
         );
+        let sql = values_sql("INSERT INTO t (a, b) VALUES", 2, 3, true);
+        assert_eq!(sql, "INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?)");
     }
 }

@@ -2,24 +2,38 @@
 //! the same counts. Bucket names are keyed digests, never raw codes or addresses.
 
 use chrono::{DateTime, Utc};
+use sqlx::AnyConnection;
 
 use super::Db;
 
 /// Count one more event in `bucket` and return the count in the current window.
 pub async fn hit(db: &Db, bucket: &str, window_secs: i64, now: DateTime<Utc>) -> sqlx::Result<i64> {
+    add(&mut *db.pool.acquire().await?, bucket, window_secs, now, 1).await
+}
+
+/// Count `n` more events in `bucket`, on `conn` (say, inside the transaction that stores
+/// what was counted), and return the count in the current window after them.
+pub async fn add(
+    conn: &mut AnyConnection,
+    bucket: &str,
+    window_secs: i64,
+    now: DateTime<Utc>,
+    n: i64,
+) -> sqlx::Result<i64> {
     let now_s = now.timestamp();
     let window_start = now_s - now_s.rem_euclid(window_secs.max(1));
     let count: i64 = sqlx::query_scalar(
-        "INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, $2, 1) \
+        "INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, $2, $3) \
          ON CONFLICT (bucket) DO UPDATE SET \
            count = CASE WHEN rate_limits.window_start = excluded.window_start \
-                        THEN rate_limits.count + 1 ELSE 1 END, \
+                        THEN rate_limits.count + excluded.count ELSE excluded.count END, \
            window_start = excluded.window_start \
          RETURNING count",
     )
     .bind(bucket)
     .bind(window_start)
-    .fetch_one(&db.pool)
+    .bind(n)
+    .fetch_one(conn)
     .await?;
     Ok(count)
 }

@@ -6,8 +6,9 @@
 //!   tip; [`RelatedHandler`] runs [`compute`]. A failure is retried with backoff and logged
 //!   with the tip id only; the tip itself was stored before the job ran.
 //! * **Candidates** (each an indexed lookup, at most [`MAX_CANDIDATES`] of each kind, the
-//!   most recent first): the same normalized institution name in the same city (the first
-//!   four digits of the case region) or the same institution code anywhere; the same
+//!   most recent first; [`MAX_TEXT_CANDIDATES`] by text, those sharing the most buckets):
+//!   the same normalized institution name in the same city (the first four digits of the
+//!   case region) or the same institution code anywhere; the same
 //!   blind-index digest of phone, ID number, caller number or WeChat openid (the relation
 //!   is stored, never the identity); a shared MinHash bucket of the description, each
 //!   bucket read newest first and at most [`BUCKET_CAP`] deep
@@ -39,6 +40,17 @@ use crate::store::{self, Db};
 /// Candidates of each kind compared per tip, the most recent first.
 pub const MAX_CANDIDATES: i64 = 200;
 
+/// Candidates by text compared per tip: those sharing the most buckets with it. Fewer than
+/// the other kinds, since each is loaded and compared (docs/BENCHMARKS.md).
+pub const MAX_TEXT_CANDIDATES: i64 = 100;
+
+/// A job waits while the intake or bots writer wrote a batch of several in this many ms…
+const BUSY_MS: i64 = 250;
+/// …looking again after this long…
+const WAIT_STEP: std::time::Duration = std::time::Duration::from_millis(100);
+/// …and at most this long, so links are never put off for good.
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Runs the `related_tips` job: the links, then the triage ([`super::triage`]).
 pub struct RelatedHandler {
     pub db: Db,
@@ -48,6 +60,13 @@ pub struct RelatedHandler {
 impl notify::Run<RelatedJob> for RelatedHandler {
     fn run<'a>(&'a self, job: RelatedJob, _: &'a Claimed) -> BoxFuture<'a, Result<(), JobError>> {
         Box::pin(async move {
+            // The links are for the handler and can wait out a burst of tips or pushes;
+            // the receipts cannot (docs/BENCHMARKS.md, "Related tips").
+            let mut waited = std::time::Duration::ZERO;
+            while self.db.busy_within(BUSY_MS) && waited < MAX_WAIT {
+                tokio::time::sleep(WAIT_STEP).await;
+                waited += WAIT_STEP;
+            }
             compute(&self.db, &self.triage, &job.report_id)
                 .await
                 .map(|_| ())
@@ -141,7 +160,7 @@ fn similar_text_sql(bands: usize) -> &'static str {
                     .collect();
                 format!(
                     "SELECT report_id FROM ({}) c GROUP BY report_id \
-                     ORDER BY COUNT(*) DESC, report_id DESC LIMIT {MAX_CANDIDATES}",
+                     ORDER BY COUNT(*) DESC, report_id DESC LIMIT {MAX_TEXT_CANDIDATES}",
                     parts.join(" UNION ALL ")
                 )
             })
@@ -191,8 +210,27 @@ pub async fn compute(
     triage: &super::triage::rules::TriagePolicies,
     report_id: &str,
 ) -> Result<usize, sqlx::Error> {
+    match find(db, report_id).await? {
+        Some(found) => store_found(db, triage, &found).await,
+        None => Ok(0),
+    }
+}
+
+/// What [`find`] found for a tip, to be stored by [`store_found`].
+pub struct Found {
+    report_id: String,
+    buckets: Vec<i64>,
+    /// (later, earlier) → the link and the text similarity in ‰.
+    links: BTreeMap<(String, String), (similar::Link, u32)>,
+    /// The tips on the same target (for triage).
+    group: Vec<String>,
+}
+
+/// Find the related tips of `report_id`: the candidate lookups and the comparison, reads
+/// only (`None`: no such tip).
+pub async fn find(db: &Db, report_id: &str) -> Result<Option<Found>, sqlx::Error> {
     let Some(tip) = load_tips(db, &[report_id.to_string()]).await?.pop() else {
-        return Ok(0);
+        return Ok(None);
     };
     let buckets = if tip.comparable {
         similar::text_buckets(&tip.description)
@@ -281,7 +319,30 @@ pub async fn compute(
             links.insert(pair, (link, text));
         }
     }
+    Ok(Some(Found {
+        report_id: report_id.to_string(),
+        buckets,
+        links,
+        group,
+    }))
+}
+
+/// Store what [`find`] found, then triage the tip and the open tips on its target, in one
+/// transaction. Returns the number of links written.
+pub async fn store_found(
+    db: &Db,
+    triage: &super::triage::rules::TriagePolicies,
+    found: &Found,
+) -> Result<usize, sqlx::Error> {
+    let Found {
+        report_id,
+        buckets,
+        links,
+        group,
+    } = found;
+    let report_id = report_id.as_str();
     let now = store::ts(db.now());
+    let _turn = db.write_turn().await;
     let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM text_buckets WHERE report_id = $1")
         .bind(report_id)
@@ -296,7 +357,7 @@ pub async fn compute(
         |q, (b, id)| q.bind(*b).bind(*id),
     )
     .await?;
-    for ((later, earlier), (link, text)) in &links {
+    for ((later, earlier), (link, text)) in links {
         sqlx::query(
             "INSERT INTO related_links (report_id, related_id, reasons, score, text_permille, \
              computed_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -313,7 +374,7 @@ pub async fn compute(
         .execute(&mut *tx)
         .await?;
     }
-    super::triage::triage_group(&mut tx, triage, report_id, &group).await?;
+    super::triage::triage_group(&mut tx, triage, report_id, group).await?;
     tx.commit().await?;
     Ok(links.len())
 }

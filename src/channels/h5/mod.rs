@@ -15,7 +15,7 @@ use crate::domain::Channel;
 use crate::error::{request_locale, AppError, AppResult};
 use crate::i18n::Locale;
 use crate::intake::followup::{Authenticated, LookupLimits};
-use crate::intake::limits::{FilingCheck, FilingLimits};
+use crate::intake::limits::FilingLimits;
 use crate::intake::parse::{parse_json, to_new_tip, RawReport};
 use crate::intake::{IdempotencyKey, Submitted};
 use crate::rewards::flow::{self as reward, reporter_view};
@@ -61,7 +61,7 @@ pub async fn create(
     // A client already over the limit is refused before its body is read.
     state
         .intake()
-        .admit_filing(&client, "h5", raw_key, limits, FilingCheck::Peek)
+        .admit_filing(&client, "h5", raw_key, limits)
         .await?;
     let body = read_body(&req, payload, &state, &["report"]).await?;
     let (raw, locale) = parse_json::<RawReport>(&body.json, fallback)?;
@@ -69,12 +69,8 @@ pub async fn create(
     tip.client_digest = Some(state.intake().client_digest(&client));
     let idem = idempotency_key(&req, "h5", &body.json, &body.files)?;
     let evidence = process_files(body.files, &state, locale).await?;
-    // Counted only now that the tip would be filed; nothing is stored when refused.
-    let key = idem.as_ref().map(|k| k.key.as_str());
-    state
-        .intake()
-        .admit_filing(&client, "h5", key, limits, FilingCheck::Count)
-        .await?;
+    // Counted by the writer as it stores the tip; nothing is stored when refused.
+    tip.quota = Some(state.intake().filing_quota(&client, limits));
     match state
         .intake()
         .submit(Channel::H5, tip, evidence, idem)
