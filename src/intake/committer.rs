@@ -136,7 +136,6 @@ impl Committer {
 
 /// One result per tip, in order, once the batch is committed.
 async fn write_batch(db: &Db, batch: &[PreparedTip]) -> Vec<AppResult<Outcome>> {
-    let _turn = db.write_turn().await;
     // The common case (no tracking-code collision, no failing tip) goes in a few multi-row
     // statements; anything unusual redoes the whole batch tip by tip, each in a savepoint.
     if batch.len() > 1 {

@@ -58,7 +58,10 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
                     }
                     let (jobs, answers): (Vec<J>, Vec<oneshot::Sender<R>>) =
                         batch.into_iter().unzip();
+                    // SQLite: the batch is written in this process's turn (Db::write_turn).
+                    let turn = db.write_turn().await;
                     let results = write(db.clone(), jobs).await;
+                    drop(turn);
                     for (answer, result) in answers.into_iter().zip(results) {
                         let _ = answer.send(result);
                     }

@@ -174,8 +174,8 @@ impl Db {
     /// Wait for this process's turn to write, and hold it until the returned guard is
     /// dropped (after the commit). SQLite has one writer: a writer that finds the lock
     /// taken sleeps in SQLite's busy handler (1, 2, 5 … 100 ms) and may lose the lock again
-    /// to another, so under load the busy writers of one process (the intake writer, the
-    /// bots' writer, the outbox worker, the related-tips job) queue here instead, in
+    /// to another, so under load the busy writers of one process (every group commit:
+    /// intake and bots; the outbox worker; the related-tips job) queue here instead, in
     /// order, and never sleep. A no-op on PostgreSQL, whose writers commit in parallel.
     pub async fn write_turn(&self) -> WriteTurn {
         match &self.writers {

@@ -44,7 +44,6 @@ impl<T: Send + 'static> Batcher<T> {
 async fn run_batch<T>(db: Db, jobs: Vec<Work<T>>) -> Vec<anyhow::Result<T>> {
     let n = jobs.len();
     let fail_all = |msg: String| (0..n).map(|_| Err(anyhow::anyhow!("{msg}"))).collect();
-    let _turn = db.write_turn().await;
     let mut tx = match db.begin().await {
         Ok(tx) => tx,
         Err(e) => return fail_all(format!("begin: {e}")),
