@@ -166,6 +166,8 @@ pub struct Intake {
     default_region: String,
     remind_before: u32,
     alert_attempts: Option<u32>,
+    /// Clients this instance refused for filing too much ([`limits::Refused`]).
+    refused: limits::Refused,
 }
 
 impl Intake {
@@ -181,6 +183,7 @@ impl Intake {
             default_region: crate::domain::region::NATIONAL.to_string(),
             remind_before: 3,
             alert_attempts: None,
+            refused: Default::default(),
         }
     }
 
@@ -374,7 +377,8 @@ impl Intake {
                 }
                 Outcome::CodeTaken => continue,
                 Outcome::OverQuota { window_secs } => {
-                    return Err(limits::filing_rate_limited(window_secs))
+                    let quota = tip.quota.as_ref();
+                    return Err(self.refused_filing(quota, received_at, window_secs));
                 }
             }
         }

@@ -125,6 +125,10 @@ impl Db {
             .max_connections(max_connections.max(2))
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
+            // A SQLite connection is a file handle in this process: it cannot break while
+            // idle, so the ping sqlx sends before each checkout (a round trip to the
+            // connection's thread) buys nothing.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

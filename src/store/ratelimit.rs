@@ -6,6 +6,13 @@ use sqlx::AnyConnection;
 
 use super::Db;
 
+/// The start of the fixed window of `window_secs` that holds `now` (seconds since the Unix
+/// epoch); the window ends `window_secs` later.
+pub fn window_start(now: DateTime<Utc>, window_secs: i64) -> i64 {
+    let now_s = now.timestamp();
+    now_s - now_s.rem_euclid(window_secs.max(1))
+}
+
 /// Count one more event in `bucket` and return the count in the current window.
 pub async fn hit(db: &Db, bucket: &str, window_secs: i64, now: DateTime<Utc>) -> sqlx::Result<i64> {
     add(&mut *db.pool.acquire().await?, bucket, window_secs, now, 1).await
@@ -20,8 +27,7 @@ pub async fn add(
     now: DateTime<Utc>,
     n: i64,
 ) -> sqlx::Result<i64> {
-    let now_s = now.timestamp();
-    let window_start = now_s - now_s.rem_euclid(window_secs.max(1));
+    let window_start = window_start(now, window_secs);
     let count: i64 = sqlx::query_scalar(
         "INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, $2, $3) \
          ON CONFLICT (bucket) DO UPDATE SET \
@@ -55,8 +61,7 @@ pub async fn current(
     window_secs: i64,
     now: DateTime<Utc>,
 ) -> sqlx::Result<i64> {
-    let now_s = now.timestamp();
-    let window_start = now_s - now_s.rem_euclid(window_secs.max(1));
+    let window_start = window_start(now, window_secs);
     let count: Option<i64> =
         sqlx::query_scalar("SELECT count FROM rate_limits WHERE bucket = $1 AND window_start = $2")
             .bind(bucket)

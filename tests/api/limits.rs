@@ -80,6 +80,9 @@ async fn filing_is_limited_per_client_address(backend: Backend) {
         "Many reports have been sent from this network just now. Please try again in 10 minutes; nothing was saved this time."
     );
     assert_eq!(app.count("reports").await, 3);
+    // Once refused, the address is refused before its body is read: even a broken tip
+    // gets the 429, not the validation error.
+    assert_eq!(file_from(&app, a, &bad, None).await.status(), 429);
 
     // A retry of an acknowledged tip still gets its receipt, over the limit or not.
     let res = file_from(&app, a, &tip, Some("tap-3")).await;
