@@ -2,12 +2,14 @@
 # Load runs over HTTP on this machine (loopback only), figures in docs/BENCHMARKS.md.
 # Starts the release binary on a fresh database and, in one run:
 #   1. wrk (2 threads, 64 connections, WRK_SECONDS=8 s) posting the named tip of
-#      benches/wrk/intake.lua: jubao, then the bare actix-web app (examples/bare_intake.rs)
+#      benches/wrk/intake.lua: the bare actix-web app (examples/bare_intake.rs), then jubao
 #      with the same request, so the ratio of the two is measured every time;
-#   2. wrk posting signed safe-mode WeChat pushes (examples/pushgen.rs, benches/wrk/pushes.lua);
+#   2. once jubao is idle again, wrk posting signed safe-mode WeChat pushes
+#      (examples/pushgen.rs, benches/wrk/pushes.lua);
 #   3. the closed loop (64 clients) and the open loop (1,000 tips/s) of examples/loadgen.rs.
 # Without wrk (Debian package `wrk`) steps 1 and 2 are skipped. WRK_ONLY=1 skips step 3;
-# PERF_DIR=dir records jubao under each wrk run with `perf record -g` (Debian `linux-perf`).
+# PERF_DIR=dir records jubao under each wrk run with `perf record -g` (Debian `linux-perf`);
+# SKIP_BUILD=1 uses the binaries already built.
 #
 #   benches/load.sh                      # SQLite
 #   DB=postgres://postgres@127.0.0.1:5432/jubao_bench benches/load.sh   # PostgreSQL (created)
@@ -15,7 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${SECONDS_EACH:-15}"
 WRK_SECONDS="${WRK_SECONDS:-8}"
-cargo build --release --quiet --bin jubao --example loadgen --example bare_intake --example pushgen
+if [[ -z "${SKIP_BUILD:-}" ]]; then
+  cargo build --release --quiet --bin jubao --example loadgen --example bare_intake --example pushgen
+fi
 bin="${CARGO_TARGET_DIR:-target}/release"
 # BENCH_BIN=path runs another build of jubao (say, an earlier commit's) against the same load.
 jubao="${BENCH_BIN:-$bin/jubao}"
@@ -57,7 +61,17 @@ if command -v wrk >/dev/null; then
       | grep -E 'Latency Distribution|^ +(50|90|99)%|Requests/sec|requests in|Non-2xx|Socket errors'
     if [[ -n "${perf_pid:-}" ]]; then wait "$perf_pid" || true; perf_pid=; fi
   }
-  wrk_run "jubao intake" benches/wrk/intake.lua "http://127.0.0.1:$port"
+  wait_idle() { # pid: until it uses under 5 % of a core (its background jobs are done)
+    local prev now
+    prev=$(awk '{print $14 + $15}' "/proc/$1/stat")
+    for _ in $(seq 1 240); do
+      sleep 0.5
+      now=$(awk '{print $14 + $15}' "/proc/$1/stat")
+      if (( now - prev <= 2 )); then return; fi
+      prev=$now
+    done
+  }
+  # The bare app first, while jubao is idle, so neither run shares the cores with the other.
   bare=$(free_port)
   "$bin"/examples/bare_intake "127.0.0.1:$bare" & echo $! > "$work/bare.pid"
   for _ in $(seq 1 100); do
@@ -65,7 +79,10 @@ if command -v wrk >/dev/null; then
   done
   wrk_run "bare actix-web (examples/bare_intake.rs)" benches/wrk/intake.lua "http://127.0.0.1:$bare"
   kill "$(cat "$work/bare.pid")"; rm "$work/bare.pid"
+  wrk_run "jubao intake" benches/wrk/intake.lua "http://127.0.0.1:$port"
   "$bin"/examples/pushgen "${PUSHES_COUNT:-200000}" > "$work/pushes.txt"
+  # The tips just filed start background jobs (related tips); the pushes run after them.
+  wait_idle "$(cat "$work/jubao.pid")"
   PUSHES="$work/pushes.txt" wrk_run "jubao safe-mode WeChat pushes" benches/wrk/pushes.lua \
     "http://127.0.0.1:$port"
 fi

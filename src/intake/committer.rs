@@ -9,14 +9,13 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::Acquire;
 
 use super::NewTip;
 use crate::domain::{Channel, Status};
 use crate::error::{AppError, AppResult};
 use crate::notify::robots::{self, AlertKind, StaffAlert};
 use crate::store::group::{GroupCommit, WriteBatch};
-use crate::store::{self, is_unique_violation, ratelimit, Db, Tx};
+use crate::store::{self, is_unique_violation, ratelimit, Arg, Db, Exec};
 use crate::vault::SealedIdentity;
 
 pub const MAX_BATCH: usize = 128;
@@ -119,7 +118,7 @@ impl Committer {
     pub fn start(db: Db, writers: usize) -> Self {
         let write: WriteBatch<PreparedTip, AppResult<Outcome>> =
             Arc::new(|db: Db, batch: Vec<PreparedTip>| {
-                Box::pin(async move { write_batch(&db, &batch).await })
+                Box::pin(async move { write_batch(&db, batch).await })
             });
         Self {
             group: GroupCommit::start(db, writers, MAX_BATCH, write),
@@ -134,19 +133,43 @@ impl Committer {
     }
 }
 
-/// One result per tip, in order, once the batch is committed.
-async fn write_batch(db: &Db, batch: &[PreparedTip]) -> Vec<AppResult<Outcome>> {
+/// One result per tip, in order, once the batch is committed. Each attempt is one write
+/// transaction ([`Db::write_tx`]: on SQLite the native writer).
+async fn write_batch(db: &Db, batch: Vec<PreparedTip>) -> Vec<AppResult<Outcome>> {
+    let batch = Arc::new(batch);
     // The common case (no tracking-code collision, no failing tip) goes in a few multi-row
     // statements; anything unusual redoes the whole batch tip by tip, each in a savepoint.
     if batch.len() > 1 {
-        match write_bulk(db, batch).await {
+        let tips = batch.clone();
+        let bulk = db
+            .write_tx(Box::new(move |ex: &mut dyn Exec| {
+                Box::pin(async move { write_bulk(ex, &tips).await })
+            }))
+            .await;
+        match bulk {
             Ok(outcomes) => return outcomes.into_iter().map(Ok).collect(),
             Err(e) => {
                 tracing::debug!(error = %e, tips = batch.len(), "bulk intake write redone tip by tip");
             }
         }
     }
-    write_each(db, batch).await
+    let tips = batch.clone();
+    let each = db
+        .write_tx(Box::new(move |ex: &mut dyn Exec| {
+            Box::pin(async move { write_each(ex, &tips).await })
+        }))
+        .await;
+    match each {
+        Ok(results) => results,
+        Err(e) => {
+            // Nothing of this batch is stored; every submitter is told so.
+            let msg = format!("{e:#}");
+            batch
+                .iter()
+                .map(|_| Err(AppError::unavailable(anyhow::anyhow!("{msg}"))))
+                .collect()
+        }
+    }
 }
 
 /// A tip's `reports` row, with the values that are computed rather than borrowed.
@@ -164,25 +187,24 @@ struct ReportRow<'a> {
     occurred_to: Option<String>,
 }
 
-/// Write the whole batch in one transaction with multi-row inserts, or nothing.
-async fn write_bulk(db: &Db, batch: &[PreparedTip]) -> Result<Vec<Outcome>, sqlx::Error> {
-    let mut tx = db.begin().await?;
+/// Write the whole batch with multi-row inserts, or fail (the caller's transaction is then
+/// rolled back).
+async fn write_bulk(ex: &mut dyn Exec, batch: &[PreparedTip]) -> Result<Vec<Outcome>, sqlx::Error> {
     let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(batch.len());
     for tip in batch {
         outcomes.push(match &tip.idempotency {
-            Some(saved) => claim_idempotency(&mut tx, tip, saved).await?,
+            Some(saved) => claim_idempotency(ex, tip, saved).await?,
             None => None,
         });
     }
-    count_filings(&mut tx, batch, &mut outcomes).await?;
+    count_filings(ex, batch, &mut outcomes).await?;
     let new: Vec<&PreparedTip> = batch
         .iter()
         .zip(&outcomes)
         .filter(|(_, o)| o.is_none())
         .map(|(tip, _)| tip)
         .collect();
-    insert_tips(&mut tx, &new).await?;
-    tx.commit().await?;
+    insert_tips(ex, &new).await?;
     Ok(outcomes
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Created))
@@ -194,7 +216,7 @@ async fn write_bulk(db: &Db, batch: &[PreparedTip]) -> Result<Vec<Outcome>, sqlx
 /// the limit gets [`Outcome::OverQuota`] and is not written (it is counted, as a refused
 /// request always was). Tips already answered (`Some`: a replayed receipt) are skipped.
 async fn count_filings(
-    tx: &mut Tx<'_>,
+    ex: &mut dyn Exec,
     batch: &[PreparedTip],
     outcomes: &mut [Option<Outcome>],
 ) -> Result<(), sqlx::Error> {
@@ -213,7 +235,7 @@ async fn count_filings(
             .map(|q| q.limits)
             .expect("grouped by quota");
         let n = tips.len() as i64;
-        let after = ratelimit::add(tx, bucket, limits.window_secs, first.received_at, n).await?;
+        let after = ratelimit::add(ex, bucket, limits.window_secs, first.received_at, n).await?;
         // The k-th of these tips (from 1) made the count `after - n + k`.
         for (k, &i) in tips.iter().enumerate() {
             if after - n + k as i64 + 1 > limits.per_client {
@@ -229,7 +251,7 @@ async fn count_filings(
 
 /// Write new tips (report rows, clocks, categories, sealed identities, index rows,
 /// timeline events, then each tip's evidence and channel rows) with multi-row inserts.
-async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::Error> {
+async fn insert_tips(ex: &mut dyn Exec, new: &[&PreparedTip]) -> Result<(), sqlx::Error> {
     let rows: Vec<ReportRow> = new
         .iter()
         .map(|p| ReportRow {
@@ -253,7 +275,7 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         })
         .collect();
     store::insert_rows(
-        tx,
+        &mut *ex,
         "INSERT INTO reports (id, tracking_code, passcode_hash, channel, status, target_name, \
          target_kind, target_region, target_address, categories, description, occurred_from, \
          occurred_to, amount_estimate_fen, anonymous, relation, locale, recorded_by, received_at, \
@@ -261,57 +283,61 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
          client_digest) VALUES",
         26,
         &rows,
-        |q, r| {
+        |v, r| {
             let (p, t) = (r.p, &r.p.tip);
-            q.bind(p.report_id.as_str())
-                .bind(p.tracking_code.as_str())
-                .bind(p.passcode_hash.as_slice())
-                .bind(p.channel.code())
-                .bind(Status::Received.code())
-                .bind(t.target.name.as_str())
-                .bind(t.target.kind.code())
-                .bind(t.target.region.as_ref().map(|r| r.as_str()))
-                .bind(t.target.address.as_deref())
-                .bind(r.categories.as_str())
-                .bind(t.description.as_str())
-                .bind(r.occurred_from.as_deref())
-                .bind(r.occurred_to.as_deref())
-                .bind(t.amount_estimate_fen)
-                .bind(i64::from(t.anonymous))
-                .bind(t.relation.map(|r| r.code()))
-                .bind(t.locale.tag())
-                .bind(t.recorded_by.as_deref())
-                .bind(r.at.as_str())
-                .bind(r.accept_by.as_str())
-                .bind(p.case_region.as_str())
-                .bind(r.target_key.as_str())
-                .bind(r.received_on.as_deref())
-                .bind(t.target.code.as_deref())
-                .bind(t.notify_by.map(|n| n.code()))
-                .bind(t.client_digest.as_deref())
+            v.extend::<[Arg; 26]>([
+                p.report_id.as_str().into(),
+                p.tracking_code.as_str().into(),
+                p.passcode_hash.as_slice().into(),
+                p.channel.code().into(),
+                Status::Received.code().into(),
+                t.target.name.as_str().into(),
+                t.target.kind.code().into(),
+                t.target.region.as_ref().map(|r| r.as_str()).into(),
+                t.target.address.as_deref().into(),
+                r.categories.as_str().into(),
+                t.description.as_str().into(),
+                r.occurred_from.as_deref().into(),
+                r.occurred_to.as_deref().into(),
+                t.amount_estimate_fen.into(),
+                i64::from(t.anonymous).into(),
+                t.relation.map(|r| r.code()).into(),
+                t.locale.tag().into(),
+                t.recorded_by.as_deref().into(),
+                r.at.as_str().into(),
+                r.accept_by.as_str().into(),
+                p.case_region.as_str().into(),
+                r.target_key.as_str().into(),
+                r.received_on.as_deref().into(),
+                t.target.code.as_deref().into(),
+                t.notify_by.map(|n| n.code()).into(),
+                t.client_digest.as_deref().into(),
+            ])
         },
     )
     .await?;
     store::insert_rows(
-        tx,
+        &mut *ex,
         crate::deadlines::clocks::INSERT_HEAD,
         13,
         &rows,
-        |q, r| {
+        |v, r| {
             let a = &r.p.accept;
-            q.bind(r.p.report_id.as_str())
-                .bind("accept")
-                .bind(r.started_at.as_str())
-                .bind(r.start_on.as_str())
-                .bind(r.accept_by.as_str())
-                .bind(r.remind_on.as_str())
-                .bind("pending")
-                .bind(r.remind_on.as_str())
-                .bind("working_days")
-                .bind(i64::from(a.working_days))
-                .bind(i64::from(a.due.provisional))
-                .bind(a.rule.as_str())
-                .bind(i64::from(a.remind_before))
+            v.extend::<[Arg; 13]>([
+                r.p.report_id.as_str().into(),
+                "accept".into(),
+                r.started_at.as_str().into(),
+                r.start_on.as_str().into(),
+                r.accept_by.as_str().into(),
+                r.remind_on.as_str().into(),
+                "pending".into(),
+                r.remind_on.as_str().into(),
+                "working_days".into(),
+                i64::from(a.working_days).into(),
+                i64::from(a.due.provisional).into(),
+                a.rule.as_str().into(),
+                i64::from(a.remind_before).into(),
+            ])
         },
     )
     .await?;
@@ -325,23 +351,23 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         })
         .collect();
     store::insert_rows(
-        tx,
+        &mut *ex,
         "INSERT INTO report_categories (report_id, category) VALUES",
         2,
         &categories,
-        |q, (id, c)| q.bind(*id).bind(*c),
+        |v, (id, c)| v.extend([Arg::from(*id), Arg::from(*c)]),
     )
     .await?;
     let identities: Vec<(&str, &SealedIdentity)> = new
         .iter()
         .map(|p| (p.report_id.as_str(), &p.identity))
         .collect();
-    SealedIdentity::insert_many(tx, &identities).await?;
+    SealedIdentity::insert_many(&mut *ex, &identities).await?;
     let keys: Vec<crate::vault::shred::CaseKeyRow> = new
         .iter()
         .flat_map(|p| p.case_keys.iter().cloned())
         .collect();
-    crate::vault::CaseKeys::insert(&keys, tx).await?;
+    crate::vault::CaseKeys::insert(&keys, &mut *ex).await?;
     let verifiers: Vec<(&str, &[u8], &str)> = rows
         .iter()
         .filter_map(|r| {
@@ -350,39 +376,41 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
         })
         .collect();
     store::insert_rows(
-        tx,
+        &mut *ex,
         "INSERT INTO claim_verifiers (report_id, digest, set_at) VALUES",
         3,
         &verifiers,
-        |q, (id, d, at)| q.bind(*id).bind(*d).bind(*at),
+        |v, (id, d, at)| v.extend([Arg::from(*id), Arg::from(*d), Arg::from(*at)]),
     )
     .await?;
     store::insert_rows(
-        tx,
+        &mut *ex,
         "INSERT INTO report_events (report_id, at, kind, status) VALUES",
         4,
         &rows,
-        |q, r| {
-            q.bind(r.p.report_id.as_str())
-                .bind(r.at.as_str())
-                .bind("status")
-                .bind(Status::Received.code())
+        |v, r| {
+            v.extend::<[Arg; 4]>([
+                r.p.report_id.as_str().into(),
+                r.at.as_str().into(),
+                "status".into(),
+                Status::Received.code().into(),
+            ])
         },
     )
     .await?;
     let ids: Vec<&str> = new.iter().map(|p| p.report_id.as_str()).collect();
     if let Some(first) = new.first() {
-        super::links::enqueue(tx, &ids, first.received_at).await?;
+        super::links::enqueue(&mut *ex, &ids, first.received_at).await?;
     }
     for p in new {
         for e in &p.evidence {
-            insert_evidence(tx, e).await?;
+            insert_evidence(&mut *ex, e).await?;
         }
         if let Some(extra) = &p.extra {
-            extra.write(tx, &p.report_id).await?;
+            extra.write(&mut *ex, &p.report_id).await?;
         }
         if let Some(attempts) = p.alert_attempts {
-            let (today, waiting) = region_counts(tx, &p.case_region, p.received_at).await?;
+            let (today, waiting) = region_counts(&mut *ex, &p.case_region, p.received_at).await?;
             let alert = StaffAlert {
                 event: format!("tip:{}", p.report_id),
                 kind: AlertKind::NewTip,
@@ -393,7 +421,7 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
                 count: today,
                 of: waiting,
             };
-            robots::alert(tx, &alert, attempts).await?;
+            robots::alert(&mut *ex, &alert, attempts).await?;
         }
     }
     Ok(())
@@ -402,7 +430,7 @@ async fn insert_tips(tx: &mut Tx<'_>, new: &[&PreparedTip]) -> Result<(), sqlx::
 /// For the new-tip alert: the tips of `region` received on the Asia/Shanghai day of `at`
 /// (this one included), and those of the region still waiting for acceptance. Counts only.
 async fn region_counts(
-    tx: &mut Tx<'_>,
+    ex: &mut dyn Exec,
     region: &str,
     at: DateTime<Utc>,
 ) -> Result<(i64, i64), sqlx::Error> {
@@ -411,54 +439,76 @@ async fn region_counts(
         .and_hms_opt(0, 0, 0)
         .map(|t| t.and_utc() - chrono::Duration::hours(8))
         .unwrap_or(at);
-    let today: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM reports WHERE case_region = $1 AND received_at >= $2",
-    )
-    .bind(region)
-    .bind(store::ts(start))
-    .fetch_one(&mut **tx)
-    .await?;
-    let waiting: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE case_region = $1 AND status = $2")
-            .bind(region)
-            .bind(Status::Received.code())
-            .fetch_one(&mut **tx)
-            .await?;
-    Ok((today, waiting))
+    let today = ex
+        .fetch_i64(
+            "SELECT COUNT(*) FROM reports WHERE case_region = $1 AND received_at >= $2",
+            vec![region.into(), store::ts(start).into()],
+        )
+        .await?;
+    let waiting = ex
+        .fetch_i64(
+            "SELECT COUNT(*) FROM reports WHERE case_region = $1 AND status = $2",
+            vec![region.into(), Status::Received.code().into()],
+        )
+        .await?;
+    Ok((today.unwrap_or(0), waiting.unwrap_or(0)))
 }
 
 /// Record the tip's idempotency key; when the key was already used, the saved answer.
 async fn claim_idempotency(
-    tx: &mut Tx<'_>,
+    ex: &mut dyn Exec,
     p: &PreparedTip,
     saved: &SavedResponse,
 ) -> Result<Option<Outcome>, sqlx::Error> {
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO idempotency \
-         (scope, key_digest, request_digest, report_id, status_code, response, key_id, created_at) \
-         VALUES ($1, $2, $3, $4, 201, $5, $6, $7) \
-         ON CONFLICT (scope, key_digest) DO NOTHING RETURNING status_code",
-    )
-    .bind(&saved.scope)
-    .bind(&saved.key_digest)
-    .bind(&saved.request_digest)
-    .bind(&p.report_id)
-    .bind(&saved.sealed)
-    .bind(saved.key_id)
-    .bind(store::ts(p.received_at))
-    .fetch_optional(&mut **tx)
-    .await?;
+    let inserted = ex
+        .fetch_i64(
+            "INSERT INTO idempotency \
+             (scope, key_digest, request_digest, report_id, status_code, response, key_id, \
+             created_at) VALUES ($1, $2, $3, $4, 201, $5, $6, $7) \
+             ON CONFLICT (scope, key_digest) DO NOTHING RETURNING status_code",
+            vec![
+                saved.scope.as_str().into(),
+                saved.key_digest.as_slice().into(),
+                saved.request_digest.as_slice().into(),
+                p.report_id.as_str().into(),
+                saved.sealed.as_slice().into(),
+                saved.key_id.into(),
+                store::ts(p.received_at).into(),
+            ],
+        )
+        .await?;
     if inserted.is_some() {
         return Ok(None);
     }
-    let (status, sealed, request_digest): (i64, Vec<u8>, Vec<u8>) = sqlx::query_as(
-        "SELECT status_code, response, request_digest FROM idempotency \
-         WHERE scope = $1 AND key_digest = $2",
-    )
-    .bind(&saved.scope)
-    .bind(&saved.key_digest)
-    .fetch_one(&mut **tx)
-    .await?;
+    // The saved answer, a column at a time (a replay is rare).
+    let key = || -> Vec<Arg> {
+        vec![
+            saved.scope.as_str().into(),
+            saved.key_digest.as_slice().into(),
+        ]
+    };
+    let missing = || sqlx::Error::RowNotFound;
+    let status = ex
+        .fetch_i64(
+            "SELECT status_code FROM idempotency WHERE scope = $1 AND key_digest = $2",
+            key(),
+        )
+        .await?
+        .ok_or_else(missing)?;
+    let sealed = ex
+        .fetch_blob(
+            "SELECT response FROM idempotency WHERE scope = $1 AND key_digest = $2",
+            key(),
+        )
+        .await?
+        .ok_or_else(missing)?;
+    let request_digest = ex
+        .fetch_blob(
+            "SELECT request_digest FROM idempotency WHERE scope = $1 AND key_digest = $2",
+            key(),
+        )
+        .await?
+        .ok_or_else(missing)?;
     Ok(Some(Outcome::Replay {
         status: u16::try_from(status).unwrap_or(200),
         sealed,
@@ -469,88 +519,69 @@ async fn claim_idempotency(
 }
 
 /// Write the batch tip by tip, each in its own savepoint, so one failing tip does not stop
-/// the others.
-async fn write_each(db: &Db, batch: &[PreparedTip]) -> Vec<AppResult<Outcome>> {
+/// the others. `Err` only when the transaction itself failed: nothing of it is kept.
+async fn write_each(
+    ex: &mut dyn Exec,
+    batch: &[PreparedTip],
+) -> Result<Vec<AppResult<Outcome>>, sqlx::Error> {
     let mut results: Vec<AppResult<Outcome>> = Vec::with_capacity(batch.len());
-    let committed: Result<(), sqlx::Error> = async {
-        let mut tx = db.begin().await?;
-        for tip in batch {
-            let mut sp = tx.begin().await?;
-            match write_tip(&mut sp, tip).await {
-                Ok(Outcome::Created) => {
-                    sp.commit().await?;
-                    results.push(Ok(Outcome::Created));
-                }
-                Ok(other) => {
-                    sp.rollback().await?;
-                    results.push(Ok(other));
-                }
-                Err(e) if is_unique_violation(&e) => {
-                    sp.rollback().await?;
-                    results.push(Ok(Outcome::CodeTaken));
-                }
-                Err(e) => {
-                    sp.rollback().await?;
-                    results.push(Err(AppError::from(e)));
-                }
-            }
+    for tip in batch {
+        ex.run("SAVEPOINT tip", vec![]).await?;
+        let written = write_tip(ex, tip).await;
+        if !matches!(written, Ok(Outcome::Created)) {
+            ex.run("ROLLBACK TO SAVEPOINT tip", vec![]).await?;
         }
-        tx.commit().await
+        ex.run("RELEASE SAVEPOINT tip", vec![]).await?;
+        results.push(match written {
+            Ok(outcome) => Ok(outcome),
+            Err(e) if is_unique_violation(&e) => Ok(Outcome::CodeTaken),
+            Err(e) => Err(AppError::from(e)),
+        });
     }
-    .await;
-    match committed {
-        Ok(()) => results,
-        Err(e) => {
-            // Nothing of this batch is stored; every submitter is told so.
-            let msg = format!("{e:#}");
-            batch
-                .iter()
-                .map(|_| Err(AppError::unavailable(anyhow::anyhow!("{msg}"))))
-                .collect()
-        }
-    }
+    Ok(results)
 }
 
-async fn write_tip(tx: &mut Tx<'_>, p: &PreparedTip) -> Result<Outcome, sqlx::Error> {
+async fn write_tip(ex: &mut dyn Exec, p: &PreparedTip) -> Result<Outcome, sqlx::Error> {
     if let Some(saved) = &p.idempotency {
-        if let Some(replay) = claim_idempotency(tx, p, saved).await? {
+        if let Some(replay) = claim_idempotency(ex, p, saved).await? {
             return Ok(replay);
         }
     }
     let mut outcome = [None];
-    count_filings(tx, std::slice::from_ref(p), &mut outcome).await?;
+    count_filings(ex, std::slice::from_ref(p), &mut outcome).await?;
     if let [Some(refused)] = outcome {
         return Ok(refused);
     }
-    insert_tips(tx, &[p]).await?;
+    insert_tips(ex, &[p]).await?;
     Ok(Outcome::Created)
 }
 
 /// Write one sealed evidence file (metadata row and blobs) in the caller's transaction.
-pub async fn insert_evidence(tx: &mut Tx<'_>, e: &EvidenceRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn insert_evidence(ex: &mut dyn Exec, e: &EvidenceRow) -> Result<(), sqlx::Error> {
+    ex.run(
         "INSERT INTO evidence (id, report_id, message_id, seq, kind, media_type, size_bytes, \
          sha256, working_media_type, working_sha256, width, height, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        vec![
+            e.id.as_str().into(),
+            e.report_id.as_str().into(),
+            e.message_id.into(),
+            e.seq.into(),
+            e.kind.as_str().into(),
+            e.media_type.as_str().into(),
+            e.size_bytes.into(),
+            e.sha256.as_str().into(),
+            e.working_media_type.as_deref().into(),
+            e.working_sha256.as_deref().into(),
+            e.width.into(),
+            e.height.into(),
+            store::ts(e.created_at).into(),
+        ],
     )
-    .bind(&e.id)
-    .bind(&e.report_id)
-    .bind(e.message_id)
-    .bind(e.seq)
-    .bind(&e.kind)
-    .bind(&e.media_type)
-    .bind(e.size_bytes)
-    .bind(&e.sha256)
-    .bind(e.working_media_type.clone())
-    .bind(e.working_sha256.clone())
-    .bind(e.width)
-    .bind(e.height)
-    .bind(store::ts(e.created_at))
-    .execute(&mut **tx)
     .await?;
-    crate::store::blobs::put(tx, &e.id, "original", e.key_id, &e.original).await?;
+    crate::store::blobs::put(&mut *ex, &e.id, "original", e.key_id, &e.original).await?;
     if let Some(w) = &e.working {
-        crate::store::blobs::put(tx, &e.id, "working", e.working_key_id, w).await?;
+        crate::store::blobs::put(ex, &e.id, "working", e.working_key_id, w).await?;
     }
     Ok(())
 }

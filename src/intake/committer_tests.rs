@@ -80,7 +80,7 @@ async fn a_batch_is_written_in_bulk_with_every_row() {
     for i in 0..70 {
         jobs.push(tip(&vault, &format!("{i:012}"), i % 2 == 0).await);
     }
-    let results = write_batch(&db, &jobs).await;
+    let results = write_batch(&db, jobs).await;
     assert_eq!(results.len(), 70);
     for r in results {
         assert!(matches!(r, Ok(Outcome::Created)));
@@ -103,7 +103,7 @@ async fn a_colliding_code_falls_back_to_one_savepoint_per_tip() {
     // Same tracking code as the first: the bulk insert fails as a whole, then each tip
     // is written on its own and only this one is refused.
     let c = tip(&vault, "111111111111", true).await;
-    let r = write_batch(&db, &[a, b, c]).await;
+    let r = write_batch(&db, vec![a, b, c]).await;
     assert!(matches!(r[0], Ok(Outcome::Created)));
     assert!(matches!(r[1], Ok(Outcome::Created)));
     assert!(matches!(r[2], Ok(Outcome::CodeTaken)));
@@ -136,7 +136,7 @@ async fn a_batch_counts_each_clients_filings_and_refuses_those_over_the_limit() 
     let mut other = tip(&vault, "999999999999", false).await;
     other.tip.quota = Some(quota("fc:b"));
     jobs.insert(2, other);
-    let r = write_batch(&db, &jobs).await;
+    let r = write_batch(&db, jobs).await;
     let refused: Vec<usize> = (0..r.len())
         .filter(|&i| matches!(r[i], Ok(Outcome::OverQuota { window_secs: 600 })))
         .collect();
@@ -160,5 +160,5 @@ async fn a_batch_counts_each_clients_filings_and_refuses_those_over_the_limit() 
 }
 
 async fn write_tip_alone(db: &Db, p: PreparedTip) -> AppResult<Outcome> {
-    write_batch(db, &[p]).await.pop().unwrap()
+    write_batch(db, vec![p]).await.pop().unwrap()
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::notify::{Job, NewJob, Retry};
-use crate::store::{self, Tx};
+use crate::store;
 
 /// The `related_tips` job: find the tips related to `report_id` and its triage.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,7 +28,7 @@ impl Job for RelatedJob {
 
 /// Queue the job of each new tip in the intake transaction.
 pub async fn enqueue(
-    tx: &mut Tx<'_>,
+    ex: &mut dyn store::Exec,
     report_ids: &[&str],
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -42,18 +42,22 @@ pub async fn enqueue(
         .collect();
     let at = store::ts(at);
     store::insert_rows(
-        tx,
+        ex,
         "INSERT INTO jobs (kind, payload, dedupe_key, priority, run_at, max_attempts, created_at) VALUES",
         7,
         &jobs,
-        |q, j| {
-            q.bind(j.kind)
-                .bind(j.payload.to_string())
-                .bind(j.dedupe_key.clone())
-                .bind(j.priority)
-                .bind(at.clone())
-                .bind(j.max_attempts.unwrap_or(crate::notify::DEFAULT_MAX_ATTEMPTS))
-                .bind(at.clone())
+        |v, j| {
+            v.extend([
+                j.kind.into(),
+                j.payload.to_string().into(),
+                j.dedupe_key.clone().into(),
+                j.priority.into(),
+                at.clone().into(),
+                j.max_attempts
+                    .unwrap_or(crate::notify::DEFAULT_MAX_ATTEMPTS)
+                    .into(),
+                at.clone().into(),
+            ])
         },
     )
     .await

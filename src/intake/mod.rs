@@ -141,9 +141,9 @@ pub struct IdempotencyKey {
 /// report row (e.g. the hotline's call record and recording job): they commit with the tip
 /// or not at all, and a replayed request writes none of them.
 pub trait TipExtra: Send + Sync {
-    fn write<'a, 'c>(
+    fn write<'a>(
         &'a self,
-        tx: &'a mut crate::store::Tx<'c>,
+        ex: &'a mut dyn crate::store::Exec,
         report_id: &'a str,
     ) -> futures_util::future::BoxFuture<'a, Result<(), sqlx::Error>>;
 }

@@ -63,20 +63,28 @@ impl NewJob {
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
 
 /// Write a job in the caller's transaction. A duplicate `dedupe_key` is ignored.
-pub async fn enqueue(tx: &mut Tx<'_>, job: &NewJob, max_attempts: u32) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn enqueue(
+    ex: &mut dyn store::Exec,
+    job: &NewJob,
+    max_attempts: u32,
+) -> Result<(), sqlx::Error> {
+    ex.run(
         "INSERT INTO jobs (kind, payload, dedupe_key, priority, run_at, max_attempts, created_at, \
          target) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (dedupe_key) DO NOTHING",
+        vec![
+            job.kind.into(),
+            job.payload.to_string().into(),
+            job.dedupe_key.as_deref().into(),
+            job.priority.into(),
+            store::ts(job.run_at).into(),
+            job.max_attempts
+                .unwrap_or(i64::from(max_attempts))
+                .max(1)
+                .into(),
+            store::ts(Utc::now()).into(),
+            job.target.as_deref().into(),
+        ],
     )
-    .bind(job.kind)
-    .bind(job.payload.to_string())
-    .bind(job.dedupe_key.clone())
-    .bind(job.priority)
-    .bind(store::ts(job.run_at))
-    .bind(job.max_attempts.unwrap_or(i64::from(max_attempts)).max(1))
-    .bind(store::ts(Utc::now()))
-    .bind(job.target.clone())
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }

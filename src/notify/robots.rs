@@ -22,7 +22,7 @@ use super::worker::JobError;
 use super::{Claimed, FailCode, Job, NewJob, Run};
 use crate::domain::region::region_covers;
 use crate::i18n::{self, Locale};
-use crate::store::{Db, Tx};
+use crate::store::Db;
 
 /// Which platform a robot is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,8 +123,12 @@ pub fn short_ref(case_id: &str) -> String {
 }
 
 /// Queue an alert in the caller's transaction (once per `event`).
-pub async fn alert(tx: &mut Tx<'_>, a: &StaffAlert, max_attempts: u32) -> Result<(), sqlx::Error> {
-    super::enqueue(tx, &NewJob::of(a), max_attempts).await
+pub async fn alert(
+    ex: &mut dyn crate::store::Exec,
+    a: &StaffAlert,
+    max_attempts: u32,
+) -> Result<(), sqlx::Error> {
+    super::enqueue(ex, &NewJob::of(a), max_attempts).await
 }
 
 /// DingTalk's signature: base64 of HMAC-SHA256 keyed with the secret over

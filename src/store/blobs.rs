@@ -3,24 +3,25 @@
 //! Intake and the console reach blobs only through `put` and `get`, so an S3-compatible
 //! store can replace this module without touching them.
 
-use super::Tx;
+use super::Exec;
 
 /// Store sealed bytes for (`evidence_id`, `variant`) sealed with data key `key_id`.
 pub async fn put(
-    tx: &mut Tx<'_>,
+    ex: &mut dyn Exec,
     evidence_id: &str,
     variant: &str,
     key_id: i64,
     sealed: &[u8],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    ex.run(
         "INSERT INTO evidence_blobs (evidence_id, variant, key_id, data) VALUES ($1, $2, $3, $4)",
+        vec![
+            evidence_id.into(),
+            variant.into(),
+            key_id.into(),
+            sealed.into(),
+        ],
     )
-    .bind(evidence_id)
-    .bind(variant)
-    .bind(key_id)
-    .bind(sealed)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }

@@ -8,7 +8,9 @@
 
 pub mod blobs;
 pub mod clock;
+pub mod exec;
 pub mod group;
+pub mod native;
 pub mod ratelimit;
 
 use std::path::Path;
@@ -72,6 +74,14 @@ impl Backend {
 }
 
 pub use clock::Clock;
+pub use exec::{Arg, Exec};
+
+/// Every SQLite connection's settings (the pool's and the native writer's): WAL, every
+/// commit fsynced, foreign keys checked, checkpoints from a background task.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+     PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
+     PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=20000; \
+     PRAGMA cache_size=-16384;";
 
 #[derive(Clone)]
 pub struct Db {
@@ -81,6 +91,8 @@ pub struct Db {
     pub clock: Clock,
     /// SQLite: the process's busy writers take turns here ([`Db::write_turn`]).
     writers: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite in a file: the native writer of [`Db::write_tx`].
+    native: Option<std::sync::Arc<native::Writer>>,
     /// When a group-commit writer of this process last wrote a batch of more than one job
     /// (ms since the Unix epoch): tips or pushes are arriving faster than one at a time.
     busy_at: std::sync::Arc<std::sync::atomic::AtomicI64>,
@@ -103,18 +115,20 @@ impl Db {
             Backend::Postgres
         };
         let mut url = url.to_string();
+        let mut file = None;
         if backend == Backend::Sqlite {
             let path = url
                 .trim_start_matches("sqlite://")
                 .trim_start_matches("sqlite:");
             let path = path.split('?').next().unwrap_or_default().to_string();
-            if path != ":memory:" && !path.is_empty() {
+            if path != ":memory:" && !path.is_empty() && !url.contains("mode=memory") {
                 if let Some(dir) = Path::new(&path).parent() {
                     if !dir.as_os_str().is_empty() {
                         std::fs::create_dir_all(dir)
                             .with_context(|| format!("creating {}", dir.display()))?;
                     }
                 }
+                file = Some(std::path::PathBuf::from(path));
             }
             if !url.contains('?') {
                 url.push_str("?mode=rwc");
@@ -132,13 +146,7 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
-                             PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
-                             PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=20000; \
-                             PRAGMA cache_size=-16384;",
-                        )
-                        .await?;
+                        conn.execute(SQLITE_PRAGMAS).await?;
                     } else {
                         conn.execute("SET TIME ZONE 'UTC'").await?;
                     }
@@ -151,11 +159,19 @@ impl Db {
         if backend == Backend::Sqlite {
             spawn_checkpointer(pool.clone());
         }
+        // After the pool has created the file (and set WAL mode on it).
+        let native = match &file {
+            Some(path) => Some(std::sync::Arc::new(
+                native::Writer::open(path).context("opening the SQLite writer")?,
+            )),
+            None => None,
+        };
         Ok(Self {
             pool,
             backend,
             clock: Clock::system(),
             writers: (backend == Backend::Sqlite).then(Default::default),
+            native,
             busy_at: Default::default(),
         })
     }
@@ -247,7 +263,31 @@ impl Db {
         self.pool.begin().await
     }
 
+    /// Run `work` in one write transaction, committed before this returns and rolled back
+    /// when `work` fails: on SQLite in a file by the native writer ([`native`]: one
+    /// handoff for the whole transaction), otherwise in a pool transaction. The caller
+    /// holds the write turn ([`Db::write_turn`]) where it matters.
+    pub async fn write_tx<R: Send + 'static>(&self, work: native::Work<R>) -> sqlx::Result<R> {
+        if let Some(n) = &self.native {
+            return n.transaction(work).await;
+        }
+        let mut tx = self.begin().await?;
+        match work(&mut tx).await {
+            Ok(v) => {
+                tx.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
     pub async fn close(&self) {
+        if let Some(n) = &self.native {
+            n.close();
+        }
         self.pool.close().await;
     }
 }
@@ -303,9 +343,6 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }
 
-/// A query through the `Any` driver.
-pub type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
 /// The most rows one multi-row statement carries. Chunks are powers of two up to this, so a
 /// table needs at most eight distinct statements in a connection's statement cache.
 pub const MAX_ROWS_PER_INSERT: usize = 64;
@@ -351,26 +388,29 @@ fn values_sql(head: &'static str, cols: usize, rows: usize, sqlite: bool) -> &'s
 }
 
 /// Insert `rows` with multi-row `INSERT … VALUES (…), (…)` statements: `head` is the
-/// statement up to and including `VALUES`, `bind` binds one row's `cols` values in order.
+/// statement up to and including `VALUES`, `bind` pushes one row's `cols` values in order.
 pub async fn insert_rows<'q, T, F>(
-    tx: &mut Tx<'_>,
+    ex: &mut dyn Exec,
     head: &'static str,
     cols: usize,
     rows: &'q [T],
     bind: F,
 ) -> sqlx::Result<()>
 where
-    F: Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
+    T: Sync,
+    F: Fn(&mut Vec<Arg<'q>>, &'q T),
 {
     let mut rest = rows;
     while !rest.is_empty() {
         let n = chunk_len(rest.len());
         let (chunk, tail) = rest.split_at(n);
-        let mut q = sqlx::query(values_sql(head, cols, n, tx.backend_name() == "SQLite"));
+        let mut args = Vec::with_capacity(n * cols);
         for row in chunk {
-            q = bind(q, row);
+            bind(&mut args, row);
         }
-        q.execute(&mut **tx).await?;
+        debug_assert_eq!(args.len(), n * cols, "{head}");
+        let sql = values_sql(head, cols, n, ex.is_sqlite());
+        ex.run(sql, args).await?;
         rest = tail;
     }
     Ok(())

@@ -1,10 +1,8 @@
 //! Fixed-window counters in the database, so every instance behind a load balancer sees
 //! the same counts. Bucket names are keyed digests, never raw codes or addresses.
 
+use super::{Db, Exec};
 use chrono::{DateTime, Utc};
-use sqlx::AnyConnection;
-
-use super::Db;
 
 /// The start of the fixed window of `window_secs` that holds `now` (seconds since the Unix
 /// epoch); the window ends `window_secs` later.
@@ -21,27 +19,25 @@ pub async fn hit(db: &Db, bucket: &str, window_secs: i64, now: DateTime<Utc>) ->
 /// Count `n` more events in `bucket`, on `conn` (say, inside the transaction that stores
 /// what was counted), and return the count in the current window after them.
 pub async fn add(
-    conn: &mut AnyConnection,
+    ex: &mut dyn Exec,
     bucket: &str,
     window_secs: i64,
     now: DateTime<Utc>,
     n: i64,
 ) -> sqlx::Result<i64> {
     let window_start = window_start(now, window_secs);
-    let count: i64 = sqlx::query_scalar(
-        "INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, $2, $3) \
-         ON CONFLICT (bucket) DO UPDATE SET \
-           count = CASE WHEN rate_limits.window_start = excluded.window_start \
-                        THEN rate_limits.count + excluded.count ELSE excluded.count END, \
-           window_start = excluded.window_start \
-         RETURNING count",
-    )
-    .bind(bucket)
-    .bind(window_start)
-    .bind(n)
-    .fetch_one(conn)
-    .await?;
-    Ok(count)
+    let count = ex
+        .fetch_i64(
+            "INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, $2, $3) \
+             ON CONFLICT (bucket) DO UPDATE SET \
+               count = CASE WHEN rate_limits.window_start = excluded.window_start \
+                            THEN rate_limits.count + excluded.count ELSE excluded.count END, \
+               window_start = excluded.window_start \
+             RETURNING count",
+            vec![bucket.into(), window_start.into(), n.into()],
+        )
+        .await?;
+    count.ok_or(sqlx::Error::RowNotFound)
 }
 
 /// Delete counters whose window started more than two days before `now` (every window in

@@ -19,19 +19,21 @@ pub struct CaseKeys {
 
 impl CaseKeys {
     /// Store the key rows (in the transaction that stores what they seal).
-    pub async fn insert(rows: &[CaseKeyRow], tx: &mut Tx<'_>) -> sqlx::Result<()> {
+    pub async fn insert(rows: &[CaseKeyRow], ex: &mut dyn store::Exec) -> sqlx::Result<()> {
         let now = store::ts(Utc::now());
         crate::store::insert_rows(
-            tx,
+            ex,
             "INSERT INTO case_keys (report_id, kind, epoch, wrapped, created_at) VALUES",
             5,
             rows,
-            |q, r| {
-                q.bind(r.report_id.as_str())
-                    .bind(r.kind.as_str())
-                    .bind(r.epoch.as_str())
-                    .bind(r.wrapped.as_slice())
-                    .bind(now.clone())
+            |v, r| {
+                v.extend([
+                    r.report_id.as_str().into(),
+                    r.kind.as_str().into(),
+                    r.epoch.as_str().into(),
+                    r.wrapped.as_slice().into(),
+                    now.clone().into(),
+                ])
             },
         )
         .await

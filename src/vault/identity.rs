@@ -158,7 +158,7 @@ impl SealedIdentity {
     /// Insert the sealed identities of several reports (with their index rows) in a few
     /// multi-row statements; reports without identity are skipped.
     pub async fn insert_many(
-        tx: &mut Tx<'_>,
+        ex: &mut dyn crate::store::Exec,
         rows: &[(&str, &SealedIdentity)],
     ) -> sqlx::Result<()> {
         let rows: Vec<(&str, &SealedIdentity)> = rows
@@ -167,17 +167,14 @@ impl SealedIdentity {
             .filter(|(_, s)| !s.is_empty())
             .collect();
         crate::store::insert_rows(
-            tx,
+            &mut *ex,
             "INSERT INTO reporter_identity \
              (report_id, key_id, name, id_number, phone, email, openid, caller_number, bank_account) VALUES",
             9,
             &rows,
-            |q, (id, s)| {
-                let mut q = q.bind(*id).bind(s.key_id);
-                for v in &s.values {
-                    q = q.bind(v.as_deref());
-                }
-                q
+            |v, (id, s)| {
+                v.extend([(*id).into(), s.key_id.into()]);
+                v.extend(s.values.iter().map(|x| x.as_deref().into()));
             },
         )
         .await?;
@@ -186,11 +183,11 @@ impl SealedIdentity {
             .flat_map(|(id, s)| s.index.iter().map(move |(f, d)| (*id, f.column(), &d[..])))
             .collect();
         crate::store::insert_rows(
-            tx,
+            ex,
             "INSERT INTO identity_index (field, digest, report_id) VALUES",
             3,
             &index,
-            |q, (id, field, digest)| q.bind(*field).bind(*digest).bind(*id),
+            |v, (id, field, digest)| v.extend([(*field).into(), (*digest).into(), (*id).into()]),
         )
         .await
     }

@@ -140,32 +140,46 @@ pub struct FeedbackHandler {
 /// The notice for a timeline entry (`event_id`) or a staff message (`message_id`) of a
 /// report, as the reporter reads it; `None` when the report, entry or message is gone.
 pub async fn compose(
-    conn: &mut AnyConnection,
+    ex: &mut dyn store::Exec,
     report_id: &str,
     event_id: Option<i64>,
     message_id: Option<i64>,
 ) -> Result<Option<Notice>, sqlx::Error> {
-    let row: Option<(String, String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT channel, locale, status, tracking_code, notify_by FROM reports WHERE id = $1",
-    )
-    .bind(report_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((channel, locale, status, tracking_code, notify_by)) = row else {
+    let take = |v: &mut store::exec::Value| v.take_text().unwrap_or_default();
+    let mut rows = ex
+        .fetch_rows(
+            "SELECT channel, locale, status, tracking_code, notify_by FROM reports WHERE id = $1",
+            vec![report_id.into()],
+        )
+        .await?;
+    let Some(r) = rows.first_mut() else {
         return Ok(None);
     };
+    let (channel, locale, status, tracking_code, notify_by) = (
+        take(&mut r[0]),
+        take(&mut r[1]),
+        take(&mut r[2]),
+        take(&mut r[3]),
+        r[4].take_text(),
+    );
     let locale = Locale::parse(&locale).unwrap_or_default();
     let (kind, status, at, note) = if let Some(eid) = event_id {
-        let r: Option<(String, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT kind, status, at, public_note FROM report_events \
-             WHERE id = $1 AND report_id = $2",
+        let mut rows = ex
+            .fetch_rows(
+                "SELECT kind, status, at, public_note FROM report_events \
+                 WHERE id = $1 AND report_id = $2",
+                vec![eid.into(), report_id.into()],
+            )
+            .await?;
+        let Some(r) = rows.first_mut() else {
+            return Ok(None);
+        };
+        (
+            take(&mut r[0]),
+            take(&mut r[1]),
+            take(&mut r[2]),
+            r[3].take_text(),
         )
-        .bind(eid)
-        .bind(report_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(r) = r else { return Ok(None) };
-        r
     } else {
         ("message".to_string(), status, String::new(), None)
     };
@@ -174,13 +188,16 @@ pub async fn compose(
         .unwrap_or_default();
     let mut text = i18n::t(locale, &format!("timeline-{status}"), &[]);
     if let Some(mid) = message_id {
-        let r: Option<(String, String)> =
-            sqlx::query_as("SELECT body, at FROM report_messages WHERE id = $1 AND report_id = $2")
-                .bind(mid)
-                .bind(report_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let Some((body, at)) = r else { return Ok(None) };
+        let mut rows = ex
+            .fetch_rows(
+                "SELECT body, at FROM report_messages WHERE id = $1 AND report_id = $2",
+                vec![mid.into(), report_id.into()],
+            )
+            .await?;
+        let Some(r) = rows.first_mut() else {
+            return Ok(None);
+        };
+        let (body, at) = (take(&mut r[0]), take(&mut r[1]));
         on = chrono::DateTime::parse_from_rfc3339(&at)
             .map(|t| shanghai_date(t.with_timezone(&chrono::Utc)).to_string())
             .unwrap_or_default();
@@ -204,19 +221,20 @@ pub async fn compose(
 
 /// A notice reached the reporter: the "tell a real-name reporter" clock is met.
 pub async fn close_notify_clock(
-    conn: &mut AnyConnection,
+    ex: &mut dyn store::Exec,
     report_id: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    ex.run(
         "UPDATE clocks SET closed_at = $1, next_check_on = NULL, \
          outcome = CASE WHEN due_on >= $2 THEN 'met' ELSE 'missed' END \
          WHERE report_id = $3 AND kind = 'notify_accept' AND closed_at IS NULL",
+        vec![
+            store::ts(now).into(),
+            shanghai_date(now).to_string().into(),
+            report_id.into(),
+        ],
     )
-    .bind(store::ts(now))
-    .bind(shanghai_date(now).to_string())
-    .bind(report_id)
-    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -260,7 +278,7 @@ async fn record(
 impl FeedbackHandler {
     async fn run_job(&self, p: FeedbackJob) -> Result<(), JobError> {
         let mut conn = self.db.pool.acquire().await.map_err(JobError::retry)?;
-        let notice = compose(&mut conn, &p.report_id, p.event_id, p.message_id)
+        let notice = compose(&mut *conn, &p.report_id, p.event_id, p.message_id)
             .await
             .map_err(JobError::retry)?
             .ok_or_else(|| JobError::permanent("no_such_notice"))?;

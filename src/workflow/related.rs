@@ -354,7 +354,7 @@ pub async fn store_found(
         "INSERT INTO text_buckets (bucket, report_id) VALUES",
         2,
         &rows,
-        |q, (b, id)| q.bind(*b).bind(*id),
+        |v, (b, id)| v.extend([(*b).into(), (*id).into()]),
     )
     .await?;
     for ((later, earlier), (link, text)) in links {

@@ -216,28 +216,30 @@ pub(super) struct CallRecord {
 }
 
 impl TipExtra for CallRecord {
-    fn write<'a, 'c>(
+    fn write<'a>(
         &'a self,
-        tx: &'a mut Tx<'c>,
+        ex: &'a mut dyn store::Exec,
         report_id: &'a str,
     ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
         Box::pin(async move {
             let received_at = store::ts(self.received_at);
-            sqlx::query(
-                "INSERT INTO hotline_calls (source, call_id, report_id, agent_id, received_at, \
-                 recording) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&self.source)
-            .bind(&self.call_id)
-            .bind(report_id)
-            .bind(&self.agent_id)
-            .bind(&received_at)
-            .bind(if self.recording_url.is_some() {
+            let recording = if self.recording_url.is_some() {
                 "pending"
             } else {
                 "none"
-            })
-            .execute(&mut **tx)
+            };
+            ex.run(
+                "INSERT INTO hotline_calls (source, call_id, report_id, agent_id, received_at, \
+                 recording) VALUES ($1, $2, $3, $4, $5, $6)",
+                vec![
+                    self.source.as_str().into(),
+                    self.call_id.as_str().into(),
+                    report_id.into(),
+                    self.agent_id.as_str().into(),
+                    received_at.as_str().into(),
+                    recording.into(),
+                ],
+            )
             .await?;
             // No call_id: the call centre links it to the caller's number, so case staff
             // see it only through a custodian's reveal (workflow::reveal).
@@ -247,14 +249,15 @@ impl TipExtra for CallRecord {
                 "received_at": received_at,
                 "recording": self.recording_url.is_some(),
             });
-            sqlx::query(
+            ex.run(
                 "INSERT INTO case_events (report_id, at, actor_id, kind, data) \
                  VALUES ($1, $2, NULL, 'hotline_call', $3)",
+                vec![
+                    report_id.into(),
+                    store::ts(Utc::now()).into(),
+                    data.to_string().into(),
+                ],
             )
-            .bind(report_id)
-            .bind(store::ts(Utc::now()))
-            .bind(data.to_string())
-            .execute(&mut **tx)
             .await?;
             if let Some(url) = &self.recording_url {
                 let job = NewJob::of(&RecordingJob {
@@ -262,7 +265,7 @@ impl TipExtra for CallRecord {
                     source: self.source.clone(),
                     url: url.clone(),
                 });
-                notify::enqueue(tx, &job, self.max_attempts).await?;
+                notify::enqueue(ex, &job, self.max_attempts).await?;
             }
             Ok(())
         })

@@ -431,9 +431,9 @@ impl Bots {
             Some(batch) => {
                 let (this, sealer, digest, m) = (self.clone(), sealer.clone(), *digest, m.clone());
                 let work: batch::Work<Staged> =
-                    Box::new(move |conn: &mut sqlx::AnyConnection| -> BoxFuture<'_, _> {
+                    Box::new(move |ex: &mut dyn crate::store::Exec| -> BoxFuture<'_, _> {
                         Box::pin(async move {
-                            this.stage(conn, &sealer, &digest, &user, &m, claimed).await
+                            this.stage(ex, &sealer, &digest, &user, &m, claimed).await
                         })
                     });
                 batch.run(work).await?
@@ -471,32 +471,32 @@ impl Bots {
         }
         let mut conn = self.db.pool.acquire().await?;
         let reply = Some(render(&replies, locale));
-        let reply = self.with_waiting(&mut conn, &user, reply).await?;
-        store::save_reply(&mut conn, &sealer, digest, reply.as_deref()).await?;
+        let reply = self.with_waiting(&mut *conn, &user, reply).await?;
+        store::save_reply(&mut *conn, &sealer, digest, reply.as_deref()).await?;
         Ok(Owned::Reply(reply))
     }
 
     /// The database part of a push, inside the caller's transaction: claim, step, save.
     async fn stage(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut dyn crate::store::Exec,
         sealer: &crate::vault::Sealer,
         digest: &[u8; 32],
         user: &[u8; 32],
         m: &Inbound,
         claimed: bool,
     ) -> anyhow::Result<Staged> {
-        if !claimed && !store::insert_claim(conn, digest).await? {
+        if !claimed && !store::insert_claim(&mut *conn, digest).await? {
             return Ok(Staged::Done(Owned::NotOwner));
         }
         let input = if matches!(m.kind(), MsgKind::Event(Event::Unsubscribe)) {
-            store::delete_conversation(conn, user).await?;
+            store::delete_conversation(&mut *conn, user).await?;
             Err(None)
         } else {
             self.input_of(m)
         };
         for _ in 0..5 {
-            let loaded = store::load_conversation(conn, &self.vault, user).await?;
+            let loaded = store::load_conversation(&mut *conn, &self.vault, user).await?;
             let input = match &input {
                 Ok(i) => i.clone(),
                 Err(direct) => {
@@ -505,8 +505,8 @@ impl Bots {
                         .as_ref()
                         .map_or(Locale::ZhCn, |s| s.locale.into());
                     let reply = direct.map(|id| render(&[Msg::new(id)], locale));
-                    let reply = self.with_waiting(conn, user, reply).await?;
-                    store::save_reply(conn, sealer, digest, reply.as_deref()).await?;
+                    let reply = self.with_waiting(&mut *conn, user, reply).await?;
+                    store::save_reply(&mut *conn, sealer, digest, reply.as_deref()).await?;
                     return Ok(Staged::Done(Owned::Reply(reply)));
                 }
             };
@@ -514,7 +514,7 @@ impl Bots {
             let out = self
                 .engine
                 .step(loaded.state.clone(), input, now.timestamp());
-            if !store::save_conversation(conn, sealer, user, &loaded, out.state.as_ref(), now)
+            if !store::save_conversation(&mut *conn, sealer, user, &loaded, out.state.as_ref(), now)
                 .await?
             {
                 // Another message of this user got in first: step again from its state.
@@ -524,8 +524,8 @@ impl Bots {
             return Ok(match out.action {
                 None => {
                     let reply = Some(render(&out.replies, locale));
-                    let reply = self.with_waiting(conn, user, reply).await?;
-                    store::save_reply(conn, sealer, digest, reply.as_deref()).await?;
+                    let reply = self.with_waiting(&mut *conn, user, reply).await?;
+                    store::save_reply(&mut *conn, sealer, digest, reply.as_deref()).await?;
                     Staged::Done(Owned::Reply(reply))
                 }
                 Some(action) => Staged::Action {

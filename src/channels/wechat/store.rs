@@ -5,12 +5,10 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use sqlx::AnyConnection;
-
-use crate::store::{self, Db};
+use crate::store::{self, Db, Exec};
 use crate::vault::context::{conversation_context, push_context, token_context};
 use crate::vault::{Sealer, Vault};
+use chrono::{DateTime, Utc};
 use dialog::Conversation;
 
 /// How long a push row is kept (the platform retries within about 15 s).
@@ -44,7 +42,7 @@ pub async fn claim_push(db: &Db, vault: &Vault, digest: &[u8]) -> anyhow::Result
     let mut row = select().await?;
     if row.is_none() {
         let mut conn = db.pool.acquire().await?;
-        if insert_claim(&mut conn, digest).await? {
+        if insert_claim(&mut *conn, digest).await? {
             return Ok(Claim::Owner);
         }
         row = select().await?;
@@ -89,17 +87,15 @@ pub async fn claim_push(db: &Db, vault: &Vault, digest: &[u8]) -> anyhow::Result
 /// Claim a push inside the caller's transaction: `true` when this request inserted the row.
 /// A concurrent delivery's insert waits for this transaction (PostgreSQL: on the key;
 /// SQLite: on the write lock) and then sees the row, so exactly one of them processes it.
-pub async fn insert_claim(conn: &mut AnyConnection, digest: &[u8]) -> anyhow::Result<bool> {
+pub async fn insert_claim(ex: &mut dyn Exec, digest: &[u8]) -> anyhow::Result<bool> {
     let now = store::ts(Utc::now());
-    let n = sqlx::query(
-        "INSERT INTO bot_pushes (push_digest, state, created_at, updated_at) \
-         VALUES ($1, 'pending', $2, $2) ON CONFLICT (push_digest) DO NOTHING",
-    )
-    .bind(digest)
-    .bind(&now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    let n = ex
+        .run(
+            "INSERT INTO bot_pushes (push_digest, state, created_at, updated_at) \
+             VALUES ($1, 'pending', $2, $3) ON CONFLICT (push_digest) DO NOTHING",
+            vec![digest.into(), now.as_str().into(), now.as_str().into()],
+        )
+        .await?;
     Ok(n == 1)
 }
 
@@ -123,21 +119,22 @@ pub async fn wait_for_push(
 
 /// Record the reply of a push this request owns.
 pub async fn save_reply(
-    conn: &mut AnyConnection,
+    ex: &mut dyn Exec,
     sealer: &Sealer,
     digest: &[u8],
     reply: Option<&str>,
 ) -> anyhow::Result<()> {
     let sealed = reply.map(|r| sealer.seal_blob(&push_context(digest), r.as_bytes()));
-    sqlx::query(
+    ex.run(
         "UPDATE bot_pushes SET state = 'done', reply = $1, key_id = $2, updated_at = $3 \
          WHERE push_digest = $4",
+        vec![
+            sealed.as_deref().into(),
+            sealer.key_id().into(),
+            store::ts(Utc::now()).into(),
+            digest.into(),
+        ],
     )
-    .bind(sealed)
-    .bind(sealer.key_id())
-    .bind(store::ts(Utc::now()))
-    .bind(digest)
-    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -159,15 +156,22 @@ pub struct Loaded {
 }
 
 pub async fn load_conversation(
-    conn: &mut AnyConnection,
+    ex: &mut dyn Exec,
     vault: &Vault,
     user: &[u8],
 ) -> anyhow::Result<Loaded> {
-    let row: Option<(Vec<u8>, i64)> =
-        sqlx::query_as("SELECT state, version FROM bot_conversations WHERE user_digest = $1")
-            .bind(user)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let mut rows = ex
+        .fetch_rows(
+            "SELECT state, version FROM bot_conversations WHERE user_digest = $1",
+            vec![user.into()],
+        )
+        .await?;
+    let row = rows.first_mut().map(|r| {
+        (
+            r[0].take_blob().unwrap_or_default(),
+            r[1].int().unwrap_or(0),
+        )
+    });
     let Some((sealed, version)) = row else {
         return Ok(Loaded {
             state: None,
@@ -191,7 +195,7 @@ pub async fn load_conversation(
 /// Store the new state (or delete the row for `None`) if nobody changed it since `loaded`.
 /// Returns `false` on a concurrent change: the caller steps again from the fresh state.
 pub async fn save_conversation(
-    conn: &mut AnyConnection,
+    ex: &mut dyn Exec,
     sealer: &Sealer,
     user: &[u8],
     loaded: &Loaded,
@@ -202,55 +206,55 @@ pub async fn save_conversation(
         if !loaded.exists {
             return Ok(true);
         }
-        let n =
-            sqlx::query("DELETE FROM bot_conversations WHERE user_digest = $1 AND version = $2")
-                .bind(user)
-                .bind(loaded.version)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected();
+        let n = ex
+            .run(
+                "DELETE FROM bot_conversations WHERE user_digest = $1 AND version = $2",
+                vec![user.into(), loaded.version.into()],
+            )
+            .await?;
         return Ok(n == 1);
     };
     let json = serde_json::to_vec(state)?;
     let sealed = sealer.seal_blob_owned(&conversation_context(user), json);
     let expires = now + chrono::Duration::seconds(dialog::EXPIRY_SECS);
     let n = if loaded.exists {
-        sqlx::query(
+        ex.run(
             "UPDATE bot_conversations SET state = $1, key_id = $2, version = version + 1, \
              updated_at = $3, expires_at = $4 WHERE user_digest = $5 AND version = $6",
+            vec![
+                sealed.as_slice().into(),
+                sealer.key_id().into(),
+                store::ts(now).into(),
+                store::ts(expires).into(),
+                user.into(),
+                loaded.version.into(),
+            ],
         )
-        .bind(sealed)
-        .bind(sealer.key_id())
-        .bind(store::ts(now))
-        .bind(store::ts(expires))
-        .bind(user)
-        .bind(loaded.version)
-        .execute(&mut *conn)
         .await?
-        .rows_affected()
     } else {
-        sqlx::query(
+        ex.run(
             "INSERT INTO bot_conversations (user_digest, state, key_id, version, updated_at, \
              expires_at) VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (user_digest) DO NOTHING",
+            vec![
+                user.into(),
+                sealed.as_slice().into(),
+                sealer.key_id().into(),
+                store::ts(now).into(),
+                store::ts(expires).into(),
+            ],
         )
-        .bind(user)
-        .bind(sealed)
-        .bind(sealer.key_id())
-        .bind(store::ts(now))
-        .bind(store::ts(expires))
-        .execute(&mut *conn)
         .await?
-        .rows_affected()
     };
     Ok(n == 1)
 }
 
 /// Forget a user's conversation (they unfollowed).
-pub async fn delete_conversation(conn: &mut AnyConnection, user: &[u8]) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM bot_conversations WHERE user_digest = $1")
-        .bind(user)
-        .execute(&mut *conn)
-        .await?;
+pub async fn delete_conversation(ex: &mut dyn Exec, user: &[u8]) -> anyhow::Result<()> {
+    ex.run(
+        "DELETE FROM bot_conversations WHERE user_digest = $1",
+        vec![user.into()],
+    )
+    .await?;
     Ok(())
 }
 

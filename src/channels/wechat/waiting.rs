@@ -5,7 +5,6 @@
 //! the same user at once give it once.
 
 use chrono::Utc;
-use sqlx::AnyConnection;
 
 use super::Bots;
 use crate::i18n;
@@ -20,44 +19,46 @@ impl Bots {
     /// an event that gets none): they keep waiting.
     pub(super) async fn with_waiting(
         &self,
-        conn: &mut AnyConnection,
+        ex: &mut dyn store::Exec,
         user: &[u8; 32],
         reply: Option<String>,
     ) -> anyhow::Result<Option<String>> {
         let Some(reply) = reply else { return Ok(None) };
-        let rows: Vec<(String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT notice_key, report_id, event_id, message_id FROM notice_deliveries \
-             WHERE user_digest = $1 AND state = 'waiting' ORDER BY created_at, notice_key \
-             LIMIT $2",
-        )
-        .bind(&user[..])
-        .bind(PER_REPLY)
-        .fetch_all(&mut *conn)
-        .await?;
+        let rows = ex
+            .fetch_rows(
+                "SELECT notice_key, report_id, event_id, message_id FROM notice_deliveries \
+                 WHERE user_digest = $1 AND state = 'waiting' ORDER BY created_at, notice_key \
+                 LIMIT $2",
+                vec![user[..].into(), PER_REPLY.into()],
+            )
+            .await?;
         if rows.is_empty() {
             return Ok(Some(reply));
         }
         let now = Utc::now();
         let mut parts = vec![];
-        for (key, report_id, event_id, message_id) in rows {
-            let Some(n) = compose(conn, &report_id, event_id, message_id).await? else {
+        for mut row in rows {
+            let (key, report_id) = (
+                row[0].take_text().unwrap_or_default(),
+                row[1].take_text().unwrap_or_default(),
+            );
+            let (event_id, message_id) = (row[2].int(), row[3].int());
+            let Some(n) = compose(&mut *ex, &report_id, event_id, message_id).await? else {
                 continue;
             };
-            let given = sqlx::query(
-                "UPDATE notice_deliveries SET state = 'sent', via = 'wechat_reply', \
-                 reason = NULL, user_digest = NULL, sent_at = $1 \
-                 WHERE notice_key = $2 AND state = 'waiting'",
-            )
-            .bind(store::ts(now))
-            .bind(&key)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+            let given = ex
+                .run(
+                    "UPDATE notice_deliveries SET state = 'sent', via = 'wechat_reply', \
+                     reason = NULL, user_digest = NULL, sent_at = $1 \
+                     WHERE notice_key = $2 AND state = 'waiting'",
+                    vec![store::ts(now).into(), key.as_str().into()],
+                )
+                .await?;
             if given != 1 {
                 continue;
             }
             if event_id.is_some() {
-                close_notify_clock(conn, &report_id, now).await?;
+                close_notify_clock(&mut *ex, &report_id, now).await?;
             }
             parts.push(i18n::t(
                 n.locale,
