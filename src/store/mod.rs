@@ -302,13 +302,16 @@ pub fn latest_migration() -> i64 {
 }
 
 /// SQLite: copy the write-ahead log back into the database file from a background task,
-/// once a second, instead of inside whichever commit crosses the auto-checkpoint size.
+/// five times a second, instead of inside whichever commit crosses the auto-checkpoint size.
 /// A passive checkpoint never blocks writers; the high `wal_autocheckpoint` stays as the
 /// safety net if this task falls behind. Ends when the pool is closed.
 fn spawn_checkpointer(pool: AnyPool) {
+    /// Often enough that each checkpoint is small: a large one, flushing the database
+    /// file, delays the fsync of the commits waiting behind it.
+    const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
             if pool.is_closed() {
                 return;
             }
