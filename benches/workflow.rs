@@ -161,7 +161,10 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::from_toml_and_env("", &[])?;
     config.database.url = url.clone();
     let rules = std::sync::Arc::new(jubao::deadlines::rules::RuleSet::load(&config)?);
-    let vault = jubao::vault::Vault::open(db.clone(), jubao::vault::SecretKey::generate()).await?;
+    // A fixed, made-up master key: the seeded database is reused by later runs, and its data
+    // keys open only under the key that sealed them.
+    let master = jubao::vault::SecretKey::from_slice(&[7u8; 32]).expect("32 bytes");
+    let vault = jubao::vault::Vault::open(db.clone(), master).await?;
     let wf = Workflow {
         db: db.clone(),
         audit: vault.audit_key().clone(),
