@@ -139,7 +139,9 @@ async fn write_batch(db: &Db, batch: Vec<PreparedTip>) -> Vec<AppResult<Outcome>
     let batch = Arc::new(batch);
     // The common case (no tracking-code collision, no failing tip) goes in a few multi-row
     // statements; anything unusual redoes the whole batch tip by tip, each in a savepoint.
-    if batch.len() > 1 {
+    // A batch of one tip on SQLite goes tip by tip at once (its savepoint costs no round
+    // trip there); on PostgreSQL the bulk write's one statement saves several.
+    if batch.len() > 1 || db.backend == store::Backend::Postgres {
         let tips = batch.clone();
         let bulk = db
             .write_tx(Box::new(move |ex: &mut dyn Exec| {
@@ -188,8 +190,21 @@ struct ReportRow<'a> {
 }
 
 /// Write the whole batch with multi-row inserts, or fail (the caller's transaction is then
-/// rolled back).
+/// rolled back). On PostgreSQL the inserts go in one statement ([`store::combined`]).
 async fn write_bulk(ex: &mut dyn Exec, batch: &[PreparedTip]) -> Result<Vec<Outcome>, sqlx::Error> {
+    if ex.is_sqlite() {
+        return write_bulk_on(ex, batch).await;
+    }
+    let mut combined = store::combined::Combined::new(ex);
+    let outcomes = write_bulk_on(&mut combined, batch).await?;
+    combined.flush().await?;
+    Ok(outcomes)
+}
+
+async fn write_bulk_on(
+    ex: &mut dyn Exec,
+    batch: &[PreparedTip],
+) -> Result<Vec<Outcome>, sqlx::Error> {
     let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(batch.len());
     for tip in batch {
         outcomes.push(match &tip.idempotency {
@@ -197,7 +212,6 @@ async fn write_bulk(ex: &mut dyn Exec, batch: &[PreparedTip]) -> Result<Vec<Outc
             None => None,
         });
     }
-    count_filings(ex, batch, &mut outcomes).await?;
     let new: Vec<&PreparedTip> = batch
         .iter()
         .zip(&outcomes)
@@ -205,6 +219,19 @@ async fn write_bulk(ex: &mut dyn Exec, batch: &[PreparedTip]) -> Result<Vec<Outc
         .map(|(tip, _)| tip)
         .collect();
     insert_tips(ex, &new).await?;
+    // Counted last: on PostgreSQL the counter's row stays locked from here to the commit,
+    // and concurrent writers' batches from one address (a bureau's gateway, say) wait on it
+    // only for that long. A tip over the limit is not written: the batch is then redone tip
+    // by tip, where each tip is counted before it is written.
+    count_filings(ex, batch, &mut outcomes).await?;
+    if outcomes
+        .iter()
+        .any(|o| matches!(o, Some(Outcome::OverQuota { .. })))
+    {
+        return Err(sqlx::Error::Protocol(
+            "a tip of the batch is over its client's filing limit".into(),
+        ));
+    }
     Ok(outcomes
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Created))
@@ -530,6 +557,10 @@ async fn write_each(
         let written = write_tip(ex, tip).await;
         if !matches!(written, Ok(Outcome::Created)) {
             ex.run("ROLLBACK TO SAVEPOINT tip", vec![]).await?;
+        }
+        if let (Ok(Outcome::OverQuota { .. }), Some(q)) = (&written, &tip.tip.quota) {
+            // A refused tip stays counted (only its idempotency claim is undone).
+            ratelimit::add(ex, &q.bucket, q.limits.window_secs, tip.received_at, 1).await?;
         }
         ex.run("RELEASE SAVEPOINT tip", vec![]).await?;
         results.push(match written {

@@ -132,6 +132,31 @@ pub trait Exec: Send {
     ) -> BoxFuture<'a, sqlx::Result<Vec<Row>>>;
 
     /// Run `sql` and read the integer in the first column of its first row, if any.
+    /// Insert rows of `cols` values each (`args`, row after row); `head` is the statement
+    /// up to and including `VALUES`. Here: multi-row `VALUES` statements, in power-of-two
+    /// chunks so that their shapes (and prepared statements) stay few.
+    fn insert_values<'a>(
+        &'a mut self,
+        head: &'static str,
+        cols: usize,
+        args: Vec<Arg<'a>>,
+    ) -> BoxFuture<'a, sqlx::Result<()>> {
+        Box::pin(async move {
+            let sqlite = self.is_sqlite();
+            let cols = cols.max(1);
+            let mut left = args.len() / cols;
+            let mut args = args.into_iter();
+            while left > 0 {
+                let n = super::chunk_len(left);
+                let chunk: Vec<Arg<'a>> = args.by_ref().take(n * cols).collect();
+                self.run(super::values_sql(head, cols, n, sqlite), chunk)
+                    .await?;
+                left -= n;
+            }
+            Ok(())
+        })
+    }
+
     fn fetch_i64<'a>(
         &'a mut self,
         sql: &'a str,

@@ -8,6 +8,7 @@
 
 pub mod blobs;
 pub mod clock;
+pub mod combined;
 pub mod exec;
 pub mod group;
 pub mod native;
@@ -403,20 +404,12 @@ where
     T: Sync,
     F: Fn(&mut Vec<Arg<'q>>, &'q T),
 {
-    let mut rest = rows;
-    while !rest.is_empty() {
-        let n = chunk_len(rest.len());
-        let (chunk, tail) = rest.split_at(n);
-        let mut args = Vec::with_capacity(n * cols);
-        for row in chunk {
-            bind(&mut args, row);
-        }
-        debug_assert_eq!(args.len(), n * cols, "{head}");
-        let sql = values_sql(head, cols, n, ex.is_sqlite());
-        ex.run(sql, args).await?;
-        rest = tail;
+    let mut args = Vec::with_capacity(rows.len() * cols);
+    for row in rows {
+        bind(&mut args, row);
     }
-    Ok(())
+    debug_assert_eq!(args.len(), rows.len() * cols, "{head}");
+    ex.insert_values(head, cols, args).await
 }
 
 /// The largest power of two not above `len` and [`MAX_ROWS_PER_INSERT`].

@@ -16,6 +16,7 @@ mod audit_chain;
 mod bodies;
 mod bots;
 mod calendar;
+mod combined;
 mod console;
 mod coverage;
 mod deadlines;
