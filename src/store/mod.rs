@@ -44,11 +44,13 @@ impl Backend {
     }
 
     /// How many writers the intake group committer runs: SQLite has one writer (more would
-    /// only wait on its lock); PostgreSQL commits concurrent transactions in parallel.
+    /// only wait on its lock); PostgreSQL commits concurrent transactions in parallel, and
+    /// two (one writing while the other commits) filed more tips than four on two cores,
+    /// in larger batches at less CPU a tip (docs/BENCHMARKS.md).
     pub fn intake_writers(self) -> usize {
         match self {
             Backend::Sqlite => 1,
-            Backend::Postgres => 4,
+            Backend::Postgres => 2,
         }
     }
 
@@ -262,6 +264,17 @@ impl Db {
 
     pub async fn begin(&self) -> Result<Tx<'static>, sqlx::Error> {
         self.pool.begin().await
+    }
+
+    /// A transaction that reads and then writes, where another process may write the same
+    /// SQLite file (a command beside the running service): on SQLite it takes the write
+    /// lock at `BEGIN IMMEDIATE`, waiting out the busy timeout, so its first write cannot
+    /// fail at once on a snapshot another process's commit made stale.
+    pub async fn begin_write(&self) -> Result<Tx<'static>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     /// Run `work` in one write transaction, committed before this returns and rolled back

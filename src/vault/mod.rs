@@ -491,7 +491,7 @@ impl Vault {
     /// Create a new data key and make it the active one; the old ones become 'retiring'.
     /// The first step of a rotation (see [`rotate`]); a run interrupted after it resumes.
     pub async fn create_active_key(&self) -> anyhow::Result<u32> {
-        let mut tx = self.db.begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let max: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM vault_keys")
             .fetch_one(&mut *tx)
             .await?;
