@@ -57,19 +57,20 @@ impl<'e> Combined<'e> {
             return Ok(());
         }
         let parts = std::mem::take(&mut self.parts);
-        let (sql, params) = statement(&parts);
+        let (sql, params) = statement(parts);
         let args = params.into_iter().map(Arg::from).collect();
         self.ex.run(&sql, args).await?;
         Ok(())
     }
 }
 
-/// The statement of `parts` and its parameters (array literals), in order.
-fn statement(parts: &[Part]) -> (String, Vec<String>) {
+/// The statement of `parts` and its parameters (their array literals, moved), in order.
+fn statement(parts: Vec<Part>) -> (String, Vec<String>) {
+    let count = parts.len();
     let mut sql = String::new();
     let mut params = Vec::new();
-    for (i, part) in parts.iter().enumerate() {
-        let last = i + 1 == parts.len();
+    for (i, part) in parts.into_iter().enumerate() {
+        let last = i + 1 == count;
         if !last {
             sql.push_str(if i == 0 { "WITH " } else { ", " });
             sql.push_str(&format!("p{i} AS ("));
@@ -77,11 +78,11 @@ fn statement(parts: &[Part]) -> (String, Vec<String>) {
             sql.push(' ');
         }
         let (mut select, mut arrays, mut names) = (Vec::new(), Vec::new(), Vec::new());
-        for (c, column) in part.columns.iter().enumerate() {
+        for (c, column) in part.columns.into_iter().enumerate() {
             match column {
                 Column::Null => select.push("NULL".to_string()),
                 Column::Array { ty, literal } => {
-                    params.push(literal.clone());
+                    params.push(literal);
                     select.push(format!("u.c{c}"));
                     arrays.push(format!("${}::{ty}[]", params.len()));
                     names.push(format!("c{c}"));
@@ -271,7 +272,7 @@ mod tests {
                 }],
             },
         ];
-        let (sql, params) = statement(&parts);
+        let (sql, params) = statement(parts);
         assert_eq!(
             sql,
             "WITH p0 AS (INSERT INTO a (x, y) SELECT u.c0, NULL FROM UNNEST($1::text[]) AS u(c0)) \
