@@ -92,6 +92,21 @@ struct Chain {
     day: NaiveDate,
     value: SecretKey,
     checked: Instant,
+    /// The day key last derived (every new case wraps for the same day, today plus the
+    /// horizon: deriving it walks the chain that many steps). Never one the chain passed.
+    recent: Option<(NaiveDate, SecretKey)>,
+}
+
+impl Chain {
+    /// The chain now stands at `day`: a remembered day key it passed is forgotten.
+    fn move_to(&mut self, day: NaiveDate, value: SecretKey) {
+        self.day = day;
+        self.value = value;
+        self.checked = Instant::now();
+        if self.recent.as_ref().is_some_and(|(d, _)| *d < day) {
+            self.recent = None;
+        }
+    }
 }
 
 fn next(value: &SecretKey) -> SecretKey {
@@ -270,6 +285,7 @@ impl Shredder {
                 day,
                 value,
                 checked: Instant::now(),
+                recent: None,
             }),
         })
     }
@@ -317,20 +333,35 @@ impl Shredder {
                 bail!("the database's shred chain does not follow this instance's key file");
             }
             write_file(&self.path, epoch, &at)?;
-            chain.day = epoch;
-            chain.value = at;
+            chain.move_to(epoch, at);
         }
         Ok(())
     }
 
     fn day_key(&self, epoch: NaiveDate) -> anyhow::Result<Option<SecretKey>> {
-        let chain = self.read()?;
-        if epoch < chain.day {
-            return Ok(None);
-        }
-        let v = forward(chain.day, &chain.value, epoch)?;
+        let v = {
+            let chain = self.read()?;
+            if epoch < chain.day {
+                return Ok(None);
+            }
+            if let Some((d, k)) = &chain.recent {
+                if *d == epoch {
+                    return Ok(Some(k.clone()));
+                }
+            }
+            forward(chain.day, &chain.value, epoch)?
+        };
         let k = crypto::keyed_digest(&self.wrap, &[v.as_bytes(), day_text(epoch).as_bytes()]);
-        Ok(SecretKey::from_slice(&k))
+        let key = SecretKey::from_slice(&k).expect("32 bytes");
+        let mut chain = self
+            .chain
+            .write()
+            .map_err(|_| anyhow!("shred chain lock poisoned"))?;
+        // Remembered only if the chain has not moved past it meanwhile.
+        if chain.day <= epoch {
+            chain.recent = Some((epoch, key.clone()));
+        }
+        Ok(Some(key))
     }
 
     /// Wrap `key` of `report_id` for `epoch`.
@@ -426,9 +457,7 @@ impl Shredder {
             .chain
             .write()
             .map_err(|_| anyhow!("shred chain lock poisoned"))?;
-        chain.day = to;
-        chain.value = at;
-        chain.checked = Instant::now();
+        chain.move_to(to, at);
         Ok(true)
     }
 }
@@ -463,5 +492,37 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let old = base64::engine::general_purpose::STANDARD.encode(v.as_bytes());
         assert!(!text.contains(&old));
+    }
+
+    /// The remembered day key is the one the chain derives, and is forgotten once the
+    /// chain passes its day.
+    #[test]
+    fn the_remembered_day_key_is_the_chains_and_goes_when_passed() {
+        let v = SecretKey::generate();
+        let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let s = Shredder {
+            path: PathBuf::from("unused"),
+            wrap: SecretKey::generate(),
+            horizon_days: 30,
+            chain: RwLock::new(Chain {
+                day: d,
+                value: v.clone(),
+                checked: Instant::now(),
+                recent: None,
+            }),
+        };
+        let e = d + Days::new(30);
+        let walked = forward(d, &v, e).unwrap();
+        let want = crypto::keyed_digest(&s.wrap, &[walked.as_bytes(), day_text(e).as_bytes()]);
+        assert_eq!(s.day_key(e).unwrap().unwrap().as_bytes(), &want);
+        assert!(s.read().unwrap().recent.is_some());
+        assert_eq!(s.day_key(e).unwrap().unwrap().as_bytes(), &want);
+        let later = e + Days::new(1);
+        s.chain
+            .write()
+            .unwrap()
+            .move_to(later, forward(d, &v, later).unwrap());
+        assert!(s.read().unwrap().recent.is_none());
+        assert!(s.day_key(e).unwrap().is_none());
     }
 }
