@@ -2,9 +2,10 @@
 //!
 //! Callers queue a job and wait. A writer task takes everything waiting (up to a maximum),
 //! hands the batch to the owner's `write` function, which writes it in **one** transaction
-//! (one fsync on SQLite, which has a single writer and `synchronous=FULL`), and only then
-//! answers each caller with its own result, in order. Nobody is answered before the commit,
-//! so an acknowledged write is on disk. How a batch is written (multi-row statements, one
+//! (one fsync on SQLite, which has a single writer), and only then answers each caller with
+//! its own result, in order. Nobody is answered before the commit is on disk, so an
+//! acknowledged write is durable. On SQLite the batch's fsync runs behind the writer
+//! ([`super::native`]): the answers wait for it while the next batch is written. How a batch is written (multi-row statements, one
 //! savepoint per job so one failure does not take the others down) is the owner's; the
 //! queue, the batching and the answering are here.
 //!
@@ -20,12 +21,18 @@ use super::Db;
 /// Writes one batch and returns one result per job, in the jobs' order.
 pub type WriteBatch<J, R> = Arc<dyn Fn(Db, Vec<J>) -> BoxFuture<'static, Vec<R>> + Send + Sync>;
 
-/// The writer has stopped (the service is shutting down): the job was not written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the group-commit writer has stopped")]
-pub struct Stopped;
+/// Why a job has no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GroupError {
+    /// The writer has stopped (the service is shutting down): the job was not written.
+    #[error("the group-commit writer has stopped")]
+    Stopped,
+    /// The batch was committed but could not be made durable: it may or may not be kept.
+    #[error("the write could not be made durable: {0}")]
+    NotDurable(String),
+}
 
-type Queued<J, R> = (J, oneshot::Sender<R>);
+type Queued<J, R> = (J, oneshot::Sender<Result<R, GroupError>>);
 
 /// A queue of jobs written in shared transactions by `writers` tasks.
 pub struct GroupCommit<J, R> {
@@ -56,14 +63,27 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
                     if batch.len() > 1 {
                         db.mark_busy();
                     }
-                    let (jobs, answers): (Vec<J>, Vec<oneshot::Sender<R>>) =
+                    let (jobs, answers): (Vec<J>, Vec<oneshot::Sender<_>>) =
                         batch.into_iter().unzip();
                     // SQLite: the batch is written in this process's turn (Db::write_turn).
                     let turn = db.write_turn().await;
-                    let results = write(db.clone(), jobs).await;
+                    let results = write(db.deferring_sync(), jobs).await;
                     drop(turn);
-                    for (answer, result) in answers.into_iter().zip(results) {
-                        let _ = answer.send(result);
+                    let durable = db.durable();
+                    let answer = async move {
+                        let synced = durable.await.map_err(|e| e.to_string());
+                        for (answer, result) in answers.into_iter().zip(results) {
+                            let _ = answer.send(match &synced {
+                                Ok(()) => Ok(result),
+                                Err(why) => Err(GroupError::NotDurable(why.clone())),
+                            });
+                        }
+                    };
+                    if db.syncs_behind() {
+                        // Answered once on disk; meanwhile the next batch is written.
+                        tokio::spawn(answer);
+                    } else {
+                        answer.await;
                     }
                 }
             });
@@ -72,10 +92,11 @@ impl<J: Send + 'static, R: Send + 'static> GroupCommit<J, R> {
     }
 
     /// Queue `job`; its result once its batch is committed (or has failed).
-    pub async fn run(&self, job: J) -> Result<R, Stopped> {
+    pub async fn run(&self, job: J) -> Result<R, GroupError> {
         let (answer, wait) = oneshot::channel();
-        self.queue.send((job, answer)).await.map_err(|_| Stopped)?;
-        wait.await.map_err(|_| Stopped)
+        let queued = self.queue.send((job, answer)).await;
+        queued.map_err(|_| GroupError::Stopped)?;
+        wait.await.map_err(|_| GroupError::Stopped)?
     }
 }
 

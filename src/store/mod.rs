@@ -96,6 +96,9 @@ pub struct Db {
     writers: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     /// SQLite in a file: the native writer of [`Db::write_tx`].
     native: Option<std::sync::Arc<native::Writer>>,
+    /// [`Db::write_tx`] answers at the commit, before the native writer's sync: the caller
+    /// (the group commit) waits for [`Db::durable`] before it answers anyone.
+    defer_sync: bool,
     /// When a group-commit writer of this process last wrote a batch of more than one job
     /// (ms since the Unix epoch): tips or pushes are arriving faster than one at a time.
     busy_at: std::sync::Arc<std::sync::atomic::AtomicI64>,
@@ -175,6 +178,7 @@ impl Db {
             clock: Clock::system(),
             writers: (backend == Backend::Sqlite).then(Default::default),
             native,
+            defer_sync: false,
             busy_at: Default::default(),
         })
     }
@@ -283,6 +287,9 @@ impl Db {
     /// holds the write turn ([`Db::write_turn`]) where it matters.
     pub async fn write_tx<R: Send + 'static>(&self, work: native::Work<R>) -> sqlx::Result<R> {
         if let Some(n) = &self.native {
+            if self.defer_sync {
+                return n.transaction_unsynced(work).await;
+            }
             return n.transaction(work).await;
         }
         let mut tx = self.begin().await?;
@@ -295,6 +302,29 @@ impl Db {
                 let _ = tx.rollback().await;
                 Err(e)
             }
+        }
+    }
+
+    /// This handle, with [`Db::write_tx`] answering at the commit rather than once it is
+    /// on disk: for a writer that waits for [`Db::durable`] itself before it answers.
+    pub fn deferring_sync(&self) -> Db {
+        Db {
+            defer_sync: true,
+            ..self.clone()
+        }
+    }
+
+    /// Whether [`Db::write_tx`]'s commits are synced behind the writer ([`native`]).
+    pub fn syncs_behind(&self) -> bool {
+        self.native.is_some()
+    }
+
+    /// Resolves once every transaction [`Db::write_tx`] has answered so far is on disk (at
+    /// once where each commit waits for its own sync: PostgreSQL, SQLite's pool).
+    pub fn durable(&self) -> futures_util::future::BoxFuture<'static, sqlx::Result<()>> {
+        match &self.native {
+            Some(n) => n.durable(),
+            None => Box::pin(std::future::ready(Ok(()))),
         }
     }
 

@@ -5,19 +5,32 @@
 //! Through sqlx every statement is a message to the connection's worker thread and its
 //! answer a message back: two thread switches per statement, most of the CPU time of a
 //! batch of tips (docs/BENCHMARKS.md). Here a group-commit batch is one message: the
-//! writer runs the batch's statements itself and answers once, after the fsynced commit.
+//! writer runs the batch's statements itself and answers once, after the commit.
+//!
+//! **Durability behind the writer.** The writer's connection commits without waiting for
+//! the disk (`synchronous=NORMAL`: in WAL mode the commit's frames are written, not yet
+//! fsynced). A second thread, the syncer, `fdatasync`s the WAL file after each commit (one
+//! sync for every commit made meanwhile), and [`Writer::durable`] resolves only once a sync
+//! that began after the caller's commit has finished. [`Writer::transaction`] waits for
+//! that before it answers, so an answered transaction is on disk as with
+//! `synchronous=FULL`; the group commit ([`super::group`]) instead answers its callers
+//! after [`Writer::durable`] and meanwhile writes its next batch, so one batch's fsync
+//! overlaps the next batch's statements. Nothing is acknowledged before its sync; a
+//! failed sync fails every waiting caller and every later transaction (the writer does not
+//! trust the disk again until the service restarts).
 //!
 //! The statements are the same ones the pool runs ([`Exec`]), so what a tip writes is
 //! written once for both drivers and both databases. Only [`super::Db::write_tx`] uses
 //! this; reads and the other writers stay on the pool.
 
-use std::path::Path;
-use std::sync::{mpsc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::exec::{Arg, Exec, Row, Value};
 
@@ -27,21 +40,41 @@ pub type Work<R> =
 
 type Job = Box<dyn FnOnce(&mut Native) + Send>;
 
+/// How the syncer makes the WAL durable (a test may slow it down or make it fail).
+pub type SyncWal = Box<dyn FnMut() -> std::io::Result<()> + Send>;
+
+/// The syncer's progress: how many commits are durable, or why none will be again.
+type Synced = Result<u64, String>;
+
 /// The handle of the writer thread; the thread ends when the handle is closed or dropped.
 pub struct Writer {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Commits made by the writer so far (counted before each is answered).
+    committed: Arc<AtomicU64>,
+    synced: watch::Receiver<Synced>,
 }
 
 /// The writer's connection.
 pub struct Native {
     conn: Connection,
+    committed: Arc<AtomicU64>,
+    /// Each commit's number, to the syncer.
+    to_sync: mpsc::Sender<u64>,
+    synced: watch::Receiver<Synced>,
 }
 
 impl Writer {
     /// Open `path` (created by the pool already) with the pool's settings and start the
-    /// writer thread.
+    /// writer thread and its syncer.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        Self::open_with(path, fdatasync(PathBuf::from(wal)))
+    }
+
+    /// [`Writer::open`] with another way to make the WAL durable.
+    pub fn open_with(path: &Path, mut sync: SyncWal) -> anyhow::Result<Self> {
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -50,14 +83,40 @@ impl Writer {
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.execute_batch(super::SQLITE_PRAGMAS)?;
+        // The syncer makes this connection's commits durable (the module's comment).
+        conn.execute_batch("PRAGMA synchronous=NORMAL")?;
         // Enough for every shape of intake's multi-row inserts (tables × chunk sizes).
         conn.set_prepared_statement_cache_capacity(256);
-        let mut native = Native { conn };
+        let committed = Arc::new(AtomicU64::new(0));
+        let (synced_tx, synced) = watch::channel::<Synced>(Ok(0));
+        let (to_sync, commits) = mpsc::channel::<u64>();
+        let syncer = std::thread::Builder::new()
+            .name("sqlite-sync".into())
+            .spawn(move || {
+                while let Ok(mut n) = commits.recv() {
+                    while let Ok(m) = commits.try_recv() {
+                        n = n.max(m);
+                    }
+                    if let Err(e) = sync() {
+                        tracing::error!(error = %e, "the SQLite WAL could not be synced: \
+                            no write is acknowledged until the service restarts");
+                        let _ = synced_tx.send_replace(Err(format!("syncing the WAL: {e}")));
+                        return;
+                    }
+                    let _ = synced_tx.send_replace(Ok(n));
+                }
+            })?;
+        let mut native = Native {
+            conn,
+            committed: committed.clone(),
+            to_sync,
+            synced: synced.clone(),
+        };
         let (jobs, rx) = mpsc::channel::<Job>();
         // A transaction's work may await the vault (a key it has not cached): it runs
         // inside the service's runtime, though never on one of its threads.
         let runtime = tokio::runtime::Handle::try_current().ok();
-        let thread = std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
                 let _runtime = runtime.as_ref().map(|r| r.enter());
@@ -67,13 +126,23 @@ impl Writer {
             })?;
         Ok(Self {
             jobs: Mutex::new(Some(jobs)),
-            thread: Mutex::new(Some(thread)),
+            threads: Mutex::new(vec![writer, syncer]),
+            committed,
+            synced,
         })
     }
 
     /// Run `work` in one transaction (`BEGIN IMMEDIATE` … `COMMIT`) on the writer; rolled
-    /// back when it fails. Answered after the commit.
+    /// back when it fails. Answered once the commit is on disk.
     pub async fn transaction<R: Send + 'static>(&self, work: Work<R>) -> sqlx::Result<R> {
+        let done = self.transaction_unsynced(work).await?;
+        self.durable().await?;
+        Ok(done)
+    }
+
+    /// As [`Writer::transaction`], answered as soon as it is committed: the caller waits
+    /// for [`Writer::durable`] before it tells anyone the write is done.
+    pub async fn transaction_unsynced<R: Send + 'static>(&self, work: Work<R>) -> sqlx::Result<R> {
         let (answer, wait) = oneshot::channel();
         let job: Job = Box::new(move |n: &mut Native| {
             let _ = answer.send(n.transaction(work));
@@ -90,19 +159,63 @@ impl Writer {
         wait.await.map_err(|_| sqlx::Error::WorkerCrashed)?
     }
 
-    /// Stop the thread once the transactions already queued are done, and wait until its
-    /// connection is closed (a restore renames the file next).
+    /// Resolves once every commit this writer has answered so far is on disk.
+    pub fn durable(&self) -> BoxFuture<'static, sqlx::Result<()>> {
+        let target = self.committed.load(Ordering::Acquire);
+        let mut synced = self.synced.clone();
+        Box::pin(async move {
+            loop {
+                match &*synced.borrow_and_update() {
+                    Ok(n) if *n >= target => return Ok(()),
+                    Ok(_) => {}
+                    Err(e) => return Err(not_durable(e)),
+                }
+                if synced.changed().await.is_err() {
+                    // The syncer has ended (its last value is final).
+                    return match &*synced.borrow() {
+                        Ok(n) if *n >= target => Ok(()),
+                        Ok(_) => Err(sqlx::Error::WorkerCrashed),
+                        Err(e) => Err(not_durable(e)),
+                    };
+                }
+            }
+        })
+    }
+
+    /// Stop the threads once the transactions already queued are done and synced, and
+    /// wait until the connection is closed (a restore renames the file next).
     pub fn close(&self) {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(t) = thread {
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        // The writer first: its end closes the syncer's queue.
+        for t in threads {
             let _ = t.join();
         }
     }
 }
 
+/// `fdatasync` of the WAL file, opened on first use. The file stays while the writer's
+/// connection is open (SQLite removes it only when the last connection closes), and a
+/// sync through any descriptor flushes what every descriptor wrote.
+fn fdatasync(wal: PathBuf) -> SyncWal {
+    let mut file: Option<std::fs::File> = None;
+    Box::new(move || {
+        if file.is_none() {
+            file = Some(std::fs::File::open(&wal)?);
+        }
+        file.as_ref().expect("opened").sync_data()
+    })
+}
+
+fn not_durable(why: &str) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::other(why.to_string()))
+}
+
 impl Native {
     fn transaction<R>(&mut self, work: Work<R>) -> sqlx::Result<R> {
+        if let Err(e) = &*self.synced.borrow() {
+            return Err(not_durable(e));
+        }
         self.conn.execute_batch("BEGIN IMMEDIATE").map_err(error)?;
         // The statements run as they are called, so the future is ready when polled.
         let done = futures_executor::block_on(work(self));
@@ -111,7 +224,12 @@ impl Native {
             Err(_) => self.conn.execute_batch("ROLLBACK"),
         };
         match (done, end) {
-            (Ok(v), Ok(())) => Ok(v),
+            (Ok(v), Ok(())) => {
+                let n = self.committed.fetch_add(1, Ordering::AcqRel) + 1;
+                // The syncer ends only after this thread: the send cannot fail before.
+                let _ = self.to_sync.send(n);
+                Ok(v)
+            }
             (Ok(_), Err(e)) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
                 Err(error(e))
@@ -338,5 +456,78 @@ mod tests {
             }))
             .await;
         assert!(matches!(stopped, Err(sqlx::Error::PoolClosed)));
+    }
+
+    fn insert(ex: &mut dyn Exec) -> BoxFuture<'_, sqlx::Result<u64>> {
+        Box::pin(async move { ex.run("INSERT INTO t (name) VALUES (NULL)", vec![]).await })
+    }
+
+    /// A transaction is committed (readers see it) before its WAL is synced, and answered
+    /// only after: the answer waits for the syncer.
+    #[tokio::test]
+    async fn the_answer_waits_for_the_wal_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.db");
+        writer(dir.path()).close();
+        let (gate, opened) = mpsc::channel::<()>();
+        let syncs = Arc::new(AtomicU64::new(0));
+        let counted = syncs.clone();
+        let w = Arc::new(
+            Writer::open_with(
+                &path,
+                Box::new(move || {
+                    opened.recv().ok();
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                }),
+            )
+            .unwrap(),
+        );
+        let w2 = w.clone();
+        let waiting = tokio::spawn(async move { w2.transaction(Box::new(insert)).await });
+        let unsynced = w.transaction_unsynced(Box::new(insert)).await.unwrap();
+        assert_eq!(unsynced, 1);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(count(dir.path()), 2, "both committed");
+        assert!(!waiting.is_finished(), "answered before its sync");
+        assert_eq!(syncs.load(Ordering::SeqCst), 0);
+        let durable = w.durable();
+        gate.send(()).unwrap();
+        gate.send(()).unwrap();
+        assert_eq!(waiting.await.unwrap().unwrap(), 1);
+        durable.await.unwrap();
+        assert!(syncs.load(Ordering::SeqCst) >= 1);
+        drop(gate);
+    }
+
+    /// A failed sync fails the callers waiting for it and every later transaction.
+    #[tokio::test]
+    async fn a_failed_sync_fails_the_waiting_and_every_later_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.db");
+        writer(dir.path()).close();
+        let w = Writer::open_with(
+            &path,
+            Box::new(|| Err(std::io::Error::other("disk on fire"))),
+        )
+        .unwrap();
+        let err = w.transaction(Box::new(insert)).await.unwrap_err();
+        assert!(err.to_string().contains("disk on fire"), "{err}");
+        assert!(w.durable().await.is_err());
+        let later = w.transaction_unsynced(Box::new(insert)).await.unwrap_err();
+        assert!(later.to_string().contains("disk on fire"), "{later}");
+        assert_eq!(count(dir.path()), 1, "the later write was refused");
+    }
+
+    /// The real syncer finds the WAL file and syncs it without error.
+    #[tokio::test]
+    async fn the_real_syncer_opens_and_syncs_the_wal_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(dir.path());
+        w.transaction(Box::new(insert)).await.unwrap();
+        w.durable().await.unwrap();
+        assert!(dir.path().join("n.db-wal").exists());
+        w.close();
+        assert_eq!(count(dir.path()), 1);
     }
 }
