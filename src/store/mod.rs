@@ -80,7 +80,8 @@ pub use clock::Clock;
 pub use exec::{Arg, Exec};
 
 /// Every SQLite connection's settings (the pool's and the native writer's): WAL, every
-/// commit fsynced, foreign keys checked, checkpoints from a background task.
+/// commit fsynced (the native writer's by its syncer, [`native`]), foreign keys checked,
+/// checkpoints from a background task.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
      PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000; \
      PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=20000; \
@@ -111,8 +112,8 @@ pub type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
 impl Db {
     /// Connect to `url`. For SQLite the file and its folder are created, WAL mode is on and
-    /// every commit is fsynced (`synchronous=FULL`): an acknowledged tip survives `kill -9`
-    /// and power loss.
+    /// every commit is fsynced before it is acknowledged (`synchronous=FULL`, or the native
+    /// writer's syncer): an acknowledged tip survives `kill -9` and power loss.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
@@ -345,28 +346,46 @@ pub fn latest_migration() -> i64 {
         .unwrap_or(0)
 }
 
-/// SQLite: copy the write-ahead log back into the database file from a background task,
-/// five times a second, instead of inside whichever commit crosses the auto-checkpoint size.
-/// A passive checkpoint never blocks writers; the high `wal_autocheckpoint` stays as the
-/// safety net if this task falls behind. Ends when the pool is closed.
+/// SQLite: copy the write-ahead log back into the database file from a background task
+/// (every 20 ms while the WAL grows, five times a second otherwise), instead of inside
+/// whichever commit crosses the auto-checkpoint size. A passive checkpoint never blocks
+/// writers; the high `wal_autocheckpoint` stays as the safety net if this task falls
+/// behind. Ends when the pool is closed.
 fn spawn_checkpointer(pool: AnyPool) {
-    /// Often enough that each checkpoint is small: a large one, flushing the database
-    /// file, delays the fsync of the commits waiting behind it.
-    const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+    /// While the WAL grows, often enough that each checkpoint is small and the one the
+    /// native writer runs at `wal_autocheckpoint` (the one that lets the WAL start over)
+    /// has little left to copy: that one stalls the writer, and the tips behind it.
+    const WHILE_WRITING: Duration = Duration::from_millis(20);
+    /// While nothing is written.
+    const WHILE_IDLE: Duration = Duration::from_millis(200);
     tokio::spawn(async move {
+        let mut last_log = -1;
+        let mut every = WHILE_IDLE;
         loop {
-            tokio::time::sleep(CHECKPOINT_EVERY).await;
+            tokio::time::sleep(every).await;
             if pool.is_closed() {
                 return;
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&pool)
-                .await
-            {
-                if pool.is_closed() {
-                    return;
+            // (busy, frames in the WAL, frames checkpointed)
+            let done: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&pool)
+                .await;
+            match done {
+                Ok((_, log, _)) => {
+                    every = if log != last_log {
+                        WHILE_WRITING
+                    } else {
+                        WHILE_IDLE
+                    };
+                    last_log = log;
                 }
-                tracing::debug!(error = %e, "background checkpoint");
+                Err(e) => {
+                    if pool.is_closed() {
+                        return;
+                    }
+                    every = WHILE_IDLE;
+                    tracing::debug!(error = %e, "background checkpoint");
+                }
             }
         }
     });
