@@ -47,3 +47,4 @@ mod stall;
 mod triage;
 mod typical;
 mod workflow;
+mod write_path;
