@@ -346,21 +346,21 @@ pub fn latest_migration() -> i64 {
         .unwrap_or(0)
 }
 
-/// SQLite: copy the write-ahead log back into the database file from a background task
-/// (every 20 ms while the WAL grows, five times a second otherwise), instead of inside
-/// whichever commit crosses the auto-checkpoint size. A passive checkpoint never blocks
-/// writers; the high `wal_autocheckpoint` stays as the safety net if this task falls
-/// behind. Ends when the pool is closed.
+/// SQLite: copy the write-ahead log back into the database file from a background task,
+/// instead of inside whichever commit crosses the auto-checkpoint size. A passive
+/// checkpoint never blocks writers; the high `wal_autocheckpoint` stays as the safety net
+/// if this task falls behind. Ends when the pool is closed.
+///
+/// Five times a second, or more often while the WAL grows fast (a flood of tips), so that
+/// each checkpoint copies about [`CHECKPOINT_FRAMES`]: the checkpoint the native writer
+/// runs at `wal_autocheckpoint` (the one that lets the WAL start over) then has little
+/// left to copy, and it stalls the writer and the tips behind it for less. Not more often
+/// than that: each checkpoint syncs the WAL and the database file, and the fsyncs of
+/// small transactions (the workflow's) wait behind them.
 fn spawn_checkpointer(pool: AnyPool) {
-    /// While the WAL grows, often enough that each checkpoint is small and the one the
-    /// native writer runs at `wal_autocheckpoint` (the one that lets the WAL start over)
-    /// has little left to copy: that one stalls the writer, and the tips behind it.
-    const WHILE_WRITING: Duration = Duration::from_millis(20);
-    /// While nothing is written.
-    const WHILE_IDLE: Duration = Duration::from_millis(200);
     tokio::spawn(async move {
-        let mut last_log = -1;
-        let mut every = WHILE_IDLE;
+        let mut last_log = 0;
+        let mut every = CHECKPOINT_SLOWEST;
         loop {
             tokio::time::sleep(every).await;
             if pool.is_closed() {
@@ -372,23 +372,35 @@ fn spawn_checkpointer(pool: AnyPool) {
                 .await;
             match done {
                 Ok((_, log, _)) => {
-                    every = if log != last_log {
-                        WHILE_WRITING
-                    } else {
-                        WHILE_IDLE
-                    };
+                    // A smaller log than last time: it started over, and holds only new frames.
+                    let grown = if log >= last_log { log - last_log } else { log };
+                    every = checkpoint_interval(grown, every);
                     last_log = log;
                 }
                 Err(e) => {
                     if pool.is_closed() {
                         return;
                     }
-                    every = WHILE_IDLE;
+                    every = CHECKPOINT_SLOWEST;
                     tracing::debug!(error = %e, "background checkpoint");
                 }
             }
         }
     });
+}
+
+/// About how many WAL frames (pages) each background checkpoint should copy.
+const CHECKPOINT_FRAMES: i64 = 2_000;
+const CHECKPOINT_SLOWEST: Duration = Duration::from_millis(200);
+const CHECKPOINT_FASTEST: Duration = Duration::from_millis(20);
+
+/// The next interval, from the frames the WAL grew by during the last one.
+fn checkpoint_interval(grown: i64, last: Duration) -> Duration {
+    if grown <= 0 {
+        return CHECKPOINT_SLOWEST;
+    }
+    let ms = last.as_millis() as i64 * CHECKPOINT_FRAMES / grown;
+    Duration::from_millis(ms.max(0) as u64).clamp(CHECKPOINT_FASTEST, CHECKPOINT_SLOWEST)
 }
 
 /// Format a UTC time for storage.
@@ -507,6 +519,19 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(!db.busy_within(50));
         db.close().await;
+    }
+
+    /// Five times a second at the pace of the workflow's transactions; as often as every
+    /// 20 ms in a flood of tips.
+    #[test]
+    fn the_checkpoint_interval_follows_the_wals_growth() {
+        let ms = |n| Duration::from_millis(n);
+        assert_eq!(checkpoint_interval(0, ms(200)), ms(200));
+        assert_eq!(checkpoint_interval(1_500, ms(200)), ms(200));
+        assert_eq!(checkpoint_interval(4_000, ms(200)), ms(100));
+        assert_eq!(checkpoint_interval(13_000, ms(200)), ms(30));
+        assert_eq!(checkpoint_interval(100_000, ms(30)), ms(20));
+        assert_eq!(checkpoint_interval(100, ms(20)), ms(200));
     }
 
     #[test]

@@ -19,6 +19,11 @@
 //! failed sync fails every waiting caller and every later transaction (the writer does not
 //! trust the disk again until the service restarts).
 //!
+//! Other connections may read a commit in the moment before its sync. What they write
+//! after reading it is durable only with it (the WAL is one file, synced in order), so the
+//! database stays consistent; only a side effect outside the database (an outbox message
+//! sent within that moment, say) could outlive a power cut that loses the commit.
+//!
 //! The statements are the same ones the pool runs ([`Exec`]), so what a tip writes is
 //! written once for both drivers and both databases. Only [`super::Db::write_tx`] uses
 //! this; reads and the other writers stay on the pool.
