@@ -5,9 +5,10 @@
 //! (one fsync on SQLite, which has a single writer), and only then answers each caller with
 //! its own result, in order. Nobody is answered before the commit is on disk, so an
 //! acknowledged write is durable. On SQLite the batch's fsync runs behind the writer
-//! ([`super::native`]): the answers wait for it while the next batch is written. How a batch is written (multi-row statements, one
-//! savepoint per job so one failure does not take the others down) is the owner's; the
-//! queue, the batching and the answering are here.
+//! ([`super::native`]): the answers wait for it while the next batch is written. How a
+//! batch is written (multi-row statements, one savepoint per job so one failure does not
+//! take the others down) is the owner's; the queue, the batching and the answering are
+//! here.
 //!
 //! Every instance has its own writers; nothing here is state another instance needs.
 
