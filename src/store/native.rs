@@ -169,20 +169,15 @@ impl Writer {
         let target = self.committed.load(Ordering::Acquire);
         let mut synced = self.synced.clone();
         Box::pin(async move {
-            loop {
-                match &*synced.borrow_and_update() {
-                    Ok(n) if *n >= target => return Ok(()),
-                    Ok(_) => {}
-                    Err(e) => return Err(not_durable(e)),
-                }
-                if synced.changed().await.is_err() {
-                    // The syncer has ended (its last value is final).
-                    return match &*synced.borrow() {
-                        Ok(n) if *n >= target => Ok(()),
-                        Ok(_) => Err(sqlx::Error::WorkerCrashed),
-                        Err(e) => Err(not_durable(e)),
-                    };
-                }
+            // Until the syncer has passed `target` or failed; its end before either (the
+            // writer stopped) is an error too.
+            let seen = synced
+                .wait_for(|s| !matches!(s, Ok(n) if *n < target))
+                .await;
+            match seen.as_deref() {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(not_durable(e)),
+                Err(_) => Err(sqlx::Error::WorkerCrashed),
             }
         })
     }
